@@ -1,0 +1,51 @@
+# edgepurge. `make run` starts the service, `make test` runs the tests.
+SHELL := /bin/bash
+export PATH := /usr/local/go/bin:$(PATH)
+
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+COMMIT  ?= $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
+LDFLAGS := -s -w -X main.version=$(VERSION) -X main.commit=$(COMMIT)
+BIN     := bin/edgepurge
+
+# Local defaults for `make run`; the environment wins. Never use these secrets
+# anywhere but a developer's machine.
+EDGEPURGE_LISTEN           ?= 127.0.0.1:8080
+EDGEPURGE_HOSTS            ?= {page_id}.status.example.com
+EDGEPURGE_KEYS             ?= statuspage:{page_id}:summary
+EDGEPURGE_WEBHOOK_SECRETS  ?= whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw
+EDGEPURGE_STATUSPAGE_TOKEN ?= dev-statuspage-token
+EDGEPURGE_API_TOKEN        ?= dev-api-token
+export EDGEPURGE_LISTEN EDGEPURGE_HOSTS EDGEPURGE_KEYS EDGEPURGE_WEBHOOK_SECRETS EDGEPURGE_STATUSPAGE_TOKEN EDGEPURGE_API_TOKEN
+
+# Without Cloudflare credentials, run says so: dry run, explicitly.
+ifeq ($(strip $(CLOUDFLARE_API_TOKEN)),)
+RUN_ENV := EDGEPURGE_DRY_RUN=true
+else
+RUN_ENV :=
+endif
+
+.PHONY: run build test vet fmt redis sample clean
+
+run: build redis
+	@if [ -z "$(CLOUDFLARE_API_TOKEN)" ]; then echo ">>> CLOUDFLARE_API_TOKEN not set: running with EDGEPURGE_DRY_RUN=true, NOTHING WILL BE PURGED <<<"; fi
+	$(RUN_ENV) $(BIN) serve --log-format text
+
+build:
+	CGO_ENABLED=0 go build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/edgepurge
+
+test: vet
+	go test -count=1 -race -timeout 15m ./...
+
+vet:
+	@test -z "$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))" || { gofmt -l .; echo "gofmt needed"; exit 1; }
+	go vet ./...
+
+redis:
+	@scripts/ensure-redis.sh
+
+# sample sends the Statuspage-shaped example to a server started by `make run`.
+sample:
+	curl -sS -H 'Content-Type: application/json' --data @examples/statuspage-incident.json http://$(EDGEPURGE_LISTEN)/v1/hooks/statuspage/$(EDGEPURGE_STATUSPAGE_TOKEN)
+
+clean:
+	rm -rf bin

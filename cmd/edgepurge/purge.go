@@ -1,0 +1,84 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"os"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/edgepurge/edgepurge/internal/client"
+	"github.com/edgepurge/edgepurge/internal/event"
+)
+
+func newPurge(_ *globalFlags) *cobra.Command {
+	var (
+		server, token string
+		req           event.ManualRequest
+		asJSON        bool
+		timeout       time.Duration
+	)
+	cmd := &cobra.Command{
+		Use:   "purge",
+		Short: "Purge a page, URLs, tags, prefixes, hosts, keys or a whole zone by hand",
+		Long: `Purge by hand through a running edgepurge (POST /v1/purge).
+
+The bearer token is --token, else $EDGEPURGE_API_TOKEN. Exit status: 0 when
+everything was purged (or dry-ran), 1 when anything failed, 2 when the
+request could not be made.`,
+		Example: `  edgepurge purge --server http://127.0.0.1:8080 --page p0
+  edgepurge purge --url https://p0.status.example.com/ --tag page:p0 --json
+  edgepurge purge --page p0 --incident inc1 --dry-run`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if token == "" {
+				token = os.Getenv("EDGEPURGE_API_TOKEN")
+			}
+			if _, err := req.Event("cli"); err != nil {
+				return &exitError{code: 2, err: err}
+			}
+			ctx, cancel := context.WithTimeout(cmd.Context(), timeout)
+			defer cancel()
+			resp, err := client.New(server, token, &http.Client{}).Purge(ctx, req)
+			if err != nil {
+				return &exitError{code: 2, err: err}
+			}
+			out := cmd.OutOrStdout()
+			switch {
+			case asJSON:
+				var pretty any
+				_ = json.Unmarshal(resp.Raw, &pretty)
+				enc := json.NewEncoder(out)
+				enc.SetIndent("", "  ")
+				_ = enc.Encode(pretty)
+			case resp.Answer != nil:
+				client.WriteTable(out, resp.Answer)
+			default:
+				fmt.Fprintf(out, "HTTP %d: %s\n", resp.StatusCode, resp.Error)
+			}
+			if !resp.OK() {
+				return &exitError{code: 1, err: fmt.Errorf("purge not complete (HTTP %d)", resp.StatusCode)}
+			}
+			return nil
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&server, "server", "http://127.0.0.1:8080", "edgepurge server URL")
+	f.StringVar(&token, "token", "", "bearer token (default: $EDGEPURGE_API_TOKEN)")
+	f.StringVar(&req.PageID, "page", "", "status page id: purge every public URL of the page")
+	f.StringVar(&req.IncidentID, "incident", "", "incident id (with --page)")
+	f.StringSliceVar(&req.ComponentIDs, "component", nil, "component id (with --page; repeatable)")
+	f.StringArrayVar(&req.URLs, "url", nil, "absolute URL (repeatable)")
+	f.StringArrayVar(&req.Tags, "tag", nil, "cache tag (repeatable)")
+	f.StringArrayVar(&req.Prefixes, "prefix", nil, "URL prefix without scheme, e.g. p0.status.example.com/api/ (repeatable)")
+	f.StringArrayVar(&req.Hosts, "host", nil, "hostname: purge everything under it (repeatable)")
+	f.StringArrayVar(&req.Keys, "key", nil, "Redis key (repeatable)")
+	f.BoolVar(&req.Everything, "everything", false, "purge the whole zone")
+	f.BoolVar(&req.DryRun, "dry-run", false, "plan and answer, purge nothing")
+	f.BoolVar(&asJSON, "json", false, "print the server's JSON answer")
+	f.DurationVar(&timeout, "timeout", 30*time.Second, "give up after this long")
+	return cmd
+}

@@ -1,0 +1,66 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/redis/go-redis/v9"
+	"github.com/spf13/cobra"
+
+	"github.com/edgepurge/edgepurge/internal/app"
+	"github.com/edgepurge/edgepurge/internal/config"
+)
+
+func newServe(g *globalFlags) *cobra.Command {
+	return &cobra.Command{
+		Use:   "serve",
+		Short: "Serve the hooks, the manual purge API, the probes and /metrics",
+		Long: `Serve edgepurge's HTTP API. Configuration comes from --config (or
+$EDGEPURGE_CONFIG) and the environment (REDIS_URL, CLOUDFLARE_API_TOKEN,
+CLOUDFLARE_ZONE_ID, EDGEPURGE_HOSTS, EDGEPURGE_WEBHOOK_SECRETS, ...; see README).
+On SIGTERM or SIGINT, readiness fails at once, then the server drains.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, err := g.load()
+			if err != nil {
+				return &exitError{code: 2, err: err}
+			}
+			log := app.NewLogger(cfg.Log, os.Stderr)
+			redis.SetLogger(app.RedisLogger{Log: log})
+			a, err := app.New(cfg, log, app.Build{Version: version, Commit: commit})
+			if err != nil {
+				return &exitError{code: 2, err: err}
+			}
+			defer a.Close()
+			ln, err := net.Listen("tcp", cfg.Listen)
+			if err != nil {
+				return &exitError{code: 1, err: fmt.Errorf("listen on %s: %w", cfg.Listen, err)}
+			}
+			ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
+			defer stop()
+			if err := a.Run(ctx, ln); err != nil {
+				return &exitError{code: 1, err: err}
+			}
+			return nil
+		},
+	}
+}
+
+// load reads the config and applies the logging flags.
+func (g *globalFlags) load() (*config.Config, error) {
+	cfg, err := config.Load(g.configPath(), os.Getenv)
+	if err != nil {
+		return nil, err
+	}
+	if g.logFormat != "" {
+		cfg.Log.Format = g.logFormat
+	}
+	if g.logLevel != "" {
+		cfg.Log.Level = g.logLevel
+	}
+	return cfg, cfg.Validate()
+}

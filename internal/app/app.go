@@ -1,0 +1,201 @@
+// Package app wires edgepurge's parts together from a config: the Redis
+// client, the purgers, the planner, the fan-out, the health probes and the
+// HTTP server. cmd/edgepurge only parses flags and calls it.
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/edgepurge/edgepurge/cache"
+	"github.com/edgepurge/edgepurge/internal/config"
+	"github.com/edgepurge/edgepurge/internal/fanout"
+	"github.com/edgepurge/edgepurge/internal/health"
+	"github.com/edgepurge/edgepurge/internal/metrics"
+	"github.com/edgepurge/edgepurge/internal/plan"
+	"github.com/edgepurge/edgepurge/internal/registry"
+	"github.com/edgepurge/edgepurge/internal/server"
+	"github.com/edgepurge/edgepurge/internal/webhook"
+	"github.com/edgepurge/edgepurge/purge"
+	"github.com/edgepurge/edgepurge/purge/cloudflare"
+)
+
+// Build identifies the binary.
+type Build struct {
+	Version, Commit string
+}
+
+// App is a configured edgepurge: everything serve needs.
+type App struct {
+	cfg     *config.Config
+	log     *slog.Logger
+	redis   redis.UniversalClient
+	cf      *cloudflare.Purger // nil in dry-run mode
+	Planner *plan.Planner
+	Fanout  *fanout.Fanout
+	Health  *health.Checker
+	Metrics *metrics.Metrics
+	Server  *server.Server
+}
+
+// New builds an App from cfg. It does no I/O: dependencies are probed by
+// Run, in the background, and readiness says how that goes.
+func New(cfg *config.Config, log *slog.Logger, build Build) (*App, error) {
+	a := &App{cfg: cfg, log: log}
+	var err error
+	if a.redis, err = NewRedis(cfg.Redis); err != nil {
+		return nil, err
+	}
+	a.Metrics = metrics.New(build.Version, build.Commit)
+	a.Health = health.New(func(name string, ok bool) {
+		v := 0.0
+		if ok {
+			v = 1
+		}
+		a.Metrics.Ready.WithLabelValues(name).Set(v)
+	})
+	a.Health.Set("config", 0, nil)
+
+	var reg plan.Registry
+	if !cfg.Registry.Disabled {
+		reg = registryLookup{registry.New(a.redis, cfg.Registry.Prefix)}
+	}
+	if a.Planner, err = plan.New(cfg, reg, log); err != nil {
+		return nil, fmt.Errorf("config: %w", err)
+	}
+
+	var cdn []purge.Purger
+	if cfg.Cloudflare.Enabled() {
+		a.cf, err = cloudflare.New(cloudflare.Config{
+			APIToken:       cfg.Cloudflare.APIToken.Value(),
+			BaseURL:        cfg.Cloudflare.BaseURL,
+			MaxURLsPerCall: cfg.Cloudflare.MaxURLsPerCall,
+		})
+		if err != nil {
+			return nil, fmt.Errorf("cloudflare: %w", err)
+		}
+		cdn = append(cdn, a.cf)
+	}
+	a.Fanout = fanout.New(fanout.Config{
+		CDN:      cdn,
+		Keys:     cache.New(a.redis),
+		Timeout:  cfg.Server.PurgeTimeout,
+		Observer: a.Metrics,
+	})
+
+	var verifier server.Verifier
+	if len(cfg.Auth.WebhookSecrets) > 0 {
+		secrets := make([]string, len(cfg.Auth.WebhookSecrets))
+		for i, s := range cfg.Auth.WebhookSecrets {
+			secrets[i] = s.Value()
+		}
+		v, err := webhook.NewVerifier(secrets, 0)
+		if err != nil {
+			return nil, fmt.Errorf("auth.webhook_secrets: %w", err)
+		}
+		verifier = v
+	}
+	a.Server = server.New(server.Config{
+		Planner:         a.Planner,
+		Purger:          a.Fanout,
+		Verifier:        verifier,
+		StatuspageToken: cfg.Auth.StatuspageToken.Value(),
+		APIToken:        cfg.Auth.APIToken.Value(),
+		DryRun:          cfg.DryRun,
+		Health:          a.Health,
+		Metrics:         a.Metrics,
+		Log:             log,
+		Version:         build.Version,
+		ReadTimeout:     cfg.Server.ReadTimeout,
+		WriteTimeout:    cfg.Server.WriteTimeout,
+		IdleTimeout:     cfg.Server.IdleTimeout,
+		MaxBodyBytes:    cfg.Server.MaxBodyBytes,
+	})
+	return a, nil
+}
+
+// Close releases the Redis client.
+func (a *App) Close() error { return a.redis.Close() }
+
+// Run serves on ln and probes the dependencies until ctx ends (SIGTERM),
+// then drains: readiness fails at once, the listener closes after the drain
+// delay (so the load balancer stops routing first), in-flight requests
+// finish within the shutdown timeout.
+func (a *App) Run(ctx context.Context, ln net.Listener) error {
+	a.warnStartup()
+	probeCtx, stopProbes := context.WithCancel(context.Background())
+	defer stopProbes()
+	for _, p := range a.probes() {
+		go a.Health.Run(probeCtx, p)
+	}
+
+	served := make(chan error, 1)
+	go func() { served <- a.Server.Serve(ln) }()
+	a.log.Info("serving", "addr", ln.Addr().String(), "dry_run", a.cfg.DryRun)
+
+	select {
+	case err := <-served:
+		return fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+	}
+	a.Health.Drain()
+	a.log.Info("draining: readiness now fails", "drain_delay", a.cfg.Server.DrainDelay.String())
+	time.Sleep(a.cfg.Server.DrainDelay)
+
+	sctx, cancel := context.WithTimeout(context.Background(), a.cfg.Server.ShutdownTimeout)
+	defer cancel()
+	err := a.Server.Shutdown(sctx)
+	if errors.Is(err, context.DeadlineExceeded) {
+		a.log.Error("shutdown timeout: some requests were still in flight", "timeout", a.cfg.Server.ShutdownTimeout.String())
+	}
+	<-served
+	a.log.Info("stopped")
+	return err
+}
+
+// probes are the readiness checks of this configuration.
+func (a *App) probes() []health.Probe {
+	ps := []health.Probe{{
+		Name:     "redis",
+		Check:    func(ctx context.Context) error { return a.redis.Ping(ctx).Err() },
+		Interval: time.Second, Timeout: a.cfg.Redis.PingTimeout,
+		MaxAge: 3*time.Second + a.cfg.Redis.PingTimeout,
+	}}
+	if a.cf != nil && !a.cfg.DryRun {
+		ps = append(ps, health.Probe{
+			Name:     "cloudflare_token",
+			Check:    a.cf.VerifyToken,
+			Interval: time.Minute, Timeout: 10 * time.Second,
+		})
+	}
+	return ps
+}
+
+func (a *App) warnStartup() {
+	if a.cfg.DryRun {
+		a.log.Warn("DRY RUN: edgepurge plans and answers but PURGES NOTHING (EDGEPURGE_DRY_RUN=true)")
+	}
+	if len(a.cfg.Auth.WebhookSecrets) == 0 {
+		a.log.Warn("no webhook secrets: POST /v1/hooks/events answers 401 to everything (set EDGEPURGE_WEBHOOK_SECRETS)")
+	}
+	if a.cfg.Auth.StatuspageToken == "" {
+		a.log.Warn("no Statuspage token: POST /v1/hooks/statuspage/{token} answers 401 (set EDGEPURGE_STATUSPAGE_TOKEN)")
+	}
+	if a.cfg.Auth.APIToken == "" {
+		a.log.Warn("no API token: POST /v1/purge answers 401 (set EDGEPURGE_API_TOKEN)")
+	}
+}
+
+// registryLookup adapts registry.Registry to plan.Registry.
+type registryLookup struct{ r *registry.Registry }
+
+func (l registryLookup) Lookup(ctx context.Context, pageID string) ([]string, string, bool, error) {
+	p, found, err := l.r.Lookup(ctx, pageID)
+	return p.Hosts, p.Zone, found, err
+}

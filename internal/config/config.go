@@ -1,0 +1,167 @@
+// Package config loads edgepurge's configuration: one strict YAML file with
+// ${ENV} expansion, then the environment overrides of PRODUCT.md, so the
+// common single-zone deployment runs from the environment alone.
+package config
+
+import (
+	"time"
+)
+
+// Config is the whole configuration of an edgepurge process.
+type Config struct {
+	// Listen is the HTTP listen address.
+	Listen string `yaml:"listen"`
+	// DryRun plans and answers but purges nothing. It is never implied: a
+	// config without a CDN and without dry_run is an error.
+	DryRun     bool       `yaml:"dry_run"`
+	Log        Log        `yaml:"log"`
+	Server     Server     `yaml:"server"`
+	Redis      Redis      `yaml:"redis"`
+	Cloudflare Cloudflare `yaml:"cloudflare"`
+	Auth       Auth       `yaml:"auth"`
+	// Defaults is the rule for pages that are neither in Pages nor in the
+	// Redis registry; its host templates usually contain {page_id}. Without
+	// it, an unknown page is answered 422.
+	Defaults *PageRule `yaml:"defaults"`
+	// Pages are the pages known by id.
+	Pages map[string]PageRule `yaml:"pages"`
+	// Registry is the Redis hash registry the core app writes.
+	Registry Registry `yaml:"registry"`
+	Limits   Limits   `yaml:"limits"`
+}
+
+// Log configures log/slog.
+type Log struct {
+	// Level is debug, info, warn or error.
+	Level string `yaml:"level"`
+	// Format is json or text.
+	Format string `yaml:"format"`
+}
+
+// Server holds the HTTP server's limits and the purge deadline.
+type Server struct {
+	ReadTimeout  time.Duration `yaml:"read_timeout"`
+	WriteTimeout time.Duration `yaml:"write_timeout"`
+	IdleTimeout  time.Duration `yaml:"idle_timeout"`
+	// MaxBodyBytes is the largest request body accepted; larger is 413.
+	MaxBodyBytes int `yaml:"max_body_bytes"`
+	// PurgeTimeout is the deadline of one event's whole purge, every backend
+	// included; well inside Statuspage's 30 s.
+	PurgeTimeout time.Duration `yaml:"purge_timeout"`
+	// DrainDelay is how long /readyz answers 503 after SIGTERM before the
+	// listener closes, so the load balancer stops routing first.
+	DrainDelay time.Duration `yaml:"drain_delay"`
+	// ShutdownTimeout bounds how long in-flight requests may take to finish
+	// after the listener closed.
+	ShutdownTimeout time.Duration `yaml:"shutdown_timeout"`
+}
+
+// Redis says how to reach Redis: one URL, read as a single node, a Cluster
+// or a Sentinel-managed master depending on Mode.
+type Redis struct {
+	// URL is redis:// or rediss://. For a cluster, extra nodes go in
+	// ?addr=host:port parameters; for sentinel, the sentinels' addresses and
+	// ?master_name=.
+	URL string `yaml:"url"`
+	// Mode is single (default), cluster or sentinel.
+	Mode string `yaml:"mode"`
+	// PingTimeout bounds the readiness PING.
+	PingTimeout time.Duration `yaml:"ping_timeout"`
+}
+
+// Cloudflare is the zone-purging CDN.
+type Cloudflare struct {
+	APIToken Secret `yaml:"api_token"`
+	// ZoneID is the default zone, used by pages that do not name their own.
+	ZoneID string `yaml:"zone_id"`
+	// BaseURL points the SDK at another API (a stand-in); empty for the real one.
+	BaseURL string `yaml:"base_url"`
+	// MaxURLsPerCall is the per-call URL limit: 100 on every plan, 500 on Enterprise.
+	MaxURLsPerCall int `yaml:"max_urls_per_call"`
+}
+
+// Enabled reports whether Cloudflare purging is configured.
+func (c Cloudflare) Enabled() bool { return c.APIToken != "" }
+
+// Auth holds the credentials callers must present.
+type Auth struct {
+	// WebhookSecrets verify POST /v1/hooks/events (Standard Webhooks);
+	// several for rotation.
+	WebhookSecrets []Secret `yaml:"webhook_secrets"`
+	// StatuspageToken is the path token of POST /v1/hooks/statuspage/{token}.
+	StatuspageToken Secret `yaml:"statuspage_token"`
+	// APIToken is the bearer token of /v1/purge and /v1/purges.
+	APIToken Secret `yaml:"api_token"`
+}
+
+// PageRule says where a page is served and what to purge for it. Every
+// string may use the templates {page_id}, {incident_id}, {component_id} and
+// (paths only) {host}.
+type PageRule struct {
+	// Hosts are the page's hostnames (templates, e.g. {page_id}.status.example.com).
+	Hosts []string `yaml:"hosts"`
+	// Zone overrides cloudflare.zone_id for this page.
+	Zone string `yaml:"zone"`
+	// Schemes of the purged URLs; default https.
+	Schemes []string `yaml:"schemes"`
+	// Paths overrides the built-in path sets, group by group.
+	Paths *Paths `yaml:"paths"`
+	// Tags are CDN cache tags purged with every event of the page.
+	Tags []string `yaml:"tags"`
+	// Keys are Redis keys unlinked with every event of the page.
+	Keys []string `yaml:"keys"`
+	// KeySets are Redis sets of member keys: members and set are unlinked.
+	KeySets []string `yaml:"key_sets"`
+}
+
+// Paths are path templates grouped by what makes them change. A nil group
+// keeps the built-in default; an empty list purges none of that group.
+type Paths struct {
+	// Common paths change with every event.
+	Common []string `yaml:"common"`
+	// Incident paths change with incidents.
+	Incident []string `yaml:"incident"`
+	// Component paths change when components are touched.
+	Component []string `yaml:"component"`
+	// Maintenance paths change with scheduled maintenances.
+	Maintenance []string `yaml:"maintenance"`
+}
+
+// Registry configures the Redis page registry.
+type Registry struct {
+	// Disabled turns registry look-ups off.
+	Disabled bool `yaml:"disabled"`
+	// Prefix of the registry hashes; the page id follows it.
+	Prefix string `yaml:"prefix"`
+}
+
+// Limits bound what one request may do.
+type Limits struct {
+	// MaxPlanURLs is the largest plan accepted; more is answered 422 rather
+	// than becoming a purge storm.
+	MaxPlanURLs int `yaml:"max_plan_urls"`
+}
+
+// Secret is a credential. It prints, logs and marshals as "[redacted]" so
+// that it can never leak through a log line or an answer.
+type Secret string
+
+// Redacted is what a Secret prints as.
+const Redacted = "[redacted]"
+
+// String implements fmt.Stringer.
+func (s Secret) String() string {
+	if s == "" {
+		return ""
+	}
+	return Redacted
+}
+
+// GoString implements fmt.GoStringer, for %#v.
+func (s Secret) GoString() string { return `"` + s.String() + `"` }
+
+// MarshalText implements encoding.TextMarshaler (JSON and YAML output).
+func (s Secret) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
+
+// Value returns the secret itself, for the code that must use it.
+func (s Secret) Value() string { return string(s) }

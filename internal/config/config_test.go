@@ -1,0 +1,122 @@
+package config
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+func env(m map[string]string) Getenv { return func(k string) string { return m[k] } }
+
+func writeFile(t *testing.T, body string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "edgepurge.yaml")
+	if err := os.WriteFile(p, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func TestEnvOnlyMode(t *testing.T) {
+	cfg, err := Load("", env(map[string]string{
+		"CLOUDFLARE_API_TOKEN":      "cf-secret-token",
+		"CLOUDFLARE_ZONE_ID":        "zone1",
+		"EDGEPURGE_HOSTS":           "{page_id}.status.example.com, status.other.test",
+		"EDGEPURGE_WEBHOOK_SECRETS": "whsec_a,whsec_b",
+		"EDGEPURGE_LISTEN":          ":9999",
+		"REDIS_URL":                 "redis://127.0.0.1:6379/3",
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Listen != ":9999" || cfg.Redis.URL != "redis://127.0.0.1:6379/3" || cfg.Cloudflare.ZoneID != "zone1" {
+		t.Errorf("env not applied: %+v", cfg)
+	}
+	if got := cfg.Defaults.Hosts; len(got) != 2 || got[1] != "status.other.test" {
+		t.Errorf("hosts = %q", got)
+	}
+	if len(cfg.Auth.WebhookSecrets) != 2 {
+		t.Errorf("secrets = %d", len(cfg.Auth.WebhookSecrets))
+	}
+	if cfg.Server.MaxBodyBytes != 1<<20 || cfg.Server.PurgeTimeout != 10*time.Second || cfg.Cloudflare.MaxURLsPerCall != 100 {
+		t.Errorf("defaults not set: %+v", cfg.Server)
+	}
+}
+
+func TestNoCDNNeedsExplicitDryRun(t *testing.T) {
+	_, err := Load("", env(nil))
+	if err == nil || !strings.Contains(err.Error(), "EDGEPURGE_DRY_RUN=true") {
+		t.Fatalf("err = %v, want it to say how to run without a CDN", err)
+	}
+	cfg, err := Load("", env(map[string]string{"EDGEPURGE_DRY_RUN": "true"}))
+	if err != nil || !cfg.DryRun {
+		t.Fatalf("dry run: %v", err)
+	}
+	if _, err := Load("", env(map[string]string{"EDGEPURGE_DRY_RUN": "yes please"})); err == nil {
+		t.Error("a malformed EDGEPURGE_DRY_RUN was accepted")
+	}
+}
+
+func TestFileStrictAndExpanded(t *testing.T) {
+	p := writeFile(t, `
+listen: ":8081"
+cloudflare:
+  api_token: ${CF_TOKEN}
+  zone_id: ${ZONE:-zdefault}
+server:
+  purge_timeout: 3s
+pages:
+  p0:
+    hosts: ["p0.status.example.com"]
+    keys: ["statuspage:{page_id}:summary"]
+`)
+	cfg, err := Load(p, env(map[string]string{"CF_TOKEN": "tok"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Cloudflare.APIToken.Value() != "tok" || cfg.Cloudflare.ZoneID != "zdefault" || cfg.Server.PurgeTimeout != 3*time.Second {
+		t.Errorf("got %+v", cfg.Cloudflare)
+	}
+	if cfg.Pages["p0"].Keys[0] != "statuspage:{page_id}:summary" {
+		t.Errorf("templates must survive env expansion: %q", cfg.Pages["p0"].Keys)
+	}
+}
+
+func TestFileErrors(t *testing.T) {
+	for _, tc := range []struct{ name, body, want string }{
+		{"unknown key", "dry_run: true\nlisten_addr: x\n", "listen_addr"},
+		{"unknown nested key", "dry_run: true\nserver:\n  read_timout: 1s\n", "read_timout"},
+		{"duplicate key", "dry_run: true\nlisten: a\nlisten: b\n", "duplicate"},
+		{"unset env", "dry_run: true\nauth:\n  api_token: ${NOT_SET_ANYWHERE}\n", "NOT_SET_ANYWHERE"},
+		{"bad duration", "dry_run: true\nserver:\n  read_timeout: soon\n", `invalid duration "soon"`},
+		{"bad mode", "dry_run: true\nredis:\n  mode: galaxy\n", "redis.mode"},
+		{"page without hosts", "dry_run: true\npages:\n  p0: {}\n", `page "p0": no hosts`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := Load(writeFile(t, tc.body), env(nil))
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("err = %v, want it to mention %q", err, tc.want)
+			}
+		})
+	}
+}
+
+func TestSecretsNeverPrint(t *testing.T) {
+	cfg, err := Load("", env(map[string]string{
+		"CLOUDFLARE_API_TOKEN": "cf-very-secret", "CLOUDFLARE_ZONE_ID": "z",
+		"EDGEPURGE_API_TOKEN": "api-very-secret", "EDGEPURGE_WEBHOOK_SECRETS": "whsec_very-secret",
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	j, _ := json.Marshal(cfg)
+	for _, out := range []string{fmt.Sprintf("%v", cfg), fmt.Sprintf("%+v", *cfg), fmt.Sprintf("%#v", *cfg), string(j)} {
+		if strings.Contains(out, "very-secret") {
+			t.Errorf("secret printed: %s", out)
+		}
+	}
+}

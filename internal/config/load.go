@@ -1,0 +1,266 @@
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/goccy/go-yaml"
+)
+
+// Defaults of every knob left unset.
+const (
+	DefaultListen          = ":8080"
+	DefaultRedisURL        = "redis://127.0.0.1:6379/0"
+	DefaultMaxBodyBytes    = 1 << 20
+	DefaultPurgeTimeout    = 10 * time.Second
+	DefaultReadTimeout     = 5 * time.Second
+	DefaultWriteTimeout    = 15 * time.Second
+	DefaultIdleTimeout     = 60 * time.Second
+	DefaultDrainDelay      = 5 * time.Second
+	DefaultShutdownTimeout = 20 * time.Second
+	DefaultPingTimeout     = 500 * time.Millisecond
+	DefaultMaxURLsPerCall  = 100
+	DefaultMaxPlanURLs     = 2000
+	DefaultRegistryPrefix  = "edgepurge:page:"
+)
+
+// Getenv reads an environment variable; os.Getenv in production, a map in tests.
+type Getenv func(key string) string
+
+// Load reads the YAML file at path (none when path is empty), expands
+// ${VAR} and ${VAR:-default} in it, applies the environment overrides, fills
+// in defaults and validates the result.
+func Load(path string, getenv Getenv) (*Config, error) {
+	if getenv == nil {
+		getenv = os.Getenv
+	}
+	cfg := &Config{}
+	if path != "" {
+		raw, err := os.ReadFile(path)
+		if err != nil {
+			return nil, fmt.Errorf("read config: %w", err)
+		}
+		if err := Parse(raw, getenv, cfg); err != nil {
+			return nil, fmt.Errorf("config %s: %w", path, err)
+		}
+	}
+	if err := applyEnv(cfg, getenv); err != nil {
+		return nil, err
+	}
+	if err := Finish(cfg); err != nil {
+		return nil, err
+	}
+	return cfg, nil
+}
+
+// Finish fills in the defaults of cfg and validates it; Load calls it, and
+// so can code that builds a Config by hand.
+func Finish(cfg *Config) error {
+	cfg.setDefaults()
+	return cfg.Validate()
+}
+
+// Parse expands the environment in raw and decodes it strictly into cfg: an
+// unknown key or a duplicate key is an error.
+func Parse(raw []byte, getenv Getenv, cfg *Config) error {
+	expanded, err := expandEnv(raw, getenv)
+	if err != nil {
+		return err
+	}
+	if len(bytes.TrimSpace(expanded)) == 0 {
+		return nil
+	}
+	if err := yaml.UnmarshalWithOptions(expanded, cfg, yaml.Strict(), yaml.DisallowUnknownField()); err != nil {
+		return fmt.Errorf("parse yaml: %s", yaml.FormatError(err, false, true))
+	}
+	return nil
+}
+
+var envRef = regexp.MustCompile(`\$\{([A-Za-z_][A-Za-z0-9_]*)(:-([^}]*))?\}`)
+
+// expandEnv replaces ${VAR} and ${VAR:-default}. A ${VAR} that is unset is an
+// error rather than an empty secret discovered at the first purge.
+func expandEnv(raw []byte, getenv Getenv) ([]byte, error) {
+	var missing []string
+	out := envRef.ReplaceAllFunc(raw, func(m []byte) []byte {
+		sub := envRef.FindSubmatch(m)
+		name := string(sub[1])
+		if v := getenv(name); v != "" {
+			return []byte(v)
+		}
+		if len(sub[2]) > 0 {
+			return sub[3]
+		}
+		missing = append(missing, name)
+		return nil
+	})
+	if len(missing) > 0 {
+		return nil, fmt.Errorf("environment variables referenced but not set: %s", strings.Join(missing, ", "))
+	}
+	return out, nil
+}
+
+// applyEnv lets the deployment's environment override the file.
+func applyEnv(cfg *Config, getenv Getenv) error {
+	set := func(dst *string, key string) {
+		if v := strings.TrimSpace(getenv(key)); v != "" {
+			*dst = v
+		}
+	}
+	setSecret := func(dst *Secret, key string) {
+		if v := strings.TrimSpace(getenv(key)); v != "" {
+			*dst = Secret(v)
+		}
+	}
+	set(&cfg.Listen, "EDGEPURGE_LISTEN")
+	set(&cfg.Redis.URL, "REDIS_URL")
+	setSecret(&cfg.Cloudflare.APIToken, "CLOUDFLARE_API_TOKEN")
+	set(&cfg.Cloudflare.ZoneID, "CLOUDFLARE_ZONE_ID")
+	set(&cfg.Cloudflare.BaseURL, "CLOUDFLARE_BASE_URL")
+	setSecret(&cfg.Auth.StatuspageToken, "EDGEPURGE_STATUSPAGE_TOKEN")
+	setSecret(&cfg.Auth.APIToken, "EDGEPURGE_API_TOKEN")
+	if v := getenv("EDGEPURGE_WEBHOOK_SECRETS"); strings.TrimSpace(v) != "" {
+		cfg.Auth.WebhookSecrets = nil
+		for _, s := range splitList(v) {
+			cfg.Auth.WebhookSecrets = append(cfg.Auth.WebhookSecrets, Secret(s))
+		}
+	}
+	if v := getenv("EDGEPURGE_HOSTS"); strings.TrimSpace(v) != "" {
+		if cfg.Defaults == nil {
+			cfg.Defaults = &PageRule{}
+		}
+		cfg.Defaults.Hosts = splitList(v)
+	}
+	if v := getenv("EDGEPURGE_TAGS"); strings.TrimSpace(v) != "" && cfg.Defaults != nil {
+		cfg.Defaults.Tags = splitList(v)
+	}
+	if v := getenv("EDGEPURGE_KEYS"); strings.TrimSpace(v) != "" && cfg.Defaults != nil {
+		cfg.Defaults.Keys = splitList(v)
+	}
+	if v := strings.TrimSpace(getenv("EDGEPURGE_DRY_RUN")); v != "" {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return fmt.Errorf("EDGEPURGE_DRY_RUN=%q: want true or false", v)
+		}
+		cfg.DryRun = b
+	}
+	return nil
+}
+
+func splitList(s string) []string {
+	var out []string
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+func (c *Config) setDefaults() {
+	orDefault := func(d *time.Duration, v time.Duration) {
+		if *d == 0 {
+			*d = v
+		}
+	}
+	if c.Listen == "" {
+		c.Listen = DefaultListen
+	}
+	if c.Log.Level == "" {
+		c.Log.Level = "info"
+	}
+	if c.Log.Format == "" {
+		c.Log.Format = "json"
+	}
+	orDefault(&c.Server.ReadTimeout, DefaultReadTimeout)
+	orDefault(&c.Server.WriteTimeout, DefaultWriteTimeout)
+	orDefault(&c.Server.IdleTimeout, DefaultIdleTimeout)
+	orDefault(&c.Server.PurgeTimeout, DefaultPurgeTimeout)
+	orDefault(&c.Server.DrainDelay, DefaultDrainDelay)
+	orDefault(&c.Server.ShutdownTimeout, DefaultShutdownTimeout)
+	orDefault(&c.Redis.PingTimeout, DefaultPingTimeout)
+	if c.Server.MaxBodyBytes == 0 {
+		c.Server.MaxBodyBytes = DefaultMaxBodyBytes
+	}
+	if c.Redis.URL == "" {
+		c.Redis.URL = DefaultRedisURL
+	}
+	if c.Redis.Mode == "" {
+		c.Redis.Mode = "single"
+	}
+	if c.Cloudflare.MaxURLsPerCall == 0 {
+		c.Cloudflare.MaxURLsPerCall = DefaultMaxURLsPerCall
+	}
+	if c.Registry.Prefix == "" {
+		c.Registry.Prefix = DefaultRegistryPrefix
+	}
+	if c.Limits.MaxPlanURLs == 0 {
+		c.Limits.MaxPlanURLs = DefaultMaxPlanURLs
+	}
+}
+
+// Validate reports every problem of the configuration at once.
+func (c *Config) Validate() error {
+	var errs []error
+	add := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
+
+	if !c.DryRun && !c.Cloudflare.Enabled() {
+		add("no CDN configured: set CLOUDFLARE_API_TOKEN and CLOUDFLARE_ZONE_ID (cloudflare.api_token, cloudflare.zone_id), or set EDGEPURGE_DRY_RUN=true to purge nothing")
+	}
+	if c.Cloudflare.Enabled() && !c.DryRun {
+		if c.Cloudflare.ZoneID == "" {
+			for id, p := range c.Pages {
+				if p.Zone == "" {
+					add("page %q: no zone and no default cloudflare.zone_id", id)
+				}
+			}
+			if c.Defaults != nil && c.Defaults.Zone == "" {
+				add("defaults: no zone and no default cloudflare.zone_id (CLOUDFLARE_ZONE_ID)")
+			}
+		}
+	}
+	if c.Cloudflare.MaxURLsPerCall < 1 || c.Cloudflare.MaxURLsPerCall > 500 {
+		add("cloudflare.max_urls_per_call=%d: must be 1..500", c.Cloudflare.MaxURLsPerCall)
+	}
+	switch c.Redis.Mode {
+	case "single", "cluster", "sentinel":
+	default:
+		add("redis.mode=%q: must be single, cluster or sentinel", c.Redis.Mode)
+	}
+	switch c.Log.Format {
+	case "json", "text":
+	default:
+		add("log.format=%q: must be json or text", c.Log.Format)
+	}
+	switch strings.ToLower(c.Log.Level) {
+	case "debug", "info", "warn", "error":
+	default:
+		add("log.level=%q: must be debug, info, warn or error", c.Log.Level)
+	}
+	if c.Server.MaxBodyBytes < 1024 {
+		add("server.max_body_bytes=%d: must be at least 1024", c.Server.MaxBodyBytes)
+	}
+	if c.Limits.MaxPlanURLs < 1 {
+		add("limits.max_plan_urls=%d: must be positive", c.Limits.MaxPlanURLs)
+	}
+	for i, s := range c.Auth.WebhookSecrets {
+		if s == "" {
+			add("auth.webhook_secrets[%d]: empty", i)
+		}
+	}
+	if c.Defaults != nil && len(c.Defaults.Hosts) == 0 {
+		add("defaults: no hosts (set defaults.hosts or EDGEPURGE_HOSTS)")
+	}
+	for id, p := range c.Pages {
+		if len(p.Hosts) == 0 {
+			add("page %q: no hosts", id)
+		}
+	}
+	return errors.Join(errs...)
+}

@@ -1,0 +1,61 @@
+// Package plan turns an event into the exact set of things to purge: every
+// public URL of the page on every hostname, CDN cache tags and Redis keys.
+package plan
+
+import (
+	"slices"
+
+	"github.com/edgepurge/edgepurge/purge"
+)
+
+// Plan is everything one event purges. It is deduplicated and sorted, so
+// the same event always gives the same plan.
+type Plan struct {
+	// Page is the page the plan is for; empty for a manual purge of bare items.
+	Page string `json:"page,omitempty"`
+	// Zone is the CDN zone of the page.
+	Zone       string   `json:"zone,omitempty"`
+	URLs       []string `json:"urls"`
+	Tags       []string `json:"tags"`
+	Hosts      []string `json:"hosts,omitempty"`
+	Prefixes   []string `json:"prefixes,omitempty"`
+	Everything bool     `json:"everything,omitempty"`
+	// Keys are Redis keys to unlink.
+	Keys []string `json:"keys"`
+	// KeySets are Redis sets whose members are unlinked with them.
+	KeySets []string `json:"key_sets,omitempty"`
+	// Warnings say where the plan may be incomplete (e.g. the registry was
+	// unreachable and the default rule was used).
+	Warnings []string `json:"warnings,omitempty"`
+}
+
+// CDN is the CDN part of the plan.
+func (p Plan) CDN() purge.Request {
+	return purge.Request{
+		Zone: p.Zone, URLs: p.URLs, Tags: p.Tags,
+		Hosts: p.Hosts, Prefixes: p.Prefixes, Everything: p.Everything,
+	}
+}
+
+// Empty reports whether the plan purges nothing at all.
+func (p Plan) Empty() bool {
+	return p.CDN().Empty() && len(p.Keys) == 0 && len(p.KeySets) == 0
+}
+
+// normalize sorts and deduplicates every list and never leaves the JSON
+// arrays null.
+func (p *Plan) normalize() {
+	for _, l := range []*[]string{&p.URLs, &p.Tags, &p.Hosts, &p.Prefixes, &p.Keys, &p.KeySets} {
+		slices.Sort(*l)
+		*l = slices.Compact(*l)
+	}
+	if p.URLs == nil {
+		p.URLs = []string{}
+	}
+	if p.Tags == nil {
+		p.Tags = []string{}
+	}
+	if p.Keys == nil {
+		p.Keys = []string{}
+	}
+}

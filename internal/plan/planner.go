@@ -1,0 +1,249 @@
+package plan
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+
+	"github.com/edgepurge/edgepurge/internal/config"
+	"github.com/edgepurge/edgepurge/internal/event"
+)
+
+// ErrUnknownPage means the page is in neither the config nor the registry,
+// and there is no default rule: there is nothing to purge (422).
+var ErrUnknownPage = errors.New("unknown page and no default rule")
+
+// ErrRegistryUnavailable means the page could only have come from the
+// registry, and the registry could not be read: the caller should retry (503).
+var ErrRegistryUnavailable = errors.New("page registry unavailable")
+
+// TooLargeError is a plan over the configured ceiling (422): refusing it
+// beats starting a purge storm.
+type TooLargeError struct {
+	URLs, Max int
+}
+
+// Error implements error.
+func (e *TooLargeError) Error() string {
+	return fmt.Sprintf("plan has %d URLs, more than the limit of %d", e.URLs, e.Max)
+}
+
+// Registry looks a page up in the registry the core app writes. found is
+// false when the page is not registered; err is set only when the registry
+// could not be read.
+type Registry interface {
+	Lookup(ctx context.Context, pageID string) (hosts []string, zone string, found bool, err error)
+}
+
+// Planner computes plans. It is safe for concurrent use.
+type Planner struct {
+	pages       map[string]*rule
+	defaults    *rule // nil: no default rule
+	builtin     *rule // templates for registry pages when there is no default rule
+	registry    Registry
+	defaultZone string
+	maxURLs     int
+	log         *slog.Logger
+}
+
+// New compiles the page rules of cfg. reg may be nil (no registry).
+func New(cfg *config.Config, reg Registry, log *slog.Logger) (*Planner, error) {
+	p := &Planner{
+		pages:       make(map[string]*rule, len(cfg.Pages)),
+		registry:    reg,
+		defaultZone: cfg.Cloudflare.ZoneID,
+		maxURLs:     cfg.Limits.MaxPlanURLs,
+		log:         log,
+	}
+	for id, pr := range cfg.Pages {
+		if err := event.ValidateID("pages", id); err != nil {
+			return nil, fmt.Errorf("page %q: invalid id: %w", id, err)
+		}
+		r, err := compileRule("pages."+id, pr)
+		if err != nil {
+			return nil, err
+		}
+		p.pages[id] = r
+	}
+	var err error
+	if cfg.Defaults != nil {
+		if p.defaults, err = compileRule("defaults", *cfg.Defaults); err != nil {
+			return nil, err
+		}
+	}
+	if p.builtin, err = compileRule("builtin", config.PageRule{}); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// page is a resolved page: its hostnames and the rule giving its templates.
+type page struct {
+	hosts []string
+	zone  string
+	rule  *rule
+}
+
+// resolve finds the page: config first, then the registry, then the
+// default rule.
+func (p *Planner) resolve(ctx context.Context, pageID string) (page, []string, error) {
+	if r, ok := p.pages[pageID]; ok {
+		hosts, err := renderHosts(r, pageID)
+		return page{hosts: hosts, zone: r.zone, rule: r}, nil, err
+	}
+	var warnings []string
+	if p.registry != nil {
+		hosts, zone, found, err := p.registry.Lookup(ctx, pageID)
+		switch {
+		case err != nil && p.defaults == nil:
+			return page{}, nil, fmt.Errorf("%w: %v", ErrRegistryUnavailable, err)
+		case err != nil:
+			p.log.Warn("page registry unavailable, using the default rule", "page", pageID, "err", err)
+			warnings = append(warnings, "page registry unavailable: hosts from the default rule only")
+		case found:
+			r := p.defaults
+			if r == nil {
+				r = p.builtin
+			}
+			for _, h := range hosts {
+				if !validHostname(h) {
+					return page{}, nil, fmt.Errorf("registry entry of page %q: invalid host %q", pageID, h)
+				}
+			}
+			if zone == "" {
+				zone = r.zone
+			}
+			return page{hosts: hosts, zone: zone, rule: r}, nil, nil
+		}
+	}
+	if p.defaults == nil {
+		return page{}, nil, ErrUnknownPage
+	}
+	hosts, err := renderHosts(p.defaults, pageID)
+	return page{hosts: hosts, zone: p.defaults.zone, rule: p.defaults}, warnings, err
+}
+
+func renderHosts(r *rule, pageID string) ([]string, error) {
+	hosts := make([]string, 0, len(r.hosts))
+	for _, t := range r.hosts {
+		h, _ := t.Render(Vars{PageID: pageID})
+		h = strings.ToLower(h)
+		if !validHostname(h) {
+			return nil, &event.FieldError{Field: "page_id", Reason: fmt.Sprintf("host template %q gives the invalid hostname %q", t.raw, h)}
+		}
+		hosts = append(hosts, h)
+	}
+	return hosts, nil
+}
+
+// Plan computes what ev purges. Errors: ErrUnknownPage,
+// ErrRegistryUnavailable, *TooLargeError, *event.FieldError.
+func (p *Planner) Plan(ctx context.Context, ev event.Event) (Plan, error) {
+	out := Plan{Page: ev.PageID, Zone: p.defaultZone}
+	if ev.PageID != "" {
+		pg, warnings, err := p.resolve(ctx, ev.PageID)
+		if err != nil {
+			return Plan{}, err
+		}
+		out.Warnings = warnings
+		if pg.zone != "" {
+			out.Zone = pg.zone
+		}
+		p.derive(&out, pg, ev)
+	}
+	out.URLs = append(out.URLs, ev.URLs...)
+	out.Tags = append(out.Tags, ev.Tags...)
+	out.Keys = append(out.Keys, ev.Keys...)
+	out.Hosts = append(out.Hosts, ev.Hosts...)
+	out.Prefixes = append(out.Prefixes, ev.Prefixes...)
+	out.Everything = ev.Everything
+	out.normalize()
+	if len(out.URLs) > p.maxURLs {
+		return Plan{}, &TooLargeError{URLs: len(out.URLs), Max: p.maxURLs}
+	}
+	return out, nil
+}
+
+// groupsFor narrows the page's paths to what the event can have changed.
+func groupsFor(ev event.Event) []group {
+	gs := []group{groupCommon}
+	all := ev.Type == event.PageUpdated
+	if all || ev.Type.IsIncident() || (ev.IncidentID != "" && !ev.Type.IsMaintenance()) {
+		gs = append(gs, groupIncident)
+	}
+	if all || ev.Type.IsMaintenance() {
+		gs = append(gs, groupMaintenance)
+	}
+	if all || ev.Type == event.ComponentUpdated || len(ev.ComponentIDs) > 0 {
+		gs = append(gs, groupComponent)
+	}
+	return gs
+}
+
+// derive adds the page's URLs, tags and keys for ev to out.
+func (p *Planner) derive(out *Plan, pg page, ev event.Event) {
+	base := Vars{PageID: ev.PageID, IncidentID: ev.IncidentID}
+	for _, g := range groupsFor(ev) {
+		for _, t := range pg.rule.paths[g] {
+			for _, host := range pg.hosts {
+				v := base
+				v.Host = host
+				for _, path := range renderEach(t, v, ev.ComponentIDs) {
+					for _, scheme := range pg.rule.schemes {
+						out.URLs = append(out.URLs, scheme+"://"+host+path)
+					}
+				}
+			}
+		}
+	}
+	for _, t := range pg.rule.tags {
+		out.Tags = append(out.Tags, renderEach(t, base, ev.ComponentIDs)...)
+	}
+	for _, t := range pg.rule.keys {
+		out.Keys = append(out.Keys, renderEach(t, base, ev.ComponentIDs)...)
+	}
+	for _, t := range pg.rule.keySets {
+		out.KeySets = append(out.KeySets, renderEach(t, base, ev.ComponentIDs)...)
+	}
+}
+
+// renderEach renders t once, or once per component when it uses
+// {component_id}. A template whose variables the event lacks gives nothing.
+func renderEach(t Template, v Vars, components []string) []string {
+	if !t.Uses(VarComponentID) {
+		if s, ok := t.Render(v); ok {
+			return []string{s}
+		}
+		return nil
+	}
+	out := make([]string, 0, len(components))
+	for _, c := range components {
+		v.ComponentID = c
+		if s, ok := t.Render(v); ok {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// validHostname reports whether h is a DNS hostname (letters, digits and
+// hyphens in dot-separated labels), so nothing can be smuggled into a URL.
+func validHostname(h string) bool {
+	if h == "" || len(h) > 253 {
+		return false
+	}
+	for _, label := range strings.Split(h, ".") {
+		if label == "" || len(label) > 63 || label[0] == '-' || label[len(label)-1] == '-' {
+			return false
+		}
+		for i := 0; i < len(label); i++ {
+			c := label[i]
+			if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c >= 'A' && c <= 'Z') {
+				return false
+			}
+		}
+	}
+	return true
+}

@@ -1,0 +1,147 @@
+package redistest
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+func testContext(t *testing.T) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+func TestClientTalksToSharedRedis(t *testing.T) {
+	ctx := testContext(t)
+	client := Client(t)
+	if got, err := client.Ping(ctx).Result(); err != nil || got != "PONG" {
+		t.Fatalf("PING = %q, %v; want PONG", got, err)
+	}
+}
+
+func TestPrefixIsUniqueAndCleanedUp(t *testing.T) {
+	ctx := testContext(t)
+	client := Client(t)
+	var prefixes []string
+	for i := range 2 {
+		t.Run(fmt.Sprintf("writer{%d}*", i), func(t *testing.T) {
+			prefix := Prefix(t)
+			prefixes = append(prefixes, prefix)
+			for j := range 1500 { // more than one SCAN page
+				if err := client.Set(ctx, fmt.Sprintf("%sk%d", prefix, j), "v", 0).Err(); err != nil {
+					t.Fatal(err)
+				}
+			}
+		})
+	}
+	if prefixes[0] == prefixes[1] {
+		t.Fatalf("two tests got the same prefix %q", prefixes[0])
+	}
+	for _, prefix := range prefixes {
+		if strings.ContainsAny(prefix, "{}*?[]\\") {
+			t.Errorf("prefix %q holds a glob or hash-tag character", prefix)
+		}
+		if n := countAll(ctx, t, client, prefix); n != 0 {
+			t.Errorf("%d keys left under %q after the test; want 0", n, prefix)
+		}
+	}
+}
+
+// countAll counts the keys under prefix over a full SCAN.
+func countAll(ctx context.Context, t *testing.T, client redis.UniversalClient, prefix string) int {
+	t.Helper()
+	n := 0
+	iter := client.Scan(ctx, 0, prefix+"*", 1000).Iterator()
+	for iter.Next(ctx) {
+		n++
+	}
+	if err := iter.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+func TestStartServerStopRestart(t *testing.T) {
+	ctx := testContext(t)
+	srv := StartServer(t)
+
+	if !strings.HasPrefix(srv.Addr(), "127.0.0.1:") || srv.Addr() == SharedAddr {
+		t.Fatalf("Addr() = %q, want a private 127.0.0.1 port", srv.Addr())
+	}
+	u, err := url.Parse(srv.URL())
+	if err != nil || srv.URL() != "redis://"+srv.Addr()+"/0" {
+		t.Fatalf("URL() = %q (%v), want redis://%s/0", srv.URL(), err, srv.Addr())
+	}
+	opts, err := redis.ParseURL(u.String())
+	if err != nil {
+		t.Fatalf("redis.ParseURL(%q): %v", srv.URL(), err)
+	}
+	client := redis.NewClient(opts)
+	defer client.Close()
+
+	if err := client.Set(ctx, "k", "v", 0).Err(); err != nil {
+		t.Fatalf("SET on the private server: %v", err)
+	}
+	// Persistence is off, as asked on the command line.
+	if cfg, err := client.ConfigGet(ctx, "save").Result(); err != nil || cfg["save"] != "" {
+		t.Errorf("CONFIG GET save = %v, %v; want empty", cfg, err)
+	}
+
+	srv.Stop()
+	if err := client.Ping(ctx).Err(); err == nil {
+		t.Fatal("PING after Stop succeeded; want an error")
+	}
+	srv.Stop() // a second Stop is harmless
+
+	srv.Restart()
+	if got, err := client.Ping(ctx).Result(); err != nil || got != "PONG" {
+		t.Fatalf("PING after Restart = %q, %v; want PONG", got, err)
+	}
+	if n, err := client.Exists(ctx, "k").Result(); err != nil || n != 0 {
+		t.Errorf("EXISTS k after a restart = %d, %v; want 0 (no persistence)", n, err)
+	}
+}
+
+func TestStartCluster(t *testing.T) {
+	ctx := testContext(t)
+	addrs := StartCluster(t, 3)
+	if len(addrs) != 3 {
+		t.Fatalf("StartCluster(3) returned %d addrs: %v", len(addrs), addrs)
+	}
+	for _, addr := range addrs {
+		node := redis.NewClient(&redis.Options{Addr: addr})
+		info, err := node.ClusterInfo(ctx).Result()
+		node.Close()
+		if err != nil || !strings.Contains(info, "cluster_state:ok") || !strings.Contains(info, "cluster_size:3") {
+			t.Errorf("CLUSTER INFO on %s = %q, %v; want cluster_state:ok and cluster_size:3", addr, info, err)
+		}
+	}
+
+	cluster := redis.NewClusterClient(&redis.ClusterOptions{Addrs: addrs})
+	defer cluster.Close()
+	// Enough keys to land on every master.
+	for i := range 100 {
+		if err := cluster.Set(ctx, fmt.Sprintf("key%d", i), i, 0).Err(); err != nil {
+			t.Fatalf("SET key%d: %v", i, err)
+		}
+	}
+	var total atomic.Int64 // ForEachMaster runs its callbacks concurrently
+	err := cluster.ForEachMaster(ctx, func(ctx context.Context, node *redis.Client) error {
+		n, err := node.DBSize(ctx).Result()
+		if err == nil && n == 0 {
+			return fmt.Errorf("master %s holds no key", node.Options().Addr)
+		}
+		total.Add(n)
+		return err
+	})
+	if err != nil || total.Load() != 100 {
+		t.Fatalf("keys over the masters = %d, %v; want 100 spread over all 3", total.Load(), err)
+	}
+}

@@ -1,0 +1,59 @@
+package server
+
+import (
+	"strings"
+	"time"
+
+	"github.com/valyala/fasthttp"
+
+	"github.com/edgepurge/edgepurge/internal/event"
+	"github.com/edgepurge/edgepurge/internal/statuspage"
+)
+
+// handleEvent serves POST /v1/hooks/events: the core app's event, signed
+// the Standard Webhooks way. Every check that needs no I/O comes first, so
+// a bad request costs no Redis or CDN work.
+func (s *Server) handleEvent(ctx *fasthttp.RequestCtx) {
+	if !isJSON(ctx) {
+		s.reject(ctx, event.SourceHook, fasthttp.StatusUnsupportedMediaType, "Content-Type must be application/json")
+		return
+	}
+	h := &ctx.Request.Header
+	id := string(h.Peek("webhook-id"))
+	body := ctx.PostBody()
+	if s.cfg.Verifier == nil {
+		s.reject(ctx, event.SourceHook, fasthttp.StatusUnauthorized, "signature invalid")
+		return
+	}
+	if err := s.cfg.Verifier.Verify(id, string(h.Peek("webhook-timestamp")), string(h.Peek("webhook-signature")), body, time.Now()); err != nil {
+		s.log.Info("hook signature rejected", "request_id", requestID(ctx), "reason", err.Error())
+		s.reject(ctx, event.SourceHook, fasthttp.StatusUnauthorized, "signature invalid")
+		return
+	}
+	ev, err := event.ParseHook(id, body)
+	if err != nil {
+		s.reject(ctx, event.SourceHook, fasthttp.StatusBadRequest, err.Error())
+		return
+	}
+	s.execute(ctx, ev, false)
+}
+
+// handleStatuspage serves POST /v1/hooks/statuspage/{token}: Statuspage's
+// unsigned notifications, authenticated by the token in the path.
+func (s *Server) handleStatuspage(ctx *fasthttp.RequestCtx) {
+	token := strings.TrimPrefix(string(ctx.Path()), "/v1/hooks/statuspage/")
+	if !tokenMatches(s.spToken, s.cfg.StatuspageToken != "", []byte(token)) {
+		s.reject(ctx, event.SourceStatuspage, fasthttp.StatusUnauthorized, "token invalid")
+		return
+	}
+	if !isJSON(ctx) {
+		s.reject(ctx, event.SourceStatuspage, fasthttp.StatusUnsupportedMediaType, "Content-Type must be application/json")
+		return
+	}
+	ev, err := statuspage.Parse(ctx.PostBody())
+	if err != nil {
+		s.reject(ctx, event.SourceStatuspage, fasthttp.StatusBadRequest, err.Error())
+		return
+	}
+	s.execute(ctx, ev, false)
+}

@@ -1,0 +1,195 @@
+// Package server is edgepurge's HTTP surface on fasthttp: the hooks, the
+// manual purge, the probes and /metrics. Handlers only check, parse and
+// answer; planning and purging happen in packages plan and fanout.
+package server
+
+import (
+	"context"
+	"crypto/sha256"
+	"crypto/subtle"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/valyala/fasthttp"
+	"github.com/valyala/fasthttp/fasthttpadaptor"
+
+	"github.com/edgepurge/edgepurge/internal/event"
+	"github.com/edgepurge/edgepurge/internal/fanout"
+	"github.com/edgepurge/edgepurge/internal/health"
+	"github.com/edgepurge/edgepurge/internal/metrics"
+	"github.com/edgepurge/edgepurge/internal/plan"
+)
+
+// Planner computes what an event purges (package plan).
+type Planner interface {
+	Plan(ctx context.Context, ev event.Event) (plan.Plan, error)
+}
+
+// Purger runs a plan against the backends (package fanout).
+type Purger interface {
+	Run(ctx context.Context, id string, p plan.Plan, dryRun bool) fanout.Answer
+}
+
+// Verifier checks a Standard Webhooks signature (package webhook).
+type Verifier interface {
+	Verify(id, timestamp, signatures string, body []byte, now time.Time) error
+}
+
+// Config is what a Server needs.
+type Config struct {
+	Planner Planner
+	Purger  Purger
+	// Verifier verifies /v1/hooks/events; nil answers every such request 401.
+	Verifier Verifier
+	// StatuspageToken is the path token of /v1/hooks/statuspage/{token};
+	// empty disables the endpoint.
+	StatuspageToken string
+	// APIToken is the bearer token of /v1/purge; empty disables it.
+	APIToken string
+	// DryRun makes every purge a dry run.
+	DryRun  bool
+	Health  *health.Checker
+	Metrics *metrics.Metrics
+	Log     *slog.Logger
+	Version string
+
+	ReadTimeout, WriteTimeout, IdleTimeout time.Duration
+	MaxBodyBytes                           int
+}
+
+// Server serves edgepurge's HTTP API.
+type Server struct {
+	cfg       Config
+	log       *slog.Logger
+	http      *fasthttp.Server
+	metrics   fasthttp.RequestHandler
+	spToken   [32]byte
+	apiToken  [32]byte
+	baseCtx   context.Context
+	cancelCtx context.CancelFunc
+}
+
+// New builds a Server.
+func New(cfg Config) *Server {
+	s := &Server{cfg: cfg, log: cfg.Log}
+	// Tokens are compared as hashes, so the comparison takes the same time
+	// whatever the length of the guess.
+	s.spToken = sha256.Sum256([]byte(cfg.StatuspageToken))
+	s.apiToken = sha256.Sum256([]byte(cfg.APIToken))
+	// Purges run under a context of their own, never the fasthttp request
+	// context, which is recycled once the handler returns.
+	s.baseCtx, s.cancelCtx = context.WithCancel(context.Background())
+	s.metrics = fasthttpadaptor.NewFastHTTPHandler(promhttp.HandlerFor(cfg.Metrics.Registry, promhttp.HandlerOpts{}))
+	s.http = &fasthttp.Server{
+		Handler:               s.recoverPanics(s.route),
+		ErrorHandler:          s.transportError,
+		Name:                  "edgepurge",
+		ReadTimeout:           cfg.ReadTimeout,
+		WriteTimeout:          cfg.WriteTimeout,
+		IdleTimeout:           cfg.IdleTimeout,
+		MaxRequestBodySize:    cfg.MaxBodyBytes,
+		CloseOnShutdown:       true,
+		NoDefaultDate:         false,
+		NoDefaultServerHeader: true,
+		Logger:                slogPrinter{cfg.Log},
+	}
+	return s
+}
+
+// Handler returns the root handler, panic recovery included (for tests).
+func (s *Server) Handler() fasthttp.RequestHandler { return s.http.Handler }
+
+// Serve serves on ln until Shutdown.
+func (s *Server) Serve(ln net.Listener) error { return s.http.Serve(ln) }
+
+// Shutdown stops accepting connections and waits for in-flight requests to
+// be answered, until ctx ends.
+func (s *Server) Shutdown(ctx context.Context) error {
+	err := s.http.ShutdownWithContext(ctx)
+	s.cancelCtx()
+	return err
+}
+
+// route dispatches by path. The set of paths is small and fixed, so a
+// switch reads better than a router.
+func (s *Server) route(ctx *fasthttp.RequestCtx) {
+	path := string(ctx.Path())
+	switch {
+	case path == "/v1/hooks/events":
+		s.only(ctx, fasthttp.MethodPost, s.handleEvent)
+	case strings.HasPrefix(path, "/v1/hooks/statuspage/"):
+		s.only(ctx, fasthttp.MethodPost, s.handleStatuspage)
+	case path == "/v1/purge":
+		s.only(ctx, fasthttp.MethodPost, s.handleManualPurge)
+	case path == "/healthz":
+		s.only(ctx, fasthttp.MethodGet, s.handleHealthz)
+	case path == "/readyz":
+		s.only(ctx, fasthttp.MethodGet, s.handleReadyz)
+	case path == "/metrics":
+		s.only(ctx, fasthttp.MethodGet, s.metrics)
+	case path == "/version":
+		s.only(ctx, fasthttp.MethodGet, s.handleVersion)
+	default:
+		s.fail(ctx, fasthttp.StatusNotFound, "no such endpoint: "+sanitize(path))
+	}
+}
+
+// only answers 405 with Allow unless the method is m (HEAD goes with GET).
+func (s *Server) only(ctx *fasthttp.RequestCtx, m string, h fasthttp.RequestHandler) {
+	method := string(ctx.Method())
+	if method == m || (m == fasthttp.MethodGet && method == fasthttp.MethodHead) {
+		h(ctx)
+		return
+	}
+	allow := m
+	if m == fasthttp.MethodGet {
+		allow = "GET, HEAD"
+	}
+	ctx.Response.Header.Set("Allow", allow)
+	s.fail(ctx, fasthttp.StatusMethodNotAllowed, fmt.Sprintf("method %s not allowed; use %s", sanitize(method), allow))
+}
+
+// tokenMatches compares a presented token with a configured one's hash in
+// constant time. An unconfigured token matches nothing.
+func tokenMatches(want [32]byte, configured bool, got []byte) bool {
+	if !configured {
+		return false
+	}
+	h := sha256.Sum256(got)
+	return subtle.ConstantTimeCompare(want[:], h[:]) == 1
+}
+
+// transportError answers what fasthttp could not even parse: a body over
+// the limit, a timeout, a malformed request line.
+func (s *Server) transportError(ctx *fasthttp.RequestCtx, err error) {
+	var status int
+	var msg string
+	switch {
+	case errors.Is(err, fasthttp.ErrBodyTooLarge):
+		status, msg = fasthttp.StatusRequestEntityTooLarge, fmt.Sprintf("body too large: the limit is %d bytes", s.cfg.MaxBodyBytes)
+	case isTimeout(err):
+		status, msg = fasthttp.StatusRequestTimeout, "request not received in time"
+	default:
+		status, msg = fasthttp.StatusBadRequest, "malformed HTTP request"
+	}
+	s.log.Warn("bad request", "status", status, "remote", ctx.RemoteIP().String(), "err", err)
+	writeJSON(ctx, status, errorBody{Error: msg})
+	ctx.SetConnectionClose()
+}
+
+func isTimeout(err error) bool {
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout() || errors.Is(err, fasthttp.ErrTimeout)
+}
+
+// slogPrinter adapts slog to fasthttp's Logger.
+type slogPrinter struct{ log *slog.Logger }
+
+func (p slogPrinter) Printf(format string, args ...any) {
+	p.log.Debug("fasthttp", "msg", fmt.Sprintf(format, args...))
+}

@@ -1,0 +1,160 @@
+package cloudflare
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/cloudflare/cloudflare-go/v7/cache"
+
+	"github.com/edgepurge/edgepurge/purge"
+)
+
+// apiMessage is one entry of an answer's "errors".
+type apiMessage struct {
+	Code    int    `json:"code"`
+	Message string `json:"message"`
+}
+
+// envelope is Cloudflare's answer around a result of type T.
+type envelope[T any] struct {
+	Success bool         `json:"success"`
+	Errors  []apiMessage `json:"errors"`
+	Result  T            `json:"result"`
+}
+
+// purgeResult is purge_cache's result.
+type purgeResult struct {
+	ID string `json:"id"`
+}
+
+// check turns a 2xx answer that says "success": false into an error. Such
+// answers report invalid items, so retrying them would not help.
+func (e envelope[T]) check(op string, res *http.Response) *purge.Error {
+	if e.Success {
+		return nil
+	}
+	pe := &purge.Error{Op: op}
+	if res != nil {
+		pe.StatusCode = res.StatusCode
+	}
+	pe.Codes, pe.Message = splitMessages(e.Errors)
+	if pe.Message == "" {
+		pe.Message = "answer without success"
+	}
+	return pe
+}
+
+func splitMessages(msgs []apiMessage) (codes []int, message string) {
+	texts := make([]string, 0, len(msgs))
+	for _, m := range msgs {
+		codes = append(codes, m.Code)
+		texts = append(texts, m.Message)
+	}
+	return codes, strings.Join(texts, "; ")
+}
+
+// toError turns an SDK call's error into a *purge.Error. The SDK's own error
+// string dumps the request, so it is never used; messages are rebuilt from
+// the answer's fields and any trace of the token is removed.
+func (p *Purger) toError(ctx context.Context, op string, res *http.Response, err error) *purge.Error {
+	pe := &purge.Error{Op: op}
+	var apiErr *cache.Error
+	switch {
+	case errors.As(err, &apiErr):
+		pe.StatusCode = apiErr.StatusCode
+		pe.Retryable = retryableStatus(apiErr.StatusCode)
+		msgs := make([]apiMessage, 0, len(apiErr.Errors))
+		for _, e := range apiErr.Errors {
+			msgs = append(msgs, apiMessage{Code: int(e.Code), Message: e.Message})
+		}
+		pe.Codes, pe.Message = splitMessages(msgs)
+		if apiErr.Response != nil {
+			pe.RetryAfter = parseRetryAfter(apiErr.Response.Header.Get("Retry-After"))
+		}
+	case ctx.Err() != nil:
+		// Our deadline, not Cloudflare's refusal: the same call may go
+		// through with more time.
+		pe.Message = ctx.Err().Error()
+		pe.Retryable = true
+	case res != nil:
+		// An answer arrived but was not Cloudflare's JSON (e.g. a proxy's
+		// HTML error page).
+		pe.StatusCode = res.StatusCode
+		pe.Message = "unreadable answer: " + err.Error()
+		pe.Retryable = res.StatusCode < 400 || retryableStatus(res.StatusCode)
+		pe.RetryAfter = parseRetryAfter(res.Header.Get("Retry-After"))
+	default:
+		// No answer: connection refused, reset, timed out.
+		pe.Message = err.Error()
+		pe.Retryable = true
+	}
+	pe.Message = p.redact(pe.Message)
+	return pe
+}
+
+// redact removes the API token from a message, should any error text carry it.
+func (p *Purger) redact(msg string) string {
+	if p.token == "" {
+		return msg
+	}
+	return strings.ReplaceAll(msg, p.token, "[token]")
+}
+
+// retryableStatus says whether an answer with this status may succeed later.
+func retryableStatus(status int) bool {
+	return status == http.StatusRequestTimeout || status == http.StatusTooManyRequests || status >= 500
+}
+
+// parseRetryAfter reads a Retry-After header: seconds or an HTTP date.
+func parseRetryAfter(v string) time.Duration {
+	if v == "" {
+		return 0
+	}
+	if secs, err := strconv.Atoi(strings.TrimSpace(v)); err == nil {
+		return max(0, time.Duration(secs)*time.Second)
+	}
+	if t, err := http.ParseTime(v); err == nil {
+		return max(0, time.Until(t))
+	}
+	return 0
+}
+
+// combine folds the failed calls of one request into one *purge.Error: the
+// first failure's status, every failure's codes (each once, in order), the
+// first message followed by each other failure in full, the longest
+// Retry-After, and Retryable only if every failure is, since retrying the
+// request cannot get past a permanent refusal.
+func combine(zone string, total int, failed []*purge.Error, ops []string) *purge.Error {
+	if len(failed) == 1 {
+		return failed[0]
+	}
+	first := failed[0]
+	out := &purge.Error{
+		Op:         fmt.Sprintf("purge zone %s: %d of %d calls failed, first %s", zone, len(failed), total, ops[0]),
+		StatusCode: first.StatusCode,
+		Retryable:  true,
+	}
+	msgs := []string{first.Message}
+	for i, f := range failed {
+		for _, c := range f.Codes {
+			if !slices.Contains(out.Codes, c) {
+				out.Codes = append(out.Codes, c)
+			}
+		}
+		out.Retryable = out.Retryable && f.Retryable
+		out.RetryAfter = max(out.RetryAfter, f.RetryAfter)
+		if i > 0 {
+			other := *f
+			other.Op = ops[i]
+			msgs = append(msgs, "then "+other.Error())
+		}
+	}
+	out.Message = strings.Join(msgs, "; ")
+	return out
+}

@@ -1,0 +1,108 @@
+// Package purge defines what a CDN purger is: one interface that every CDN
+// backend (Cloudflare, Varnish, ...) implements, the request it is given and
+// the error it returns when a purge does not go through.
+package purge
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// Request is the CDN part of a plan: what to evict from one zone.
+type Request struct {
+	// Zone identifies the CDN zone (for Cloudflare, the zone ID).
+	Zone string
+	// URLs are absolute URLs purged one by one ("single-file purge").
+	URLs []string
+	// Tags are cache tags (Cloudflare Cache-Tag, Varnish xkey).
+	Tags []string
+	// Hosts purge every object of a hostname.
+	Hosts []string
+	// Prefixes purge every object under a host+path prefix, without scheme.
+	Prefixes []string
+	// Everything purges the whole zone.
+	Everything bool
+}
+
+// Items is the number of things the request asks to purge; purging
+// everything counts as one item.
+func (r Request) Items() int {
+	n := len(r.URLs) + len(r.Tags) + len(r.Hosts) + len(r.Prefixes)
+	if r.Everything {
+		n++
+	}
+	return n
+}
+
+// Empty reports whether the request asks for nothing.
+func (r Request) Empty() bool { return r.Items() == 0 }
+
+// Result says what a purger did for one request, whether or not it succeeded.
+type Result struct {
+	// Items is how many of the request's items the CDN accepted.
+	Items int
+	// Calls is how many API calls were made.
+	Calls int
+}
+
+// Purger evicts objects from one CDN.
+type Purger interface {
+	// Name is the backend's name in answers, logs and metrics ("cloudflare").
+	Name() string
+	// Purge sends the request to the CDN and returns once the CDN accepted or
+	// refused every part of it. On failure the returned error is, or wraps, an
+	// *Error; the Result still counts what was accepted before the failure.
+	Purge(ctx context.Context, req Request) (Result, error)
+}
+
+// Error is a purge call the CDN refused or that could not reach it.
+type Error struct {
+	// Op is what was being done, e.g. "purge 70 urls".
+	Op string
+	// StatusCode is the HTTP status of the CDN's answer; 0 if none arrived.
+	StatusCode int
+	// Codes are the CDN's own error codes (Cloudflare's errors[].code).
+	Codes []int
+	// Message is the CDN's explanation, free of credentials.
+	Message string
+	// Retryable says whether the same call may succeed later (network
+	// errors, timeouts, 5xx, 429) as opposed to a permanent refusal (bad zone,
+	// bad token, bad request).
+	Retryable bool
+	// RetryAfter is the CDN's Retry-After, when it sent one.
+	RetryAfter time.Duration
+}
+
+// Error implements error.
+func (e *Error) Error() string {
+	var b strings.Builder
+	b.WriteString(e.Op)
+	if e.StatusCode != 0 {
+		fmt.Fprintf(&b, ": HTTP %d", e.StatusCode)
+	}
+	for i, c := range e.Codes {
+		if i == 0 {
+			b.WriteString(": code ")
+		} else {
+			b.WriteString(", ")
+		}
+		fmt.Fprintf(&b, "%d", c)
+	}
+	if e.Message != "" {
+		b.WriteString(": ")
+		b.WriteString(e.Message)
+	}
+	return b.String()
+}
+
+// AsError returns the *Error in err's chain, or nil.
+func AsError(err error) *Error {
+	var pe *Error
+	if errors.As(err, &pe) {
+		return pe
+	}
+	return nil
+}
