@@ -15,6 +15,7 @@ import (
 
 	"github.com/edgepurge/edgepurge/cache"
 	"github.com/edgepurge/edgepurge/internal/config"
+	"github.com/edgepurge/edgepurge/internal/dedupe"
 	"github.com/edgepurge/edgepurge/internal/fanout"
 	"github.com/edgepurge/edgepurge/internal/health"
 	"github.com/edgepurge/edgepurge/internal/metrics"
@@ -101,7 +102,12 @@ func New(cfg *config.Config, log *slog.Logger, build Build) (*App, error) {
 		}
 		verifier = v
 	}
+	var dd server.Deduper
+	if !cfg.Dedupe.Disabled {
+		dd = dedupe.New(a.redis, cfg.Dedupe.Prefix, cfg.Dedupe.TTL)
+	}
 	a.Server = server.New(server.Config{
+		Dedupe:          dd,
 		Planner:         a.Planner,
 		Purger:          a.Fanout,
 		Verifier:        verifier,

@@ -79,6 +79,7 @@ func baseConfig(prefix, redisURL, cfBase string) *config.Config {
 			APIToken:        testAPIToken,
 		},
 		Registry: config.Registry{Prefix: prefix + "page:"},
+		Dedupe:   config.Dedupe{Prefix: prefix + "seen:"},
 		Server:   config.Server{DrainDelay: time.Millisecond},
 		Pages: map[string]config.PageRule{
 			testPage: {

@@ -27,7 +27,20 @@ type Config struct {
 	Pages map[string]PageRule `yaml:"pages"`
 	// Registry is the Redis hash registry the core app writes.
 	Registry Registry `yaml:"registry"`
+	Dedupe   Dedupe   `yaml:"dedupe"`
 	Limits   Limits   `yaml:"limits"`
+}
+
+// Dedupe configures the record of purged event ids, which turns a replayed
+// or retried delivery into a "duplicate" answer.
+type Dedupe struct {
+	// Disabled turns duplicate detection off.
+	Disabled bool `yaml:"disabled"`
+	// Prefix of the Redis keys; the event id follows it.
+	Prefix string `yaml:"prefix"`
+	// TTL is how long an id is remembered; at least the signature tolerance
+	// plus a margin.
+	TTL time.Duration `yaml:"ttl"`
 }
 
 // Log configures log/slog.
@@ -78,7 +91,36 @@ type Cloudflare struct {
 	BaseURL string `yaml:"base_url"`
 	// MaxURLsPerCall is the per-call URL limit: 100 on every plan, 500 on Enterprise.
 	MaxURLsPerCall int `yaml:"max_urls_per_call"`
+	// Coalesce batches the purges of concurrent events per zone (group
+	// commit) and never purges an item twice while it waits; default true.
+	// Off, every event makes its own calls (for comparison only).
+	Coalesce *bool `yaml:"coalesce"`
+	// MaxInflightCalls is how many purge calls may be in flight per zone.
+	MaxInflightCalls int `yaml:"max_inflight_calls"`
+	// Plan picks the account's rate-limit preset: free, pro, business or
+	// enterprise (default pro). The explicit limits below override it.
+	Plan string `yaml:"plan"`
+	// RateLimit overrides the plan's purge rate limits.
+	RateLimit RateLimit `yaml:"rate_limit"`
 }
+
+// RateLimit is Cloudflare's per-account purge budget: single-file URLs per
+// second, and tag/host/prefix/everything calls per second, each a token
+// bucket shared by every instance (through Redis).
+type RateLimit struct {
+	URLsPerSecond  float64 `yaml:"urls_per_second"`
+	URLBurst       int     `yaml:"url_burst"`
+	CallsPerSecond float64 `yaml:"calls_per_second"`
+	CallBurst      int     `yaml:"call_burst"`
+	// Disabled turns edgepurge's own limiting off (the CDN still limits).
+	Disabled bool `yaml:"disabled"`
+	// Account names the shared bucket in Redis; instances purging for the
+	// same Cloudflare account must use the same name.
+	Account string `yaml:"account"`
+}
+
+// Coalescing reports whether purges are coalesced and batched (the default).
+func (c Cloudflare) Coalescing() bool { return c.Coalesce == nil || *c.Coalesce }
 
 // Enabled reports whether Cloudflare purging is configured.
 func (c Cloudflare) Enabled() bool { return c.APIToken != "" }

@@ -28,6 +28,8 @@ const (
 	DefaultMaxURLsPerCall  = 100
 	DefaultMaxPlanURLs     = 2000
 	DefaultRegistryPrefix  = "edgepurge:page:"
+	DefaultDedupePrefix    = "edgepurge:seen:"
+	DefaultDedupeTTL       = 30 * time.Minute
 )
 
 // Getenv reads an environment variable; os.Getenv in production, a map in tests.
@@ -143,6 +145,14 @@ func applyEnv(cfg *Config, getenv Getenv) error {
 	if v := getenv("EDGEPURGE_KEYS"); strings.TrimSpace(v) != "" && cfg.Defaults != nil {
 		cfg.Defaults.Keys = splitList(v)
 	}
+	set(&cfg.Cloudflare.Plan, "CLOUDFLARE_PLAN")
+	if v := strings.TrimSpace(getenv("EDGEPURGE_COALESCE")); v != "" {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return fmt.Errorf("EDGEPURGE_COALESCE=%q: want true or false", v)
+		}
+		cfg.Cloudflare.Coalesce = &b
+	}
 	if v := strings.TrimSpace(getenv("EDGEPURGE_DRY_RUN")); v != "" {
 		b, err := strconv.ParseBool(v)
 		if err != nil {
@@ -197,9 +207,22 @@ func (c *Config) setDefaults() {
 	if c.Cloudflare.MaxURLsPerCall == 0 {
 		c.Cloudflare.MaxURLsPerCall = DefaultMaxURLsPerCall
 	}
+	if c.Cloudflare.MaxInflightCalls == 0 {
+		c.Cloudflare.MaxInflightCalls = 4
+	}
+	if c.Cloudflare.Plan == "" {
+		c.Cloudflare.Plan = "pro"
+	}
+	if c.Cloudflare.RateLimit.Account == "" {
+		c.Cloudflare.RateLimit.Account = "default"
+	}
 	if c.Registry.Prefix == "" {
 		c.Registry.Prefix = DefaultRegistryPrefix
 	}
+	if c.Dedupe.Prefix == "" {
+		c.Dedupe.Prefix = DefaultDedupePrefix
+	}
+	orDefault(&c.Dedupe.TTL, DefaultDedupeTTL)
 	if c.Limits.MaxPlanURLs == 0 {
 		c.Limits.MaxPlanURLs = DefaultMaxPlanURLs
 	}
@@ -228,6 +251,14 @@ func (c *Config) Validate() error {
 	if c.Cloudflare.MaxURLsPerCall < 1 || c.Cloudflare.MaxURLsPerCall > 500 {
 		add("cloudflare.max_urls_per_call=%d: must be 1..500", c.Cloudflare.MaxURLsPerCall)
 	}
+	switch c.Cloudflare.Plan {
+	case "free", "pro", "business", "enterprise":
+	default:
+		add("cloudflare.plan=%q: must be free, pro, business or enterprise", c.Cloudflare.Plan)
+	}
+	if c.Cloudflare.MaxInflightCalls < 1 {
+		add("cloudflare.max_inflight_calls=%d: must be positive", c.Cloudflare.MaxInflightCalls)
+	}
 	switch c.Redis.Mode {
 	case "single", "cluster", "sentinel":
 	default:
@@ -245,6 +276,9 @@ func (c *Config) Validate() error {
 	}
 	if c.Server.MaxBodyBytes < 1024 {
 		add("server.max_body_bytes=%d: must be at least 1024", c.Server.MaxBodyBytes)
+	}
+	if c.Dedupe.TTL < 6*time.Minute {
+		add("dedupe.ttl=%s: must outlive the 5-minute signature tolerance (at least 6m)", c.Dedupe.TTL)
 	}
 	if c.Limits.MaxPlanURLs < 1 {
 		add("limits.max_plan_urls=%d: must be positive", c.Limits.MaxPlanURLs)

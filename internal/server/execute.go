@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"errors"
 	"time"
 
@@ -14,6 +15,15 @@ import (
 // execute is the data path after parsing: plan, purge every backend,
 // answer. The answer is 200 only when everything was purged.
 func (s *Server) execute(ctx *fasthttp.RequestCtx, ev event.Event, dryRun bool) {
+	if s.duplicate(ev) {
+		s.cfg.Metrics.Events.WithLabelValues(string(ev.Source), fanout.StatusDuplicate).Inc()
+		s.log.Info("duplicate event, not purged again", "request_id", requestID(ctx), "id", ev.ID, "source", ev.Source, "page", ev.PageID)
+		writeJSON(ctx, fasthttp.StatusOK, fanout.Answer{
+			ID: ev.ID, Status: fanout.StatusDuplicate,
+			Plan: plan.Plan{Page: ev.PageID, URLs: []string{}, Tags: []string{}, Keys: []string{}}, Results: []fanout.Result{},
+		})
+		return
+	}
 	p, err := s.cfg.Planner.Plan(s.baseCtx, ev)
 	if err != nil {
 		status, msg := planFailure(err)
@@ -28,6 +38,9 @@ func (s *Server) execute(ctx *fasthttp.RequestCtx, ev event.Event, dryRun bool) 
 		return
 	}
 	a := s.cfg.Purger.Run(s.baseCtx, ev.ID, p, dryRun || s.cfg.DryRun)
+	if a.Status == fanout.StatusPurged {
+		s.markPurged(ev)
+	}
 
 	status := fasthttp.StatusOK
 	if !a.OK() {
@@ -80,3 +93,37 @@ func (s *Server) reject(ctx *fasthttp.RequestCtx, src event.Source, status int, 
 	s.log.Info("request rejected", "request_id", requestID(ctx), "source", src, "http_status", status, "reason", msg)
 	s.fail(ctx, status, msg)
 }
+
+// duplicate reports whether ev was already purged. Manual purges are never
+// duplicates. When the record cannot be read, the event is purged again:
+// purging twice is harmless, not purging is not.
+func (s *Server) duplicate(ev event.Event) bool {
+	if s.cfg.Dedupe == nil || ev.Source == event.SourceManual || ev.ID == "" {
+		return false
+	}
+	ctx, cancel := context.WithTimeout(s.baseCtx, dedupeTimeout)
+	defer cancel()
+	seen, err := s.cfg.Dedupe.Seen(ctx, ev.ID)
+	if err != nil {
+		s.log.Warn("duplicate check failed, purging anyway", "id", ev.ID, "err", err)
+		return false
+	}
+	return seen
+}
+
+// markPurged records a successful purge, so the sender's retries are
+// duplicates. Only success is recorded: a failed event must stay retryable.
+func (s *Server) markPurged(ev event.Event) {
+	if s.cfg.Dedupe == nil || ev.Source == event.SourceManual || ev.ID == "" {
+		return
+	}
+	ctx, cancel := context.WithTimeout(s.baseCtx, dedupeTimeout)
+	defer cancel()
+	if _, err := s.cfg.Dedupe.MarkPurged(ctx, ev.ID); err != nil {
+		s.log.Warn("could not record the purged event id; a retry will purge again", "id", ev.ID, "err", err)
+	}
+}
+
+// dedupeTimeout bounds the duplicate check, so a slow Redis delays a purge
+// by at most this much.
+const dedupeTimeout = 250 * time.Millisecond

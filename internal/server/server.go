@@ -40,6 +40,12 @@ type Verifier interface {
 	Verify(id, timestamp, signatures string, body []byte, now time.Time) error
 }
 
+// Deduper remembers the event ids already purged (package dedupe).
+type Deduper interface {
+	Seen(ctx context.Context, id string) (bool, error)
+	MarkPurged(ctx context.Context, id string) (bool, error)
+}
+
 // Config is what a Server needs.
 type Config struct {
 	Planner Planner
@@ -51,6 +57,9 @@ type Config struct {
 	StatuspageToken string
 	// APIToken is the bearer token of /v1/purge; empty disables it.
 	APIToken string
+	// Dedupe answers a delivery already purged as "duplicate"; nil turns
+	// that off.
+	Dedupe Deduper
 	// DryRun makes every purge a dry run.
 	DryRun  bool
 	Health  *health.Checker
