@@ -24,7 +24,7 @@ else
 RUN_ENV :=
 endif
 
-.PHONY: run build test vet fmt redis sample clean
+.PHONY: run build test vet fmt redis sample bench clean
 
 run: build redis
 	@if [ -z "$(CLOUDFLARE_API_TOKEN)" ]; then echo ">>> CLOUDFLARE_API_TOKEN not set: running with EDGEPURGE_DRY_RUN=true, NOTHING WILL BE PURGED <<<"; fi
@@ -36,6 +36,19 @@ build:
 test: vet
 	go test -count=1 -race -timeout 15m ./...
 
+# fuzz runs each fuzz target for FUZZTIME (one `go test -fuzz` per target:
+# -fuzz takes one target per package run). A crasher is written to the
+# package's testdata/fuzz; fix it and keep it as a regression seed.
+FUZZTIME ?= 5s
+FUZZ_TARGETS := internal/webhook:FuzzVerify internal/event:FuzzParseHook internal/event:FuzzParseManual \
+	internal/statuspage:FuzzParse internal/plan:FuzzTemplate internal/plan:FuzzPlan
+.PHONY: fuzz
+fuzz:
+	@set -e; for t in $(FUZZ_TARGETS); do \
+		echo "fuzz $${t#*:} in ./$${t%%:*} for $(FUZZTIME)"; \
+		go test -run '^$$' -fuzz "^$${t#*:}\$$" -fuzztime $(FUZZTIME) ./$${t%%:*}/; \
+	done
+
 vet:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))" || { gofmt -l .; echo "gofmt needed"; exit 1; }
 	go vet ./...
@@ -46,6 +59,13 @@ redis:
 # sample sends the Statuspage-shaped example to a server started by `make run`.
 sample:
 	curl -sS -H 'Content-Type: application/json' --data @examples/statuspage-incident.json http://$(EDGEPURGE_LISTEN)/v1/hooks/statuspage/$(EDGEPURGE_STATUSPAGE_TOKEN)
+
+# bench runs the load generator (cmd/edgepurge-bench) against a real
+# `edgepurge serve`, real Redis and the in-repo Cloudflare stand-in, and
+# prints one table for the hot, many, overhead and naive scenarios.
+BENCH_FLAGS ?=
+bench: build redis
+	go run ./cmd/edgepurge-bench --server-bin $(BIN) $(BENCH_FLAGS)
 
 clean:
 	rm -rf bin

@@ -48,6 +48,29 @@ type Result struct {
 	Calls int
 }
 
+// NodePurger is a Purger of several cache nodes (Varnish) that can say
+// what each node did. Callers that want the detail use PurgeNodes when a
+// Purger has it; Result stays comparable.
+type NodePurger interface {
+	Purger
+	// PurgeNodes is Purge, with each node's part in configuration order.
+	PurgeNodes(ctx context.Context, req Request) (Result, []NodeResult, error)
+}
+
+// NodeResult is what one cache node did with a request.
+type NodeResult struct {
+	// Node names the node (its base URL).
+	Node string
+	// Items is how many of the request's items the node accepted.
+	Items int
+	// Calls is how many requests were sent to the node.
+	Calls int
+	// Duration is the node's whole part.
+	Duration time.Duration
+	// Err is the node's failure, nil when it accepted everything.
+	Err error
+}
+
 // Purger evicts objects from one CDN.
 type Purger interface {
 	// Name is the backend's name in answers, logs and metrics ("cloudflare").
@@ -74,6 +97,9 @@ type Error struct {
 	Retryable bool
 	// RetryAfter is the CDN's Retry-After, when it sent one.
 	RetryAfter time.Duration
+	// Unsent says the CDN never received the items: the deadline passed
+	// while they waited for a call slot or rate budget.
+	Unsent bool
 }
 
 // Error implements error.

@@ -14,11 +14,12 @@ import (
 	"github.com/edgepurge/edgepurge/internal/event"
 )
 
-func newPurge(_ *globalFlags) *cobra.Command {
+func newPurge(g *globalFlags) *cobra.Command {
 	var (
 		server, token string
 		req           event.ManualRequest
 		asJSON        bool
+		direct        bool
 		timeout       time.Duration
 	)
 	cmd := &cobra.Command{
@@ -28,7 +29,11 @@ func newPurge(_ *globalFlags) *cobra.Command {
 
 The bearer token is --token, else $EDGEPURGE_API_TOKEN. Exit status: 0 when
 everything was purged (or dry-ran), 1 when anything failed, 2 when the
-request could not be made.`,
+request could not be made.
+
+With --direct, no server is involved: the purge is planned and sent from this
+process, from the config (--config or $EDGEPURGE_CONFIG and the environment),
+for when edgepurge itself is down.`,
 		Example: `  edgepurge purge --server http://127.0.0.1:8080 --page p0
   edgepurge purge --url https://p0.status.example.com/ --tag page:p0 --json
   edgepurge purge --page p0 --incident inc1 --dry-run`,
@@ -39,6 +44,9 @@ request could not be made.`,
 			}
 			if _, err := req.Event("cli"); err != nil {
 				return &exitError{code: 2, err: err}
+			}
+			if direct {
+				return purgeDirect(cmd, g, req, asJSON, timeout)
 			}
 			ctx, cancel := context.WithTimeout(cmd.Context(), timeout)
 			defer cancel()
@@ -79,6 +87,7 @@ request could not be made.`,
 	f.BoolVar(&req.Everything, "everything", false, "purge the whole zone")
 	f.BoolVar(&req.DryRun, "dry-run", false, "plan and answer, purge nothing")
 	f.BoolVar(&asJSON, "json", false, "print the server's JSON answer")
+	f.BoolVar(&direct, "direct", false, "break glass: purge in-process from --config, without a running server (same planner, purgers and shared rate limits)")
 	f.DurationVar(&timeout, "timeout", 30*time.Second, "give up after this long")
 	return cmd
 }

@@ -13,7 +13,6 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
-	"github.com/edgepurge/edgepurge/cache"
 	"github.com/edgepurge/edgepurge/internal/config"
 	"github.com/edgepurge/edgepurge/internal/dedupe"
 	"github.com/edgepurge/edgepurge/internal/fanout"
@@ -22,6 +21,7 @@ import (
 	"github.com/edgepurge/edgepurge/internal/plan"
 	"github.com/edgepurge/edgepurge/internal/registry"
 	"github.com/edgepurge/edgepurge/internal/server"
+	"github.com/edgepurge/edgepurge/internal/verify"
 	"github.com/edgepurge/edgepurge/internal/webhook"
 	"github.com/edgepurge/edgepurge/purge"
 	"github.com/edgepurge/edgepurge/purge/cloudflare"
@@ -35,6 +35,7 @@ type Build struct {
 // App is a configured edgepurge: everything serve needs.
 type App struct {
 	cfg     *config.Config
+	ops     ops
 	log     *slog.Logger
 	redis   redis.UniversalClient
 	cf      *cloudflare.Purger // nil in dry-run mode
@@ -54,6 +55,7 @@ func New(cfg *config.Config, log *slog.Logger, build Build) (*App, error) {
 		return nil, err
 	}
 	a.Metrics = metrics.New(build.Version, build.Commit)
+	a.ops.metrics = metrics.NewOps(a.Metrics.Registry)
 	a.Health = health.New(func(name string, ok bool) {
 		v := 0.0
 		if ok {
@@ -77,18 +79,33 @@ func New(cfg *config.Config, log *slog.Logger, build Build) (*App, error) {
 			APIToken:       cfg.Cloudflare.APIToken.Value(),
 			BaseURL:        cfg.Cloudflare.BaseURL,
 			MaxURLsPerCall: cfg.Cloudflare.MaxURLsPerCall,
+			HTTPClient:     cloudflareHTTPClient(a.ops.metrics),
 		})
 		if err != nil {
 			return nil, fmt.Errorf("cloudflare: %w", err)
 		}
-		cdn = append(cdn, a.cf)
+		cf, err := coalesced(a.cf, cfg, a.redis, a.Metrics, log)
+		if err != nil {
+			return nil, fmt.Errorf("cloudflare: %w", err)
+		}
+		cdn = append(cdn, cf)
 	}
+	if cfg.Varnish.Enabled() {
+		v, err := newVarnish(cfg.Varnish)
+		if err != nil {
+			return nil, fmt.Errorf("varnish: %w", err)
+		}
+		cdn = append(cdn, v)
+	}
+	cdn = orderCDN(cdn, cfg.CDNOrder)
 	a.Fanout = fanout.New(fanout.Config{
 		CDN:      cdn,
-		Keys:     cache.New(a.redis),
+		Keys:     keyInvalidator(cfg, a.redis),
 		Timeout:  cfg.Server.PurgeTimeout,
 		Observer: a.Metrics,
 	})
+
+	a.newOps()
 
 	var verifier server.Verifier
 	if len(cfg.Auth.WebhookSecrets) > 0 {
@@ -108,8 +125,9 @@ func New(cfg *config.Config, log *slog.Logger, build Build) (*App, error) {
 	}
 	a.Server = server.New(server.Config{
 		Dedupe:          dd,
+		Auditor:         a.auditor(),
 		Planner:         a.Planner,
-		Purger:          a.Fanout,
+		Purger:          verify.New(verify.Config{Purger: a.Fanout, Observer: a.Metrics}),
 		Verifier:        verifier,
 		StatuspageToken: cfg.Auth.StatuspageToken.Value(),
 		APIToken:        cfg.Auth.APIToken.Value(),
@@ -135,9 +153,10 @@ func (a *App) Close() error { return a.redis.Close() }
 // finish within the shutdown timeout.
 func (a *App) Run(ctx context.Context, ln net.Listener) error {
 	a.warnStartup()
+	defer a.startOps()()
 	probeCtx, stopProbes := context.WithCancel(context.Background())
 	defer stopProbes()
-	for _, p := range a.probes() {
+	for _, p := range append(a.probes(), a.opsProbes()...) {
 		go a.Health.Run(probeCtx, p)
 	}
 

@@ -37,7 +37,7 @@ const (
 // harness is one running edgepurge wired to the Cloudflare stand-in and a
 // Redis, reachable over real HTTP.
 type harness struct {
-	t      *testing.T
+	t      testing.TB
 	cfg    *config.Config
 	app    *App
 	stub   *cfstub.Server
@@ -72,6 +72,8 @@ func baseConfig(prefix, redisURL, cfBase string) *config.Config {
 		Redis:  config.Redis{URL: redisURL},
 		Cloudflare: config.Cloudflare{
 			APIToken: testCFToken, ZoneID: testZone, BaseURL: cfBase,
+			// Each test its own rate-limit bucket in the shared Redis.
+			RateLimit: config.RateLimit{Account: prefix},
 		},
 		Auth: config.Auth{
 			WebhookSecrets:  []config.Secret{testSecret},
@@ -94,7 +96,7 @@ func baseConfig(prefix, redisURL, cfBase string) *config.Config {
 }
 
 // start runs edgepurge with cfg (after edit) against a fresh stand-in.
-func start(t *testing.T, stubOpts cfstub.Options, edit func(cfg *config.Config)) *harness {
+func start(t testing.TB, stubOpts cfstub.Options, edit func(cfg *config.Config)) *harness {
 	t.Helper()
 	if stubOpts.Tokens == nil {
 		stubOpts.Tokens = []string{testCFToken}
@@ -113,7 +115,7 @@ func start(t *testing.T, stubOpts cfstub.Options, edit func(cfg *config.Config))
 	return startWith(t, cfg, stub, prefix)
 }
 
-func startWith(t *testing.T, cfg *config.Config, stub *cfstub.Server, prefix string) *harness {
+func startWith(t testing.TB, cfg *config.Config, stub *cfstub.Server, prefix string) *harness {
 	t.Helper()
 	if err := finish(cfg); err != nil {
 		t.Fatalf("config: %v", err)

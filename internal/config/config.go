@@ -18,7 +18,14 @@ type Config struct {
 	Server     Server     `yaml:"server"`
 	Redis      Redis      `yaml:"redis"`
 	Cloudflare Cloudflare `yaml:"cloudflare"`
-	Auth       Auth       `yaml:"auth"`
+	// Varnish is the Varnish cache nodes the owner runs.
+	Varnish Varnish `yaml:"varnish"`
+	// CDNOrder is the order in which the CDN backends are purged, by name
+	// (varnish, cloudflare): inner caches first, so an outer cache cannot
+	// re-fetch stale content from an inner one. Default: varnish, then
+	// cloudflare. Backends it leaves out follow in the default order.
+	CDNOrder []string `yaml:"cdn_order"`
+	Auth     Auth     `yaml:"auth"`
 	// Defaults is the rule for pages that are neither in Pages nor in the
 	// Redis registry; its host templates usually contain {page_id}. Without
 	// it, an unknown page is answered 422.
@@ -29,6 +36,10 @@ type Config struct {
 	Registry Registry `yaml:"registry"`
 	Dedupe   Dedupe   `yaml:"dedupe"`
 	Limits   Limits   `yaml:"limits"`
+	// Canary is purged periodically to prove readiness; off by default.
+	Canary Canary `yaml:"canary"`
+	// Audit is the audit trail of purges.
+	Audit Audit `yaml:"audit"`
 }
 
 // Dedupe configures the record of purged event ids, which turns a replayed
@@ -125,6 +136,30 @@ func (c Cloudflare) Coalescing() bool { return c.Coalesce == nil || *c.Coalesce 
 // Enabled reports whether Cloudflare purging is configured.
 func (c Cloudflare) Enabled() bool { return c.APIToken != "" }
 
+// Varnish is a set of Varnish nodes running the reference VCL
+// (examples/varnish/default.vcl); every purge goes to every node.
+type Varnish struct {
+	// Nodes are the nodes' base URLs, e.g. http://127.0.0.1:6081.
+	Nodes []string `yaml:"nodes"`
+	// SoftPurge sends tag purges as xkey soft purges (kept for grace).
+	SoftPurge bool `yaml:"soft_purge"`
+	// Timeout bounds one request to one node.
+	Timeout time.Duration `yaml:"timeout"`
+}
+
+// Enabled reports whether Varnish purging is configured.
+func (v Varnish) Enabled() bool { return len(v.Nodes) > 0 }
+
+// Verify asks for a check after each purge of a page: every purged URL is
+// fetched through Edge and must not come from a copy cached before the
+// purge; a stale URL is purged once more.
+type Verify struct {
+	Enabled bool `yaml:"enabled"`
+	// Edge is the http(s) address of a cache serving the page, e.g.
+	// http://127.0.0.1:6081; the URL's host goes in the Host header.
+	Edge string `yaml:"edge"`
+}
+
 // Auth holds the credentials callers must present.
 type Auth struct {
 	// WebhookSecrets verify POST /v1/hooks/events (Standard Webhooks);
@@ -154,6 +189,10 @@ type PageRule struct {
 	Keys []string `yaml:"keys"`
 	// KeySets are Redis sets of member keys: members and set are unlinked.
 	KeySets []string `yaml:"key_sets"`
+	// CDNOrder overrides the top-level cdn_order for this page.
+	CDNOrder []string `yaml:"cdn_order"`
+	// Verify checks the page's edge after each purge; off by default.
+	Verify *Verify `yaml:"verify"`
 }
 
 // Paths are path templates grouped by what makes them change. A nil group

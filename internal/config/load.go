@@ -125,6 +125,7 @@ func applyEnv(cfg *Config, getenv Getenv) error {
 	setSecret(&cfg.Cloudflare.APIToken, "CLOUDFLARE_API_TOKEN")
 	set(&cfg.Cloudflare.ZoneID, "CLOUDFLARE_ZONE_ID")
 	set(&cfg.Cloudflare.BaseURL, "CLOUDFLARE_BASE_URL")
+	applyVarnishEnv(cfg, getenv)
 	setSecret(&cfg.Auth.StatuspageToken, "EDGEPURGE_STATUSPAGE_TOKEN")
 	setSecret(&cfg.Auth.APIToken, "EDGEPURGE_API_TOKEN")
 	if v := getenv("EDGEPURGE_WEBHOOK_SECRETS"); strings.TrimSpace(v) != "" {
@@ -207,6 +208,8 @@ func (c *Config) setDefaults() {
 	if c.Cloudflare.MaxURLsPerCall == 0 {
 		c.Cloudflare.MaxURLsPerCall = DefaultMaxURLsPerCall
 	}
+	c.setVarnishDefaults()
+	c.setOpsDefaults()
 	if c.Cloudflare.MaxInflightCalls == 0 {
 		c.Cloudflare.MaxInflightCalls = 4
 	}
@@ -233,9 +236,11 @@ func (c *Config) Validate() error {
 	var errs []error
 	add := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
 
-	if !c.DryRun && !c.Cloudflare.Enabled() {
-		add("no CDN configured: set CLOUDFLARE_API_TOKEN and CLOUDFLARE_ZONE_ID (cloudflare.api_token, cloudflare.zone_id), or set EDGEPURGE_DRY_RUN=true to purge nothing")
+	if !c.DryRun && !c.Cloudflare.Enabled() && !c.Varnish.Enabled() {
+		add("no CDN configured: set CLOUDFLARE_API_TOKEN and CLOUDFLARE_ZONE_ID (cloudflare.api_token, cloudflare.zone_id), or EDGEPURGE_VARNISH_URLS (varnish.nodes), or set EDGEPURGE_DRY_RUN=true to purge nothing")
 	}
+	errs = append(errs, c.validateVarnish()...)
+	errs = append(errs, c.validateOps()...)
 	if c.Cloudflare.Enabled() && !c.DryRun {
 		if c.Cloudflare.ZoneID == "" {
 			for id, p := range c.Pages {

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"io"
 	"reflect"
+	"strconv"
+	"strings"
 )
 
 // SyntaxError is a body that is not one well-formed JSON object: bad JSON,
@@ -35,15 +37,36 @@ func IsMalformed(err error) bool {
 
 // DecodeObject decodes body, which must be exactly one JSON object, into v
 // (a pointer to a struct). Unknown fields are accepted so that senders can
-// add fields; for a duplicated key, encoding/json keeps the last value, and
-// keys match struct tags case-insensitively. Errors are a *SyntaxError, or a
-// *FieldError for a value of the wrong JSON type.
+// add fields. Keys match struct tags case-insensitively, so a key repeated in
+// one object, even in another case, is refused (see checkDuplicateKeys), as
+// is invalid UTF-8. Errors are a *SyntaxError, or a *FieldError for a value
+// of the wrong JSON type.
 func DecodeObject(body []byte, v any) error {
+	return decodeObject(body, v, false)
+}
+
+// DecodeObjectStrict is DecodeObject for bodies whose every field is known
+// (the manual purge): an unknown field is a *FieldError naming it, so a
+// typo such as "url" for "urls" is not silently ignored.
+func DecodeObjectStrict(body []byte, v any) error {
+	return decodeObject(body, v, true)
+}
+
+// decodeObject checks, in order of cost: an empty body, invalid UTF-8
+// (RFC 8259 requires UTF-8; encoding/json would silently turn it into
+// U+FFFD), the JSON itself, then duplicate keys.
+func decodeObject(body []byte, v any, strict bool) error {
 	start := skipSpace(body, 0)
 	if start == int64(len(body)) {
 		return &SyntaxError{Offset: start, Msg: "empty body, want a JSON object"}
 	}
+	if i := offsetOfInvalidUTF8(body); i >= 0 {
+		return &SyntaxError{Offset: int64(i) + 1, Msg: fmt.Sprintf("invalid UTF-8 (byte 0x%02x)", body[i])}
+	}
 	dec := json.NewDecoder(bytes.NewReader(body))
+	if strict {
+		dec.DisallowUnknownFields()
+	}
 	if err := dec.Decode(v); err != nil {
 		return decodeError(err, start, int64(len(body)))
 	}
@@ -55,7 +78,7 @@ func DecodeObject(body []byte, v any) error {
 	if rest := skipSpace(body, dec.InputOffset()); rest < int64(len(body)) {
 		return &SyntaxError{Offset: rest + 1, Msg: "unexpected data after the JSON object"}
 	}
-	return nil
+	return checkDuplicateKeys(body)
 }
 
 // skipSpace returns the index of the first byte at or after i that is not
@@ -84,11 +107,21 @@ func decodeError(err error, start, end int64) error {
 		return &SyntaxError{Offset: start + 1, Msg: "the body must be a JSON object, not " + articled(typ.Value)}
 	case errors.As(err, &typ):
 		return &FieldError{Field: typ.Field, Reason: fmt.Sprintf("must be %s, not %s", jsonTypeName(typ.Type), articled(typ.Value))}
+	case strings.HasPrefix(err.Error(), unknownFieldPrefix):
+		// DisallowUnknownFields has no error type of its own.
+		name, uerr := strconv.Unquote(strings.TrimPrefix(err.Error(), unknownFieldPrefix))
+		if uerr != nil {
+			name = "?"
+		}
+		return &FieldError{Field: name, Reason: "unknown field"}
 	default:
 		// A bad v (not a pointer) is the caller's bug, not the sender's.
 		return fmt.Errorf("decode JSON: %w", err)
 	}
 }
+
+// unknownFieldPrefix starts encoding/json's error for an unknown field.
+const unknownFieldPrefix = "json: unknown field "
 
 // jsonTypeName names the JSON type that decodes into t, for error messages.
 func jsonTypeName(t reflect.Type) string {
@@ -126,6 +159,11 @@ func plural(t reflect.Type) string {
 func articled(value string) string {
 	if value == "" {
 		return "this value"
+	}
+	// encoding/json describes a number by its literal ("number 1e400"),
+	// which the sender controls: keep only the kind when it is long.
+	if kind, _, ok := strings.Cut(value, " "); ok && len(value) > 32 {
+		value = kind
 	}
 	switch value[0] {
 	case 'a', 'e', 'i', 'o', 'u':

@@ -15,6 +15,18 @@ type ManualRequest struct {
 	DryRun       bool     `json:"dry_run,omitempty"`
 }
 
+// ParseManual decodes the body of POST /v1/purge. Unlike the hooks, an
+// unknown field is an error (a *FieldError naming it): a person's typo must
+// not turn into a purge of less than they asked for. Malformed JSON is a
+// *SyntaxError with its offset.
+func ParseManual(body []byte) (ManualRequest, error) {
+	var r ManualRequest
+	if err := DecodeObjectStrict(body, &r); err != nil {
+		return ManualRequest{}, err
+	}
+	return r, nil
+}
+
 // Event turns the request into an event with the given id, validating every
 // field. A request that names nothing to purge is a *FieldError.
 func (r ManualRequest) Event(id string) (Event, error) {

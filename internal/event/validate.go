@@ -18,6 +18,10 @@ const (
 	MaxKeyLen    = 512
 	MaxHostLen   = 253
 	MaxPrefixLen = 2048
+	// MaxListLen bounds every list of an event (urls, tags, keys, ...), so
+	// that one request cannot become a purge storm; the plan's own ceiling
+	// (limits.max_plan_urls) applies on top.
+	MaxListLen = 1000
 )
 
 // Validate checks every field of e and returns a *FieldError for the first
@@ -63,6 +67,9 @@ func (e Event) Validate() error {
 		{"prefixes", e.Prefixes, ValidatePrefix},
 	}
 	for _, c := range checks {
+		if len(c.values) > MaxListLen {
+			return &FieldError{Field: c.field, Reason: fmt.Sprintf("%d entries, more than the limit of %d", len(c.values), MaxListLen)}
+		}
 		for i, s := range c.values {
 			if err := c.check(c.field+"["+strconv.Itoa(i)+"]", s); err != nil {
 				return err
@@ -183,7 +190,8 @@ func ValidateTag(field, s string) error {
 
 // ValidateKey checks a Redis key: 1 to 512 bytes of valid UTF-8 without
 // control characters or whitespace. Braces are allowed, as Redis Cluster hash
-// tags use them ("statuspage:{p0}:summary").
+// tags use them ("statuspage:{p0}:summary"), but not around a template
+// variable ("{page_id}"): that is an unexpanded template, never a real key.
 func ValidateKey(field, s string) error {
 	if err := checkLen(field, s, MaxKeyLen); err != nil {
 		return err
@@ -196,8 +204,17 @@ func ValidateKey(field, s string) error {
 			return badChar(field, s, i, "a key must not contain whitespace or control characters")
 		}
 	}
+	for _, v := range templateVars {
+		if i := strings.Index(s, "{"+v+"}"); i >= 0 {
+			return &FieldError{Field: field, Reason: fmt.Sprintf("{%s} at byte %d looks like an unexpanded template", v, i)}
+		}
+	}
 	return nil
 }
+
+// templateVars are the variables of package plan's templates (which imports
+// this package, hence the copy).
+var templateVars = []string{"page_id", "incident_id", "component_id", "host"}
 
 // ValidateHost checks a hostname to purge entirely: 1 to 253 bytes of
 // dot-separated labels of A-Z a-z 0-9 - _, each 1 to 63 bytes, without a

@@ -13,6 +13,10 @@ const (
 	StatusFailed    = "failed"
 	StatusDuplicate = "duplicate"
 	StatusDryRun    = "dry_run"
+	// StatusStale: every backend accepted the purge, but the page's edge
+	// still served a stale copy after a second purge (answered 502, so the
+	// caller retries).
+	StatusStale = "stale"
 )
 
 // Statuses of one backend's result.
@@ -29,8 +33,38 @@ type Answer struct {
 	Status  string    `json:"status"`
 	Plan    plan.Plan `json:"plan"`
 	Results []Result  `json:"results"`
+	// Verification is, for a page that asks for it, what its edge served
+	// for each purged URL after the purge.
+	Verification []URLCheck `json:"verification,omitempty"`
+	// Repurge is what each CDN did when the URLs found stale were purged
+	// a second time.
+	Repurge []Result `json:"repurge,omitempty"`
 	// DurationMS is the whole purge, every backend included.
 	DurationMS float64 `json:"duration_ms"`
+}
+
+// Results of a URLCheck.
+const (
+	// CheckVerified: the edge served a copy cached after the purge, or none.
+	CheckVerified = "verified"
+	// CheckStale: the edge still served a copy older than the purge.
+	CheckStale = "stale"
+	// CheckFailed: the edge could not be asked; freshness is unknown.
+	CheckFailed = "failed"
+)
+
+// URLCheck is what an edge served for one purged URL after the purge.
+type URLCheck struct {
+	URL    string `json:"url"`
+	Result string `json:"result"`
+	// Repurged says the URL was found stale and purged again; Result is
+	// then the check made after that second purge.
+	Repurged bool `json:"repurged,omitempty"`
+	// Age is the edge's Age header, CacheStatus its X-Cache or
+	// CF-Cache-Status, as evidence.
+	Age         string `json:"age,omitempty"`
+	CacheStatus string `json:"cache_status,omitempty"`
+	Error       string `json:"error,omitempty"`
 }
 
 // Result is one backend's part of an answer.
@@ -48,6 +82,39 @@ type Result struct {
 	ErrorCodes []int `json:"error_codes,omitempty"`
 	// Retryable says whether the failure may go away on a retry.
 	Retryable bool `json:"retryable,omitempty"`
+	// Unsent says the deadline passed before the items reached the
+	// backend (rate budget or call slots exhausted): back-pressure, not a
+	// backend failure.
+	Unsent bool `json:"unsent,omitempty"`
+	// Nodes is each cache node's part, for a backend of several nodes
+	// (Varnish).
+	Nodes []NodeResult `json:"nodes,omitempty"`
+}
+
+// NodeResult is one cache node's part of a backend's result.
+type NodeResult struct {
+	Node       string  `json:"node"`
+	Status     string  `json:"status"`
+	Items      int     `json:"items"`
+	Calls      int     `json:"calls,omitempty"`
+	DurationMS float64 `json:"duration_ms"`
+	Error      string  `json:"error,omitempty"`
+}
+
+// Backpressure reports whether every failed backend failed only because
+// the deadline passed before its items could be sent: the caller should
+// retry later (503 with Retry-After) rather than suspect the backend.
+func (a Answer) Backpressure() bool {
+	failed := false
+	for _, r := range a.Results {
+		if r.Status == BackendFailed {
+			if !r.Unsent {
+				return false
+			}
+			failed = true
+		}
+	}
+	return failed
 }
 
 // OK reports whether every backend succeeded (or the run was a dry run).

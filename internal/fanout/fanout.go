@@ -7,6 +7,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime/debug"
+	"slices"
 	"sync"
 	"time"
 
@@ -32,6 +34,7 @@ type Fanout struct {
 	keys     KeyInvalidator
 	timeout  time.Duration
 	observer Observer
+	onPanic  func(backend string, value any, stack []byte)
 }
 
 // Config configures a Fanout.
@@ -45,11 +48,18 @@ type Config struct {
 	Timeout time.Duration
 	// Observer may be nil.
 	Observer Observer
+	// OnPanic, when set, is told about a panic recovered in a backend, with
+	// its stack (for the log).
+	OnPanic func(backend string, value any, stack []byte)
 }
+
+// PanicError is the error of a backend result whose backend panicked. The
+// panic itself is never put in the answer.
+const PanicError = "internal error in backend"
 
 // New returns a Fanout.
 func New(cfg Config) *Fanout {
-	return &Fanout{cdn: cfg.CDN, keys: cfg.Keys, timeout: cfg.Timeout, observer: cfg.Observer}
+	return &Fanout{cdn: cfg.CDN, keys: cfg.Keys, timeout: cfg.Timeout, observer: cfg.Observer, onPanic: cfg.OnPanic}
 }
 
 // Run purges p and answers for the event id. It returns when every backend
@@ -69,13 +79,14 @@ func (f *Fanout) Run(ctx context.Context, id string, p plan.Plan, dryRun bool) A
 		defer cancel()
 	}
 
-	results := make([]Result, len(f.cdn), len(f.cdn)+1)
+	cdn := f.ordered(p.CDNOrder)
+	results := make([]Result, len(cdn), len(cdn)+1)
 	var wg sync.WaitGroup
 	if f.keys != nil {
 		results = append(results, Result{})
-		wg.Go(func() { results[len(f.cdn)] = f.invalidate(ctx, p) })
+		wg.Go(func() { results[len(cdn)] = f.invalidate(ctx, p) })
 	}
-	for i, c := range f.cdn {
+	for i, c := range cdn {
 		results[i] = f.purgeCDN(ctx, c, p.CDN())
 	}
 	wg.Wait()
@@ -86,9 +97,32 @@ func (f *Fanout) Run(ctx context.Context, id string, p plan.Plan, dryRun bool) A
 	return a
 }
 
+// ordered is the CDN purgers in the plan's order: the purgers it names
+// first, in its order, then the others in the configured order. An empty
+// order is the configured one.
+func (f *Fanout) ordered(order []string) []purge.Purger {
+	if len(order) == 0 {
+		return f.cdn
+	}
+	out := make([]purge.Purger, 0, len(f.cdn))
+	for _, name := range order {
+		for _, c := range f.cdn {
+			if c.Name() == name && !slices.Contains(out, c) {
+				out = append(out, c)
+			}
+		}
+	}
+	for _, c := range f.cdn {
+		if !slices.Contains(out, c) {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
 func (f *Fanout) dryRun(p plan.Plan) []Result {
 	var out []Result
-	for _, c := range f.cdn {
+	for _, c := range f.ordered(p.CDNOrder) {
 		out = append(out, Result{Backend: c.Name(), Status: BackendDryRun, Items: p.CDN().Items()})
 	}
 	if f.keys != nil {
@@ -97,21 +131,47 @@ func (f *Fanout) dryRun(p plan.Plan) []Result {
 	return out
 }
 
-func (f *Fanout) purgeCDN(ctx context.Context, c purge.Purger, req purge.Request) Result {
-	r := Result{Backend: c.Name(), Status: BackendOK}
+// recoverBackend turns a panic in a backend into a failed result: a panic
+// in the Redis goroutine would otherwise kill the process, and one in a CDN
+// purger would lose the other backends' results.
+func (f *Fanout) recoverBackend(backend string, start time.Time, r *Result) {
+	p := recover()
+	if p == nil {
+		return
+	}
+	d := time.Since(start)
+	*r = Result{Backend: backend, Status: BackendFailed, Error: PanicError, DurationMS: millis(d)}
+	if f.onPanic != nil {
+		f.onPanic(backend, p, debug.Stack())
+	}
+	f.observe(backend, BackendFailed, d)
+}
+
+func (f *Fanout) purgeCDN(ctx context.Context, c purge.Purger, req purge.Request) (r Result) {
+	defer f.recoverBackend(c.Name(), time.Now(), &r)
+	r = Result{Backend: c.Name(), Status: BackendOK}
 	if req.Empty() {
 		return r
 	}
 	start := time.Now()
-	res, err := c.Purge(ctx, req)
+	var res purge.Result
+	var nodes []purge.NodeResult
+	var err error
+	if np, ok := c.(purge.NodePurger); ok {
+		res, nodes, err = np.PurgeNodes(ctx, req)
+	} else {
+		res, err = c.Purge(ctx, req)
+	}
 	d := time.Since(start)
 	r.Items, r.Calls, r.DurationMS = res.Items, res.Calls, millis(d)
+	r.Nodes = nodeResults(nodes)
 	if err != nil {
 		r.Status = BackendFailed
 		r.Error = err.Error()
 		if pe := purge.AsError(err); pe != nil {
 			r.ErrorCodes = pe.Codes
 			r.Retryable = pe.Retryable
+			r.Unsent = pe.Unsent
 		} else {
 			r.Retryable = errors.Is(err, context.DeadlineExceeded)
 		}
@@ -120,8 +180,25 @@ func (f *Fanout) purgeCDN(ctx context.Context, c purge.Purger, req purge.Request
 	return r
 }
 
-func (f *Fanout) invalidate(ctx context.Context, p plan.Plan) Result {
-	r := Result{Backend: f.keys.Name(), Status: BackendOK}
+// nodeResults turns a purger's per-node detail into the answer's.
+func nodeResults(nodes []purge.NodeResult) []NodeResult {
+	if len(nodes) == 0 {
+		return nil
+	}
+	out := make([]NodeResult, len(nodes))
+	for i, n := range nodes {
+		out[i] = NodeResult{Node: n.Node, Status: BackendOK, Items: n.Items, Calls: n.Calls, DurationMS: millis(n.Duration)}
+		if n.Err != nil {
+			out[i].Status = BackendFailed
+			out[i].Error = n.Err.Error()
+		}
+	}
+	return out
+}
+
+func (f *Fanout) invalidate(ctx context.Context, p plan.Plan) (r Result) {
+	defer f.recoverBackend(f.keys.Name(), time.Now(), &r)
+	r = Result{Backend: f.keys.Name(), Status: BackendOK}
 	if len(p.Keys) == 0 && len(p.KeySets) == 0 {
 		return r
 	}

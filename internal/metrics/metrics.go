@@ -26,6 +26,22 @@ type Metrics struct {
 	Panics prometheus.Counter
 	// Ready is 1 per readiness check that passes.
 	Ready *prometheus.GaugeVec
+
+	// CDNCalls counts the coalescer's calls by backend and kind.
+	CDNCalls *prometheus.CounterVec
+	// CDNItemsPerCall is how full the coalescer's calls are.
+	CDNItemsPerCall *prometheus.HistogramVec
+	// Coalesced counts items an event found already waiting.
+	Coalesced *prometheus.CounterVec
+	// Throttled counts the CDN's 429s.
+	Throttled *prometheus.CounterVec
+	// RateLimitFallbacks counts budget requests the local bucket answered
+	// because Redis could not.
+	RateLimitFallbacks *prometheus.CounterVec
+
+	// Verifications counts post-purge checks of purged URLs by result
+	// (verified, stale, failed).
+	Verifications *prometheus.CounterVec
 }
 
 // New creates the metrics and registers them, with Go and process collectors
@@ -57,6 +73,33 @@ func New(version, commit string) *Metrics {
 			Help: "1 when the readiness check passes, 0 when it fails.",
 		}, []string{"check"}),
 	}
+	m.CDNCalls = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "edgepurge_cdn_calls_total",
+		Help: "Purge calls sent to a CDN by the coalescer, by backend and kind (urls, tags, hosts, prefixes, everything).",
+	}, []string{"backend", "kind"})
+	m.CDNItemsPerCall = prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name:    "edgepurge_cdn_items_per_call",
+		Help:    "Items carried by one CDN purge call.",
+		Buckets: []float64{1, 2, 5, 10, 20, 30, 50, 75, 100, 250, 500},
+	}, []string{"backend", "kind"})
+	m.Coalesced = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "edgepurge_coalesced_items_total",
+		Help: "Items an event found already waiting to be purged, so not purged twice.",
+	}, []string{"backend", "kind"})
+	m.Throttled = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "edgepurge_cdn_throttled_total",
+		Help: "429 answers from a CDN; each pauses the rate budget for its Retry-After.",
+	}, []string{"backend", "kind"})
+	m.RateLimitFallbacks = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "edgepurge_ratelimit_local_fallbacks_total",
+		Help: "Rate-budget requests answered by the local bucket because Redis was unreachable.",
+	}, []string{"bucket"})
+	reg.MustRegister(m.CDNCalls, m.CDNItemsPerCall, m.Coalesced, m.Throttled, m.RateLimitFallbacks)
+	m.Verifications = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "edgepurge_verifications_total",
+		Help: "Purged URLs fetched through the page's edge after the purge, by result (verified, stale, failed).",
+	}, []string{"result"})
+	reg.MustRegister(m.Verifications)
 	build := prometheus.NewGaugeVec(prometheus.GaugeOpts{
 		Name: "edgepurge_build_info",
 		Help: "Build information; always 1.",
@@ -67,7 +110,33 @@ func New(version, commit string) *Metrics {
 	return m
 }
 
+// ObserveVerification counts one URL's post-purge check (verify.Observer).
+func (m *Metrics) ObserveVerification(result string) { m.Verifications.WithLabelValues(result).Inc() }
+
 // ObserveBackend records one backend's result (fanout.Observer).
 func (m *Metrics) ObserveBackend(backend, status string, d time.Duration) {
 	m.BackendDuration.WithLabelValues(backend, status).Observe(d.Seconds())
+}
+
+// CDN returns the coalescer's observer for one backend.
+func (m *Metrics) CDN(backend string) CDNObserver { return CDNObserver{m: m, backend: backend} }
+
+// CDNObserver records one CDN backend's coalescing (coalesce.Observer).
+type CDNObserver struct {
+	m       *Metrics
+	backend string
+}
+
+// Coalesced implements coalesce.Observer.
+func (o CDNObserver) Coalesced(kind string, n int) {
+	o.m.Coalesced.WithLabelValues(o.backend, kind).Add(float64(n))
+}
+
+// Throttled implements coalesce.Observer.
+func (o CDNObserver) Throttled(kind string) { o.m.Throttled.WithLabelValues(o.backend, kind).Inc() }
+
+// CallSent implements coalesce.Observer.
+func (o CDNObserver) CallSent(kind string, items int) {
+	o.m.CDNCalls.WithLabelValues(o.backend, kind).Inc()
+	o.m.CDNItemsPerCall.WithLabelValues(o.backend, kind).Observe(float64(items))
 }

@@ -27,6 +27,12 @@ type Plan struct {
 	// Warnings say where the plan may be incomplete (e.g. the registry was
 	// unreachable and the default rule was used).
 	Warnings []string `json:"warnings,omitempty"`
+	// CDNOrder is the page's order of the CDN purgers by name (inner caches
+	// first); empty keeps the configured order.
+	CDNOrder []string `json:"-"`
+	// VerifyEdge, when set, is the edge address through which each purged
+	// URL is fetched after the purge to check it is not served stale.
+	VerifyEdge string `json:"-"`
 }
 
 // CDN is the CDN part of the plan.

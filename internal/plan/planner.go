@@ -148,6 +148,7 @@ func (p *Planner) Plan(ctx context.Context, ev event.Event) (Plan, error) {
 			return Plan{}, err
 		}
 		out.Warnings = warnings
+		out.CDNOrder, out.VerifyEdge = pg.rule.cdnOrder, pg.rule.verifyEdge
 		if pg.zone != "" {
 			out.Zone = pg.zone
 		}

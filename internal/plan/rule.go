@@ -15,6 +15,9 @@ type rule struct {
 	tags    []Template
 	keys    []Template
 	keySets []Template
+	// cdnOrder and verifyEdge pass the page's config on to its plans.
+	cdnOrder   []string
+	verifyEdge string
 }
 
 var (
@@ -26,7 +29,10 @@ var (
 // compileRule compiles every template of r, so that a bad template fails at
 // start. name says which rule, for the error.
 func compileRule(name string, r config.PageRule) (*rule, error) {
-	out := &rule{zone: r.Zone, schemes: r.Schemes}
+	out := &rule{zone: r.Zone, schemes: r.Schemes, cdnOrder: r.CDNOrder}
+	if r.Verify != nil && r.Verify.Enabled {
+		out.verifyEdge = r.Verify.Edge
+	}
 	if len(out.schemes) == 0 {
 		out.schemes = []string{"https"}
 	}

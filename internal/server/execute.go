@@ -38,15 +38,23 @@ func (s *Server) execute(ctx *fasthttp.RequestCtx, ev event.Event, dryRun bool) 
 		return
 	}
 	a := s.cfg.Purger.Run(s.baseCtx, ev.ID, p, dryRun || s.cfg.DryRun)
+	s.noteBackendPanics(ctx, ev, a)
 	if a.Status == fanout.StatusPurged {
 		s.markPurged(ev)
 	}
 
 	status := fasthttp.StatusOK
-	if !a.OK() {
+	switch {
+	case a.OK():
+	case a.Backpressure():
+		// Not sent in time: the CDN budget is spent. Come back later.
+		status = fasthttp.StatusServiceUnavailable
+		ctx.Response.Header.Set("Retry-After", "1")
+	default:
 		status = fasthttp.StatusBadGateway
 	}
 	s.cfg.Metrics.Events.WithLabelValues(string(ev.Source), a.Status).Inc()
+	s.audit(ev, a, status)
 	if a.Status == fanout.StatusPurged && !ev.OccurredAt.IsZero() {
 		s.cfg.Metrics.FreshnessLag.Observe(time.Since(ev.OccurredAt).Seconds())
 	}

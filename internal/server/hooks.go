@@ -38,10 +38,14 @@ func (s *Server) handleEvent(ctx *fasthttp.RequestCtx) {
 	s.execute(ctx, ev, false)
 }
 
+// statuspagePrefix starts the Statuspage endpoint's path; the rest is the
+// token.
+const statuspagePrefix = "/v1/hooks/statuspage/"
+
 // handleStatuspage serves POST /v1/hooks/statuspage/{token}: Statuspage's
 // unsigned notifications, authenticated by the token in the path.
 func (s *Server) handleStatuspage(ctx *fasthttp.RequestCtx) {
-	token := strings.TrimPrefix(string(ctx.Path()), "/v1/hooks/statuspage/")
+	token := strings.TrimPrefix(string(ctx.Path()), statuspagePrefix)
 	if !tokenMatches(s.spToken, s.cfg.StatuspageToken != "", []byte(token)) {
 		s.reject(ctx, event.SourceStatuspage, fasthttp.StatusUnauthorized, "token invalid")
 		return

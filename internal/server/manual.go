@@ -2,8 +2,6 @@ package server
 
 import (
 	"bytes"
-	"encoding/json"
-	"fmt"
 
 	"github.com/valyala/fasthttp"
 
@@ -12,8 +10,7 @@ import (
 
 // handleManualPurge serves POST /v1/purge for the person on call.
 func (s *Server) handleManualPurge(ctx *fasthttp.RequestCtx) {
-	auth := ctx.Request.Header.Peek("Authorization")
-	token, ok := bytes.CutPrefix(auth, []byte("Bearer "))
+	token, ok := bearerToken(ctx.Request.Header.Peek("Authorization"))
 	if !ok || !tokenMatches(s.apiToken, s.cfg.APIToken != "", token) {
 		s.reject(ctx, event.SourceManual, fasthttp.StatusUnauthorized, "token invalid")
 		return
@@ -22,15 +19,9 @@ func (s *Server) handleManualPurge(ctx *fasthttp.RequestCtx) {
 		s.reject(ctx, event.SourceManual, fasthttp.StatusUnsupportedMediaType, "Content-Type must be application/json")
 		return
 	}
-	var req event.ManualRequest
-	dec := json.NewDecoder(bytes.NewReader(ctx.PostBody()))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&req); err != nil {
-		s.reject(ctx, event.SourceManual, fasthttp.StatusBadRequest, fmt.Sprintf("malformed purge request: %v", err))
-		return
-	}
-	if dec.More() {
-		s.reject(ctx, event.SourceManual, fasthttp.StatusBadRequest, "malformed purge request: data after the JSON object")
+	req, err := event.ParseManual(ctx.PostBody())
+	if err != nil {
+		s.reject(ctx, event.SourceManual, fasthttp.StatusBadRequest, err.Error())
 		return
 	}
 	ev, err := req.Event(newID("man_"))
@@ -39,4 +30,14 @@ func (s *Server) handleManualPurge(ctx *fasthttp.RequestCtx) {
 		return
 	}
 	s.execute(ctx, ev, req.DryRun)
+}
+
+// bearerToken returns the token of an "Authorization: Bearer <token>"
+// header; the scheme is case-insensitive (RFC 9110).
+func bearerToken(auth []byte) ([]byte, bool) {
+	const scheme = "bearer "
+	if len(auth) <= len(scheme) || !bytes.EqualFold(auth[:len(scheme)], []byte(scheme)) {
+		return nil, false
+	}
+	return auth[len(scheme):], true
 }

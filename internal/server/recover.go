@@ -4,6 +4,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"runtime/debug"
+	"strings"
 
 	"github.com/valyala/fasthttp"
 )
@@ -23,7 +24,7 @@ func (s *Server) recoverPanics(h fasthttp.RequestHandler) fasthttp.RequestHandle
 		defer func() {
 			if p := recover(); p != nil {
 				s.cfg.Metrics.Panics.Inc()
-				s.log.Error("panic in handler", "request_id", id, "path", sanitize(string(ctx.Path())),
+				s.log.Error("panic in handler", "request_id", id, "path", loggablePath(ctx.Path()),
 					"panic", p, "stack", string(debug.Stack()))
 				ctx.ResetBody()
 				s.fail(ctx, fasthttp.StatusInternalServerError, "internal error")
@@ -58,4 +59,13 @@ func newID(prefix string) string {
 	var b [8]byte
 	_, _ = rand.Read(b[:])
 	return prefix + hex.EncodeToString(b[:])
+}
+
+// loggablePath is a request path fit for the log: the Statuspage token in
+// the path is a secret.
+func loggablePath(path []byte) string {
+	if p, ok := strings.CutPrefix(string(path), statuspagePrefix); ok && p != "" {
+		return statuspagePrefix + "[redacted]"
+	}
+	return sanitize(string(path))
 }

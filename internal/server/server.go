@@ -60,6 +60,9 @@ type Config struct {
 	// Dedupe answers a delivery already purged as "duplicate"; nil turns
 	// that off.
 	Dedupe Deduper
+	// Auditor records every purge and serves GET /v1/purges; nil turns
+	// both off.
+	Auditor Auditor
 	// DryRun makes every purge a dry run.
 	DryRun  bool
 	Health  *health.Checker
@@ -105,7 +108,14 @@ func New(cfg Config) *Server {
 		CloseOnShutdown:       true,
 		NoDefaultDate:         false,
 		NoDefaultServerHeader: true,
-		Logger:                slogPrinter{cfg.Log},
+		// fasthttp's parse errors would otherwise quote the request, whose
+		// path or headers can carry a token.
+		SecureErrorLogMessage: true,
+		// Multipart bodies would be parsed before any handler runs, that is
+		// before authentication; no endpoint takes them.
+		DisablePreParseMultipartForm: true,
+		ExpectHandler:                s.expectContinue,
+		Logger:                       slogPrinter{cfg.Log},
 	}
 	return s
 }
@@ -131,7 +141,7 @@ func (s *Server) route(ctx *fasthttp.RequestCtx) {
 	switch {
 	case path == "/v1/hooks/events":
 		s.only(ctx, fasthttp.MethodPost, s.handleEvent)
-	case strings.HasPrefix(path, "/v1/hooks/statuspage/"):
+	case strings.HasPrefix(path, statuspagePrefix):
 		s.only(ctx, fasthttp.MethodPost, s.handleStatuspage)
 	case path == "/v1/purge":
 		s.only(ctx, fasthttp.MethodPost, s.handleManualPurge)
@@ -141,12 +151,19 @@ func (s *Server) route(ctx *fasthttp.RequestCtx) {
 		s.only(ctx, fasthttp.MethodGet, s.handleReadyz)
 	case path == "/metrics":
 		s.only(ctx, fasthttp.MethodGet, s.metrics)
+	case path == "/v1/purges":
+		s.only(ctx, fasthttp.MethodGet, s.handlePurges)
 	case path == "/version":
 		s.only(ctx, fasthttp.MethodGet, s.handleVersion)
 	default:
-		s.fail(ctx, fasthttp.StatusNotFound, "no such endpoint: "+sanitize(path))
+		// The path is not echoed: a misrouted one can carry a token.
+		s.fail(ctx, fasthttp.StatusNotFound, "no such endpoint; the endpoints are "+endpoints)
 	}
 }
+
+// endpoints lists the API for a 404's message.
+const endpoints = "POST /v1/hooks/events, POST /v1/hooks/statuspage/{token}, POST /v1/purge, " +
+	"GET /v1/purges, GET /healthz, GET /readyz, GET /metrics, GET /version"
 
 // only answers 405 with Allow unless the method is m (HEAD goes with GET).
 func (s *Server) only(ctx *fasthttp.RequestCtx, m string, h fasthttp.RequestHandler) {
@@ -180,7 +197,9 @@ func (s *Server) transportError(ctx *fasthttp.RequestCtx, err error) {
 	var msg string
 	switch {
 	case errors.Is(err, fasthttp.ErrBodyTooLarge):
-		status, msg = fasthttp.StatusRequestEntityTooLarge, fmt.Sprintf("body too large: the limit is %d bytes", s.cfg.MaxBodyBytes)
+		status, msg = fasthttp.StatusRequestEntityTooLarge, s.tooLarge()
+	case errors.As(err, new(*fasthttp.ErrSmallBuffer)):
+		status, msg = fasthttp.StatusRequestHeaderFieldsTooLarge, "request headers too large"
 	case isTimeout(err):
 		status, msg = fasthttp.StatusRequestTimeout, "request not received in time"
 	default:
@@ -189,6 +208,20 @@ func (s *Server) transportError(ctx *fasthttp.RequestCtx, err error) {
 	s.log.Warn("bad request", "status", status, "remote", ctx.RemoteIP().String(), "err", err)
 	writeJSON(ctx, status, errorBody{Error: msg})
 	ctx.SetConnectionClose()
+}
+
+// expectContinue answers "Expect: 100-continue": a declared body over the
+// limit is refused with 413 before the client sends it.
+func (s *Server) expectContinue(ctx *fasthttp.RequestCtx) int {
+	if n := ctx.Request.Header.ContentLength(); s.cfg.MaxBodyBytes > 0 && n > s.cfg.MaxBodyBytes {
+		writeJSON(ctx, fasthttp.StatusRequestEntityTooLarge, errorBody{Error: s.tooLarge()})
+		return fasthttp.StatusRequestEntityTooLarge
+	}
+	return fasthttp.StatusContinue
+}
+
+func (s *Server) tooLarge() string {
+	return fmt.Sprintf("body too large: the limit is %d bytes", s.cfg.MaxBodyBytes)
 }
 
 func isTimeout(err error) bool {

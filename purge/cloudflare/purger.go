@@ -50,11 +50,15 @@ type Config struct {
 
 // Purger is the Cloudflare purge.Purger. It is safe for concurrent use.
 type Purger struct {
-	cache    *cache.CacheService
-	tokens   *user.TokenService
-	token    string
-	maxURLs  int
-	maxItems int
+	cache  *cache.CacheService
+	tokens *user.TokenService
+	token  string
+	// baseURL and httpClient serve the plain calls the SDK packages in
+	// use do not cover (CheckZone).
+	baseURL    string
+	httpClient *http.Client
+	maxURLs    int
+	maxItems   int
 }
 
 var _ purge.Purger = (*Purger)(nil)
@@ -83,11 +87,13 @@ func New(cfg Config) (*Purger, error) {
 		opts = append(opts, option.WithHTTPClient(cfg.HTTPClient))
 	}
 	return &Purger{
-		cache:    cache.NewCacheService(opts...),
-		tokens:   user.NewTokenService(opts...),
-		token:    cfg.APIToken,
-		maxURLs:  cfg.MaxURLsPerCall,
-		maxItems: cfg.MaxItemsPerCall,
+		cache:      cache.NewCacheService(opts...),
+		tokens:     user.NewTokenService(opts...),
+		token:      cfg.APIToken,
+		baseURL:    cfg.BaseURL,
+		httpClient: cfg.HTTPClient,
+		maxURLs:    cfg.MaxURLsPerCall,
+		maxItems:   cfg.MaxItemsPerCall,
 	}, nil
 }
 

@@ -1,0 +1,66 @@
+package cache
+
+import (
+	"context"
+	"errors"
+	"sync"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/edgepurge/edgepurge/internal/batch"
+)
+
+// Coalescer batches the invalidations of concurrent events: keys (and tag
+// sets) that several events want gone are unlinked once, in pipelines of up
+// to maxBatch, and a key whose UNLINK is already in flight when an event
+// arrives is unlinked again after it (as in package batch).
+type Coalescer struct {
+	keys *batch.Queue
+	sets *batch.Queue
+}
+
+// maxBatch bounds the keys of one pipeline.
+const maxBatch = 512
+
+// NewCoalescer returns a Coalescer over an Invalidator on client.
+func NewCoalescer(client redis.UniversalClient) *Coalescer {
+	inv := New(client)
+	opts := func(flush batch.Flush) batch.Options {
+		return batch.Options{MaxItems: maxBatch, MaxInflight: 4, Flush: flush}
+	}
+	return &Coalescer{
+		keys: batch.New(opts(func(ctx context.Context, keys []string) error {
+			_, err := inv.Invalidate(ctx, keys, nil)
+			return err
+		})),
+		sets: batch.New(opts(func(ctx context.Context, sets []string) error {
+			_, err := inv.Invalidate(ctx, nil, sets)
+			return err
+		})),
+	}
+}
+
+// Name is the backend's name in answers, logs and metrics.
+func (c *Coalescer) Name() string { return "redis" }
+
+// Invalidate unlinks keys and tag sets (members and set) and returns once
+// every one was done, or ctx ended. Removed is not counted: a batch serves
+// several events.
+func (c *Coalescer) Invalidate(ctx context.Context, keys, sets []string) (Result, error) {
+	sets = unique(sets)
+	keys = withoutAny(unique(keys), sets)
+	res := Result{Keys: len(keys), Sets: len(sets)}
+	var ko, so batch.Outcome
+	switch {
+	case len(sets) == 0:
+		ko = c.keys.Do(ctx, keys)
+	case len(keys) == 0:
+		so = c.sets.Do(ctx, sets)
+	default:
+		var wg sync.WaitGroup
+		wg.Go(func() { so = c.sets.Do(ctx, sets) })
+		ko = c.keys.Do(ctx, keys)
+		wg.Wait()
+	}
+	return res, errors.Join(ko.Err, so.Err)
+}

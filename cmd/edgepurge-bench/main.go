@@ -1,0 +1,104 @@
+// Command edgepurge-bench is the load generator of `make bench`: it starts
+// the Cloudflare stand-in and `edgepurge serve` for each scenario, fires
+// signed events at it from many concurrent senders on 127.0.0.1, and prints
+// one table with the targets of issue 4. The logic is in internal/bench.
+//
+//	edgepurge-bench [--scenarios all] [--duration 8s] [--runs 3] [--json] ...
+//	edgepurge-bench bare --listen 127.0.0.1:PORT   (the overhead scenario's floor; started by the bench)
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+
+	"github.com/edgepurge/edgepurge/internal/bench"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	var err error
+	if len(os.Args) > 1 && os.Args[1] == "bare" {
+		err = runBare(ctx, os.Args[2:])
+	} else {
+		err = runBench(ctx, os.Args[1:])
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "edgepurge-bench:", err)
+		os.Exit(1)
+	}
+}
+
+func runBench(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("edgepurge-bench", flag.ExitOnError)
+	serverBin := fs.String("server-bin", "bin/edgepurge", "the edgepurge binary to benchmark (`make build` makes it)")
+	scenarios := fs.String("scenarios", "all", "comma-separated: all, hot, many, overhead, naive (or the phases hot-latency, bare)")
+	duration := fs.Duration("duration", bench.DefaultDuration, "how long each run fires events")
+	events := fs.Int("events", 0, "end each run after this many events (0: the duration only)")
+	runs := fs.Int("runs", bench.DefaultRuns, "runs per scenario; the table shows medians")
+	concurrency := fs.String("concurrency", "", `senders: "N" for every phase and/or "phase=N,..." (defaults: hot 1000, hot-latency 64, many 256, overhead 256, bare 256, naive 1000)`)
+	share := fs.Float64("statuspage-share", bench.DefaultStatuspageShare, "fraction of events sent Statuspage-shaped (0..1)")
+	redisURL := fs.String("redis-url", bench.DefaultRedisURL, "the servers' Redis (loopback only)")
+	purgeTimeout := fs.Duration("purge-timeout", bench.DefaultPurgeTimeout, "the server's server.purge_timeout")
+	logLevel := fs.String("server-log-level", bench.DefaultLogLevel, "the server's log.level (its log goes to a temp file)")
+	asJSON := fs.Bool("json", false, "print the report as JSON instead of the table")
+	quiet := fs.Bool("quiet", false, "no progress lines on stderr")
+	_ = fs.Parse(args)
+
+	phases, err := bench.SelectPhases(*scenarios)
+	if err != nil {
+		return err
+	}
+	conc, err := bench.ParseConcurrency(*concurrency)
+	if err != nil {
+		return err
+	}
+	self, err := os.Executable()
+	if err != nil {
+		return fmt.Errorf("find the bench binary for the bare handler: %w", err)
+	}
+	bin, err := filepath.Abs(*serverBin)
+	if err != nil {
+		return fmt.Errorf("server binary: %w", err)
+	}
+	cfg := bench.Config{
+		ServerBin: bin, BareCommand: []string{self, "bare"}, Phases: phases, Concurrency: conc,
+		Duration: *duration, Events: *events, Runs: *runs, StatuspageShare: *share,
+		RedisURL: *redisURL, PurgeTimeout: *purgeTimeout, LogLevel: *logLevel,
+	}
+	if !*quiet {
+		cfg.Progress = os.Stderr
+	}
+	report, runErr := bench.Run(ctx, cfg)
+	if report != nil {
+		report.Settings.Command = "edgepurge-bench " + strings.Join(args, " ")
+		if *asJSON {
+			err = report.WriteJSON(os.Stdout)
+		} else {
+			err = report.WriteTable(os.Stdout)
+		}
+	}
+	if runErr != nil {
+		return runErr
+	}
+	return err
+}
+
+// runBare serves the bare handler; the bench starts it as a subprocess
+// with the secrets in the environment, as edgepurge gets them.
+func runBare(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("edgepurge-bench bare", flag.ExitOnError)
+	listen := fs.String("listen", "", "127.0.0.1:PORT to serve on")
+	_ = fs.Parse(args)
+	b, err := bench.NewBare(strings.Split(os.Getenv("EDGEPURGE_WEBHOOK_SECRETS"), ","), os.Getenv("EDGEPURGE_STATUSPAGE_TOKEN"))
+	if err != nil {
+		return err
+	}
+	return bench.ServeBare(ctx, *listen, b)
+}

@@ -1,0 +1,52 @@
+package main
+
+import (
+	"errors"
+	"os"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/edgepurge/edgepurge/internal/check"
+)
+
+func newCheck(g *globalFlags) *cobra.Command {
+	var asJSON bool
+	var timeout time.Duration
+	cmd := &cobra.Command{
+		Use:   "check",
+		Short: "Deploy gate: validate the config and prove Redis and the CDN can be used",
+		Long: `Load the config exactly as serve does, validate it (every page's templates
+render, hosts are hostnames, zones are set, secrets are well-formed), PING
+Redis, verify the Cloudflare token and read every configured zone with it.
+One line per check, ✓ or ✗ with the reason; secrets are never printed.
+Exit status: 0 when every check passed, 1 otherwise.`,
+		Example: `  edgepurge check --config /etc/edgepurge.yaml
+  edgepurge check --json`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, err := g.load()
+			var rep check.Report
+			if err != nil {
+				rep = check.ConfigFailed(err, os.Getenv("CLOUDFLARE_API_TOKEN"), os.Getenv("EDGEPURGE_API_TOKEN"), os.Getenv("EDGEPURGE_STATUSPAGE_TOKEN"))
+			} else {
+				rep = check.Run(cmd.Context(), cfg, timeout)
+			}
+			out := cmd.OutOrStdout()
+			if asJSON {
+				if err := rep.WriteJSON(out); err != nil {
+					return &exitError{code: 1, err: err}
+				}
+			} else {
+				rep.WriteText(out)
+			}
+			if !rep.OK {
+				return &exitError{code: 1, err: errors.New("checks failed")}
+			}
+			return nil
+		},
+	}
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print the report as JSON")
+	cmd.Flags().DurationVar(&timeout, "timeout", check.DefaultTimeout, "bound of each check that does I/O")
+	return cmd
+}

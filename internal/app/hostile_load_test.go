@@ -1,0 +1,213 @@
+package app
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"runtime"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/edgepurge/edgepurge/internal/config"
+	"github.com/edgepurge/edgepurge/internal/redistest"
+	"github.com/edgepurge/edgepurge/purge/cloudflare/cfstub"
+)
+
+// loadJob is one request of the hostile load and the status it must get.
+type loadJob struct {
+	method, path string
+	headers      map[string]string
+	body         []byte
+	want         int
+	goodURL      string // for a good request: the URL it alone purges
+}
+
+const (
+	loadBad         = 3000
+	loadGood        = 200
+	loadConcurrency = 64
+)
+
+// loadJobs interleaves loadBad bad requests of a dozen kinds with loadGood
+// good ones (every 16th request), each good one purging a URL of its own on
+// page "load".
+func loadJobs(t *testing.T) []loadJob {
+	good := func(i int) loadJob {
+		url := fmt.Sprintf("https://load.example.com/u/%d", i)
+		body := fmt.Sprintf(`{"type":"incident.updated","page_id":"load","incident_id":"i%d","urls":[%q]}`, i, url)
+		return loadJob{method: "POST", path: "/v1/hooks/events", body: []byte(body),
+			headers: signedHeaders(t, testSecret, fmt.Sprintf("msg_load_good_%d", i), 0, body), want: 200, goodURL: url}
+	}
+	jsonCT := map[string]string{"Content-Type": "application/json"}
+	valid := `{"type":"incident.updated","page_id":"p0","incident_id":"inc1"}`
+	bad := func(i int) loadJob {
+		id := fmt.Sprintf("msg_load_bad_%d", i)
+		signed := func(body string) loadJob {
+			return loadJob{method: "POST", path: "/v1/hooks/events", body: []byte(body), headers: signedHeaders(t, testSecret, id, 0, body), want: 400}
+		}
+		switch i % 12 {
+		case 0:
+			return loadJob{method: "POST", path: "/v1/hooks/events", body: []byte(valid), headers: jsonCT, want: 401}
+		case 1:
+			return signed(`{"type":"incident.updated","page_id":`)
+		case 2:
+			return signed(`{"type":"incident.updated"}`)
+		case 3:
+			return loadJob{method: "POST", path: "/v1/hooks/statuspage/guess", body: []byte(valid), headers: jsonCT, want: 401}
+		case 4:
+			return loadJob{method: "GET", path: "/v1/hooks/events", want: 405}
+		case 5:
+			return loadJob{method: "POST", path: "/v1/hooks/evil", body: []byte(valid), headers: jsonCT, want: 404}
+		case 6:
+			return loadJob{method: "POST", path: "/v1/hooks/events", body: []byte(valid),
+				headers: with(signedHeaders(t, testSecret, id, 0, valid), "Content-Type", "text/plain"), want: 415}
+		case 7:
+			return loadJob{method: "POST", path: "/v1/purge", body: []byte(valid), headers: with(jsonCT, "Authorization", "Bearer guess"), want: 401}
+		case 8:
+			return loadJob{method: "POST", path: "/v1/hooks/events", body: []byte(valid), headers: signedHeaders(t, testSecret, id, -time.Hour, valid), want: 401}
+		case 9:
+			return signed(`{"page_id":"p0","page_id":"p1"}`)
+		case 10:
+			return loadJob{method: "POST", path: "/v1/hooks/statuspage/" + testSPToken, body: []byte(`{"page":{"id":"p/0"},"incident":{"id":"i1"}}`), headers: jsonCT, want: 400}
+		default:
+			j := signed(`{"type":"incident.updated","page_id":"nope"}`)
+			j.want = 422
+			return j
+		}
+	}
+	jobs := make([]loadJob, 0, loadBad+loadGood)
+	for b, g := 0, 0; b < loadBad || g < loadGood; {
+		if g < loadGood && (len(jobs)%16 == 15 || b == loadBad) {
+			jobs = append(jobs, good(g))
+			g++
+		} else {
+			jobs = append(jobs, bad(b))
+			b++
+		}
+	}
+	return jobs
+}
+
+func TestHostileLoad(t *testing.T) {
+	h := start(t, cfstub.Options{}, func(cfg *config.Config) {
+		cfg.Pages["load"] = config.PageRule{
+			Hosts: []string{"load.example.com"},
+			Paths: &config.Paths{Common: []string{"/"}, Incident: []string{}, Component: []string{}, Maintenance: []string{}},
+		}
+	})
+	h.waitReady()
+	seeded := h.seedRedis()
+	jobs := loadJobs(t)
+	// Warm up, so that connections that stay open (the SDK's keep-alive to
+	// the stand-in, Redis) are in the baseline.
+	if code, raw := h.sendEvent("msg_load_warmup", []byte(`{"type":"incident.updated","page_id":"load","incident_id":"w"}`)); code != 200 {
+		t.Fatalf("warm-up: %d %s", code, raw)
+	}
+	h.stub.Reset()
+	before, _ := busyGoroutines()
+
+	transport := &http.Transport{MaxIdleConnsPerHost: loadConcurrency, MaxConnsPerHost: loadConcurrency}
+	client := &http.Client{Transport: transport, Timeout: 30 * time.Second}
+	type outcome struct {
+		job    int
+		status int
+		err    error
+	}
+	work := make(chan int)
+	outcomes := make(chan outcome, len(jobs))
+	began := time.Now()
+	var wg sync.WaitGroup
+	for range loadConcurrency {
+		wg.Go(func() {
+			for i := range work {
+				j := jobs[i]
+				req, _ := http.NewRequest(j.method, h.base+j.path, bytes.NewReader(j.body))
+				for k, v := range j.headers {
+					req.Header.Set(k, v)
+				}
+				resp, err := client.Do(req)
+				if err != nil {
+					outcomes <- outcome{job: i, err: err}
+					continue
+				}
+				_, _ = io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+				outcomes <- outcome{job: i, status: resp.StatusCode}
+			}
+		})
+	}
+	for i := range jobs {
+		work <- i
+	}
+	close(work)
+	wg.Wait()
+	close(outcomes)
+	elapsed := time.Since(began)
+
+	wrong := map[string]int{}
+	for o := range outcomes {
+		if o.err != nil || o.status != jobs[o.job].want {
+			key := fmt.Sprintf("%s %s: got %d (%v), want %d", jobs[o.job].method, jobs[o.job].path, o.status, o.err, jobs[o.job].want)
+			wrong[key]++
+		}
+	}
+	for k, n := range wrong {
+		t.Errorf("%d× %s", n, k)
+	}
+	purged := h.stub.URLsPurged(testZone)
+	for _, j := range jobs {
+		if j.goodURL != "" && !slices.Contains(purged, j.goodURL) {
+			t.Errorf("good request's %s was not purged at the stand-in", j.goodURL)
+		}
+	}
+	// Only the good requests' URLs (and the page's "/") reached the stand-in.
+	if len(purged) != loadGood+1 {
+		t.Errorf("the stand-in purged %d URLs, want %d", len(purged), loadGood+1)
+	}
+	for _, k := range seeded.keys {
+		if n, _ := redistest.Client(t).Exists(context.Background(), k).Result(); n != 1 {
+			t.Errorf("seeded key %s is gone", k)
+		}
+	}
+	t.Logf("%d requests (%d bad, %d good) at concurrency %d in %v", len(jobs), loadBad, loadGood, loadConcurrency, elapsed)
+
+	// Alive afterwards.
+	if code, raw := h.sendEvent("msg_load_after", []byte(`{"type":"incident.updated","page_id":"load","incident_id":"after"}`)); code != 200 {
+		t.Errorf("after the load: %d %s", code, raw)
+	}
+	// No goroutine leak: once the client's connections are closed, the
+	// process is back near its baseline. Idle fasthttp workers, which wait
+	// (up to 10 s) for the next connection, are not counted.
+	transport.CloseIdleConnections()
+	const margin = 8
+	deadline := time.Now().Add(15 * time.Second)
+	after, idle := busyGoroutines()
+	for after > before+margin && time.Now().Before(deadline) {
+		time.Sleep(100 * time.Millisecond)
+		after, idle = busyGoroutines()
+	}
+	t.Logf("goroutines: %d before, %d after (and %d idle fasthttp workers)", before, after, idle)
+	if after > before+margin {
+		t.Errorf("goroutines: %d before the load, %d after (margin %d): a leak", before, after, margin)
+	}
+}
+
+// busyGoroutines counts the goroutines that are not idle fasthttp workers,
+// and those that are.
+func busyGoroutines() (busy, idle int) {
+	buf := make([]byte, 8<<20)
+	buf = buf[:runtime.Stack(buf, true)]
+	for _, g := range strings.Split(string(buf), "\n\n") {
+		if strings.Contains(g, "(*workerPool).workerFunc") && !strings.Contains(g, "serveConn") {
+			idle++
+		} else {
+			busy++
+		}
+	}
+	return busy, idle
+}

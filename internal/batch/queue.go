@@ -1,0 +1,329 @@
+// Package batch is a group-commit queue with coalescing: concurrent callers
+// hand it items, it sends them in batches of up to a per-call limit as soon
+// as a call slot and the rate budget allow, and an item already waiting is
+// never sent twice — a later caller that needs it waits for the same call.
+//
+// An item whose call is already in flight when a caller arrives is queued
+// again: the content may have changed after that call started, so the
+// caller is coalesced with the next call, never with one that started
+// before it arrived.
+package batch
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+)
+
+// Flush sends one batch; its error applies to every item of the batch.
+type Flush func(ctx context.Context, items []string) error
+
+// Acquire asks the rate budget for up to n items. It returns how many may
+// go now (0 < granted <= n), or, when none may, how long to wait.
+type Acquire func(ctx context.Context, n int) (granted int, wait time.Duration)
+
+// Options configure a Queue.
+type Options struct {
+	// MaxItems is the most items one batch carries (the CDN's per-call limit).
+	MaxItems int
+	// MaxInflight is how many batches may be in flight at once.
+	MaxInflight int
+	// CallTimeout bounds one Flush.
+	CallTimeout time.Duration
+	Flush       Flush
+	// Acquire may be nil: no rate budget.
+	Acquire Acquire
+	// Requeue says whether a failed batch goes back to the queue (e.g. the
+	// CDN answered 429) and how long the queue pauses first. Nil: never.
+	Requeue func(err error) (requeue bool, pause time.Duration)
+	// OnCoalesced is told how many items a caller found already waiting.
+	OnCoalesced func(n int)
+}
+
+// Queue batches and coalesces items. It is safe for concurrent use; it
+// runs a goroutine only while it has work.
+type Queue struct {
+	opts Options
+
+	mu          sync.Mutex
+	pending     []*entry          // FIFO, may hold cancelled entries
+	live        int               // pending entries not cancelled
+	waiting     map[string]*entry // the newest pending entry of each item
+	inflight    int
+	pumping     bool
+	pausedUntil time.Time
+	nextCall    uint64
+}
+
+type entry struct {
+	item      string
+	waiters   int
+	cancelled bool
+	call      uint64
+	done      chan struct{}
+	err       error
+}
+
+// New returns a Queue.
+func New(opts Options) *Queue {
+	if opts.MaxItems < 1 {
+		opts.MaxItems = 1
+	}
+	if opts.MaxInflight < 1 {
+		opts.MaxInflight = 1
+	}
+	if opts.CallTimeout <= 0 {
+		opts.CallTimeout = 30 * time.Second
+	}
+	return &Queue{opts: opts, waiting: map[string]*entry{}}
+}
+
+// Outcome is what Do did for one caller.
+type Outcome struct {
+	// Done is how many of the caller's items were sent successfully.
+	Done int
+	// Calls is how many distinct calls carried the caller's items.
+	Calls int
+	// Coalesced is how many of the caller's items were already waiting.
+	Coalesced int
+	// Err is the first failure, or the context's error when the caller's
+	// deadline passed before every item was sent and answered.
+	Err error
+}
+
+// ErrNotSent wraps a context error when the caller gave up before all its
+// items were answered by the CDN.
+var ErrNotSent = errors.New("not purged before the deadline")
+
+// Do queues items (distinct) and waits until every one was sent and
+// answered, or ctx ends.
+func (q *Queue) Do(ctx context.Context, items []string) Outcome {
+	var out Outcome
+	if len(items) == 0 {
+		return out
+	}
+	entries := make([]*entry, len(items))
+	q.mu.Lock()
+	for i, it := range items {
+		if e, ok := q.waiting[it]; ok {
+			e.waiters++
+			entries[i] = e
+			out.Coalesced++
+			continue
+		}
+		e := &entry{item: it, waiters: 1, done: make(chan struct{})}
+		q.waiting[it] = e
+		q.pending = append(q.pending, e)
+		q.live++
+		entries[i] = e
+	}
+	q.kick()
+	q.mu.Unlock()
+	if out.Coalesced > 0 && q.opts.OnCoalesced != nil {
+		q.opts.OnCoalesced(out.Coalesced)
+	}
+
+	calls := map[uint64]bool{}
+	for i, e := range entries {
+		select {
+		case <-e.done:
+		case <-ctx.Done():
+			q.abandon(entries[i:])
+			out.Err = fmt.Errorf("%w: %d of %d items still waiting: %w", ErrNotSent, countUndone(entries[i:]), len(items), ctx.Err())
+			out.Done, out.Calls = tally(entries[:i], calls)
+			return out
+		}
+	}
+	out.Done, out.Calls = tally(entries, calls)
+	for _, e := range entries {
+		if e.err != nil {
+			out.Err = e.err
+			break
+		}
+	}
+	return out
+}
+
+func tally(entries []*entry, calls map[uint64]bool) (done, n int) {
+	for _, e := range entries {
+		if e.err == nil {
+			done++
+		}
+		calls[e.call] = true
+	}
+	return done, len(calls)
+}
+
+func countUndone(entries []*entry) int {
+	n := 0
+	for _, e := range entries {
+		select {
+		case <-e.done:
+		default:
+			n++
+		}
+	}
+	return n
+}
+
+// abandon drops the caller's claim on entries; an entry nobody waits for
+// any more is not sent.
+func (q *Queue) abandon(entries []*entry) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	for _, e := range entries {
+		select {
+		case <-e.done:
+			continue
+		default:
+		}
+		e.waiters--
+		if e.waiters > 0 || e.cancelled || e.call != 0 {
+			continue
+		}
+		e.cancelled = true
+		q.live--
+		if q.waiting[e.item] == e {
+			delete(q.waiting, e.item)
+		}
+	}
+}
+
+// Pending is how many items wait to be sent.
+func (q *Queue) Pending() int {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return q.live
+}
+
+// kick starts the pump unless it runs. Called with q.mu held.
+func (q *Queue) kick() {
+	if q.pumping || q.live == 0 || q.inflight >= q.opts.MaxInflight {
+		return
+	}
+	q.pumping = true
+	go q.pump()
+}
+
+// pump sends batches while there is work, a free call slot and budget.
+// While it waits for budget, arrivals accumulate: that is the batching.
+func (q *Queue) pump() {
+	for {
+		q.mu.Lock()
+		if q.live == 0 || q.inflight >= q.opts.MaxInflight {
+			q.pumping = false
+			q.mu.Unlock()
+			return
+		}
+		if wait := time.Until(q.pausedUntil); wait > 0 {
+			q.mu.Unlock()
+			time.Sleep(wait)
+			continue
+		}
+		n := min(q.live, q.opts.MaxItems)
+		q.mu.Unlock()
+
+		if q.opts.Acquire != nil {
+			granted, wait := q.opts.Acquire(context.Background(), n)
+			if granted == 0 {
+				time.Sleep(max(wait, time.Millisecond))
+				continue
+			}
+			n = granted
+		}
+
+		q.mu.Lock()
+		batch := q.take(n)
+		if len(batch) == 0 {
+			q.mu.Unlock()
+			continue
+		}
+		q.nextCall++
+		for _, e := range batch {
+			e.call = q.nextCall
+		}
+		q.inflight++
+		q.mu.Unlock()
+		go q.send(batch)
+	}
+}
+
+// take removes up to n live entries from the head of the queue. Called
+// with q.mu held.
+func (q *Queue) take(n int) []*entry {
+	batch := make([]*entry, 0, n)
+	i := 0
+	for ; i < len(q.pending) && len(batch) < n; i++ {
+		e := q.pending[i]
+		if e.cancelled {
+			continue
+		}
+		batch = append(batch, e)
+		q.live--
+		if q.waiting[e.item] == e {
+			delete(q.waiting, e.item)
+		}
+	}
+	q.pending = q.pending[i:]
+	if len(q.pending) == 0 {
+		q.pending = nil // let the backing array go
+	}
+	return batch
+}
+
+// send flushes one batch and settles its entries.
+func (q *Queue) send(batch []*entry) {
+	items := make([]string, 0, len(batch))
+	seen := make(map[string]bool, len(batch))
+	for _, e := range batch {
+		if !seen[e.item] {
+			seen[e.item] = true
+			items = append(items, e.item)
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), q.opts.CallTimeout)
+	err := q.opts.Flush(ctx, items)
+	cancel()
+
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	q.inflight--
+	if err != nil && q.opts.Requeue != nil {
+		if again, pause := q.opts.Requeue(err); again {
+			q.requeue(batch, pause)
+			q.kick()
+			return
+		}
+	}
+	for _, e := range batch {
+		e.err = err
+		close(e.done)
+	}
+	q.kick()
+}
+
+// requeue puts a refused batch back at the head of the queue after a
+// pause. Called with q.mu held.
+func (q *Queue) requeue(batch []*entry, pause time.Duration) {
+	if until := time.Now().Add(pause); until.After(q.pausedUntil) {
+		q.pausedUntil = until
+	}
+	back := make([]*entry, 0, len(batch)+len(q.pending))
+	for _, e := range batch {
+		e.call = 0
+		if e.waiters == 0 {
+			e.cancelled = true
+			e.err = ErrNotSent
+			close(e.done)
+			continue
+		}
+		back = append(back, e)
+		q.live++
+		if _, newer := q.waiting[e.item]; !newer {
+			q.waiting[e.item] = e
+		}
+	}
+	q.pending = append(back, q.pending...)
+}

@@ -1,0 +1,98 @@
+package client
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/edgepurge/edgepurge/internal/audit"
+)
+
+// Purges reads the audit trail (GET /v1/purges), newest first.
+func (c *Client) Purges(ctx context.Context, f audit.Filter) (audit.Listing, error) {
+	q := url.Values{}
+	if f.Limit > 0 {
+		q.Set("limit", strconv.Itoa(f.Limit))
+	}
+	for k, v := range map[string]string{"page_id": f.PageID, "status": f.Status, "source": f.Source} {
+		if v != "" {
+			q.Set(k, v)
+		}
+	}
+	u := c.base + "/v1/purges"
+	if len(q) > 0 {
+		u += "?" + q.Encode()
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	if err != nil {
+		return audit.Listing{}, fmt.Errorf("build purges request: %w", err)
+	}
+	if c.token != "" {
+		req.Header.Set("Authorization", "Bearer "+c.token)
+	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return audit.Listing{}, fmt.Errorf("list purges via %s: %w", c.base, err)
+	}
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
+	if err != nil {
+		return audit.Listing{}, fmt.Errorf("read purges: %w", err)
+	}
+	if resp.StatusCode != http.StatusOK {
+		var e struct {
+			Error string `json:"error"`
+		}
+		_ = json.Unmarshal(raw, &e)
+		return audit.Listing{}, fmt.Errorf("list purges: HTTP %d: %s", resp.StatusCode, e.Error)
+	}
+	var l audit.Listing
+	if err := json.Unmarshal(raw, &l); err != nil {
+		return audit.Listing{}, fmt.Errorf("decode purges: %w", err)
+	}
+	return l, nil
+}
+
+// WriteRecords prints one line per purge record, in the given order,
+// after a header line when header is set.
+func WriteRecords(w io.Writer, recs []audit.Record, header bool) {
+	tw := recordWriter(w)
+	if header {
+		fmt.Fprintln(tw, "TIME\tSOURCE\tID\tPAGE\tSTATUS\tHTTP\tURLS\tTAGS\tKEYS\tMS\tBACKENDS")
+	}
+	for _, r := range recs {
+		httpStatus := "-"
+		if r.HTTPStatus != 0 {
+			httpStatus = strconv.Itoa(r.HTTPStatus)
+		}
+		page := r.Page
+		if page == "" {
+			page = "-"
+		}
+		backends := make([]string, 0, len(r.Results))
+		for _, b := range r.Results {
+			s := fmt.Sprintf("%s=%s/%d", b.Backend, b.Status, b.Items)
+			if b.Error != "" {
+				s += " (" + b.Error + ")"
+			}
+			backends = append(backends, s)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%d\t%d\t%d\t%.1f\t%s\n",
+			r.Time.Local().Format(time.DateTime), r.Source, r.ID, page, r.Status, httpStatus,
+			r.Plan.URLs, r.Plan.Tags, r.Plan.Keys, r.DurationMS, strings.Join(backends, " "))
+	}
+	tw.Flush()
+}
+
+// recordWriter has fixed minimum widths so that the lines --follow prints
+// over time stay aligned with the header.
+func recordWriter(w io.Writer) *tabwriter.Writer {
+	return tabwriter.NewWriter(w, 8, 4, 2, ' ', 0)
+}

@@ -1,0 +1,119 @@
+package ratelimit
+
+import (
+	"context"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/go-redis/redis_rate/v10"
+	"github.com/redis/go-redis/v9"
+)
+
+// Limiter hands out purge budget. It is safe for concurrent use.
+type Limiter struct {
+	rdb    redis.UniversalClient // nil: local buckets only
+	gcra   *redis_rate.Limiter
+	prefix string
+	limits Limits
+	log    *slog.Logger
+	local  map[Bucket]*local
+	// OnFallback, if set, is told each time Redis could not be used.
+	OnFallback func(b Bucket)
+
+	mu     sync.Mutex
+	paused map[Bucket]time.Time
+}
+
+// New returns a Limiter for one account. Buckets live in Redis under
+// prefix (e.g. "edgepurge:ratelimit:ACCOUNT:"); rdb may be nil.
+func New(rdb redis.UniversalClient, prefix string, limits Limits, log *slog.Logger) *Limiter {
+	l := &Limiter{
+		rdb: rdb, prefix: prefix, limits: limits, log: log,
+		local:  map[Bucket]*local{URLs: newLocal(limits.URLs), Calls: newLocal(limits.Calls)},
+		paused: map[Bucket]time.Time{},
+	}
+	if rdb != nil {
+		l.gcra = redis_rate.NewLimiter(rdb)
+	}
+	return l
+}
+
+// Limits returns the buckets' rates.
+func (l *Limiter) Limits() Limits { return l.limits }
+
+func (l *Limiter) rate(b Bucket) Rate {
+	if b == URLs {
+		return l.limits.URLs
+	}
+	return l.limits.Calls
+}
+
+// redisTimeout bounds a budget request to Redis; past it, the local bucket
+// answers, so a slow Redis cannot stall purging.
+const redisTimeout = 100 * time.Millisecond
+
+// Take grants all n tokens of bucket b now (n is capped at the burst), or
+// none and says how long until n are there. All or nothing on purpose: a
+// caller given a trickle of tokens would send a trickle of tiny calls,
+// while one that waits for its whole batch sends full ones, and its batch
+// keeps growing while it waits. A pause (after the CDN's 429) is honoured first, on
+// this instance and, through Redis, on every other.
+func (l *Limiter) Take(ctx context.Context, b Bucket, n int) (int, time.Duration) {
+	now := time.Now()
+	l.mu.Lock()
+	until := l.paused[b]
+	l.mu.Unlock()
+	if wait := until.Sub(now); wait > 0 {
+		return 0, wait
+	}
+	r := l.rate(b)
+	n = min(n, r.Burst)
+	if l.gcra == nil {
+		return l.local[b].take(n, now)
+	}
+	ctx, cancel := context.WithTimeout(ctx, redisTimeout)
+	defer cancel()
+	pipe := l.rdb.Pipeline()
+	pttl := pipe.PTTL(ctx, l.pauseKey(b))
+	if _, err := pipe.Exec(ctx); err == nil {
+		if wait := pttl.Val(); wait > 0 {
+			return 0, wait
+		}
+	}
+	res, err := l.gcra.AllowN(ctx, l.prefix+string(b), redis_rate.Limit{Rate: r.Count, Period: r.Period, Burst: r.Burst}, n)
+	if err != nil {
+		if l.OnFallback != nil {
+			l.OnFallback(b)
+		}
+		l.log.Warn("shared rate limit unavailable, using the local bucket", "bucket", string(b), "err", err)
+		return l.local[b].take(n, now)
+	}
+	if res.Allowed > 0 {
+		return res.Allowed, 0
+	}
+	return 0, max(res.RetryAfter, time.Millisecond)
+}
+
+// Pause stops bucket b for d, here and on every instance sharing the
+// Redis: the CDN answered 429 and said when to come back.
+func (l *Limiter) Pause(ctx context.Context, b Bucket, d time.Duration) {
+	if d <= 0 {
+		return
+	}
+	until := time.Now().Add(d)
+	l.mu.Lock()
+	if until.After(l.paused[b]) {
+		l.paused[b] = until
+	}
+	l.mu.Unlock()
+	if l.rdb != nil {
+		ctx, cancel := context.WithTimeout(ctx, redisTimeout)
+		defer cancel()
+		if err := l.rdb.Set(ctx, l.pauseKey(b), "1", d).Err(); err != nil {
+			l.log.Warn("could not share the rate-limit pause", "bucket", string(b), "err", err)
+		}
+	}
+}
+
+func (l *Limiter) pauseKey(b Bucket) string { return l.prefix + string(b) + ":paused" }

@@ -1,0 +1,57 @@
+package server
+
+import (
+	"context"
+	"strconv"
+	"time"
+
+	"github.com/valyala/fasthttp"
+
+	"github.com/edgepurge/edgepurge/internal/audit"
+	"github.com/edgepurge/edgepurge/internal/event"
+	"github.com/edgepurge/edgepurge/internal/fanout"
+)
+
+// Auditor is the audit trail of purges (package audit). Record must not
+// block: it is called on the request's path.
+type Auditor interface {
+	Record(r audit.Record)
+	List(ctx context.Context, f audit.Filter) audit.Listing
+}
+
+// audit records a purge's answer, when an Auditor is configured.
+func (s *Server) audit(ev event.Event, a fanout.Answer, httpStatus int) {
+	if s.cfg.Auditor != nil {
+		s.cfg.Auditor.Record(audit.FromAnswer(string(ev.Source), a, httpStatus, time.Now()))
+	}
+}
+
+// listTimeout bounds the reading of the audit trail.
+const listTimeout = 5 * time.Second
+
+// handlePurges serves GET /v1/purges?limit=&page_id=&status=&source=: the
+// recent purges, newest first, for the bearer of the API token.
+func (s *Server) handlePurges(ctx *fasthttp.RequestCtx) {
+	token, ok := bearerToken(ctx.Request.Header.Peek("Authorization"))
+	if !ok || !tokenMatches(s.apiToken, s.cfg.APIToken != "", token) {
+		s.fail(ctx, fasthttp.StatusUnauthorized, "token invalid")
+		return
+	}
+	if s.cfg.Auditor == nil {
+		s.fail(ctx, fasthttp.StatusNotFound, "the audit trail is disabled (audit.disabled)")
+		return
+	}
+	q := ctx.QueryArgs()
+	f := audit.Filter{PageID: string(q.Peek("page_id")), Status: string(q.Peek("status")), Source: string(q.Peek("source"))}
+	if v := q.Peek("limit"); len(v) > 0 {
+		n, err := strconv.Atoi(string(v))
+		if err != nil || n < 1 || n > audit.MaxLimit {
+			s.fail(ctx, fasthttp.StatusBadRequest, "limit must be an integer from 1 to "+strconv.Itoa(audit.MaxLimit))
+			return
+		}
+		f.Limit = n
+	}
+	lctx, cancel := context.WithTimeout(s.baseCtx, listTimeout)
+	defer cancel()
+	writeJSON(ctx, fasthttp.StatusOK, s.cfg.Auditor.List(lctx, f))
+}

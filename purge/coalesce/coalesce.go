@@ -1,0 +1,224 @@
+// Package coalesce wraps a CDN purger so that a storm of events becomes a
+// trickle of full calls: per zone and kind, concurrent events' items are
+// coalesced and batched (package batch) up to the per-call limit, within the
+// account's rate budget (package ratelimit), and a 429 pauses the budget
+// instead of failing the events.
+package coalesce
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"time"
+
+	"github.com/edgepurge/edgepurge/internal/batch"
+	"github.com/edgepurge/edgepurge/internal/ratelimit"
+	"github.com/edgepurge/edgepurge/purge"
+)
+
+// Limiter is the account's purge budget (package ratelimit).
+type Limiter interface {
+	Take(ctx context.Context, b ratelimit.Bucket, n int) (int, time.Duration)
+	Pause(ctx context.Context, b ratelimit.Bucket, d time.Duration)
+}
+
+// Observer is told what the coalescer does, for metrics. It may be nil.
+type Observer interface {
+	Coalesced(kind string, n int)
+	Throttled(kind string)
+	CallSent(kind string, items int)
+}
+
+// Config configures a Purger.
+type Config struct {
+	// Next does the actual calls; each batch is one call of it.
+	Next purge.Purger
+	// MaxURLsPerCall and MaxItemsPerCall are the CDN's per-call limits.
+	MaxURLsPerCall, MaxItemsPerCall int
+	// MaxInflight is how many calls of one zone and kind may be in flight.
+	MaxInflight int
+	// Limiter may be nil: no budget of edgepurge's own.
+	Limiter  Limiter
+	Observer Observer
+	// CallTimeout bounds one CDN call.
+	CallTimeout time.Duration
+}
+
+// Purger coalesces and batches purges for Next. It is safe for concurrent use.
+type Purger struct {
+	cfg    Config
+	mu     sync.Mutex
+	queues map[queueKey]*batch.Queue
+}
+
+type queueKey struct{ zone, kind string }
+
+// New returns a Purger.
+func New(cfg Config) *Purger {
+	if cfg.MaxURLsPerCall < 1 {
+		cfg.MaxURLsPerCall = 100
+	}
+	if cfg.MaxItemsPerCall < 1 {
+		cfg.MaxItemsPerCall = 100
+	}
+	return &Purger{cfg: cfg, queues: map[queueKey]*batch.Queue{}}
+}
+
+// Name is the wrapped purger's name.
+func (p *Purger) Name() string { return p.cfg.Next.Name() }
+
+// Item kinds, matching the CDN's purge kinds.
+const (
+	kindURLs       = "urls"
+	kindTags       = "tags"
+	kindHosts      = "hosts"
+	kindPrefixes   = "prefixes"
+	kindEverything = "everything"
+)
+
+// everything is the one item of a purge-everything queue.
+const everything = "*"
+
+// Purge queues every item of req and returns once all were sent and
+// answered, or ctx ended. It never reports success for an item that was
+// not sent.
+func (p *Purger) Purge(ctx context.Context, req purge.Request) (purge.Result, error) {
+	var parts []part
+	for _, pt := range []part{{kindURLs, req.URLs}, {kindTags, req.Tags}, {kindHosts, req.Hosts}, {kindPrefixes, req.Prefixes}} {
+		if len(pt.items) > 0 {
+			parts = append(parts, pt)
+		}
+	}
+	if req.Everything {
+		parts = append(parts, part{kindEverything, []string{everything}})
+	}
+	outcomes := make([]batch.Outcome, len(parts))
+	if len(parts) == 1 { // the common case: URLs only, no goroutine
+		outcomes[0] = p.queue(req.Zone, parts[0].kind).Do(ctx, parts[0].items)
+	} else {
+		var wg sync.WaitGroup
+		for i, pt := range parts {
+			wg.Go(func() { outcomes[i] = p.queue(req.Zone, pt.kind).Do(ctx, pt.items) })
+		}
+		wg.Wait()
+	}
+
+	var res purge.Result
+	var errs []error
+	for _, o := range outcomes {
+		res.Items += o.Done
+		res.Calls += o.Calls
+		if o.Err != nil {
+			errs = append(errs, o.Err)
+		}
+	}
+	if len(errs) == 0 {
+		return res, nil
+	}
+	return res, asPurgeError(errs)
+}
+
+// part is the items of one kind in a request.
+type part struct {
+	kind  string
+	items []string
+}
+
+// asPurgeError keeps the first *purge.Error (with its codes), or makes one
+// for a deadline that passed before the items were sent: retryable, since
+// the CDN never saw them.
+func asPurgeError(errs []error) error {
+	for _, err := range errs {
+		if pe := purge.AsError(err); pe != nil {
+			return err
+		}
+	}
+	err := errors.Join(errs...)
+	return &purge.Error{Op: "purge", Message: err.Error(), Retryable: true, Unsent: errors.Is(err, batch.ErrNotSent)}
+}
+
+func (p *Purger) queue(zone, kind string) *batch.Queue {
+	key := queueKey{zone, kind}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if q, ok := p.queues[key]; ok {
+		return q
+	}
+	q := batch.New(p.options(zone, kind))
+	p.queues[key] = q
+	return q
+}
+
+func (p *Purger) options(zone, kind string) batch.Options {
+	bucket, perCall := ratelimit.Calls, p.cfg.MaxItemsPerCall
+	if kind == kindURLs {
+		bucket, perCall = ratelimit.URLs, p.cfg.MaxURLsPerCall
+	}
+	if kind == kindEverything {
+		perCall = 1
+	}
+	o := batch.Options{
+		MaxItems:    perCall,
+		MaxInflight: p.cfg.MaxInflight,
+		CallTimeout: p.cfg.CallTimeout,
+		Flush: func(ctx context.Context, items []string) error {
+			if p.cfg.Observer != nil {
+				p.cfg.Observer.CallSent(kind, len(items))
+			}
+			_, err := p.cfg.Next.Purge(ctx, request(zone, kind, items))
+			return err
+		},
+		Requeue: func(err error) (bool, time.Duration) {
+			pe := purge.AsError(err)
+			if pe == nil || pe.StatusCode != 429 {
+				return false, 0
+			}
+			pause := pe.RetryAfter
+			if pause <= 0 {
+				pause = time.Second
+			}
+			if p.cfg.Observer != nil {
+				p.cfg.Observer.Throttled(kind)
+			}
+			if p.cfg.Limiter != nil {
+				p.cfg.Limiter.Pause(context.Background(), bucket, pause)
+			}
+			return true, pause
+		},
+	}
+	if p.cfg.Observer != nil {
+		o.OnCoalesced = func(n int) { p.cfg.Observer.Coalesced(kind, n) }
+	}
+	if p.cfg.Limiter != nil {
+		o.Acquire = func(ctx context.Context, n int) (int, time.Duration) {
+			if bucket == ratelimit.Calls {
+				// A tag/host/prefix call costs one token, whatever it carries.
+				g, wait := p.cfg.Limiter.Take(ctx, bucket, 1)
+				if g == 0 {
+					return 0, wait
+				}
+				return n, 0
+			}
+			return p.cfg.Limiter.Take(ctx, bucket, n)
+		}
+	}
+	return o
+}
+
+// request is one call's worth of items of one kind.
+func request(zone, kind string, items []string) purge.Request {
+	r := purge.Request{Zone: zone}
+	switch kind {
+	case kindURLs:
+		r.URLs = items
+	case kindTags:
+		r.Tags = items
+	case kindHosts:
+		r.Hosts = items
+	case kindPrefixes:
+		r.Prefixes = items
+	case kindEverything:
+		r.Everything = true
+	}
+	return r
+}
