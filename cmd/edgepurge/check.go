@@ -2,11 +2,14 @@ package main
 
 import (
 	"errors"
+	"log/slog"
 	"os"
 	"time"
 
+	"github.com/redis/go-redis/v9"
 	"github.com/spf13/cobra"
 
+	"github.com/edgepurge/edgepurge/internal/app"
 	"github.com/edgepurge/edgepurge/internal/check"
 )
 
@@ -25,6 +28,9 @@ Exit status: 0 when every check passed, 1 otherwise.`,
   edgepurge check --json`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			// The redis check's line gives the reason; go-redis's own
+			// dial-failure lines would only repeat it.
+			redis.SetLogger(app.RedisLogger{Log: slog.New(slog.DiscardHandler)})
 			cfg, err := g.load()
 			var rep check.Report
 			if err != nil {

@@ -85,7 +85,15 @@ func TestCanaryReadinessFollowsTheCDN(t *testing.T) {
 	h.waitReady()
 
 	// Every run is in the audit trail, as source canary, failures included.
-	l := h.purges("?source=canary&limit=1000", 3)
+	// Written in the background: wait for the record of the run that
+	// turned readiness green.
+	var l audit.Listing
+	for range 250 {
+		if l = h.purges("?source=canary&limit=1000", 3); l.Records[0].Status == "purged" {
+			break
+		}
+		sleep()
+	}
 	failed := 0
 	for _, r := range l.Records {
 		if r.Source != "canary" || r.Plan.URLs != 1 || r.Plan.Tags != 1 || r.Results[0].Backend != "cloudflare" {

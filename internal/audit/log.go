@@ -48,7 +48,7 @@ type Log struct {
 	queue chan Record
 
 	mu   sync.Mutex
-	ring []entry // oldest first, at most cfg.Memory
+	ring []entry // oldest first, cfg.Memory and at most an eighth more
 }
 
 // entry is a ring slot; saved says Redis has the record too.
@@ -90,18 +90,12 @@ func (l *Log) Run(ctx context.Context) {
 	for {
 		select {
 		case r := <-l.queue:
-			l.write(context.Background(), r, &downUntil)
+			l.write(context.Background(), l.drain(r), &downUntil)
 		case <-ctx.Done():
 			dctx, cancel := context.WithTimeout(context.Background(), drainTimeout)
 			defer cancel()
-			for {
-				select {
-				case r := <-l.queue:
-					l.write(dctx, r, &downUntil)
-				default:
-					return
-				}
-			}
+			l.Flush(dctx)
+			return
 		}
 	}
 }
@@ -112,18 +106,37 @@ func (l *Log) Flush(ctx context.Context) {
 	for {
 		select {
 		case r := <-l.queue:
-			l.write(ctx, r, &downUntil)
+			l.write(ctx, l.drain(r), &downUntil)
 		default:
 			return
 		}
 	}
 }
 
-// write adds r to the stream, and to the ring either way.
-func (l *Log) write(ctx context.Context, r Record, downUntil *time.Time) {
+// maxBatch bounds the records one pipeline writes.
+const maxBatch = 256
+
+// drain returns first and whatever else is queued, up to maxBatch: under
+// load, one round trip writes many records.
+func (l *Log) drain(first Record) []Record {
+	batch := []Record{first}
+	for len(batch) < maxBatch {
+		select {
+		case r := <-l.queue:
+			batch = append(batch, r)
+		default:
+			return batch
+		}
+	}
+	return batch
+}
+
+// write adds the records to the stream in one pipeline, and to the ring
+// either way.
+func (l *Log) write(ctx context.Context, batch []Record, downUntil *time.Time) {
 	saved := false
 	if l.rdb != nil && time.Now().After(*downUntil) {
-		err := l.xadd(ctx, r)
+		err := l.xadd(ctx, batch)
 		if err == nil {
 			saved = true
 		} else {
@@ -132,26 +145,39 @@ func (l *Log) write(ctx context.Context, r Record, downUntil *time.Time) {
 		}
 	}
 	if !saved && l.cfg.OnFallback != nil {
-		l.cfg.OnFallback()
+		for range batch {
+			l.cfg.OnFallback()
+		}
 	}
 	l.mu.Lock()
-	if len(l.ring) >= l.cfg.Memory {
-		l.ring = slices.Delete(l.ring, 0, len(l.ring)-l.cfg.Memory+1)
+	for _, r := range batch {
+		l.ring = append(l.ring, entry{rec: r, saved: saved})
 	}
-	l.ring = append(l.ring, entry{rec: r, saved: saved})
+	// Trim in chunks, not one record at a time: a full ring would
+	// otherwise shift all of itself for every record.
+	if over := len(l.ring) - l.cfg.Memory; over > 0 && (over >= l.cfg.Memory/8 || over >= 1024) {
+		l.ring = slices.Clone(l.ring[over:])
+	}
 	l.mu.Unlock()
 }
 
-func (l *Log) xadd(ctx context.Context, r Record) error {
-	b, err := json.Marshal(r)
-	if err != nil {
-		return fmt.Errorf("encode audit record: %w", err)
-	}
+func (l *Log) xadd(ctx context.Context, batch []Record) error {
 	ctx, cancel := context.WithTimeout(ctx, writeTimeout)
 	defer cancel()
-	return l.rdb.XAdd(ctx, &redis.XAddArgs{
-		Stream: l.cfg.Stream, MaxLen: l.cfg.MaxLen, Approx: true, Values: []any{field, b},
-	}).Err()
+	pipe := l.rdb.Pipeline()
+	for _, r := range batch {
+		b, err := json.Marshal(r)
+		if err != nil {
+			return fmt.Errorf("encode audit record: %w", err)
+		}
+		pipe.XAdd(ctx, &redis.XAddArgs{
+			Stream: l.cfg.Stream, MaxLen: l.cfg.MaxLen, Approx: true, Values: []any{field, b},
+		})
+	}
+	if _, err := pipe.Exec(ctx); err != nil {
+		return fmt.Errorf("write %d audit records: %w", len(batch), err)
+	}
+	return nil
 }
 
 // Listing is a page of records, newest first.

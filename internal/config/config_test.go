@@ -120,3 +120,36 @@ func TestSecretsNeverPrint(t *testing.T) {
 		}
 	}
 }
+
+func TestExpansionIgnoresCommentsAndCannotInject(t *testing.T) {
+	p := writeFile(t, `
+# a comment may mention ${NOT_SET_ANYWHERE} freely
+dry_run: true
+auth:
+  api_token: ${TRICKY}
+pages:
+  p0:
+    hosts: ["${HOST:-p0.status.example.com}"]
+`)
+	tricky := "abc: def\nlisten: :1 # x \"'"
+	cfg, err := Load(p, env(map[string]string{"TRICKY": tricky}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Auth.APIToken.Value() != tricky || cfg.Listen != DefaultListen {
+		t.Errorf("token %q, listen %q: the value was re-parsed as YAML", cfg.Auth.APIToken.Value(), cfg.Listen)
+	}
+	if cfg.Pages["p0"].Hosts[0] != "p0.status.example.com" {
+		t.Errorf("map values not expanded: %q", cfg.Pages["p0"].Hosts)
+	}
+}
+
+func TestExampleConfigLoads(t *testing.T) {
+	_, err := Load("../../examples/edgepurge.yaml", env(map[string]string{
+		"CLOUDFLARE_API_TOKEN": "t", "CLOUDFLARE_ZONE_ID": "z", "EDGEPURGE_WEBHOOK_SECRET": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+		"EDGEPURGE_STATUSPAGE_TOKEN": "s", "EDGEPURGE_API_TOKEN": "a",
+	}))
+	if err != nil {
+		t.Fatalf("examples/edgepurge.yaml: %v", err)
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"reflect"
 	"regexp"
 	"strconv"
 	"strings"
@@ -68,44 +69,68 @@ func Finish(cfg *Config) error {
 	return cfg.Validate()
 }
 
-// Parse expands the environment in raw and decodes it strictly into cfg: an
-// unknown key or a duplicate key is an error.
+// Parse decodes raw strictly into cfg (an unknown or duplicate key is an
+// error), then expands ${VAR} and ${VAR:-default} in every string value.
+// Expanding after parsing means comments are never expanded and a secret
+// holding YAML syntax (": ", "#", quotes) can neither break the file nor
+// inject keys.
 func Parse(raw []byte, getenv Getenv, cfg *Config) error {
-	expanded, err := expandEnv(raw, getenv)
-	if err != nil {
-		return err
-	}
-	if len(bytes.TrimSpace(expanded)) == 0 {
+	if len(bytes.TrimSpace(raw)) == 0 {
 		return nil
 	}
-	if err := yaml.UnmarshalWithOptions(expanded, cfg, yaml.Strict(), yaml.DisallowUnknownField()); err != nil {
+	if err := yaml.UnmarshalWithOptions(raw, cfg, yaml.Strict(), yaml.DisallowUnknownField()); err != nil {
 		return fmt.Errorf("parse yaml: %s", yaml.FormatError(err, false, true))
+	}
+	var missing []string
+	expandStrings(reflect.ValueOf(cfg).Elem(), func(s string) string {
+		return envRef.ReplaceAllStringFunc(s, func(m string) string {
+			sub := envRef.FindStringSubmatch(m)
+			if v := getenv(sub[1]); v != "" {
+				return v
+			}
+			if sub[2] != "" {
+				return sub[3]
+			}
+			missing = append(missing, sub[1])
+			return ""
+		})
+	})
+	if len(missing) > 0 {
+		return fmt.Errorf("environment variables referenced but not set: %s", strings.Join(missing, ", "))
 	}
 	return nil
 }
 
 var envRef = regexp.MustCompile(`\$\{([A-Za-z_][A-Za-z0-9_]*)(:-([^}]*))?\}`)
 
-// expandEnv replaces ${VAR} and ${VAR:-default}. A ${VAR} that is unset is an
-// error rather than an empty secret discovered at the first purge.
-func expandEnv(raw []byte, getenv Getenv) ([]byte, error) {
-	var missing []string
-	out := envRef.ReplaceAllFunc(raw, func(m []byte) []byte {
-		sub := envRef.FindSubmatch(m)
-		name := string(sub[1])
-		if v := getenv(name); v != "" {
-			return []byte(v)
+// expandStrings applies f to every string reachable from v: fields,
+// pointers, slices and map values.
+func expandStrings(v reflect.Value, f func(string) string) {
+	switch v.Kind() {
+	case reflect.String:
+		if v.CanSet() {
+			v.SetString(f(v.String()))
 		}
-		if len(sub[2]) > 0 {
-			return sub[3]
+	case reflect.Pointer:
+		if !v.IsNil() {
+			expandStrings(v.Elem(), f)
 		}
-		missing = append(missing, name)
-		return nil
-	})
-	if len(missing) > 0 {
-		return nil, fmt.Errorf("environment variables referenced but not set: %s", strings.Join(missing, ", "))
+	case reflect.Struct:
+		for i := range v.NumField() {
+			expandStrings(v.Field(i), f)
+		}
+	case reflect.Slice:
+		for i := range v.Len() {
+			expandStrings(v.Index(i), f)
+		}
+	case reflect.Map:
+		for _, k := range v.MapKeys() {
+			e := reflect.New(v.Type().Elem()).Elem()
+			e.Set(v.MapIndex(k))
+			expandStrings(e, f)
+			v.SetMapIndex(k, e)
+		}
 	}
-	return out, nil
 }
 
 // applyEnv lets the deployment's environment override the file.
