@@ -65,9 +65,17 @@ func New(cfg *config.Config, log *slog.Logger, build Build) (*App, error) {
 	})
 	a.Health.Set("config", 0, nil)
 
+	// The per-event look-ups (registry, duplicate check) are single-key
+	// commands from many concurrent requests: go-redis's auto-pipeliner
+	// sends them together, sharing round trips and syscalls (measured: 14 %
+	// less server time per event on the hot path; see README, Performance).
+	perEvent, err := a.redis.AutoPipeline()
+	if err != nil {
+		return nil, fmt.Errorf("redis auto-pipeline: %w", err)
+	}
 	var reg plan.Registry
 	if !cfg.Registry.Disabled {
-		reg = registryLookup{registry.New(a.redis, cfg.Registry.Prefix)}
+		reg = registryLookup{registry.New(perEvent, cfg.Registry.Prefix)}
 	}
 	if a.Planner, err = plan.New(cfg, reg, log); err != nil {
 		return nil, fmt.Errorf("config: %w", err)
@@ -121,7 +129,7 @@ func New(cfg *config.Config, log *slog.Logger, build Build) (*App, error) {
 	}
 	var dd server.Deduper
 	if !cfg.Dedupe.Disabled {
-		dd = dedupe.New(a.redis, cfg.Dedupe.Prefix, cfg.Dedupe.TTL)
+		dd = dedupe.New(perEvent, cfg.Dedupe.Prefix, cfg.Dedupe.TTL)
 	}
 	a.Server = server.New(server.Config{
 		Dedupe:          dd,
