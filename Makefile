@@ -24,7 +24,7 @@ else
 RUN_ENV :=
 endif
 
-.PHONY: run build test vet fmt redis sample bench clean
+.PHONY: run build test vet fmt redis deps sample bench clean
 
 run: build redis
 	@if [ -z "$(CLOUDFLARE_API_TOKEN)" ]; then echo ">>> CLOUDFLARE_API_TOKEN not set: running with EDGEPURGE_DRY_RUN=true, NOTHING WILL BE PURGED <<<"; fi
@@ -33,7 +33,10 @@ run: build redis
 build:
 	CGO_ENABLED=0 go build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/edgepurge
 
-test: vet
+# test first makes sure what the tests use is there: Redis on
+# 127.0.0.1:6379 (started, or installed and started) and varnishd with the
+# xkey vmod (installed), so it works on a fresh machine.
+test: vet deps
 	go test -count=1 -race -timeout 15m ./...
 
 # fuzz runs each fuzz target for FUZZTIME (one `go test -fuzz` per target:
@@ -55,6 +58,9 @@ vet:
 
 redis:
 	@scripts/ensure-redis.sh
+
+deps: redis
+	@scripts/ensure-varnish.sh
 
 # sample sends the Statuspage-shaped example to a server started by `make run`.
 sample:
