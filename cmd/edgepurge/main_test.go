@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -11,12 +10,12 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/edgepurge/edgepurge/internal/redistest"
+	"github.com/edgepurge/edgepurge/internal/syncbuf"
 	"github.com/edgepurge/edgepurge/purge/cloudflare/cfstub"
 )
 
@@ -53,22 +52,8 @@ type proc struct {
 	done chan error
 }
 
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
+// lockedBuffer collects a child process's output.
+type lockedBuffer = syncbuf.Buffer
 
 func freeAddr(t *testing.T) string {
 	t.Helper()

@@ -18,6 +18,7 @@ import (
 	"github.com/edgepurge/edgepurge/internal/config"
 	"github.com/edgepurge/edgepurge/internal/fanout"
 	"github.com/edgepurge/edgepurge/internal/redistest"
+	"github.com/edgepurge/edgepurge/internal/syncbuf"
 	"github.com/edgepurge/edgepurge/internal/webhook"
 	"github.com/edgepurge/edgepurge/purge/cloudflare/cfstub"
 )
@@ -47,22 +48,8 @@ type harness struct {
 	stop   func()
 }
 
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
+// syncBuffer collects the app's log lines.
+type syncBuffer = syncbuf.Buffer
 
 // baseConfig is a two-host page p0 with tag, key and key-set templates
 // under the test's Redis prefix.

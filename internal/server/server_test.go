@@ -7,7 +7,6 @@ import (
 	"net"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -18,6 +17,7 @@ import (
 	"github.com/edgepurge/edgepurge/internal/health"
 	"github.com/edgepurge/edgepurge/internal/metrics"
 	"github.com/edgepurge/edgepurge/internal/plan"
+	"github.com/edgepurge/edgepurge/internal/syncbuf"
 )
 
 // panickyPlanner panics for page "boom" and plans one URL otherwise.
@@ -54,22 +54,7 @@ func startServer(t *testing.T, logs io.Writer) (*Server, string) {
 }
 
 // lockedWriter collects log lines written by server goroutines.
-type lockedWriter struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (w *lockedWriter) Write(p []byte) (int, error) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.b.Write(p)
-}
-
-func (w *lockedWriter) String() string {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.b.String()
-}
+type lockedWriter = syncbuf.Buffer
 
 func manualPurge(t *testing.T, base, body string) (int, string) {
 	t.Helper()

@@ -5,7 +5,6 @@
 package varnishtest
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"net"
@@ -19,6 +18,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/edgepurge/edgepurge/internal/syncbuf"
 )
 
 // startTimeout is generous: varnishd compiles the VCL with gcc first, and CI
@@ -201,19 +202,5 @@ func freePort() (int, error) {
 	return ln.Addr().(*net.TCPAddr).Port, nil
 }
 
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
+// syncBuffer collects varnishd's output.
+type syncBuffer = syncbuf.Buffer
