@@ -40,6 +40,8 @@ type Config struct {
 	Canary Canary `yaml:"canary"`
 	// Audit is the audit trail of purges.
 	Audit Audit `yaml:"audit"`
+	// Journal is the durable re-drive journal of unfinished purges.
+	Journal Journal `yaml:"journal"`
 }
 
 // Dedupe configures the record of purged event ids, which turns a replayed
