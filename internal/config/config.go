@@ -115,6 +115,8 @@ type Cloudflare struct {
 	Plan string `yaml:"plan"`
 	// RateLimit overrides the plan's purge rate limits.
 	RateLimit RateLimit `yaml:"rate_limit"`
+	// Breaker is the circuit breaker in front of Cloudflare.
+	Breaker Breaker `yaml:"breaker"`
 }
 
 // RateLimit is Cloudflare's per-account purge budget: single-file URLs per

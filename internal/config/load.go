@@ -239,6 +239,7 @@ func (c *Config) setDefaults() {
 	c.setVarnishDefaults()
 	c.setOpsDefaults()
 	c.setJournalDefaults()
+	c.Cloudflare.Breaker.setDefaults()
 	if c.Cloudflare.MaxInflightCalls == 0 {
 		c.Cloudflare.MaxInflightCalls = 4
 	}
@@ -271,6 +272,7 @@ func (c *Config) Validate() error {
 	errs = append(errs, c.validateVarnish()...)
 	errs = append(errs, c.validateOps()...)
 	errs = append(errs, c.validateJournal()...)
+	errs = append(errs, c.Cloudflare.Breaker.validate("cloudflare")...)
 	if c.Cloudflare.Enabled() && !c.DryRun {
 		if c.Cloudflare.ZoneID == "" {
 			for id, p := range c.Pages {
