@@ -59,6 +59,9 @@ type Queue struct {
 	pumping     bool
 	pausedUntil time.Time
 	nextCall    uint64
+	// backoffErr is the failure the queue is backing off from (its last
+	// send failed and was requeued); nil once a send succeeds.
+	backoffErr error
 }
 
 type entry struct {
@@ -118,6 +121,10 @@ type DeadlineError struct {
 	Attempts int
 	// Last is the latest failure of a waiting item's send; nil if none.
 	Last error
+	// Blocked, when no waiting item was sent, is the failure the queue was
+	// backing off from: the items waited behind a failing CDN, not for
+	// budget. Nil otherwise.
+	Blocked error
 	// Cause is the context's error.
 	Cause error
 }
@@ -127,6 +134,9 @@ func (e *DeadlineError) Error() string {
 	msg := fmt.Sprintf("%v: %d of %d items still waiting: %v", ErrNotSent, e.Waiting, e.Total, e.Cause)
 	if e.Last != nil {
 		msg += fmt.Sprintf("; last of %d failed attempts: %v", e.Attempts, e.Last)
+	}
+	if e.Blocked != nil {
+		msg += fmt.Sprintf("; the queue was backing off after: %v", e.Blocked)
 	}
 	return msg
 }
@@ -229,6 +239,9 @@ func (q *Queue) abandon(entries []*entry) *DeadlineError {
 		if q.waiting[e.item] == e {
 			delete(q.waiting, e.item)
 		}
+	}
+	if de.Waiting > 0 && !de.Sent {
+		de.Blocked = q.backoffErr
 	}
 	return de
 }
@@ -340,10 +353,14 @@ func (q *Queue) send(batch []*entry) {
 			attempt = max(attempt, e.attempts)
 		}
 		if again, pause := q.opts.Requeue(err, attempt); again {
+			q.backoffErr = err
 			q.requeue(batch, pause)
 			q.kick()
 			return
 		}
+	}
+	if err == nil {
+		q.backoffErr = nil
 	}
 	for _, e := range batch {
 		e.err = err

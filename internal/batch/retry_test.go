@@ -84,3 +84,25 @@ func TestDeadlineBeforeAnySendIsNotSent(t *testing.T) {
 		t.Fatalf("err = %#v", out.Err)
 	}
 }
+
+// A caller whose items waited behind a failing batch's backoff learns
+// which failure held them up.
+func TestDeadlineBehindABackoffNamesTheFailure(t *testing.T) {
+	boom := errors.New("HTTP 500")
+	r := &recorder{err: func(int) error { return boom }}
+	q := New(Options{
+		MaxItems: 1, MaxInflight: 1, Flush: r.flush,
+		Requeue: func(error, int) (bool, time.Duration) { return true, time.Hour },
+	})
+	first, cancel1 := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel1()
+	go q.Do(first, []string{"a"})
+	waitFor(t, func() bool { return len(r.snapshot()) == 1 }) // failed, paused for an hour
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	var de *DeadlineError
+	out := q.Do(ctx, []string{"b"})
+	if !errors.As(out.Err, &de) || de.Sent || de.Last != nil || !errors.Is(de.Blocked, boom) {
+		t.Fatalf("err = %#v", out.Err)
+	}
+}

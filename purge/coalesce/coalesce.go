@@ -138,10 +138,12 @@ type part struct {
 // asPurgeError folds the failures of a request's parts into one
 // *purge.Error. A deadline that passed while a failed call was being
 // retried reports that call's failure (its status and codes), with the
-// attempt count; a deadline that passed while a call was in flight is a
-// retryable failure without an answer; one that passed before the items
-// were sent is Unsent (back-pressure: the CDN never saw them). Otherwise
-// the first *purge.Error is kept as it is.
+// attempt count, as does one that passed while the items waited behind
+// another call's backoff from a failing CDN (5xx, no answer); a deadline
+// that passed while a call was in flight is a retryable failure without
+// an answer; one that passed before the items were sent for want of
+// budget, or behind a 429, is Unsent (back-pressure: the CDN never saw
+// them). Otherwise the first *purge.Error is kept as it is.
 func asPurgeError(errs []error) error {
 	var first *batch.DeadlineError
 	for _, err := range errs {
@@ -168,6 +170,13 @@ func asPurgeError(errs []error) error {
 	}
 	if first.Sent {
 		return &purge.Error{Op: "purge", Message: "no answer from the CDN before the deadline: " + first.Error(), Retryable: true}
+	}
+	if blocked := purge.AsError(first.Blocked); blocked != nil && blocked.StatusCode != 429 {
+		pe := *blocked
+		pe.Retryable = true
+		pe.Message = fmt.Sprintf("%s (%d of %d items not sent when the deadline passed: the CDN was failing and the queue backing off)",
+			blocked.Message, first.Waiting, first.Total)
+		return &pe
 	}
 	return &purge.Error{Op: "purge", Message: first.Error(), Retryable: true, Unsent: true}
 }
