@@ -107,6 +107,7 @@ func serve(t *testing.T, stub *cfstub.Server, configBody string) *proc {
 		"CLOUDFLARE_BASE_URL="+cfBase,
 		"EDGEPURGE_HOSTS={page_id}.status.example.com",
 		"EDGEPURGE_KEYS="+prefix+"statuspage:{page_id}:summary",
+		"EDGEPURGE_JOURNAL_STREAM="+prefix+"journal",
 		"EDGEPURGE_API_TOKEN="+apiToken,
 		"REDIS_URL=redis://"+redistest.SharedAddr+"/0",
 	)

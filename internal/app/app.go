@@ -41,6 +41,7 @@ type App struct {
 	redis   redis.UniversalClient
 	cf      *cloudflare.Purger // nil in dry-run mode
 	res     resilience         // CDN retries and circuit breakers
+	jrnl    journalParts       // the re-drive journal
 	Planner *plan.Planner
 	Fanout  *fanout.Fanout
 	Health  *health.Checker
@@ -117,6 +118,7 @@ func New(cfg *config.Config, log *slog.Logger, build Build) (*App, error) {
 	})
 
 	a.newOps()
+	a.newJournal()
 
 	var verifier server.Verifier
 	if len(cfg.Auth.WebhookSecrets) > 0 {
@@ -137,6 +139,7 @@ func New(cfg *config.Config, log *slog.Logger, build Build) (*App, error) {
 	a.Server = server.New(server.Config{
 		Dedupe:          dd,
 		Auditor:         a.auditor(),
+		Journal:         a.journaler(),
 		Planner:         a.Planner,
 		Purger:          cutoffPurger{verify.New(verify.Config{Purger: a.Fanout, Observer: a.Metrics}), a.res.cutoff},
 		Verifier:        verifier,
@@ -167,6 +170,9 @@ func (a *App) Close() error { return a.redis.Close() }
 func (a *App) Run(ctx context.Context, ln net.Listener) error {
 	a.warnStartup()
 	defer a.startOps()()
+	// Stopped before the audit writer (which writes its re-drive records)
+	// and after the server has drained.
+	defer a.startJournal()()
 	var probes sync.WaitGroup
 	defer probes.Wait()
 	probeCtx, stopProbes := context.WithCancel(context.Background())
