@@ -92,6 +92,7 @@ func serve(t *testing.T, stub *cfstub.Server, configBody string) *proc {
 		"CLOUDFLARE_BASE_URL="+cfBase,
 		"EDGEPURGE_HOSTS={page_id}.status.example.com",
 		"EDGEPURGE_KEYS="+prefix+"statuspage:{page_id}:summary",
+		"EDGEPURGE_JOURNAL_STREAM="+prefix+"journal",
 		"EDGEPURGE_API_TOKEN="+apiToken,
 		"REDIS_URL=redis://"+redistest.SharedAddr+"/0",
 	)
@@ -169,7 +170,8 @@ func TestPurgeCommandTableJSONAndExitCodes(t *testing.T) {
 
 	stub.SetFailure(cfstub.Failure{Status: 500, Codes: []int{10000}, Message: "boom"})
 	out, code = run(t, nil, "purge", "--server", p.base, "--token", apiToken, "--page", "p0")
-	if code != 1 || !strings.Contains(out, "failed") || !strings.Contains(out, "HTTP 500") {
+	// Not purged yet, so exit 1; journaled for re-drive, so answered 202.
+	if code != 1 || !strings.Contains(out, "failed") || !strings.Contains(out, "HTTP 500") || !strings.Contains(out, "journaled as ") {
 		t.Errorf("CDN failure: exit %d:\n%s", code, out)
 	}
 	stub.ClearFailure()

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"sync"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -39,6 +40,8 @@ type App struct {
 	log     *slog.Logger
 	redis   redis.UniversalClient
 	cf      *cloudflare.Purger // nil in dry-run mode
+	res     resilience         // CDN retries and circuit breakers
+	jrnl    journalParts       // the re-drive journal
 	Planner *plan.Planner
 	Fanout  *fanout.Fanout
 	Health  *health.Checker
@@ -56,6 +59,7 @@ func New(cfg *config.Config, log *slog.Logger, build Build) (*App, error) {
 	}
 	a.Metrics = metrics.New(build.Version, build.Commit)
 	a.ops.metrics = metrics.NewOps(a.Metrics.Registry)
+	a.res = newResilience(a.Metrics)
 	a.Health = health.New(func(name string, ok bool) {
 		v := 0.0
 		if ok {
@@ -92,11 +96,11 @@ func New(cfg *config.Config, log *slog.Logger, build Build) (*App, error) {
 		if err != nil {
 			return nil, fmt.Errorf("cloudflare: %w", err)
 		}
-		cf, err := coalesced(a.cf, cfg, a.redis, a.Metrics, log)
+		cf, err := coalesced(a.cf, cfg, a.redis, a.Metrics, a.res.metrics.Retried(a.cf.Name()), log)
 		if err != nil {
 			return nil, fmt.Errorf("cloudflare: %w", err)
 		}
-		cdn = append(cdn, cf)
+		cdn = append(cdn, a.guard(cf, cfg.Cloudflare.Breaker))
 	}
 	if cfg.Varnish.Enabled() {
 		v, err := newVarnish(cfg.Varnish)
@@ -114,6 +118,7 @@ func New(cfg *config.Config, log *slog.Logger, build Build) (*App, error) {
 	})
 
 	a.newOps()
+	a.newJournal()
 
 	var verifier server.Verifier
 	if len(cfg.Auth.WebhookSecrets) > 0 {
@@ -134,8 +139,9 @@ func New(cfg *config.Config, log *slog.Logger, build Build) (*App, error) {
 	a.Server = server.New(server.Config{
 		Dedupe:          dd,
 		Auditor:         a.auditor(),
+		Journal:         a.journaler(),
 		Planner:         a.Planner,
-		Purger:          verify.New(verify.Config{Purger: a.Fanout, Observer: a.Metrics}),
+		Purger:          cutoffPurger{verify.New(verify.Config{Purger: a.Fanout, Observer: a.Metrics}), a.res.cutoff},
 		Verifier:        verifier,
 		StatuspageToken: cfg.Auth.StatuspageToken.Value(),
 		APIToken:        cfg.Auth.APIToken.Value(),
@@ -158,14 +164,21 @@ func (a *App) Close() error { return a.redis.Close() }
 // Run serves on ln and probes the dependencies until ctx ends (SIGTERM),
 // then drains: readiness fails at once, the listener closes after the drain
 // delay (so the load balancer stops routing first), in-flight requests
-// finish within the shutdown timeout.
+// finish within the shutdown timeout — purges still running shortly before
+// it are cut short so that they are answered — then the probes stop and
+// the audit writer writes what it holds.
 func (a *App) Run(ctx context.Context, ln net.Listener) error {
 	a.warnStartup()
 	defer a.startOps()()
+	// Stopped before the audit writer (which writes its re-drive records)
+	// and after the server has drained.
+	defer a.startJournal()()
+	var probes sync.WaitGroup
+	defer probes.Wait()
 	probeCtx, stopProbes := context.WithCancel(context.Background())
 	defer stopProbes()
 	for _, p := range append(a.probes(), a.opsProbes()...) {
-		go a.Health.Run(probeCtx, p)
+		probes.Go(func() { a.Health.Run(probeCtx, p) })
 	}
 
 	served := make(chan error, 1)
@@ -183,6 +196,7 @@ func (a *App) Run(ctx context.Context, ln net.Listener) error {
 
 	sctx, cancel := context.WithTimeout(context.Background(), a.cfg.Server.ShutdownTimeout)
 	defer cancel()
+	defer a.cutPurgesBefore(a.cfg.Server.ShutdownTimeout)()
 	err := a.Server.Shutdown(sctx)
 	if errors.Is(err, context.DeadlineExceeded) {
 		a.log.Error("shutdown timeout: some requests were still in flight", "timeout", a.cfg.Server.ShutdownTimeout.String())

@@ -12,6 +12,7 @@ import (
 	"github.com/edgepurge/edgepurge/internal/ratelimit"
 	"github.com/edgepurge/edgepurge/purge"
 	"github.com/edgepurge/edgepurge/purge/coalesce"
+	"github.com/edgepurge/edgepurge/purge/retry"
 )
 
 // cloudflareLimits are the account's purge limits: the plan's preset,
@@ -36,12 +37,14 @@ func cloudflareLimits(c config.Cloudflare) (ratelimit.Limits, error) {
 }
 
 // coalesced wraps the Cloudflare purger in the coalescing, batching,
-// rate-limited layer, unless the config turns it off.
-func coalesced(next purge.Purger, cfg *config.Config, rdb redis.UniversalClient, m *metrics.Metrics, log *slog.Logger) (purge.Purger, error) {
+// rate-limited layer, which retries transient failures through its queue;
+// with coalescing off, in a retrying purger (package retry). Both count
+// each retry with onRetry and stop at the event's deadline.
+func coalesced(next purge.Purger, cfg *config.Config, rdb redis.UniversalClient, m *metrics.Metrics, onRetry func(reason string), log *slog.Logger) (purge.Purger, error) {
 	cf := cfg.Cloudflare
 	if !cf.Coalescing() {
 		log.Warn("coalescing is off: one CDN call per event (cloudflare.coalesce=false)")
-		return next, nil
+		return retry.New(retry.Config{Next: next, OnRetry: onRetry}), nil
 	}
 	var lim coalesce.Limiter
 	if !cf.RateLimit.Disabled {
@@ -62,6 +65,7 @@ func coalesced(next purge.Purger, cfg *config.Config, rdb redis.UniversalClient,
 		Limiter:         lim,
 		Observer:        m.CDN(next.Name()),
 		CallTimeout:     cfg.Server.PurgeTimeout,
+		OnRetry:         onRetry,
 	}), nil
 }
 

@@ -181,7 +181,8 @@ func TestCDNFailureIsA502NamingTheError(t *testing.T) {
 		{"403", cfstub.Failure{Status: 403, Codes: []int{10000}, Message: "Authentication error"}, 10000, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			h := start(t, cfstub.Options{}, nil)
+			// Without the journal (which answers a retryable failure 202).
+			h := start(t, cfstub.Options{}, func(cfg *config.Config) { cfg.Journal.Disabled = true })
 			h.waitReady()
 			h.stub.SetFailure(tc.failure)
 			code, raw := h.sendEvent("msg_fail_"+tc.name, []byte(`{"type":"incident.updated","page_id":"p0","incident_id":"inc1"}`))

@@ -69,7 +69,10 @@ func baseConfig(prefix, redisURL, cfBase string) *config.Config {
 		},
 		Registry: config.Registry{Prefix: prefix + "page:"},
 		Dedupe:   config.Dedupe{Prefix: prefix + "seen:"},
-		Server:   config.Server{DrainDelay: time.Millisecond},
+		// Each test its own journal: another test's re-driver must never
+		// take this one's entries to its own stand-in.
+		Journal: config.Journal{Stream: prefix + "journal"},
+		Server:  config.Server{DrainDelay: time.Millisecond},
 		Pages: map[string]config.PageRule{
 			testPage: {
 				Hosts:   []string{"{page_id}.status.example.com", testHostB},

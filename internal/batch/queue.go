@@ -35,9 +35,13 @@ type Options struct {
 	Flush       Flush
 	// Acquire may be nil: no rate budget.
 	Acquire Acquire
-	// Requeue says whether a failed batch goes back to the queue (e.g. the
-	// CDN answered 429) and how long the queue pauses first. Nil: never.
-	Requeue func(err error) (requeue bool, pause time.Duration)
+	// Requeue says whether a failed batch goes back to the head of the
+	// queue (a 429, a 5xx, no answer) and how long the queue pauses first;
+	// attempt is how many times the batch's most tried item has failed
+	// (1 after the first failure), for an exponential backoff. Nil: never.
+	// The retrying is bounded by the callers' deadlines: an item nobody
+	// waits for any more is dropped, not sent again.
+	Requeue func(err error, attempt int) (requeue bool, pause time.Duration)
 	// OnCoalesced is told how many items a caller found already waiting.
 	OnCoalesced func(n int)
 }
@@ -55,6 +59,9 @@ type Queue struct {
 	pumping     bool
 	pausedUntil time.Time
 	nextCall    uint64
+	// backoffErr is the failure the queue is backing off from (its last
+	// send failed and was requeued); nil once a send succeeds.
+	backoffErr error
 }
 
 type entry struct {
@@ -64,6 +71,8 @@ type entry struct {
 	call      uint64
 	done      chan struct{}
 	err       error
+	attempts  int   // failed sends so far
+	lastErr   error // the latest failure of a requeued send
 }
 
 // New returns a Queue.
@@ -96,6 +105,51 @@ type Outcome struct {
 // ErrNotSent wraps a context error when the caller gave up before all its
 // items were answered by the CDN.
 var ErrNotSent = errors.New("not purged before the deadline")
+
+// DeadlineError is Outcome.Err when the caller's deadline passed before
+// every one of its items was sent and answered. It matches ErrNotSent, the
+// context's error and, when a send of them had failed and was being
+// retried, that failure.
+type DeadlineError struct {
+	// Waiting is how many of the caller's Total items were not purged.
+	Waiting, Total int
+	// Sent says some of the waiting items had reached the CDN: a call of
+	// them was in flight or had failed and was being retried. False: the
+	// CDN never saw them (back-pressure).
+	Sent bool
+	// Attempts is how many sends of the most tried waiting item failed.
+	Attempts int
+	// Last is the latest failure of a waiting item's send; nil if none.
+	Last error
+	// Blocked, when no waiting item was sent, is the failure the queue was
+	// backing off from: the items waited behind a failing CDN, not for
+	// budget. Nil otherwise.
+	Blocked error
+	// Cause is the context's error.
+	Cause error
+}
+
+// Error implements error.
+func (e *DeadlineError) Error() string {
+	msg := fmt.Sprintf("%v: %d of %d items still waiting: %v", ErrNotSent, e.Waiting, e.Total, e.Cause)
+	if e.Last != nil {
+		msg += fmt.Sprintf("; last of %d failed attempts: %v", e.Attempts, e.Last)
+	}
+	if e.Blocked != nil {
+		msg += fmt.Sprintf("; the queue was backing off after: %v", e.Blocked)
+	}
+	return msg
+}
+
+// Unwrap makes errors.Is and errors.As see ErrNotSent, the cause and the
+// last failure.
+func (e *DeadlineError) Unwrap() []error {
+	errs := []error{ErrNotSent, e.Cause}
+	if e.Last != nil {
+		errs = append(errs, e.Last)
+	}
+	return errs
+}
 
 // Do queues items (distinct) and waits until every one was sent and
 // answered, or ctx ends.
@@ -130,8 +184,9 @@ func (q *Queue) Do(ctx context.Context, items []string) Outcome {
 		select {
 		case <-e.done:
 		case <-ctx.Done():
-			q.abandon(entries[i:])
-			out.Err = fmt.Errorf("%w: %d of %d items still waiting: %w", ErrNotSent, countUndone(entries[i:]), len(items), ctx.Err())
+			de := q.abandon(entries[i:])
+			de.Total, de.Cause = len(items), ctx.Err()
+			out.Err = de
 			out.Done, out.Calls = tally(entries[:i], calls)
 			return out
 		}
@@ -156,28 +211,24 @@ func tally(entries []*entry, calls map[uint64]bool) (done, n int) {
 	return done, len(calls)
 }
 
-func countUndone(entries []*entry) int {
-	n := 0
-	for _, e := range entries {
-		select {
-		case <-e.done:
-		default:
-			n++
-		}
-	}
-	return n
-}
-
 // abandon drops the caller's claim on entries; an entry nobody waits for
-// any more is not sent.
-func (q *Queue) abandon(entries []*entry) {
+// any more is not sent. It says what became of the entries not done.
+func (q *Queue) abandon(entries []*entry) *DeadlineError {
 	q.mu.Lock()
 	defer q.mu.Unlock()
+	de := &DeadlineError{}
 	for _, e := range entries {
 		select {
 		case <-e.done:
 			continue
 		default:
+		}
+		de.Waiting++
+		if e.call != 0 || e.attempts > 0 {
+			de.Sent = true
+		}
+		if e.attempts > de.Attempts {
+			de.Attempts, de.Last = e.attempts, e.lastErr
 		}
 		e.waiters--
 		if e.waiters > 0 || e.cancelled || e.call != 0 {
@@ -189,6 +240,10 @@ func (q *Queue) abandon(entries []*entry) {
 			delete(q.waiting, e.item)
 		}
 	}
+	if de.Waiting > 0 && !de.Sent {
+		de.Blocked = q.backoffErr
+	}
+	return de
 }
 
 // Pending is how many items wait to be sent.
@@ -291,11 +346,21 @@ func (q *Queue) send(batch []*entry) {
 	defer q.mu.Unlock()
 	q.inflight--
 	if err != nil && q.opts.Requeue != nil {
-		if again, pause := q.opts.Requeue(err); again {
+		attempt := 0
+		for _, e := range batch {
+			e.attempts++
+			e.lastErr = err
+			attempt = max(attempt, e.attempts)
+		}
+		if again, pause := q.opts.Requeue(err, attempt); again {
+			q.backoffErr = err
 			q.requeue(batch, pause)
 			q.kick()
 			return
 		}
+	}
+	if err == nil {
+		q.backoffErr = nil
 	}
 	for _, e := range batch {
 		e.err = err

@@ -201,7 +201,7 @@ func TestRequeuePausesThenSucceeds(t *testing.T) {
 	}}
 	q := New(Options{
 		MaxItems: 10, MaxInflight: 1, Flush: r.flush,
-		Requeue: func(err error) (bool, time.Duration) { return errors.Is(err, throttled), 100 * time.Millisecond },
+		Requeue: func(err error, _ int) (bool, time.Duration) { return errors.Is(err, throttled), 100 * time.Millisecond },
 	})
 	out := q.Do(context.Background(), []string{"a"})
 	if out.Err != nil || out.Done != 1 {

@@ -35,4 +35,10 @@ func WriteTable(w io.Writer, a *fanout.Answer) {
 	for _, warn := range p.Warnings {
 		fmt.Fprintf(w, "warning: %s\n", warn)
 	}
+	if a.JournalID != "" {
+		fmt.Fprintf(w, "journaled as %s: the failed part is re-driven in the background (edgepurge journal)\n", a.JournalID)
+	}
+	if a.JournalError != "" {
+		fmt.Fprintf(w, "not journaled: %s\n", a.JournalError)
+	}
 }

@@ -40,6 +40,8 @@ type Config struct {
 	Canary Canary `yaml:"canary"`
 	// Audit is the audit trail of purges.
 	Audit Audit `yaml:"audit"`
+	// Journal is the durable re-drive journal of unfinished purges.
+	Journal Journal `yaml:"journal"`
 }
 
 // Dedupe configures the record of purged event ids, which turns a replayed
@@ -113,6 +115,8 @@ type Cloudflare struct {
 	Plan string `yaml:"plan"`
 	// RateLimit overrides the plan's purge rate limits.
 	RateLimit RateLimit `yaml:"rate_limit"`
+	// Breaker is the circuit breaker in front of Cloudflare.
+	Breaker Breaker `yaml:"breaker"`
 }
 
 // RateLimit is Cloudflare's per-account purge budget: single-file URLs per

@@ -151,6 +151,9 @@ func applyEnv(cfg *Config, getenv Getenv) error {
 	set(&cfg.Cloudflare.ZoneID, "CLOUDFLARE_ZONE_ID")
 	set(&cfg.Cloudflare.BaseURL, "CLOUDFLARE_BASE_URL")
 	applyVarnishEnv(cfg, getenv)
+	if err := applyJournalEnv(cfg, getenv); err != nil {
+		return err
+	}
 	setSecret(&cfg.Auth.StatuspageToken, "EDGEPURGE_STATUSPAGE_TOKEN")
 	setSecret(&cfg.Auth.APIToken, "EDGEPURGE_API_TOKEN")
 	if v := getenv("EDGEPURGE_WEBHOOK_SECRETS"); strings.TrimSpace(v) != "" {
@@ -235,6 +238,8 @@ func (c *Config) setDefaults() {
 	}
 	c.setVarnishDefaults()
 	c.setOpsDefaults()
+	c.setJournalDefaults()
+	c.Cloudflare.Breaker.setDefaults()
 	if c.Cloudflare.MaxInflightCalls == 0 {
 		c.Cloudflare.MaxInflightCalls = 4
 	}
@@ -266,6 +271,8 @@ func (c *Config) Validate() error {
 	}
 	errs = append(errs, c.validateVarnish()...)
 	errs = append(errs, c.validateOps()...)
+	errs = append(errs, c.validateJournal()...)
+	errs = append(errs, c.Cloudflare.Breaker.validate("cloudflare")...)
 	if c.Cloudflare.Enabled() && !c.DryRun {
 		if c.Cloudflare.ZoneID == "" {
 			for id, p := range c.Pages {

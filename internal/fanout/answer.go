@@ -17,6 +17,10 @@ const (
 	// still served a stale copy after a second purge (answered 502, so the
 	// caller retries).
 	StatusStale = "stale"
+	// StatusJournaled: some backend's part could not be completed in time,
+	// and that unfinished part is recorded in the durable journal, to be
+	// re-driven in the background (answered 202, with JournalID).
+	StatusJournaled = "journaled"
 )
 
 // Statuses of one backend's result.
@@ -41,6 +45,12 @@ type Answer struct {
 	Repurge []Result `json:"repurge,omitempty"`
 	// DurationMS is the whole purge, every backend included.
 	DurationMS float64 `json:"duration_ms"`
+	// JournalID is the journal entry holding the unfinished part, when the
+	// status is journaled.
+	JournalID string `json:"journal_id,omitempty"`
+	// JournalError says why the unfinished part could not be journaled
+	// (the answer is then not 2xx, so the caller retries).
+	JournalError string `json:"journal_error,omitempty"`
 }
 
 // Results of a URLCheck.

@@ -44,14 +44,8 @@ func (s *Server) execute(ctx *fasthttp.RequestCtx, ev event.Event, dryRun bool) 
 	}
 
 	status := fasthttp.StatusOK
-	switch {
-	case a.OK():
-	case a.Backpressure():
-		// Not sent in time: the CDN budget is spent. Come back later.
-		status = fasthttp.StatusServiceUnavailable
-		ctx.Response.Header.Set("Retry-After", "1")
-	default:
-		status = fasthttp.StatusBadGateway
+	if !a.OK() {
+		status = s.unfinished(ctx, ev, &a)
 	}
 	s.cfg.Metrics.Events.WithLabelValues(string(ev.Source), a.Status).Inc()
 	s.audit(ev, a, status)
@@ -71,6 +65,8 @@ func (s *Server) execute(ctx *fasthttp.RequestCtx, ev event.Event, dryRun bool) 
 		s.log.Info("event planned, not purged (dry run)", attrs...)
 	case status == fasthttp.StatusOK:
 		s.log.Info("event purged", attrs...)
+	case status == fasthttp.StatusAccepted:
+		s.log.Warn("event journaled for re-drive", append(attrs, "journal_id", a.JournalID)...)
 	default:
 		s.log.Error("event not purged", attrs...)
 	}

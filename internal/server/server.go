@@ -63,6 +63,9 @@ type Config struct {
 	// Auditor records every purge and serves GET /v1/purges; nil turns
 	// both off.
 	Auditor Auditor
+	// Journal records the unfinished part of a purge for re-drive (answered
+	// 202); nil answers such a purge 502/503 as a failure.
+	Journal Journaler
 	// DryRun makes every purge a dry run.
 	DryRun  bool
 	Health  *health.Checker

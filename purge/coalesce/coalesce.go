@@ -2,18 +2,23 @@
 // trickle of full calls: per zone and kind, concurrent events' items are
 // coalesced and batched (package batch) up to the per-call limit, within the
 // account's rate budget (package ratelimit), and a 429 pauses the budget
-// instead of failing the events.
+// instead of failing the events. A transient failure (429, 5xx, no answer)
+// puts the batch back at the head of its queue after a backoff (package
+// retry), as long as an event still waits for it: the events' own deadlines
+// bound the retrying.
 package coalesce
 
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 	"time"
 
 	"github.com/edgepurge/edgepurge/internal/batch"
 	"github.com/edgepurge/edgepurge/internal/ratelimit"
 	"github.com/edgepurge/edgepurge/purge"
+	"github.com/edgepurge/edgepurge/purge/retry"
 )
 
 // Limiter is the account's purge budget (package ratelimit).
@@ -42,6 +47,12 @@ type Config struct {
 	Observer Observer
 	// CallTimeout bounds one CDN call.
 	CallTimeout time.Duration
+	// Backoff spaces the retries of a failed batch (the zero value uses
+	// retry's defaults: 100 ms doubling up to 5 s, with jitter). A 429
+	// waits its Retry-After (1 s without one) and pauses the budget.
+	Backoff retry.Backoff
+	// OnRetry, when set, is told each retried batch's reason (retry.Reason).
+	OnRetry func(reason string)
 }
 
 // Purger coalesces and batches purges for Next. It is safe for concurrent use.
@@ -124,17 +135,50 @@ type part struct {
 	items []string
 }
 
-// asPurgeError keeps the first *purge.Error (with its codes), or makes one
-// for a deadline that passed before the items were sent: retryable, since
-// the CDN never saw them.
+// asPurgeError folds the failures of a request's parts into one
+// *purge.Error. A deadline that passed while a failed call was being
+// retried reports that call's failure (its status and codes), with the
+// attempt count, as does one that passed while the items waited behind
+// another call's backoff from a failing CDN (5xx, no answer); a deadline
+// that passed while a call was in flight is a retryable failure without
+// an answer; one that passed before the items were sent for want of
+// budget, or behind a 429, is Unsent (back-pressure: the CDN never saw
+// them). Otherwise the first *purge.Error is kept as it is.
 func asPurgeError(errs []error) error {
+	var first *batch.DeadlineError
 	for _, err := range errs {
+		var de *batch.DeadlineError
+		if errors.As(err, &de) {
+			if first == nil || de.Sent && !first.Sent || de.Last != nil && first.Last == nil {
+				first = de
+			}
+			continue
+		}
 		if pe := purge.AsError(err); pe != nil {
 			return err
 		}
 	}
-	err := errors.Join(errs...)
-	return &purge.Error{Op: "purge", Message: err.Error(), Retryable: true, Unsent: errors.Is(err, batch.ErrNotSent)}
+	if first == nil {
+		return &purge.Error{Op: "purge", Message: errors.Join(errs...).Error(), Retryable: true}
+	}
+	if last := purge.AsError(first.Last); last != nil {
+		pe := *last
+		pe.Retryable = true
+		pe.Message = fmt.Sprintf("%s (after %d attempts; %d of %d items not purged when the deadline passed)",
+			last.Message, first.Attempts, first.Waiting, first.Total)
+		return &pe
+	}
+	if first.Sent {
+		return &purge.Error{Op: "purge", Message: "no answer from the CDN before the deadline: " + first.Error(), Retryable: true}
+	}
+	if blocked := purge.AsError(first.Blocked); blocked != nil && blocked.StatusCode != 429 {
+		pe := *blocked
+		pe.Retryable = true
+		pe.Message = fmt.Sprintf("%s (%d of %d items not sent when the deadline passed: the CDN was failing and the queue backing off)",
+			blocked.Message, first.Waiting, first.Total)
+		return &pe
+	}
+	return &purge.Error{Op: "purge", Message: first.Error(), Retryable: true, Unsent: true}
 }
 
 func (p *Purger) queue(zone, kind string) *batch.Queue {
@@ -168,10 +212,16 @@ func (p *Purger) options(zone, kind string) batch.Options {
 			_, err := p.cfg.Next.Purge(ctx, request(zone, kind, items))
 			return err
 		},
-		Requeue: func(err error) (bool, time.Duration) {
-			pe := purge.AsError(err)
-			if pe == nil || pe.StatusCode != 429 {
+		Requeue: func(err error, attempt int) (bool, time.Duration) {
+			if !retry.Retryable(err) {
 				return false, 0
+			}
+			if p.cfg.OnRetry != nil {
+				p.cfg.OnRetry(retry.Reason(err))
+			}
+			pe := purge.AsError(err)
+			if pe.StatusCode != 429 {
+				return true, p.cfg.Backoff.Delay(attempt, pe.RetryAfter)
 			}
 			pause := pe.RetryAfter
 			if pause <= 0 {

@@ -1,0 +1,103 @@
+package config
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Defaults of the re-drive journal.
+const (
+	DefaultJournalStream    = "edgepurge:journal"
+	DefaultJournalGroup     = "edgepurge"
+	DefaultJournalClaimIdle = 30 * time.Second
+	DefaultJournalMaxAge    = time.Hour
+	DefaultJournalPoll      = time.Second
+)
+
+// Journal configures the durable re-drive journal: the unfinished part of
+// an event whose purge could not complete in time is kept in a Redis
+// Stream and re-purged in the background by every instance.
+type Journal struct {
+	// Disabled turns the journal off: a purge that could not complete is
+	// answered 502/503 as before, and nothing is re-driven.
+	Disabled bool `yaml:"disabled"`
+	// Stream is the Redis Stream's key; default edgepurge:journal.
+	Stream string `yaml:"stream"`
+	// Group is the consumer group every instance reads with; default
+	// edgepurge.
+	Group string `yaml:"group"`
+	// DeadStream receives the entries that kept failing past MaxAge;
+	// default the stream's name followed by ":dead".
+	DeadStream string `yaml:"dead_stream"`
+	// ClaimIdle is how long an entry may sit untouched with an instance
+	// before another instance takes it over (the owner died); default 30 s.
+	ClaimIdle time.Duration `yaml:"claim_idle"`
+	// MaxAge is how long after its first failure an entry is re-driven
+	// before it moves to the dead-letter stream; default 1 h.
+	MaxAge time.Duration `yaml:"max_age"`
+	// Poll is how often the re-driver looks for work; default 1 s.
+	Poll time.Duration `yaml:"poll"`
+}
+
+func (c *Config) setJournalDefaults() {
+	j := &c.Journal
+	if j.Stream == "" {
+		j.Stream = DefaultJournalStream
+	}
+	if j.Group == "" {
+		j.Group = DefaultJournalGroup
+	}
+	if j.DeadStream == "" {
+		j.DeadStream = j.Stream + ":dead"
+	}
+	if j.ClaimIdle == 0 {
+		j.ClaimIdle = DefaultJournalClaimIdle
+	}
+	if j.MaxAge == 0 {
+		j.MaxAge = DefaultJournalMaxAge
+	}
+	if j.Poll == 0 {
+		j.Poll = DefaultJournalPoll
+	}
+}
+
+// validateJournal checks the journal's settings.
+func (c *Config) validateJournal() []error {
+	if c.Journal.Disabled {
+		return nil
+	}
+	var errs []error
+	add := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
+	j := c.Journal
+	if j.Stream == j.DeadStream {
+		add("journal.dead_stream=%q: must differ from journal.stream", j.DeadStream)
+	}
+	if j.Poll < 10*time.Millisecond {
+		add("journal.poll=%s: must be at least 10ms", j.Poll)
+	}
+	if j.ClaimIdle < 3*j.Poll {
+		add("journal.claim_idle=%s: must be at least three journal.poll (%s), or live instances steal each other's entries", j.ClaimIdle, 3*j.Poll)
+	}
+	if j.MaxAge < j.Poll {
+		add("journal.max_age=%s: must be at least journal.poll (%s)", j.MaxAge, j.Poll)
+	}
+	return errs
+}
+
+// applyJournalEnv reads EDGEPURGE_JOURNAL_STREAM (the dead-letter stream
+// follows it unless set in the file) and EDGEPURGE_JOURNAL_DISABLED.
+func applyJournalEnv(cfg *Config, getenv Getenv) error {
+	if v := strings.TrimSpace(getenv("EDGEPURGE_JOURNAL_STREAM")); v != "" {
+		cfg.Journal.Stream = v
+	}
+	if v := strings.TrimSpace(getenv("EDGEPURGE_JOURNAL_DISABLED")); v != "" {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return fmt.Errorf("EDGEPURGE_JOURNAL_DISABLED=%q: want true or false", v)
+		}
+		cfg.Journal.Disabled = b
+	}
+	return nil
+}

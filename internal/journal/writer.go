@@ -1,0 +1,33 @@
+package journal
+
+import (
+	"context"
+	"time"
+
+	"github.com/edgepurge/edgepurge/internal/fanout"
+	"github.com/edgepurge/edgepurge/internal/metrics"
+)
+
+// Writer journals the unfinished part of answers: the data path's side of
+// the journal.
+type Writer struct {
+	To *Journal
+	// KeysBackend names the Redis side's results ("redis").
+	KeysBackend string
+	// Metrics may be nil.
+	Metrics *metrics.Journal
+}
+
+// Journal writes a's unfinished part (see Unfinished). ok is false when
+// there is none that may be journaled; err says the write failed.
+func (w Writer) Journal(ctx context.Context, source string, a fanout.Answer) (id string, ok bool, err error) {
+	e, ok := Unfinished(source, a, w.KeysBackend, time.Now())
+	if !ok {
+		return "", false, nil
+	}
+	id, err = w.To.Write(ctx, e)
+	if err == nil && w.Metrics != nil {
+		w.Metrics.Journaled.Inc()
+	}
+	return id, true, err
+}
