@@ -39,7 +39,11 @@ func TestRetryableCDNFailureIsJournaledAndRedriven(t *testing.T) {
 	waitFor(t, "the journal gauge", func() bool { return h.metric("edgepurge_journal_pending ") == "edgepurge_journal_pending 1" })
 
 	h.stub.ClearFailure()
-	waitFor(t, "the re-drive", func() bool { return len(h.stub.URLsPurged(testZone)) == 22 })
+	// URLs and tags go in separate calls: wait for both.
+	waitFor(t, "the re-drive", func() bool {
+		_, tagged := h.stub.Purged(testZone, cfstub.KindTags)["page:p0"]
+		return len(h.stub.URLsPurged(testZone)) == 22 && tagged
+	})
 	for u, at := range h.stub.Purged(testZone, cfstub.KindFiles) {
 		if at.Before(sent) {
 			t.Errorf("%s purged at %s, before the event", u, at)
