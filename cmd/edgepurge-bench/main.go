@@ -47,6 +47,7 @@ func runBench(ctx context.Context, args []string) error {
 	redisURL := fs.String("redis-url", bench.DefaultRedisURL, "the servers' Redis (loopback only)")
 	purgeTimeout := fs.Duration("purge-timeout", bench.DefaultPurgeTimeout, "the server's server.purge_timeout")
 	logLevel := fs.String("server-log-level", bench.DefaultLogLevel, "the server's log.level (its log goes to a temp file)")
+	profileDir := fs.String("cpuprofile-dir", "", "write the server's CPU profile of each scenario to DIR/SCENARIO.pprof")
 	asJSON := fs.Bool("json", false, "print the report as JSON instead of the table")
 	quiet := fs.Bool("quiet", false, "no progress lines on stderr")
 	_ = fs.Parse(args)
@@ -70,7 +71,7 @@ func runBench(ctx context.Context, args []string) error {
 	cfg := bench.Config{
 		ServerBin: bin, BareCommand: []string{self, "bare"}, Phases: phases, Concurrency: conc,
 		Duration: *duration, Events: *events, Runs: *runs, StatuspageShare: *share,
-		RedisURL: *redisURL, PurgeTimeout: *purgeTimeout, LogLevel: *logLevel,
+		RedisURL: *redisURL, PurgeTimeout: *purgeTimeout, LogLevel: *logLevel, ProfileDir: *profileDir,
 	}
 	if !*quiet {
 		cfg.Progress = os.Stderr

@@ -6,6 +6,7 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"syscall"
 
 	"github.com/redis/go-redis/v9"
@@ -42,6 +43,15 @@ On SIGTERM or SIGINT, readiness fails at once, then the server drains.`,
 			}
 			ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
 			defer stop()
+			if path := os.Getenv("EDGEPURGE_CPUPROFILE"); path != "" {
+				// For `make bench` profiling: the server's own CPU profile,
+				// written when it exits.
+				stopProfile, err := startCPUProfile(path)
+				if err != nil {
+					return &exitError{code: 1, err: err}
+				}
+				defer stopProfile()
+			}
 			if err := a.Run(ctx, ln); err != nil {
 				return &exitError{code: 1, err: err}
 			}
@@ -63,4 +73,17 @@ func (g *globalFlags) load() (*config.Config, error) {
 		cfg.Log.Level = g.logLevel
 	}
 	return cfg, cfg.Validate()
+}
+
+// startCPUProfile writes a CPU profile to path until the returned func runs.
+func startCPUProfile(path string) (func(), error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, fmt.Errorf("cpu profile: %w", err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("cpu profile: %w", err)
+	}
+	return func() { pprof.StopCPUProfile(); f.Close() }, nil
 }

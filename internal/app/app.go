@@ -79,7 +79,7 @@ func New(cfg *config.Config, log *slog.Logger, build Build) (*App, error) {
 	}
 	var reg plan.Registry
 	if !cfg.Registry.Disabled {
-		reg = registryLookup{registry.New(perEvent, cfg.Registry.Prefix)}
+		reg = registryLookup{registry.NewCache(registry.New(perEvent, cfg.Registry.Prefix), cfg.Registry.CacheTTL)}
 	}
 	if a.Planner, err = plan.New(cfg, reg, log); err != nil {
 		return nil, fmt.Errorf("config: %w", err)
@@ -240,7 +240,7 @@ func (a *App) warnStartup() {
 }
 
 // registryLookup adapts registry.Registry to plan.Registry.
-type registryLookup struct{ r *registry.Registry }
+type registryLookup struct{ r *registry.Cache }
 
 func (l registryLookup) Lookup(ctx context.Context, pageID string) ([]string, string, bool, error) {
 	p, found, err := l.r.Lookup(ctx, pageID)

@@ -16,6 +16,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -49,6 +50,9 @@ type Config struct {
 	PurgeTimeout time.Duration
 	// LogLevel is the server's log.level.
 	LogLevel string
+	// ProfileDir, when set, gets the server's CPU profile of each phase's
+	// last run (PHASE.pprof), for `go tool pprof`.
+	ProfileDir string
 	// Progress receives one line per run; nil for none.
 	Progress io.Writer
 }
@@ -219,6 +223,7 @@ func runPhase(ctx context.Context, cfg Config, ph Phase, id string, creds secret
 			bin: cfg.ServerBin, addr: addr, stubURL: stubURL, redisURL: cfg.RedisURL,
 			id: id, creds: creds, coalesce: ph.Coalesce, stub: ph.Stub,
 			purgeTimeout: cfg.PurgeTimeout, logLevel: cfg.LogLevel, dir: dir,
+			cpuProfile: cfg.profilePath(ph.Name),
 		}.start()
 	}
 	if err != nil {
@@ -283,4 +288,13 @@ func runID() string {
 	var b [4]byte
 	_, _ = rand.Read(b[:])
 	return hex.EncodeToString(b[:])
+}
+
+// profilePath is where the server of phase writes its CPU profile; empty
+// when profiling is off.
+func (cfg Config) profilePath(phase string) string {
+	if cfg.ProfileDir == "" {
+		return ""
+	}
+	return filepath.Join(cfg.ProfileDir, phase+".pprof")
 }

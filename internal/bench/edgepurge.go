@@ -37,6 +37,8 @@ type serverSpec struct {
 	purgeTimeout time.Duration
 	logLevel     string
 	dir          string
+	// cpuProfile, when set, is where the server writes its CPU profile.
+	cpuProfile string
 }
 
 // drainDelay is the server's readiness-off delay at SIGTERM; the bench has
@@ -74,13 +76,18 @@ registry:
   prefix: %q
 dedupe:
   prefix: %q
+audit:
+  stream: %q
+journal:
+  stream: %q
 `, s.logLevel, s.purgeTimeout, drainDelay, shutdownTimeout, s.stub.maxItems(),
-		strconv.FormatFloat(rate, 'f', -1, 64), burst, s.id, s.id+":page:", s.id+":seen:")
+		strconv.FormatFloat(rate, 'f', -1, 64), burst, s.id, s.id+":page:", s.id+":seen:",
+		s.id+":audit", s.id+":journal")
 }
 
 // env is the server's environment: everything the environment can set.
 func (s serverSpec) env() []string {
-	return []string{
+	env := []string{
 		"EDGEPURGE_LISTEN=" + s.addr,
 		"REDIS_URL=" + s.redisURL,
 		"CLOUDFLARE_API_TOKEN=" + s.creds.cfToken,
@@ -93,6 +100,10 @@ func (s serverSpec) env() []string {
 		"EDGEPURGE_STATUSPAGE_TOKEN=" + s.creds.statuspage,
 		"EDGEPURGE_COALESCE=" + strconv.FormatBool(s.coalesce),
 	}
+	if s.cpuProfile != "" {
+		env = append(env, "EDGEPURGE_CPUPROFILE="+s.cpuProfile)
+	}
+	return env
 }
 
 // start writes the config file and starts the server; it is not yet ready.

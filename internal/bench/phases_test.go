@@ -94,6 +94,10 @@ registry:
   prefix: "edgepurge-bench-x:page:"
 dedupe:
   prefix: "edgepurge-bench-x:seen:"
+audit:
+  stream: "edgepurge-bench-x:audit"
+journal:
+  stream: "edgepurge-bench-x:journal"
 `
 	if got := s.configYAML(); got != want {
 		t.Errorf("config:\n%s\nwant:\n%s", got, want)

@@ -218,6 +218,9 @@ type Registry struct {
 	Disabled bool `yaml:"disabled"`
 	// Prefix of the registry hashes; the page id follows it.
 	Prefix string `yaml:"prefix"`
+	// CacheTTL is how long a look-up is remembered in process (default
+	// 2s): a change the core app writes is seen within it.
+	CacheTTL time.Duration `yaml:"cache_ttl"`
 }
 
 // Limits bound what one request may do.

@@ -249,6 +249,7 @@ func (c *Config) setDefaults() {
 	if c.Cloudflare.RateLimit.Account == "" {
 		c.Cloudflare.RateLimit.Account = "default"
 	}
+	orDefault(&c.Registry.CacheTTL, 2*time.Second)
 	if c.Registry.Prefix == "" {
 		c.Registry.Prefix = DefaultRegistryPrefix
 	}
