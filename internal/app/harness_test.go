@@ -88,6 +88,13 @@ func baseConfig(prefix, redisURL, cfBase string) *config.Config {
 // start runs edgepurge with cfg (after edit) against a fresh stand-in.
 func start(t testing.TB, stubOpts cfstub.Options, edit func(cfg *config.Config)) *harness {
 	t.Helper()
+	return startOn(t, "redis://"+redistest.SharedAddr+"/0", redistest.Prefix(t), stubOpts, edit)
+}
+
+// startOn is start against the Redis at redisURL (e.g. a private
+// redis-server a test stops), with keys under prefix.
+func startOn(t testing.TB, redisURL, prefix string, stubOpts cfstub.Options, edit func(cfg *config.Config)) *harness {
+	t.Helper()
 	if stubOpts.Tokens == nil {
 		stubOpts.Tokens = []string{testCFToken}
 	}
@@ -97,8 +104,7 @@ func start(t testing.TB, stubOpts cfstub.Options, edit func(cfg *config.Config))
 		t.Fatal(err)
 	}
 	t.Cleanup(stub.Close)
-	prefix := redistest.Prefix(t)
-	cfg := baseConfig(prefix, "redis://"+redistest.SharedAddr+"/0", cfBase)
+	cfg := baseConfig(prefix, redisURL, cfBase)
 	if edit != nil {
 		edit(cfg)
 	}

@@ -83,15 +83,7 @@ func TestPermanentCDNFailureIsNotJournaled(t *testing.T) {
 // be recorded nowhere: 503 with Retry-After, status partial.
 func TestRedisDownPurgesTheCDNAndAnswers503(t *testing.T) {
 	srv := redistest.StartServer(t)
-	stub := cfstub.New(cfstub.Options{Tokens: []string{testCFToken}})
-	cfBase, err := stub.Start()
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(stub.Close)
-	cfg := baseConfig("ep:", srv.URL(), cfBase)
-	journalConfig(cfg)
-	h := startWith(t, cfg, stub, "ep:")
+	h := startOn(t, srv.URL(), "ep:", cfstub.Options{}, journalConfig)
 	h.waitReady()
 	srv.Stop()
 
@@ -110,7 +102,7 @@ func TestRedisDownPurgesTheCDNAndAnswers503(t *testing.T) {
 		!strings.Contains(a.JournalError, "could not be journaled") {
 		t.Fatalf("answer %d (Retry-After %q) %s", resp.StatusCode, resp.Header.Get("Retry-After"), body)
 	}
-	if got := stub.URLsPurged(testZone); len(got) != 22 || !slices.Contains(got, "https://p0.status.example.com/incidents/inc1") {
+	if got := h.stub.URLsPurged(testZone); len(got) != 22 || !slices.Contains(got, "https://p0.status.example.com/incidents/inc1") {
 		t.Errorf("the CDN was not purged with Redis down: %d URLs", len(got))
 	}
 	srv.Restart()
