@@ -296,6 +296,10 @@ func TestBadRequestsTouchNothing(t *testing.T) {
 	if code, raw := h.sendEvent("msg_no_page", []byte(`{"type":"incident.updated"}`)); code != http.StatusBadRequest || !strings.Contains(string(raw), "page_id") {
 		t.Errorf("missing page_id: %d %s", code, raw)
 	}
+	own := h.cfg.Dedupe.Prefix + "msg_x"
+	if code, raw := h.sendEvent("msg_own_key", fmt.Appendf(nil, `{"type":"incident.updated","page_id":"p0","keys":[%q]}`, own)); code != http.StatusBadRequest || !strings.Contains(string(raw), "reserved") {
+		t.Errorf("a key of edgepurge's own state: %d %s", code, raw)
+	}
 	req, _ := http.NewRequest(http.MethodPost, h.base+"/v1/hooks/events", strings.NewReader("x"))
 	req.Header.Set("Content-Type", "text/plain")
 	if resp, err := http.DefaultClient.Do(req); err != nil || resp.StatusCode != http.StatusUnsupportedMediaType {

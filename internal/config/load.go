@@ -336,3 +336,19 @@ func (c *Config) Validate() error {
 	}
 	return errors.Join(errs...)
 }
+
+// ReservedKeyPrefixes are the Redis key prefixes of edgepurge's own state
+// (registry, duplicate records, journal, audit trail, rate-limit buckets):
+// no event or page rule may name a key under them, or a signed event could
+// unlink edgepurge's own bookkeeping.
+func (c *Config) ReservedKeyPrefixes() []string {
+	rl := "edgepurge:ratelimit:" + c.Cloudflare.RateLimit.Account + ":"
+	out := []string{c.Registry.Prefix, c.Dedupe.Prefix, c.Journal.Stream, c.Journal.DeadStream, c.Audit.Stream, rl, "rate:" + rl}
+	kept := out[:0]
+	for _, p := range out {
+		if p != "" {
+			kept = append(kept, p)
+		}
+	}
+	return kept
+}

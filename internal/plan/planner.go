@@ -45,6 +45,7 @@ type Planner struct {
 	registry    Registry
 	defaultZone string
 	maxURLs     int
+	reserved    []string // key prefixes of edgepurge's own state
 	log         *slog.Logger
 }
 
@@ -55,6 +56,7 @@ func New(cfg *config.Config, reg Registry, log *slog.Logger) (*Planner, error) {
 		registry:    reg,
 		defaultZone: cfg.Cloudflare.ZoneID,
 		maxURLs:     cfg.Limits.MaxPlanURLs,
+		reserved:    cfg.ReservedKeyPrefixes(),
 		log:         log,
 	}
 	for id, pr := range cfg.Pages {
@@ -161,6 +163,9 @@ func (p *Planner) Plan(ctx context.Context, ev event.Event) (Plan, error) {
 	out.Prefixes = append(out.Prefixes, ev.Prefixes...)
 	out.Everything = ev.Everything
 	out.normalize()
+	if err := p.checkKeys(out); err != nil {
+		return Plan{}, err
+	}
 	if len(out.URLs) > p.maxURLs {
 		return Plan{}, &TooLargeError{URLs: len(out.URLs), Max: p.maxURLs}
 	}
@@ -247,4 +252,21 @@ func validHostname(h string) bool {
 		}
 	}
 	return true
+}
+
+// checkKeys refuses a plan that would unlink edgepurge's own state.
+func (p *Planner) checkKeys(out Plan) error {
+	for _, list := range []struct {
+		field string
+		keys  []string
+	}{{"keys", out.Keys}, {"key_sets", out.KeySets}} {
+		for _, k := range list.keys {
+			for _, r := range p.reserved {
+				if strings.HasPrefix(k, r) {
+					return &event.FieldError{Field: list.field, Reason: fmt.Sprintf("key %q is reserved for edgepurge's own state (prefix %q)", k, r)}
+				}
+			}
+		}
+	}
+	return nil
 }

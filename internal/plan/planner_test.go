@@ -241,3 +241,20 @@ func TestNewRejectsBadTemplates(t *testing.T) {
 		})
 	}
 }
+
+func TestPlanRefusesEdgepurgesOwnKeys(t *testing.T) {
+	cfg := twoHostConfig()
+	cfg.Dedupe.Prefix = "edgepurge:seen:"
+	cfg.Registry.Prefix = "edgepurge:page:"
+	p := newPlanner(t, cfg, nil)
+	for _, key := range []string{"edgepurge:seen:msg_1", "edgepurge:page:p0"} {
+		_, err := p.Plan(context.Background(), event.Event{Type: event.PageUpdated, PageID: "p0", Keys: []string{key}})
+		var fe *event.FieldError
+		if !errors.As(err, &fe) || fe.Field != "keys" || !strings.Contains(err.Error(), "reserved") {
+			t.Errorf("key %q: err = %v", key, err)
+		}
+	}
+	if _, err := p.Plan(context.Background(), event.Event{Type: event.PageUpdated, PageID: "p0", Keys: []string{"statuspage:p0:x"}}); err != nil {
+		t.Errorf("an ordinary key: %v", err)
+	}
+}
