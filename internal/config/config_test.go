@@ -153,3 +153,21 @@ func TestExampleConfigLoads(t *testing.T) {
 		t.Fatalf("examples/edgepurge.yaml: %v", err)
 	}
 }
+
+// checkLoadErrors loads each body: the error must mention the wanted text,
+// or there must be none when it is "".
+func checkLoadErrors(t *testing.T, getenv Getenv, cases map[string]string) {
+	t.Helper()
+	for body, want := range cases {
+		_, err := Load(writeFile(t, body), getenv)
+		if want == "" {
+			if err != nil {
+				t.Errorf("%q: %v", body, err)
+			}
+			continue
+		}
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%q: error %v, want it to mention %q", body, err, want)
+		}
+	}
+}

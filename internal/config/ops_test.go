@@ -1,7 +1,6 @@
 package config
 
 import (
-	"strings"
 	"testing"
 	"time"
 )
@@ -23,22 +22,11 @@ func TestCanaryDefaultsAndValidation(t *testing.T) {
 	if cfg, err := Load("", getenv); err != nil || cfg.Canary.Enabled() {
 		t.Errorf("canary must be off by default: %+v %v", cfg.Canary, err)
 	}
-	for body, want := range map[string]string{
+	checkLoadErrors(t, getenv, map[string]string{
 		"canary:\n  url: /relative\n":                                 `canary.url="/relative"`,
 		"canary:\n  tag: t\n  interval: 10ms\n":                       "canary.interval=10ms",
 		"canary:\n  tag: t\n  interval: 10s\n  max_age: 5s\n":         "canary.max_age=5s",
 		"audit:\n  max_len: -1\n":                                     "audit.max_len=-1",
 		"canary:\n  tag: t\n  zone: \"\"\ncloudflare:\n  plan: pro\n": "",
-	} {
-		_, err := Load(writeFile(t, body), getenv)
-		if want == "" {
-			if err != nil {
-				t.Errorf("%q: %v", body, err)
-			}
-			continue
-		}
-		if err == nil || !strings.Contains(err.Error(), want) {
-			t.Errorf("%q: error %v, want %q", body, err, want)
-		}
-	}
+	})
 }
