@@ -1,7 +1,6 @@
 package app
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -10,7 +9,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -220,22 +218,3 @@ func decodeAnswer(t *testing.T, b []byte) fanout.Answer {
 }
 
 func sleep() { time.Sleep(20 * time.Millisecond) }
-
-// raw sends a raw HTTP request and returns the status line of the answer.
-func (h *harness) raw(req string) string {
-	h.t.Helper()
-	conn, err := net.Dial("tcp", strings.TrimPrefix(h.base, "http://"))
-	if err != nil {
-		h.t.Fatal(err)
-	}
-	defer conn.Close()
-	_ = conn.SetDeadline(time.Now().Add(defaultTestWait))
-	if _, err := io.WriteString(conn, req); err != nil {
-		h.t.Fatal(err)
-	}
-	line, err := bufio.NewReader(conn).ReadString('\n')
-	if err != nil {
-		h.t.Fatalf("read answer: %v", err)
-	}
-	return line
-}
