@@ -6,7 +6,7 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/edgepurge/edgepurge/internal/redistest"
+	"github.com/edgepurge/edgepurge/test/testkit/redistest"
 )
 
 func TestCoalescerUnlinksKeysAndSets(t *testing.T) {

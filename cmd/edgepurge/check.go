@@ -10,7 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/edgepurge/edgepurge/internal/app"
-	"github.com/edgepurge/edgepurge/internal/check"
+	"github.com/edgepurge/edgepurge/internal/preflight"
 )
 
 func newCheck(g *globalFlags) *cobra.Command {
@@ -32,11 +32,11 @@ Exit status: 0 when every check passed, 1 otherwise.`,
 			// dial-failure lines would only repeat it.
 			redis.SetLogger(app.RedisLogger{Log: slog.New(slog.DiscardHandler)})
 			cfg, err := g.load()
-			var rep check.Report
+			var rep preflight.Report
 			if err != nil {
-				rep = check.ConfigFailed(err, os.Getenv("CLOUDFLARE_API_TOKEN"), os.Getenv("EDGEPURGE_API_TOKEN"), os.Getenv("EDGEPURGE_STATUSPAGE_TOKEN"))
+				rep = preflight.ConfigFailed(err, os.Getenv("CLOUDFLARE_API_TOKEN"), os.Getenv("EDGEPURGE_API_TOKEN"), os.Getenv("EDGEPURGE_STATUSPAGE_TOKEN"))
 			} else {
-				rep = check.Run(cmd.Context(), cfg, timeout)
+				rep = preflight.Run(cmd.Context(), cfg, timeout)
 			}
 			out := cmd.OutOrStdout()
 			if asJSON {
@@ -53,6 +53,6 @@ Exit status: 0 when every check passed, 1 otherwise.`,
 		},
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the report as JSON")
-	cmd.Flags().DurationVar(&timeout, "timeout", check.DefaultTimeout, "bound of each check that does I/O")
+	cmd.Flags().DurationVar(&timeout, "timeout", preflight.DefaultTimeout, "bound of each check that does I/O")
 	return cmd
 }

@@ -10,8 +10,8 @@ import (
 	"testing"
 
 	"github.com/edgepurge/edgepurge/internal/audit"
-	"github.com/edgepurge/edgepurge/internal/redistest"
-	"github.com/edgepurge/edgepurge/purge/cloudflare/cfstub"
+	"github.com/edgepurge/edgepurge/test/cfstub"
+	"github.com/edgepurge/edgepurge/test/testkit/redistest"
 )
 
 // opsEnv is a complete environment-only deployment against the stand-in

@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/edgepurge/edgepurge/purge/cloudflare/cfstub"
+	"github.com/edgepurge/edgepurge/test/cfstub"
 )
 
 // cdnFault runs 300 events; from the 60th answered, fault is on for

@@ -23,8 +23,8 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/edgepurge/edgepurge/internal/fanout"
-	"github.com/edgepurge/edgepurge/internal/redistest"
-	"github.com/edgepurge/edgepurge/purge/cloudflare/cfstub"
+	"github.com/edgepurge/edgepurge/test/cfstub"
+	"github.com/edgepurge/edgepurge/test/testkit/redistest"
 )
 
 // The fault tests run a few hundred events through a real `edgepurge

@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/edgepurge/edgepurge/purge/cloudflare/cfstub"
+	"github.com/edgepurge/edgepurge/test/cfstub"
 )
 
 // The instance is SIGKILLed while the CDN fails and entries are

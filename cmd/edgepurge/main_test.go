@@ -14,9 +14,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/edgepurge/edgepurge/internal/redistest"
-	"github.com/edgepurge/edgepurge/internal/syncbuf"
-	"github.com/edgepurge/edgepurge/purge/cloudflare/cfstub"
+	"github.com/edgepurge/edgepurge/test/cfstub"
+	"github.com/edgepurge/edgepurge/test/testkit/redistest"
+	"github.com/edgepurge/edgepurge/test/testkit/syncbuf"
 )
 
 var binary string

@@ -16,13 +16,13 @@ import (
 
 	"github.com/edgepurge/edgepurge/internal/config"
 	"github.com/edgepurge/edgepurge/internal/dedupe"
+	"github.com/edgepurge/edgepurge/internal/edgecheck"
 	"github.com/edgepurge/edgepurge/internal/fanout"
 	"github.com/edgepurge/edgepurge/internal/health"
 	"github.com/edgepurge/edgepurge/internal/metrics"
 	"github.com/edgepurge/edgepurge/internal/plan"
 	"github.com/edgepurge/edgepurge/internal/registry"
 	"github.com/edgepurge/edgepurge/internal/server"
-	"github.com/edgepurge/edgepurge/internal/verify"
 	"github.com/edgepurge/edgepurge/internal/webhook"
 	"github.com/edgepurge/edgepurge/purge"
 	"github.com/edgepurge/edgepurge/purge/cloudflare"
@@ -120,7 +120,7 @@ func New(cfg *config.Config, log *slog.Logger, build Build) (*App, error) {
 	a.newOps()
 	a.newJournal()
 
-	var verifier server.Verifier
+	var signatures server.SignatureVerifier
 	if len(cfg.Auth.WebhookSecrets) > 0 {
 		secrets := make([]string, len(cfg.Auth.WebhookSecrets))
 		for i, s := range cfg.Auth.WebhookSecrets {
@@ -130,7 +130,7 @@ func New(cfg *config.Config, log *slog.Logger, build Build) (*App, error) {
 		if err != nil {
 			return nil, fmt.Errorf("auth.webhook_secrets: %w", err)
 		}
-		verifier = v
+		signatures = v
 	}
 	var dd server.Deduper
 	if !cfg.Dedupe.Disabled {
@@ -141,8 +141,8 @@ func New(cfg *config.Config, log *slog.Logger, build Build) (*App, error) {
 		Auditor:         a.auditor(),
 		Journal:         a.journaler(),
 		Planner:         a.Planner,
-		Purger:          cutoffPurger{verify.New(verify.Config{Purger: a.Fanout, Observer: a.Metrics}), a.res.cutoff},
-		Verifier:        verifier,
+		Purger:          cutoffPurger{edgecheck.New(edgecheck.Config{Purger: a.Fanout, Observer: a.Metrics}), a.res.cutoff},
+		Signatures:      signatures,
 		StatuspageToken: cfg.Auth.StatuspageToken.Value(),
 		APIToken:        cfg.Auth.APIToken.Value(),
 		DryRun:          cfg.DryRun,
@@ -217,7 +217,7 @@ func (a *App) probes() []health.Probe {
 	if a.cf != nil && !a.cfg.DryRun {
 		ps = append(ps, health.Probe{
 			Name:     "cloudflare_token",
-			Check:    a.cf.VerifyToken,
+			Check:    a.cf.CheckToken,
 			Interval: time.Minute, Timeout: 10 * time.Second,
 		})
 	}

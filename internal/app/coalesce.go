@@ -9,9 +9,9 @@ import (
 	"github.com/edgepurge/edgepurge/internal/config"
 	"github.com/edgepurge/edgepurge/internal/fanout"
 	"github.com/edgepurge/edgepurge/internal/metrics"
-	"github.com/edgepurge/edgepurge/internal/ratelimit"
 	"github.com/edgepurge/edgepurge/purge"
-	"github.com/edgepurge/edgepurge/purge/coalesce"
+	"github.com/edgepurge/edgepurge/purge/queue"
+	"github.com/edgepurge/edgepurge/purge/ratelimit"
 	"github.com/edgepurge/edgepurge/purge/retry"
 )
 
@@ -46,7 +46,7 @@ func coalesced(next purge.Purger, cfg *config.Config, rdb redis.UniversalClient,
 		log.Warn("coalescing is off: one CDN call per event (cloudflare.coalesce=false)")
 		return retry.New(retry.Config{Next: next, OnRetry: onRetry}), nil
 	}
-	var lim coalesce.Limiter
+	var lim queue.Limiter
 	if !cf.RateLimit.Disabled {
 		limits, err := cloudflareLimits(cf)
 		if err != nil {
@@ -57,7 +57,7 @@ func coalesced(next purge.Purger, cfg *config.Config, rdb redis.UniversalClient,
 		lim = l
 		log.Info("cdn rate limits", "plan", cf.Plan, "urls", limits.URLs.String(), "calls", limits.Calls.String())
 	}
-	return coalesce.New(coalesce.Config{
+	return queue.New(queue.Config{
 		Next:            next,
 		MaxURLsPerCall:  cf.MaxURLsPerCall,
 		MaxItemsPerCall: 100,

@@ -8,10 +8,10 @@ import (
 
 	"github.com/edgepurge/edgepurge/internal/audit"
 	"github.com/edgepurge/edgepurge/internal/config"
+	"github.com/edgepurge/edgepurge/internal/edgecheck"
 	"github.com/edgepurge/edgepurge/internal/event"
 	"github.com/edgepurge/edgepurge/internal/fanout"
 	"github.com/edgepurge/edgepurge/internal/server"
-	"github.com/edgepurge/edgepurge/internal/verify"
 )
 
 // SourceDirect is the audit source of a break-glass purge made in-process
@@ -34,7 +34,7 @@ func NewDirect(cfg *config.Config, log *slog.Logger, build Build) (*Direct, erro
 	if err != nil {
 		return nil, err
 	}
-	return &Direct{app: a, purger: verify.New(verify.Config{Purger: a.Fanout, Observer: a.Metrics})}, nil
+	return &Direct{app: a, purger: edgecheck.New(edgecheck.Config{Purger: a.Fanout, Observer: a.Metrics})}, nil
 }
 
 // Purge plans ev and purges it, like the server's data path, and records

@@ -15,10 +15,10 @@ import (
 
 	"github.com/edgepurge/edgepurge/internal/config"
 	"github.com/edgepurge/edgepurge/internal/fanout"
-	"github.com/edgepurge/edgepurge/internal/redistest"
-	"github.com/edgepurge/edgepurge/internal/syncbuf"
 	"github.com/edgepurge/edgepurge/internal/webhook"
-	"github.com/edgepurge/edgepurge/purge/cloudflare/cfstub"
+	"github.com/edgepurge/edgepurge/test/cfstub"
+	"github.com/edgepurge/edgepurge/test/testkit/redistest"
+	"github.com/edgepurge/edgepurge/test/testkit/syncbuf"
 )
 
 const (

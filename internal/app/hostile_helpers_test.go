@@ -12,8 +12,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/edgepurge/edgepurge/internal/redistest"
 	"github.com/edgepurge/edgepurge/internal/webhook"
+	"github.com/edgepurge/edgepurge/test/testkit/redistest"
 )
 
 // rawAnswer is what the server answered to one raw request.

@@ -11,8 +11,8 @@ import (
 
 	"github.com/edgepurge/edgepurge/internal/config"
 	"github.com/edgepurge/edgepurge/internal/fanout"
-	"github.com/edgepurge/edgepurge/internal/redistest"
-	"github.com/edgepurge/edgepurge/purge/cloudflare/cfstub"
+	"github.com/edgepurge/edgepurge/test/cfstub"
+	"github.com/edgepurge/edgepurge/test/testkit/redistest"
 )
 
 // journalConfig is a short deadline and a fast re-driver, for tests.

@@ -5,13 +5,13 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/edgepurge/edgepurge/internal/breaker"
 	"github.com/edgepurge/edgepurge/internal/config"
 	"github.com/edgepurge/edgepurge/internal/fanout"
 	"github.com/edgepurge/edgepurge/internal/metrics"
 	"github.com/edgepurge/edgepurge/internal/plan"
 	"github.com/edgepurge/edgepurge/internal/server"
 	"github.com/edgepurge/edgepurge/purge"
+	"github.com/edgepurge/edgepurge/purge/breaker"
 )
 
 // resilience is the retrying and circuit breaking of the CDN purgers, and

@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/edgepurge/edgepurge/internal/config"
-	"github.com/edgepurge/edgepurge/purge/cloudflare/cfstub"
+	"github.com/edgepurge/edgepurge/test/cfstub"
 )
 
 // incidentEvent is an incident update of page p0: 22 URLs.

@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/edgepurge/edgepurge/internal/config"
-	"github.com/edgepurge/edgepurge/purge/cloudflare/cfstub"
+	"github.com/edgepurge/edgepurge/test/cfstub"
 )
 
 // A storm on one page: every event answered 200 after its URLs were sent,

@@ -15,7 +15,7 @@ import (
 	"time"
 
 	"github.com/edgepurge/edgepurge/internal/config"
-	"github.com/edgepurge/edgepurge/internal/redistest"
+	"github.com/edgepurge/edgepurge/test/testkit/redistest"
 )
 
 // The page of examples/statuspage-incident.json.

@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/edgepurge/edgepurge/internal/redistest"
+	"github.com/edgepurge/edgepurge/test/testkit/redistest"
 )
 
 func rec(i int, page, status string) Record {

@@ -21,7 +21,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
-	"github.com/edgepurge/edgepurge/purge/cloudflare/cfstub"
+	"github.com/edgepurge/edgepurge/test/cfstub"
 )
 
 // Config is one bench invocation.

@@ -8,7 +8,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/edgepurge/edgepurge/purge/cloudflare/cfstub"
+	"github.com/edgepurge/edgepurge/test/cfstub"
 )
 
 // StubSpec configures the Cloudflare stand-in of a phase.

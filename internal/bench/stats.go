@@ -5,7 +5,7 @@ import (
 	"slices"
 	"time"
 
-	"github.com/edgepurge/edgepurge/purge/cloudflare/cfstub"
+	"github.com/edgepurge/edgepurge/test/cfstub"
 )
 
 // percentile returns the p-th percentile (0 < p ≤ 100) of sorted by the

@@ -4,7 +4,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/edgepurge/edgepurge/purge/cloudflare/cfstub"
+	"github.com/edgepurge/edgepurge/test/cfstub"
 )
 
 func TestPercentileNearestRank(t *testing.T) {

@@ -11,7 +11,7 @@ import (
 	"github.com/edgepurge/edgepurge/internal/audit"
 	"github.com/edgepurge/edgepurge/internal/fanout"
 	"github.com/edgepurge/edgepurge/internal/plan"
-	"github.com/edgepurge/edgepurge/internal/redistest"
+	"github.com/edgepurge/edgepurge/test/testkit/redistest"
 )
 
 // scripted is a Purger whose backends fail as told; the real path is

@@ -12,7 +12,7 @@ import (
 
 	"github.com/edgepurge/edgepurge/internal/fanout"
 	"github.com/edgepurge/edgepurge/internal/metrics"
-	"github.com/edgepurge/edgepurge/internal/redistest"
+	"github.com/edgepurge/edgepurge/test/testkit/redistest"
 )
 
 func TestRedriverPurgesAcknowledgesAndAudits(t *testing.T) {

@@ -110,8 +110,8 @@ func New(version, commit string) *Metrics {
 	return m
 }
 
-// ObserveVerification counts one URL's post-purge check (verify.Observer).
-func (m *Metrics) ObserveVerification(result string) { m.Verifications.WithLabelValues(result).Inc() }
+// ObserveEdgeCheck counts one URL's post-purge check (edgecheck.Observer).
+func (m *Metrics) ObserveEdgeCheck(result string) { m.Verifications.WithLabelValues(result).Inc() }
 
 // ObserveBackend records one backend's result (fanout.Observer).
 func (m *Metrics) ObserveBackend(backend, status string, d time.Duration) {

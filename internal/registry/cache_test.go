@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/edgepurge/edgepurge/internal/redistest"
+	"github.com/edgepurge/edgepurge/test/testkit/redistest"
 )
 
 func TestCacheServesWithinTTLThenRereads(t *testing.T) {

@@ -21,11 +21,11 @@ func (s *Server) handleEvent(ctx *fasthttp.RequestCtx) {
 	h := &ctx.Request.Header
 	id := string(h.Peek("webhook-id"))
 	body := ctx.PostBody()
-	if s.cfg.Verifier == nil {
+	if s.cfg.Signatures == nil {
 		s.reject(ctx, event.SourceHook, fasthttp.StatusUnauthorized, "signature invalid")
 		return
 	}
-	if err := s.cfg.Verifier.Verify(id, string(h.Peek("webhook-timestamp")), string(h.Peek("webhook-signature")), body, time.Now()); err != nil {
+	if err := s.cfg.Signatures.Verify(id, string(h.Peek("webhook-timestamp")), string(h.Peek("webhook-signature")), body, time.Now()); err != nil {
 		s.log.Info("hook signature rejected", "request_id", requestID(ctx), "reason", err.Error())
 		s.reject(ctx, event.SourceHook, fasthttp.StatusUnauthorized, "signature invalid")
 		return

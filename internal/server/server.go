@@ -35,8 +35,8 @@ type Purger interface {
 	Run(ctx context.Context, id string, p plan.Plan, dryRun bool) fanout.Answer
 }
 
-// Verifier checks a Standard Webhooks signature (package webhook).
-type Verifier interface {
+// SignatureVerifier checks a Standard Webhooks signature (package webhook).
+type SignatureVerifier interface {
 	Verify(id, timestamp, signatures string, body []byte, now time.Time) error
 }
 
@@ -50,8 +50,8 @@ type Deduper interface {
 type Config struct {
 	Planner Planner
 	Purger  Purger
-	// Verifier verifies /v1/hooks/events; nil answers every such request 401.
-	Verifier Verifier
+	// Signatures verifies the signatures of /v1/hooks/events; nil answers every such request 401.
+	Signatures SignatureVerifier
 	// StatuspageToken is the path token of /v1/hooks/statuspage/{token};
 	// empty disables the endpoint.
 	StatuspageToken string

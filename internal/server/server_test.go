@@ -17,7 +17,7 @@ import (
 	"github.com/edgepurge/edgepurge/internal/health"
 	"github.com/edgepurge/edgepurge/internal/metrics"
 	"github.com/edgepurge/edgepurge/internal/plan"
-	"github.com/edgepurge/edgepurge/internal/syncbuf"
+	"github.com/edgepurge/edgepurge/test/testkit/syncbuf"
 )
 
 // panickyPlanner panics for page "boom" and plans one URL otherwise.

@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/edgepurge/edgepurge/purge"
-	"github.com/edgepurge/edgepurge/purge/cloudflare/cfstub"
+	"github.com/edgepurge/edgepurge/test/cfstub"
 )
 
 func TestServerErrorIsRetryable(t *testing.T) {

@@ -7,7 +7,7 @@ import (
 	"testing"
 
 	"github.com/edgepurge/edgepurge/purge"
-	"github.com/edgepurge/edgepurge/purge/cloudflare/cfstub"
+	"github.com/edgepurge/edgepurge/test/cfstub"
 )
 
 const (

@@ -8,7 +8,7 @@ import (
 	"testing"
 
 	"github.com/edgepurge/edgepurge/purge"
-	"github.com/edgepurge/edgepurge/purge/cloudflare/cfstub"
+	"github.com/edgepurge/edgepurge/test/cfstub"
 )
 
 func TestCheckZone(t *testing.T) {
@@ -49,7 +49,7 @@ func TestObservingTransportCountsPurgesByZone(t *testing.T) {
 	var got []seen
 	hc := &http.Client{Transport: ObservingTransport(nil, func(zone string, status int) { got = append(got, seen{zone, status}) })}
 	p := newPurger(t, base, Config{HTTPClient: hc})
-	_ = p.VerifyToken(context.Background()) // not a purge: not observed
+	_ = p.CheckToken(context.Background()) // not a purge: not observed
 	_, _ = p.Purge(context.Background(), purge.Request{Zone: testZone, URLs: []string{"https://a.example/"}})
 	_, _ = p.Purge(context.Background(), purge.Request{Zone: "nope", Tags: []string{"t"}})
 	if want := []seen{{testZone, 200}, {"nope", 400}}; !slices.Equal(got, want) {

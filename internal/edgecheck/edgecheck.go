@@ -1,9 +1,9 @@
-// Package verify checks, after a purge, that a page's edge no longer serves
+// Package edgecheck checks, after a purge, that a page's edge no longer serves
 // what was purged: each purged URL is fetched through the edge the page's
 // config names, judged verified or stale from the answer's Age, cache-status
 // and validators, and purged once more if stale (the tiered-cache race in
 // which an edge re-caches an old copy from a parent not yet purged).
-package verify
+package edgecheck
 
 import (
 	"context"
@@ -27,10 +27,10 @@ type Purger interface {
 
 // Observer is told each URL's final result; metrics implement it.
 type Observer interface {
-	ObserveVerification(result string)
+	ObserveEdgeCheck(result string)
 }
 
-// Config configures a Verifier.
+// Config configures a Checker.
 type Config struct {
 	// Purger does the purges.
 	Purger Purger
@@ -40,22 +40,22 @@ type Config struct {
 	Timeout time.Duration
 }
 
-// Verifier purges through its Purger and, for plans whose page asks for it
+// Checker purges through its Purger and, for plans whose page asks for it
 // (plan.Plan.VerifyEdge), verifies the purge at the edge. It is safe for
 // concurrent use.
-type Verifier struct {
+type Checker struct {
 	purger   Purger
 	observer Observer
 	timeout  time.Duration
 	edges    *edgeClients
 }
 
-// New returns a Verifier.
-func New(cfg Config) *Verifier {
+// New returns a Checker.
+func New(cfg Config) *Checker {
 	if cfg.Timeout <= 0 {
 		cfg.Timeout = DefaultTimeout
 	}
-	return &Verifier{purger: cfg.Purger, observer: cfg.Observer, timeout: cfg.Timeout, edges: newEdgeClients(cfg.Timeout)}
+	return &Checker{purger: cfg.Purger, observer: cfg.Observer, timeout: cfg.Timeout, edges: newEdgeClients(cfg.Timeout)}
 }
 
 // Run purges p and, when p asks for verification and every backend accepted
@@ -63,7 +63,7 @@ func New(cfg Config) *Verifier {
 // purged again once (on every CDN, in order) and checked again; if any is
 // still stale, the answer's status is fanout.StatusStale, which is not OK,
 // so the caller retries.
-func (v *Verifier) Run(ctx context.Context, id string, p plan.Plan, dryRun bool) fanout.Answer {
+func (v *Checker) Run(ctx context.Context, id string, p plan.Plan, dryRun bool) fanout.Answer {
 	if dryRun || p.VerifyEdge == "" || len(p.URLs) == 0 {
 		return v.purger.Run(ctx, id, p, dryRun)
 	}
@@ -92,7 +92,7 @@ func (v *Verifier) Run(ctx context.Context, id string, p plan.Plan, dryRun bool)
 	}
 	for _, c := range checks {
 		if v.observer != nil {
-			v.observer.ObserveVerification(c.Result)
+			v.observer.ObserveEdgeCheck(c.Result)
 		}
 		if c.Result == fanout.CheckStale {
 			a.Status = fanout.StatusStale

@@ -1,4 +1,4 @@
-package coalesce
+package queue
 
 import (
 	"context"
@@ -9,8 +9,8 @@ import (
 	"time"
 
 	"github.com/edgepurge/edgepurge/purge"
-	"github.com/edgepurge/edgepurge/purge/cloudflare/cfstub"
 	"github.com/edgepurge/edgepurge/purge/retry"
+	"github.com/edgepurge/edgepurge/test/cfstub"
 )
 
 // reasons records OnRetry's reasons.

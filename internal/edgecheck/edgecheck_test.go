@@ -1,4 +1,4 @@
-package verify
+package edgecheck
 
 import (
 	"context"
@@ -82,7 +82,7 @@ type countingObserver struct {
 	counts map[string]int
 }
 
-func (o *countingObserver) ObserveVerification(result string) {
+func (o *countingObserver) ObserveEdgeCheck(result string) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	o.counts[result]++

@@ -16,10 +16,10 @@ type tokenStatus struct {
 	Status string `json:"status"`
 }
 
-// VerifyToken asks Cloudflare whether the API token is valid and active. Its
+// CheckToken asks Cloudflare whether the API token is valid and active. Its
 // error is a *purge.Error that never contains the token; Retryable tells an
 // unreachable API apart from a rejected token.
-func (p *Purger) VerifyToken(ctx context.Context) error {
+func (p *Purger) CheckToken(ctx context.Context) error {
 	const op = "verify cloudflare token"
 	var env envelope[tokenStatus]
 	var res *http.Response

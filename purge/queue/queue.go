@@ -1,4 +1,4 @@
-// Package coalesce wraps a CDN purger so that a storm of events becomes a
+// Package queue wraps a CDN purger so that a storm of events becomes a
 // trickle of full calls: per zone and kind, concurrent events' items are
 // coalesced and batched (package batch) up to the per-call limit, within the
 // account's rate budget (package ratelimit), and a 429 pauses the budget
@@ -6,7 +6,7 @@
 // puts the batch back at the head of its queue after a backoff (package
 // retry), as long as an event still waits for it: the events' own deadlines
 // bound the retrying.
-package coalesce
+package queue
 
 import (
 	"context"
@@ -16,8 +16,8 @@ import (
 	"time"
 
 	"github.com/edgepurge/edgepurge/internal/batch"
-	"github.com/edgepurge/edgepurge/internal/ratelimit"
 	"github.com/edgepurge/edgepurge/purge"
+	"github.com/edgepurge/edgepurge/purge/ratelimit"
 	"github.com/edgepurge/edgepurge/purge/retry"
 )
 

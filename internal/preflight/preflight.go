@@ -1,8 +1,8 @@
-// Package check is the deploy gate (edgepurge check): it validates a loaded
+// Package preflight is the deploy gate (edgepurge check): it validates a loaded
 // config the way serve would use it and proves each dependency can do its
 // work — Redis answers, the Cloudflare token is valid and can read every
 // configured zone — reporting one line per check, never a secret.
-package check
+package preflight
 
 import (
 	"context"
@@ -228,7 +228,7 @@ func (r *runner) cloudflare(ctx context.Context, zones []string) {
 		return
 	}
 	tctx, cancel := context.WithTimeout(ctx, r.timeout)
-	err = p.VerifyToken(tctx)
+	err = p.CheckToken(tctx)
 	cancel()
 	r.add("cloudflare_token", err, "valid and active")
 	for _, z := range zones {

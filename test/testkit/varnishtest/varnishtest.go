@@ -19,7 +19,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/edgepurge/edgepurge/internal/syncbuf"
+	"github.com/edgepurge/edgepurge/test/testkit/syncbuf"
 )
 
 // startTimeout is generous: varnishd compiles the VCL with gcc first, and CI

@@ -55,7 +55,7 @@ func TestMalformedAuthorizationCarriesErrorChain(t *testing.T) {
 	}
 }
 
-func TestVerifyToken(t *testing.T) {
+func TestCheckToken(t *testing.T) {
 	tests := []struct {
 		name          string
 		authorization string

@@ -1,4 +1,4 @@
-package verify
+package edgecheck
 
 import (
 	"context"
@@ -23,7 +23,7 @@ type validators struct {
 // ETag and Last-Modified: a different one afterwards proves a new copy even
 // from an edge that sends no Age. It is best effort, bounded by a third of
 // the timeout, since it delays the purge.
-func (v *Verifier) snapshot(ctx context.Context, edge string, urls []string) map[string]validators {
+func (v *Checker) snapshot(ctx context.Context, edge string, urls []string) map[string]validators {
 	ctx, cancel := context.WithTimeout(ctx, v.timeout/3)
 	defer cancel()
 	out := make(map[string]validators, len(urls))
@@ -42,7 +42,7 @@ func (v *Verifier) snapshot(ctx context.Context, edge string, urls []string) map
 
 // checkAll fetches every URL through the edge and judges it against the
 // time the purge began. The checks are in the order of urls.
-func (v *Verifier) checkAll(ctx context.Context, edge string, urls []string, before map[string]validators, purgedAt time.Time) []fanout.URLCheck {
+func (v *Checker) checkAll(ctx context.Context, edge string, urls []string, before map[string]validators, purgedAt time.Time) []fanout.URLCheck {
 	ctx, cancel := context.WithTimeout(ctx, v.timeout)
 	defer cancel()
 	checks := make([]fanout.URLCheck, len(urls))
@@ -65,7 +65,7 @@ func (v *Verifier) checkAll(ctx context.Context, edge string, urls []string, bef
 }
 
 // each runs f for every URL, maxConcurrentChecks at a time.
-func (v *Verifier) each(ctx context.Context, urls []string, f func(u string)) {
+func (v *Checker) each(ctx context.Context, urls []string, f func(u string)) {
 	slots := make(chan struct{}, maxConcurrentChecks)
 	var wg sync.WaitGroup
 	for _, u := range urls {
@@ -84,7 +84,7 @@ func (v *Verifier) each(ctx context.Context, urls []string, f func(u string)) {
 // fetch GETs u through the edge: the request goes to the edge's address
 // with u's host in the Host header (and, over TLS, in SNI). The body is
 // read and dropped, so the connection is reused.
-func (v *Verifier) fetch(ctx context.Context, edge, raw string) (*http.Response, error) {
+func (v *Checker) fetch(ctx context.Context, edge, raw string) (*http.Response, error) {
 	client, scheme, err := v.edges.get(edge)
 	if err != nil {
 		return nil, err

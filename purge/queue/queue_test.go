@@ -1,4 +1,4 @@
-package coalesce
+package queue
 
 import (
 	"context"
@@ -11,11 +11,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/edgepurge/edgepurge/internal/ratelimit"
-	"github.com/edgepurge/edgepurge/internal/redistest"
 	"github.com/edgepurge/edgepurge/purge"
 	"github.com/edgepurge/edgepurge/purge/cloudflare"
-	"github.com/edgepurge/edgepurge/purge/cloudflare/cfstub"
+	"github.com/edgepurge/edgepurge/purge/ratelimit"
+	"github.com/edgepurge/edgepurge/test/cfstub"
+	"github.com/edgepurge/edgepurge/test/testkit/redistest"
 )
 
 const (

@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/edgepurge/edgepurge/internal/redistest"
+	"github.com/edgepurge/edgepurge/test/testkit/redistest"
 )
 
 var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))

@@ -5,14 +5,14 @@ import (
 	"slices"
 	"testing"
 
-	"github.com/edgepurge/edgepurge/purge/cloudflare/cfstub"
+	"github.com/edgepurge/edgepurge/test/cfstub"
 )
 
-func TestVerifyTokenAcceptsActiveToken(t *testing.T) {
+func TestCheckTokenAcceptsActiveToken(t *testing.T) {
 	stub, base := startStub(t, cfstub.Options{})
 	p := newPurger(t, base, Config{})
 
-	if err := p.VerifyToken(context.Background()); err != nil {
+	if err := p.CheckToken(context.Background()); err != nil {
 		t.Fatalf("verify: %v", err)
 	}
 	calls := stub.Calls()
@@ -21,11 +21,11 @@ func TestVerifyTokenAcceptsActiveToken(t *testing.T) {
 	}
 }
 
-func TestVerifyTokenRejectsUnknownToken(t *testing.T) {
+func TestCheckTokenRejectsUnknownToken(t *testing.T) {
 	_, base := startStub(t, cfstub.Options{})
 	p := newPurger(t, base, Config{APIToken: "wrong_token-secret"})
 
-	err := p.VerifyToken(context.Background())
+	err := p.CheckToken(context.Background())
 
 	pe := purgeError(t, err)
 	if pe.Error() != "verify cloudflare token: HTTP 401: code 1000: Invalid API Token" {
@@ -37,12 +37,12 @@ func TestVerifyTokenRejectsUnknownToken(t *testing.T) {
 	assertNoSecret(t, err.Error())
 }
 
-func TestVerifyTokenOutageIsRetryable(t *testing.T) {
+func TestCheckTokenOutageIsRetryable(t *testing.T) {
 	stub, base := startStub(t, cfstub.Options{})
 	p := newPurger(t, base, Config{})
 	stub.SetFailure(cfstub.Failure{Status: 503, Codes: []int{10000}})
 
-	pe := purgeError(t, p.VerifyToken(context.Background()))
+	pe := purgeError(t, p.CheckToken(context.Background()))
 
 	if !pe.Retryable || pe.StatusCode != 503 {
 		t.Errorf("err = %+v, want retryable 503", pe)
