@@ -20,11 +20,11 @@ import (
 	"github.com/edgepurge/edgepurge/internal/fanout"
 	"github.com/edgepurge/edgepurge/internal/health"
 	"github.com/edgepurge/edgepurge/internal/metrics"
+	"github.com/edgepurge/edgepurge/internal/pipeline"
 	"github.com/edgepurge/edgepurge/internal/plan"
 	"github.com/edgepurge/edgepurge/internal/registry"
 	"github.com/edgepurge/edgepurge/internal/server"
 	"github.com/edgepurge/edgepurge/internal/webhook"
-	"github.com/edgepurge/edgepurge/purge"
 	"github.com/edgepurge/edgepurge/purge/cloudflare"
 )
 
@@ -40,13 +40,15 @@ type App struct {
 	log     *slog.Logger
 	redis   redis.UniversalClient
 	cf      *cloudflare.Purger // nil in dry-run mode
-	res     resilience         // CDN retries and circuit breakers
+	res     resilience         // retry and breaker metrics, the shutdown cut-off
 	jrnl    journalParts       // the re-drive journal
 	Planner *plan.Planner
 	Fanout  *fanout.Fanout
-	Health  *health.Checker
-	Metrics *metrics.Metrics
-	Server  *server.Server
+	// Pipeline is the life of every purge (hooks, manual, canary, re-drive).
+	Pipeline *pipeline.Pipeline
+	Health   *health.Checker
+	Metrics  *metrics.Metrics
+	Server   *server.Server
 }
 
 // New builds an App from cfg. It does no I/O: dependencies are probed by
@@ -85,41 +87,11 @@ func New(cfg *config.Config, log *slog.Logger, build Build) (*App, error) {
 		return nil, fmt.Errorf("config: %w", err)
 	}
 
-	var cdn []purge.Purger
-	if cfg.Cloudflare.Enabled() {
-		a.cf, err = cloudflare.New(cloudflare.Config{
-			APIToken:       cfg.Cloudflare.APIToken.Value(),
-			BaseURL:        cfg.Cloudflare.BaseURL,
-			MaxURLsPerCall: cfg.Cloudflare.MaxURLsPerCall,
-			HTTPClient:     cloudflareHTTPClient(a.ops.metrics),
-		})
-		if err != nil {
-			return nil, fmt.Errorf("cloudflare: %w", err)
-		}
-		cf, err := coalesced(a.cf, cfg, a.redis, a.Metrics, a.res.metrics.Retried(a.cf.Name()), log)
-		if err != nil {
-			return nil, fmt.Errorf("cloudflare: %w", err)
-		}
-		cdn = append(cdn, a.guard(cf, cfg.Cloudflare.Breaker))
+	if err := a.newBackends(); err != nil {
+		return nil, err
 	}
-	if cfg.Varnish.Enabled() {
-		v, err := newVarnish(cfg.Varnish)
-		if err != nil {
-			return nil, fmt.Errorf("varnish: %w", err)
-		}
-		cdn = append(cdn, v)
-	}
-	cdn = orderCDN(cdn, cfg.CDNOrder)
-	a.Fanout = fanout.New(fanout.Config{
-		CDN:      cdn,
-		Keys:     keyInvalidator(cfg, a.redis),
-		Timeout:  cfg.Server.PurgeTimeout,
-		Observer: a.Metrics,
-	})
-
-	a.newOps()
+	a.newAudit()
 	a.newJournal()
-
 	var signatures server.SignatureVerifier
 	if len(cfg.Auth.WebhookSecrets) > 0 {
 		secrets := make([]string, len(cfg.Auth.WebhookSecrets))
@@ -132,20 +104,20 @@ func New(cfg *config.Config, log *slog.Logger, build Build) (*App, error) {
 		}
 		signatures = v
 	}
-	var dd server.Deduper
+	var dd pipeline.Deduper
 	if !cfg.Dedupe.Disabled {
 		dd = dedupe.New(perEvent, cfg.Dedupe.Prefix, cfg.Dedupe.TTL)
 	}
+	pc := a.pipelineConfig()
+	pc.Dedupe, pc.Journal = dd, a.journaler()
+	a.Pipeline = pipeline.New(pc)
+	a.newCanary()
 	a.Server = server.New(server.Config{
-		Dedupe:          dd,
-		Auditor:         a.auditor(),
-		Journal:         a.journaler(),
-		Planner:         a.Planner,
-		Purger:          cutoffPurger{edgecheck.New(edgecheck.Config{Purger: a.Fanout, Observer: a.Metrics}), a.res.cutoff},
+		Pipeline:        a.Pipeline,
+		Purges:          a.purgeLister(),
 		Signatures:      signatures,
 		StatuspageToken: cfg.Auth.StatuspageToken.Value(),
 		APIToken:        cfg.Auth.APIToken.Value(),
-		DryRun:          cfg.DryRun,
 		Health:          a.Health,
 		Metrics:         a.Metrics,
 		Log:             log,
@@ -245,4 +217,21 @@ type registryLookup struct{ r *registry.Cache }
 func (l registryLookup) Lookup(ctx context.Context, pageID string) ([]string, string, bool, error) {
 	p, found, err := l.r.Lookup(ctx, pageID)
 	return p.Hosts, p.Zone, found, err
+}
+
+// pipelineConfig is the life of a purge on this App's parts, without a
+// duplicate check or a journal.
+func (a *App) pipelineConfig() pipeline.Config {
+	c := pipeline.Config{
+		Planner: a.Planner,
+		Purger:  edgecheck.New(edgecheck.Config{Purger: a.Fanout, Observer: a.Metrics}),
+		DryRun:  a.cfg.DryRun,
+		Metrics: a.Metrics,
+		Log:     a.log,
+		Cutoff:  a.res.cutoff,
+	}
+	if a.ops.audit != nil {
+		c.Audit = a.ops.audit
+	}
+	return c
 }

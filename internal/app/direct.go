@@ -2,30 +2,25 @@ package app
 
 import (
 	"context"
-	"fmt"
+	"errors"
 	"log/slog"
 	"time"
 
-	"github.com/edgepurge/edgepurge/internal/audit"
 	"github.com/edgepurge/edgepurge/internal/config"
-	"github.com/edgepurge/edgepurge/internal/edgecheck"
 	"github.com/edgepurge/edgepurge/internal/event"
 	"github.com/edgepurge/edgepurge/internal/fanout"
-	"github.com/edgepurge/edgepurge/internal/server"
+	"github.com/edgepurge/edgepurge/internal/pipeline"
 )
-
-// SourceDirect is the audit source of a break-glass purge made in-process
-// by the CLI (edgepurge purge --direct).
-const SourceDirect = "direct"
 
 // Direct purges in-process from the config, with no server: the
 // break-glass path for when edgepurge itself is down. It is built by New,
 // so it has exactly the service's planner, purgers, coalescing and shared
-// rate limits (through Redis when it answers); the HTTP server New also
-// builds is never started.
+// rate limits (through Redis when it answers) and the same pipeline, less
+// the journal: the person at the terminal sees a failure and retries. The
+// HTTP server New also builds is never started.
 type Direct struct {
-	app    *App
-	purger server.Purger
+	app  *App
+	pipe *pipeline.Pipeline
 }
 
 // NewDirect builds a Direct from cfg.
@@ -34,24 +29,23 @@ func NewDirect(cfg *config.Config, log *slog.Logger, build Build) (*Direct, erro
 	if err != nil {
 		return nil, err
 	}
-	return &Direct{app: a, purger: edgecheck.New(edgecheck.Config{Purger: a.Fanout, Observer: a.Metrics})}, nil
+	c := a.pipelineConfig()
+	// The CLI prints the answer: the pipeline's own log lines would only
+	// repeat it.
+	c.Log = slog.New(slog.DiscardHandler)
+	return &Direct{app: a, pipe: pipeline.New(c)}, nil
 }
 
-// Purge plans ev and purges it, like the server's data path, and records
-// it in the audit trail. The error is a planning error (nothing was purged).
+// Purge takes ev through the pipeline as a direct purge (audited as source
+// "direct"). The error says the purge was refused before anything was
+// purged (a planning error).
 func (d *Direct) Purge(ctx context.Context, ev event.Event, dryRun bool) (fanout.Answer, error) {
-	p, err := d.app.Planner.Plan(ctx, ev)
-	if err != nil {
-		return fanout.Answer{}, fmt.Errorf("plan: %w", err)
+	ev.Source = event.SourceDirect
+	o := d.pipe.Handle(ctx, pipeline.Request{Event: ev, DryRun: dryRun})
+	if o.Refused() {
+		return fanout.Answer{}, errors.New("plan: " + o.Refusal)
 	}
-	if p.Empty() {
-		return fanout.Answer{}, fmt.Errorf("plan: nothing to purge for this request")
-	}
-	a := d.purger.Run(ctx, ev.ID, p, dryRun || d.app.cfg.DryRun)
-	if d.app.ops.audit != nil {
-		d.app.ops.audit.Record(audit.FromAnswer(SourceDirect, a, 0, time.Now()))
-	}
-	return a, nil
+	return o.Answer, nil
 }
 
 // directFlushTimeout bounds the audit write at Close, so a dead Redis

@@ -12,7 +12,7 @@ import (
 	"github.com/edgepurge/edgepurge/internal/config"
 	"github.com/edgepurge/edgepurge/internal/journal"
 	"github.com/edgepurge/edgepurge/internal/metrics"
-	"github.com/edgepurge/edgepurge/internal/server"
+	"github.com/edgepurge/edgepurge/internal/pipeline"
 )
 
 // journalParts are the re-drive journal and its metrics; j is nil when
@@ -35,21 +35,13 @@ func (a *App) newJournal() {
 	a.jrnl.metrics = metrics.NewJournal(a.Metrics.Registry)
 }
 
-// journaler is the server's Journaler: a nil interface, not a typed nil,
+// journaler is the pipeline's Journaler: a nil interface, not a typed nil,
 // when the journal is off (or the run is dry).
-func (a *App) journaler() server.Journaler {
+func (a *App) journaler() pipeline.Journaler {
 	if a.jrnl.j == nil || a.cfg.DryRun {
 		return nil
 	}
 	return journal.Writer{To: a.jrnl.j, KeysBackend: a.Fanout.KeysBackend(), Metrics: a.jrnl.metrics}
-}
-
-// recorder is the audit trail as the journal's Recorder, or nil.
-func (a *App) recorder() journal.Recorder {
-	if a.ops.audit == nil {
-		return nil
-	}
-	return a.ops.audit
 }
 
 // startJournal starts the re-driver; the returned stop cancels the
@@ -60,8 +52,8 @@ func (a *App) startJournal() (stop func()) {
 		return func() {}
 	}
 	r := journal.NewRedriver(journal.RedriverConfig{
-		Journal: a.jrnl.j, Purger: a.Fanout, Consumer: consumerName(),
-		Recorder: a.recorder(), Metrics: a.jrnl.metrics, Log: a.log,
+		Journal: a.jrnl.j, Pipeline: a.Pipeline, Consumer: consumerName(),
+		Metrics: a.jrnl.metrics, Log: a.log,
 	})
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
@@ -125,7 +117,7 @@ func (j *Journal) Replay(ctx context.Context, dead bool, id string) ([]journal.R
 	if j.app.cfg.DryRun {
 		return nil, fmt.Errorf("replay: the config is a dry run (EDGEPURGE_DRY_RUN=true): nothing would be purged")
 	}
-	return journal.Replay(ctx, j.app.jrnl.j, j.app.Fanout, j.app.recorder(), dead, id)
+	return journal.Replay(ctx, j.app.jrnl.j, j.app.Pipeline, dead, id)
 }
 
 // journalFlushTimeout bounds the audit write at Close.

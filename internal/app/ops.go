@@ -2,7 +2,6 @@ package app
 
 import (
 	"context"
-	"net/http"
 	"time"
 
 	"github.com/edgepurge/edgepurge/internal/audit"
@@ -10,7 +9,6 @@ import (
 	"github.com/edgepurge/edgepurge/internal/health"
 	"github.com/edgepurge/edgepurge/internal/metrics"
 	"github.com/edgepurge/edgepurge/internal/server"
-	"github.com/edgepurge/edgepurge/purge/cloudflare"
 )
 
 // ops are the operability parts: the audit trail, the canary and their
@@ -21,8 +19,8 @@ type ops struct {
 	canary  *canary.Canary // nil when no canary is configured, or dry run
 }
 
-// newOps builds the audit trail and the canary; the Fanout must exist.
-func (a *App) newOps() {
+// newAudit builds the audit trail.
+func (a *App) newAudit() {
 	cfg := a.cfg
 	if !cfg.Audit.Disabled {
 		a.ops.audit = audit.New(a.redis, audit.Config{
@@ -33,27 +31,29 @@ func (a *App) newOps() {
 			Log:        a.log,
 		})
 	}
+}
+
+// newCanary builds the canary; the Pipeline must exist.
+func (a *App) newCanary() {
+	cfg := a.cfg
 	if cfg.Canary.Enabled() && !cfg.DryRun {
 		c := canary.Config{
 			URL: cfg.Canary.URL, Tag: cfg.Canary.Tag, Zone: cfg.Canary.Zone,
 			Interval: cfg.Canary.Interval, MaxAge: cfg.Canary.MaxAge,
 			// The fan-out has its own deadline; this one only catches a
 			// run that outlives it.
-			Timeout: cfg.Server.PurgeTimeout + time.Second,
-			Purger:  a.Fanout,
-			Observe: a.ops.metrics.ObserveCanary,
-			Log:     a.log,
-		}
-		if a.ops.audit != nil {
-			c.Recorder = a.ops.audit
+			Timeout:  cfg.Server.PurgeTimeout + time.Second,
+			Pipeline: a.Pipeline,
+			Observe:  a.ops.metrics.ObserveCanary,
+			Log:      a.log,
 		}
 		a.ops.canary = canary.New(c)
 	}
 }
 
-// auditor is the server's Auditor: a nil interface, not a typed nil, when
-// the audit trail is off.
-func (a *App) auditor() server.Auditor {
+// purgeLister is the server's PurgeLister: a nil interface, not a typed
+// nil, when the audit trail is off.
+func (a *App) purgeLister() server.PurgeLister {
 	if a.ops.audit == nil {
 		return nil
 	}
@@ -84,12 +84,4 @@ func (a *App) startOps() (stop func()) {
 		cancel()
 		<-done
 	}
-}
-
-// cloudflareHTTPClient is the Cloudflare purger's HTTP client: the default
-// transport, counting the answers to purge calls by zone and status.
-func cloudflareHTTPClient(m *metrics.Ops) *http.Client {
-	return &http.Client{Transport: cloudflare.ObservingTransport(nil, func(zone string, status int) {
-		m.ObserveCDNRequest("cloudflare", zone, status)
-	})}
 }

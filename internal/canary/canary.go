@@ -13,24 +13,14 @@ import (
 	"strings"
 	"time"
 
-	"github.com/edgepurge/edgepurge/internal/audit"
 	"github.com/edgepurge/edgepurge/internal/fanout"
 	"github.com/edgepurge/edgepurge/internal/health"
+	"github.com/edgepurge/edgepurge/internal/pipeline"
 	"github.com/edgepurge/edgepurge/internal/plan"
 )
 
 // Name is the canary's readiness check and audit source.
 const Name = "canary"
-
-// Purger runs a plan on every backend (package fanout).
-type Purger interface {
-	Run(ctx context.Context, id string, p plan.Plan, dryRun bool) fanout.Answer
-}
-
-// Recorder keeps the audit trail (package audit).
-type Recorder interface {
-	Record(r audit.Record)
-}
 
 // Config configures a Canary.
 type Config struct {
@@ -41,11 +31,12 @@ type Config struct {
 	// Interval between runs, Timeout of one run, MaxAge of the last
 	// success before readiness fails.
 	Interval, Timeout, MaxAge time.Duration
-	Purger                    Purger
-	// Recorder, Observe and Log may be nil.
-	Recorder Recorder
-	Observe  func(err error, at time.Time)
-	Log      *slog.Logger
+	// Pipeline purges, and records each run in the audit trail as source
+	// "canary".
+	Pipeline *pipeline.Pipeline
+	// Observe and Log may be nil.
+	Observe func(err error, at time.Time)
+	Log     *slog.Logger
 }
 
 // Canary is the periodic self-purge.
@@ -79,11 +70,8 @@ func (c *Canary) Purge(ctx context.Context) error {
 	if c.cfg.Tag != "" {
 		p.Tags = []string{c.cfg.Tag}
 	}
-	a := c.cfg.Purger.Run(ctx, Name+"_"+strconv.FormatInt(start.UnixMilli(), 10), p, false)
+	a := c.cfg.Pipeline.Run(ctx, Name, Name+"_"+strconv.FormatInt(start.UnixMilli(), 10), p, nil)
 	err := failure(a)
-	if c.cfg.Recorder != nil {
-		c.cfg.Recorder.Record(audit.FromAnswer(Name, a, 0, start))
-	}
 	if c.cfg.Observe != nil {
 		c.cfg.Observe(err, c.now())
 	}

@@ -20,11 +20,6 @@ const DefaultTimeout = 3 * time.Second
 // maxConcurrentChecks bounds the fetches in flight to one edge.
 const maxConcurrentChecks = 8
 
-// Purger runs a plan on every backend (fanout.Fanout).
-type Purger interface {
-	Run(ctx context.Context, id string, p plan.Plan, dryRun bool) fanout.Answer
-}
-
 // Observer is told each URL's final result; metrics implement it.
 type Observer interface {
 	ObserveEdgeCheck(result string)
@@ -32,8 +27,8 @@ type Observer interface {
 
 // Config configures a Checker.
 type Config struct {
-	// Purger does the purges.
-	Purger Purger
+	// Purger does the purges (a *fanout.Fanout).
+	Purger fanout.Runner
 	// Observer may be nil.
 	Observer Observer
 	// Timeout bounds one round of checks; default DefaultTimeout.
@@ -44,7 +39,7 @@ type Config struct {
 // (plan.Plan.VerifyEdge), verifies the purge at the edge. It is safe for
 // concurrent use.
 type Checker struct {
-	purger   Purger
+	purger   fanout.Runner
 	observer Observer
 	timeout  time.Duration
 	edges    *edgeClients
@@ -57,6 +52,14 @@ func New(cfg Config) *Checker {
 	}
 	return &Checker{purger: cfg.Purger, observer: cfg.Observer, timeout: cfg.Timeout, edges: newEdgeClients(cfg.Timeout)}
 }
+
+// RunOn is the Purger's RunOn: a re-drive of what failed is not checked
+// at the edge.
+func (v *Checker) RunOn(ctx context.Context, backends []string, id string, p plan.Plan) fanout.Answer {
+	return v.purger.RunOn(ctx, backends, id, p)
+}
+
+var _ fanout.Runner = (*Checker)(nil)
 
 // Run purges p and, when p asks for verification and every backend accepted
 // the purge, checks every purged URL at the edge. URLs found stale are

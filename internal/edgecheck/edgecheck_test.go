@@ -57,6 +57,10 @@ type countingPurger struct {
 	onRun  func()
 }
 
+func (p *countingPurger) RunOn(ctx context.Context, _ []string, id string, pl plan.Plan) fanout.Answer {
+	return p.Run(ctx, id, pl, false)
+}
+
 func (p *countingPurger) Run(_ context.Context, id string, pl plan.Plan, dryRun bool) fanout.Answer {
 	p.mu.Lock()
 	p.plans = append(p.plans, pl)

@@ -56,7 +56,13 @@ const (
 	SourceHook       Source = "hook"       // POST /v1/hooks/events
 	SourceStatuspage Source = "statuspage" // POST /v1/hooks/statuspage/{token}
 	SourceManual     Source = "manual"     // POST /v1/purge and the CLI
+	SourceDirect     Source = "direct"     // edgepurge purge --direct: in-process, no server
 )
+
+// Redelivered reports whether the source's sender retries a delivery under
+// the same id, so that a repeat of one already purged is a duplicate. A
+// person's purge is always carried out.
+func (s Source) Redelivered() bool { return s == SourceHook || s == SourceStatuspage }
 
 // Event is one change of a status page whose public caches must be purged.
 type Event struct {

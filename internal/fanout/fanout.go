@@ -23,6 +23,19 @@ type KeyInvalidator interface {
 	Invalidate(ctx context.Context, keys, sets []string) (cache.Result, error)
 }
 
+// Runner runs plans on the backends and answers. *Fanout is one; the edge
+// check (package edgecheck) wraps one. Everything above it reaches the
+// backends through package pipeline.
+type Runner interface {
+	// Run purges p on every backend; with dryRun, nothing is sent.
+	Run(ctx context.Context, id string, p plan.Plan, dryRun bool) Answer
+	// RunOn purges p on the named backends only (a re-drive of what
+	// failed), never as a dry run.
+	RunOn(ctx context.Context, backends []string, id string, p plan.Plan) Answer
+}
+
+var _ Runner = (*Fanout)(nil)
+
 // Observer is told about every backend's result; metrics implement it.
 type Observer interface {
 	ObserveBackend(backend, status string, d time.Duration)

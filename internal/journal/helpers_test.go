@@ -10,6 +10,7 @@ import (
 
 	"github.com/edgepurge/edgepurge/internal/audit"
 	"github.com/edgepurge/edgepurge/internal/fanout"
+	"github.com/edgepurge/edgepurge/internal/pipeline"
 	"github.com/edgepurge/edgepurge/internal/plan"
 	"github.com/edgepurge/edgepurge/test/testkit/redistest"
 )
@@ -41,6 +42,15 @@ func (s *scripted) set(backend string, r *fanout.Result) {
 		return
 	}
 	s.fail[backend] = *r
+}
+
+// through is the pipeline over s, recording its re-drives in rec.
+func through(s *scripted, rec pipeline.Recorder) *pipeline.Pipeline {
+	return pipeline.New(pipeline.Config{Purger: s, Audit: rec})
+}
+
+func (s *scripted) Run(ctx context.Context, id string, p plan.Plan, _ bool) fanout.Answer {
+	return s.RunOn(ctx, []string{"cloudflare", "redis"}, id, p)
 }
 
 func (s *scripted) RunOn(ctx context.Context, backends []string, id string, p plan.Plan) fanout.Answer {

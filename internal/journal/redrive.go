@@ -4,26 +4,13 @@ import (
 	"context"
 	"strings"
 	"sync"
-	"time"
 
-	"github.com/edgepurge/edgepurge/internal/audit"
 	"github.com/edgepurge/edgepurge/internal/fanout"
-	"github.com/edgepurge/edgepurge/internal/plan"
+	"github.com/edgepurge/edgepurge/internal/pipeline"
 )
 
 // SourceRedrive is the audit source of a re-drive.
 const SourceRedrive = "redrive"
-
-// Purger purges a plan on the named backends only (fanout.Fanout.RunOn):
-// the same purgers, coalescing, batching and rate limits as the server.
-type Purger interface {
-	RunOn(ctx context.Context, backends []string, id string, p plan.Plan) fanout.Answer
-}
-
-// Recorder keeps the audit trail (package audit).
-type Recorder interface {
-	Record(r audit.Record)
-}
 
 // outcome is what one re-drive attempt came to.
 type outcome int
@@ -37,13 +24,12 @@ const (
 	refused
 )
 
-// redrive purges e's unfinished part once and records it in the audit
-// trail as source "redrive".
-func redrive(ctx context.Context, p Purger, rec Recorder, e Entry) (fanout.Answer, outcome) {
-	a := p.RunOn(ctx, e.Backends, e.EventID, e.Plan())
-	if rec != nil {
-		rec.Record(audit.FromAnswer(SourceRedrive, a, 0, time.Now()))
-	}
+// redrive purges e's unfinished part once, on the backends that did not
+// finish, through the pipeline (the same purgers, coalescing, batching and
+// rate limits as the server), which records it in the audit trail as
+// source "redrive".
+func redrive(ctx context.Context, p *pipeline.Pipeline, e Entry) (fanout.Answer, outcome) {
+	a := p.Run(ctx, SourceRedrive, e.EventID, e.Plan(), e.Backends)
 	if a.Status == fanout.StatusPurged {
 		return a, purged
 	}
@@ -89,7 +75,7 @@ const replayConcurrency = 16
 // Replay re-drives, now, every journal entry (dead: every dead letter),
 // or only the one of id. A purged entry is removed; a failed one stays
 // where it was. Results are in the stream's order.
-func Replay(ctx context.Context, j *Journal, p Purger, rec Recorder, dead bool, id string) ([]Replayed, error) {
+func Replay(ctx context.Context, j *Journal, p *pipeline.Pipeline, dead bool, id string) ([]Replayed, error) {
 	var entries []Entry
 	if dead {
 		ds, err := j.ListDead(ctx, id)
@@ -113,15 +99,15 @@ func Replay(ctx context.Context, j *Journal, p Purger, rec Recorder, dead bool, 
 		sem <- struct{}{}
 		wg.Go(func() {
 			defer func() { <-sem }()
-			out[i] = replayOne(ctx, j, p, rec, e, dead)
+			out[i] = replayOne(ctx, j, p, e, dead)
 		})
 	}
 	wg.Wait()
 	return out, nil
 }
 
-func replayOne(ctx context.Context, j *Journal, p Purger, rec Recorder, e Entry, dead bool) Replayed {
-	a, res := redrive(ctx, p, rec, e)
+func replayOne(ctx context.Context, j *Journal, p *pipeline.Pipeline, e Entry, dead bool) Replayed {
+	a, res := redrive(ctx, p, e)
 	r := Replayed{ID: e.ID, EventID: e.EventID, Page: e.Page, Status: fanout.StatusFailed, Answer: a}
 	if res != purged {
 		r.Error = failure(a)

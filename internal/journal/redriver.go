@@ -12,20 +12,21 @@ import (
 
 	"github.com/edgepurge/edgepurge/internal/fanout"
 	"github.com/edgepurge/edgepurge/internal/metrics"
+	"github.com/edgepurge/edgepurge/internal/pipeline"
 )
 
 // RedriverConfig configures a Redriver.
 type RedriverConfig struct {
 	Journal *Journal
-	Purger  Purger
+	// Pipeline re-drives the entries.
+	Pipeline *pipeline.Pipeline
 	// Consumer names this instance in the group (hostname-pid): unique
 	// per process, so a restarted instance's old entries are claimed as
 	// abandoned.
 	Consumer string
-	// Recorder, Metrics and Log may be nil.
-	Recorder Recorder
-	Metrics  *metrics.Journal
-	Log      *slog.Logger
+	// Metrics and Log may be nil.
+	Metrics *metrics.Journal
+	Log     *slog.Logger
 	// Concurrency bounds the re-drives in flight; default 64.
 	Concurrency int
 }
@@ -314,7 +315,7 @@ func (r *Redriver) startDue(ctx, attemptCtx context.Context, wg *sync.WaitGroup)
 		r.inflight++
 		e := h.e
 		wg.Go(func() {
-			a, o := redrive(attemptCtx, r.cfg.Purger, r.cfg.Recorder, e)
+			a, o := redrive(attemptCtx, r.cfg.Pipeline, e)
 			r.results <- result{id: e.ID, a: a, o: o}
 		})
 	}

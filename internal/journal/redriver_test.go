@@ -24,7 +24,7 @@ func TestRedriverPurgesAcknowledgesAndAudits(t *testing.T) {
 	}
 	p, rec := &scripted{}, &recorder{}
 	m := metrics.NewJournal(prometheus.NewRegistry())
-	running(t, RedriverConfig{Journal: j, Purger: p, Consumer: "a-1", Recorder: rec, Metrics: m})
+	running(t, RedriverConfig{Journal: j, Pipeline: through(p, rec), Consumer: "a-1", Metrics: m})
 
 	eventually(t, "the entry to be re-driven and removed", func() bool {
 		n, _ := j.rdb.XLen(ctx, j.cfg.Stream).Result()
@@ -58,7 +58,7 @@ func TestRedriverBacksOffAndCountsAttempts(t *testing.T) {
 	p := &scripted{}
 	p.set("cloudflare", retryable500)
 	m := metrics.NewJournal(prometheus.NewRegistry())
-	running(t, RedriverConfig{Journal: j, Purger: p, Consumer: "a-1", Metrics: m})
+	running(t, RedriverConfig{Journal: j, Pipeline: through(p, nil), Consumer: "a-1", Metrics: m})
 
 	eventually(t, "three failed re-drives", func() bool { return testutil.ToFloat64(m.Redrives.WithLabelValues("failed")) >= 3 })
 	list, err := j.List(ctx)
@@ -116,7 +116,7 @@ func TestAbandonedEntriesAreTakenOver(t *testing.T) {
 		t.Fatal(err)
 	}
 	p := &scripted{}
-	running(t, RedriverConfig{Journal: j, Purger: p, Consumer: "b-2"})
+	running(t, RedriverConfig{Journal: j, Pipeline: through(p, nil), Consumer: "b-2"})
 	eventually(t, "the abandoned entries to be taken over and purged", func() bool {
 		n, _ := j.rdb.XLen(ctx, j.cfg.Stream).Result()
 		return n == 0
@@ -143,10 +143,10 @@ func TestLiveInstancesDoNotStealHeldEntries(t *testing.T) {
 	}
 	pa := &scripted{}
 	pa.set("cloudflare", retryable500)
-	running(t, RedriverConfig{Journal: j, Purger: pa, Consumer: "a-1"})
+	running(t, RedriverConfig{Journal: j, Pipeline: through(pa, nil), Consumer: "a-1"})
 	eventually(t, "a to hold the entry", func() bool { return pa.callCount() >= 1 })
 	pb := &scripted{}
-	running(t, RedriverConfig{Journal: j, Purger: pb, Consumer: "b-2"})
+	running(t, RedriverConfig{Journal: j, Pipeline: through(pb, nil), Consumer: "b-2"})
 	time.Sleep(1500 * time.Millisecond) // five claim_idle periods
 	if n := pb.callCount(); n != 0 {
 		t.Errorf("b re-drove an entry a holds and renews: %d calls", n)
@@ -163,7 +163,7 @@ func TestEntriesFailingPastMaxAgeAreDeadLettered(t *testing.T) {
 	p := &scripted{}
 	p.set("cloudflare", retryable500)
 	m := metrics.NewJournal(prometheus.NewRegistry())
-	running(t, RedriverConfig{Journal: j, Purger: p, Consumer: "a-1", Metrics: m})
+	running(t, RedriverConfig{Journal: j, Pipeline: through(p, nil), Consumer: "a-1", Metrics: m})
 	eventually(t, "the entry to die", func() bool { return testutil.ToFloat64(m.DeadLetters) == 1 })
 	dead, err := j.ListDead(ctx, "")
 	if err != nil || len(dead) != 1 {
@@ -184,7 +184,7 @@ func TestEntriesFailingPastMaxAgeAreDeadLettered(t *testing.T) {
 	// Replayed once the CDN is back: purged and gone from the dead letters.
 	p.set("cloudflare", nil)
 	rec := &recorder{}
-	out, err := Replay(ctx, j, p, rec, true, "")
+	out, err := Replay(ctx, j, through(p, rec), true, "")
 	if err != nil || len(out) != 1 || out[0].Status != "purged" || out[0].ID != d.ID || out[0].EventID != "msg_dead" || out[0].Error != "" {
 		t.Fatalf("replay: %+v %v", out, err)
 	}
@@ -204,7 +204,7 @@ func TestRefusedEntriesDieAtOnce(t *testing.T) {
 	}
 	p := &scripted{}
 	p.set("cloudflare", &fanout.Result{Error: "HTTP 403: code 10000", ErrorCodes: []int{10000}})
-	running(t, RedriverConfig{Journal: j, Purger: p, Consumer: "a-1"})
+	running(t, RedriverConfig{Journal: j, Pipeline: through(p, nil), Consumer: "a-1"})
 	eventually(t, "the refused entry to die", func() bool {
 		d, _ := j.ListDead(ctx, "")
 		return len(d) == 1
@@ -221,12 +221,12 @@ func TestReplayByIDLeavesFailuresInPlace(t *testing.T) {
 	id2, _ := j.Write(ctx, sampleEntry("msg_r2"))
 	p := &scripted{}
 	p.set("cloudflare", retryable500)
-	out, err := Replay(ctx, j, p, nil, false, "")
+	out, err := Replay(ctx, j, through(p, nil), false, "")
 	if err != nil || len(out) != 2 || out[0].ID != id1 || out[1].ID != id2 || out[0].Status != "failed" || !strings.Contains(out[0].Error, "HTTP 500") {
 		t.Fatalf("failed replay %+v %v", out, err)
 	}
 	p.set("cloudflare", nil)
-	out, err = Replay(ctx, j, p, nil, false, id2)
+	out, err = Replay(ctx, j, through(p, nil), false, id2)
 	if err != nil || len(out) != 1 || out[0].ID != id2 || out[0].Status != "purged" {
 		t.Fatalf("replay of %s: %+v %v", id2, out, err)
 	}
@@ -243,7 +243,7 @@ func TestStopCancelsAttemptsInFlightAndKeepsTheirEntries(t *testing.T) {
 		t.Fatal(err)
 	}
 	p := &scripted{hang: true}
-	stop := running(t, RedriverConfig{Journal: j, Purger: p, Consumer: "a-1"})
+	stop := running(t, RedriverConfig{Journal: j, Pipeline: through(p, nil), Consumer: "a-1"})
 	eventually(t, "the attempt to start", func() bool { return p.callCount() == 1 })
 	start := time.Now()
 	stop()
@@ -263,7 +263,7 @@ func TestRedriverRecreatesALostGroup(t *testing.T) {
 		t.Fatal(err)
 	}
 	p := &scripted{}
-	running(t, RedriverConfig{Journal: j, Purger: p, Consumer: "a-1"})
+	running(t, RedriverConfig{Journal: j, Pipeline: through(p, nil), Consumer: "a-1"})
 	time.Sleep(100 * time.Millisecond)
 	if _, err := j.Write(ctx, sampleEntry("msg_after_restart")); err != nil {
 		t.Fatal(err)

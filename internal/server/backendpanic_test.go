@@ -18,6 +18,7 @@ import (
 	"github.com/edgepurge/edgepurge/internal/fanout"
 	"github.com/edgepurge/edgepurge/internal/health"
 	"github.com/edgepurge/edgepurge/internal/metrics"
+	"github.com/edgepurge/edgepurge/internal/pipeline"
 	"github.com/edgepurge/edgepurge/internal/plan"
 	"github.com/edgepurge/edgepurge/purge"
 )
@@ -59,9 +60,10 @@ func TestBackendPanicIsRecoveredAsAFailedResult(t *testing.T) {
 		},
 	})
 	m := metrics.New("test", "test")
+	log := slog.New(slog.NewJSONHandler(logs, nil))
 	s := New(Config{
-		Planner: itemsPlanner{}, Purger: fo, APIToken: "tok",
-		Health: health.New(nil), Metrics: m, Log: slog.New(slog.NewJSONHandler(logs, nil)),
+		Pipeline: pipeline.New(pipeline.Config{Planner: itemsPlanner{}, Purger: fo, Metrics: m, Log: log}),
+		APIToken: "tok", Health: health.New(nil), Metrics: m, Log: log,
 		ReadTimeout: 5 * time.Second, WriteTimeout: 5 * time.Second, IdleTimeout: time.Second, MaxBodyBytes: 4096,
 	})
 	ln, err := net.Listen("tcp", "127.0.0.1:0")

@@ -35,7 +35,7 @@ func (s *Server) handleEvent(ctx *fasthttp.RequestCtx) {
 		s.reject(ctx, event.SourceHook, fasthttp.StatusBadRequest, err.Error())
 		return
 	}
-	s.execute(ctx, ev, false)
+	s.purge(ctx, ev, false)
 }
 
 // statuspagePrefix starts the Statuspage endpoint's path; the rest is the
@@ -59,5 +59,5 @@ func (s *Server) handleStatuspage(ctx *fasthttp.RequestCtx) {
 		s.reject(ctx, event.SourceStatuspage, fasthttp.StatusBadRequest, err.Error())
 		return
 	}
-	s.execute(ctx, ev, false)
+	s.purge(ctx, ev, false)
 }

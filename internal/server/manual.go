@@ -29,7 +29,7 @@ func (s *Server) handleManualPurge(ctx *fasthttp.RequestCtx) {
 		s.reject(ctx, event.SourceManual, fasthttp.StatusBadRequest, err.Error())
 		return
 	}
-	s.execute(ctx, ev, req.DryRun)
+	s.purge(ctx, ev, req.DryRun)
 }
 
 // bearerToken returns the token of an "Authorization: Bearer <token>"

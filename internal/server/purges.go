@@ -8,22 +8,11 @@ import (
 	"github.com/valyala/fasthttp"
 
 	"github.com/edgepurge/edgepurge/internal/audit"
-	"github.com/edgepurge/edgepurge/internal/event"
-	"github.com/edgepurge/edgepurge/internal/fanout"
 )
 
-// Auditor is the audit trail of purges (package audit). Record must not
-// block: it is called on the request's path.
-type Auditor interface {
-	Record(r audit.Record)
+// PurgeLister reads the audit trail of purges (package audit).
+type PurgeLister interface {
 	List(ctx context.Context, f audit.Filter) audit.Listing
-}
-
-// audit records a purge's answer, when an Auditor is configured.
-func (s *Server) audit(ev event.Event, a fanout.Answer, httpStatus int) {
-	if s.cfg.Auditor != nil {
-		s.cfg.Auditor.Record(audit.FromAnswer(string(ev.Source), a, httpStatus, time.Now()))
-	}
 }
 
 // listTimeout bounds the reading of the audit trail.
@@ -37,7 +26,7 @@ func (s *Server) handlePurges(ctx *fasthttp.RequestCtx) {
 		s.fail(ctx, fasthttp.StatusUnauthorized, "token invalid")
 		return
 	}
-	if s.cfg.Auditor == nil {
+	if s.cfg.Purges == nil {
 		s.fail(ctx, fasthttp.StatusNotFound, "the audit trail is disabled (audit.disabled)")
 		return
 	}
@@ -53,5 +42,5 @@ func (s *Server) handlePurges(ctx *fasthttp.RequestCtx) {
 	}
 	lctx, cancel := context.WithTimeout(s.baseCtx, listTimeout)
 	defer cancel()
-	writeJSON(ctx, fasthttp.StatusOK, s.cfg.Auditor.List(lctx, f))
+	writeJSON(ctx, fasthttp.StatusOK, s.cfg.Purges.List(lctx, f))
 }

@@ -1,6 +1,6 @@
 // Package server is edgepurge's HTTP surface on fasthttp: the hooks, the
-// manual purge, the probes and /metrics. Handlers only check, parse and
-// answer; planning and purging happen in packages plan and fanout.
+// manual purge, the probes and /metrics. Handlers only authenticate, parse, hand
+// the event to the pipeline (package pipeline) and write its answer.
 package server
 
 import (
@@ -18,38 +18,20 @@ import (
 	"github.com/valyala/fasthttp"
 	"github.com/valyala/fasthttp/fasthttpadaptor"
 
-	"github.com/edgepurge/edgepurge/internal/event"
-	"github.com/edgepurge/edgepurge/internal/fanout"
 	"github.com/edgepurge/edgepurge/internal/health"
 	"github.com/edgepurge/edgepurge/internal/metrics"
-	"github.com/edgepurge/edgepurge/internal/plan"
+	"github.com/edgepurge/edgepurge/internal/pipeline"
 )
-
-// Planner computes what an event purges (package plan).
-type Planner interface {
-	Plan(ctx context.Context, ev event.Event) (plan.Plan, error)
-}
-
-// Purger runs a plan against the backends (package fanout).
-type Purger interface {
-	Run(ctx context.Context, id string, p plan.Plan, dryRun bool) fanout.Answer
-}
 
 // SignatureVerifier checks a Standard Webhooks signature (package webhook).
 type SignatureVerifier interface {
 	Verify(id, timestamp, signatures string, body []byte, now time.Time) error
 }
 
-// Deduper remembers the event ids already purged (package dedupe).
-type Deduper interface {
-	Seen(ctx context.Context, id string) (bool, error)
-	MarkPurged(ctx context.Context, id string) (bool, error)
-}
-
 // Config is what a Server needs.
 type Config struct {
-	Planner Planner
-	Purger  Purger
+	// Pipeline takes every authenticated, parsed event through its life.
+	Pipeline *pipeline.Pipeline
 	// Signatures verifies the signatures of /v1/hooks/events; nil answers every such request 401.
 	Signatures SignatureVerifier
 	// StatuspageToken is the path token of /v1/hooks/statuspage/{token};
@@ -57,17 +39,8 @@ type Config struct {
 	StatuspageToken string
 	// APIToken is the bearer token of /v1/purge; empty disables it.
 	APIToken string
-	// Dedupe answers a delivery already purged as "duplicate"; nil turns
-	// that off.
-	Dedupe Deduper
-	// Auditor records every purge and serves GET /v1/purges; nil turns
-	// both off.
-	Auditor Auditor
-	// Journal records the unfinished part of a purge for re-drive (answered
-	// 202); nil answers such a purge 502/503 as a failure.
-	Journal Journaler
-	// DryRun makes every purge a dry run.
-	DryRun  bool
+	// Purges serves GET /v1/purges; nil answers it 404.
+	Purges  PurgeLister
 	Health  *health.Checker
 	Metrics *metrics.Metrics
 	Log     *slog.Logger

@@ -16,6 +16,7 @@ import (
 	"github.com/edgepurge/edgepurge/internal/fanout"
 	"github.com/edgepurge/edgepurge/internal/health"
 	"github.com/edgepurge/edgepurge/internal/metrics"
+	"github.com/edgepurge/edgepurge/internal/pipeline"
 	"github.com/edgepurge/edgepurge/internal/plan"
 	"github.com/edgepurge/edgepurge/test/testkit/syncbuf"
 )
@@ -32,6 +33,10 @@ func (panickyPlanner) Plan(_ context.Context, ev event.Event) (plan.Plan, error)
 
 type okPurger struct{}
 
+func (p okPurger) RunOn(ctx context.Context, _ []string, id string, pl plan.Plan) fanout.Answer {
+	return p.Run(ctx, id, pl, false)
+}
+
 func (okPurger) Run(_ context.Context, id string, p plan.Plan, _ bool) fanout.Answer {
 	return fanout.Answer{ID: id, Status: fanout.StatusPurged, Plan: p}
 }
@@ -39,9 +44,10 @@ func (okPurger) Run(_ context.Context, id string, p plan.Plan, _ bool) fanout.An
 func startServer(t *testing.T, logs io.Writer) (*Server, string) {
 	t.Helper()
 	m := metrics.New("test", "test")
+	log := slog.New(slog.NewJSONHandler(logs, nil))
 	s := New(Config{
-		Planner: panickyPlanner{}, Purger: okPurger{}, APIToken: "tok",
-		Health: health.New(nil), Metrics: m, Log: slog.New(slog.NewJSONHandler(logs, nil)),
+		Pipeline: pipeline.New(pipeline.Config{Planner: panickyPlanner{}, Purger: okPurger{}, Metrics: m, Log: log}),
+		APIToken: "tok", Health: health.New(nil), Metrics: m, Log: log,
 		ReadTimeout: time.Second, WriteTimeout: time.Second, IdleTimeout: time.Second, MaxBodyBytes: 4096,
 	})
 	ln, err := net.Listen("tcp", "127.0.0.1:0")

@@ -1,0 +1,179 @@
+package app
+
+import (
+	"fmt"
+	"net/http"
+	"slices"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/edgepurge/edgepurge/cache"
+	"github.com/edgepurge/edgepurge/internal/config"
+	"github.com/edgepurge/edgepurge/internal/fanout"
+	"github.com/edgepurge/edgepurge/internal/metrics"
+	"github.com/edgepurge/edgepurge/purge"
+	"github.com/edgepurge/edgepurge/purge/breaker"
+	"github.com/edgepurge/edgepurge/purge/cloudflare"
+	"github.com/edgepurge/edgepurge/purge/queue"
+	"github.com/edgepurge/edgepurge/purge/ratelimit"
+	"github.com/edgepurge/edgepurge/purge/retry"
+	"github.com/edgepurge/edgepurge/purge/stack"
+	"github.com/edgepurge/edgepurge/purge/varnish"
+)
+
+// newBackends builds the fan-out: each configured CDN behind its wrapper
+// stack (package purge/stack), in cdn_order, and the Redis side.
+func (a *App) newBackends() error {
+	cfg := a.cfg
+	var cdn []purge.Purger
+	if cfg.Cloudflare.Enabled() {
+		var err error
+		a.cf, err = cloudflare.New(cloudflare.Config{
+			APIToken:       cfg.Cloudflare.APIToken.Value(),
+			BaseURL:        cfg.Cloudflare.BaseURL,
+			MaxURLsPerCall: cfg.Cloudflare.MaxURLsPerCall,
+			HTTPClient:     cloudflareHTTPClient(a.ops.metrics),
+		})
+		if err != nil {
+			return fmt.Errorf("cloudflare: %w", err)
+		}
+		layers, err := a.cloudflareLayers()
+		if err != nil {
+			return fmt.Errorf("cloudflare: %w", err)
+		}
+		cdn = append(cdn, stack.Build(a.cf, layers).Purger)
+	}
+	if cfg.Varnish.Enabled() {
+		v, err := varnish.New(varnish.Config{Nodes: cfg.Varnish.Nodes, SoftPurge: cfg.Varnish.SoftPurge, Timeout: cfg.Varnish.Timeout})
+		if err != nil {
+			return fmt.Errorf("varnish: %w", err)
+		}
+		// Varnish nodes are the operator's own, next door: no wrappers.
+		cdn = append(cdn, stack.Build(v, stack.Layers{}).Purger)
+	}
+	a.Fanout = fanout.New(fanout.Config{
+		CDN:      orderCDN(cdn, cfg.CDNOrder),
+		Keys:     keyInvalidator(cfg, a.redis),
+		Timeout:  cfg.Server.PurgeTimeout,
+		Observer: a.Metrics,
+	})
+	return nil
+}
+
+// cloudflareLayers are the Cloudflare purger's wrappers: the circuit
+// breaker (unless cloudflare.breaker.disabled), then the coalescing queue
+// with the account's shared rate budget — or, with cloudflare.coalesce
+// false, plain retries. Every retry is counted by reason.
+func (a *App) cloudflareLayers() (stack.Layers, error) {
+	cf := a.cfg.Cloudflare
+	onRetry := a.res.metrics.Retried(a.cf.Name())
+	var l stack.Layers
+	if !cf.Breaker.Disabled {
+		l.Breaker = a.breakerConfig(a.cf.Name(), cf.Breaker)
+	}
+	if !cf.Coalescing() {
+		a.log.Warn("coalescing is off: one CDN call per event (cloudflare.coalesce=false)")
+		l.Retry = &retry.Config{OnRetry: onRetry}
+		return l, nil
+	}
+	q := &queue.Config{
+		MaxURLsPerCall:  cf.MaxURLsPerCall,
+		MaxItemsPerCall: 100,
+		MaxInflight:     cf.MaxInflightCalls,
+		Observer:        a.Metrics.CDN(a.cf.Name()),
+		CallTimeout:     a.cfg.Server.PurgeTimeout,
+		OnRetry:         onRetry,
+	}
+	if !cf.RateLimit.Disabled {
+		limits, err := cloudflareLimits(cf)
+		if err != nil {
+			return l, err
+		}
+		lim := ratelimit.New(a.redis, "edgepurge:ratelimit:"+cf.RateLimit.Account+":", limits, a.log)
+		lim.OnFallback = func(b ratelimit.Bucket) { a.Metrics.RateLimitFallbacks.WithLabelValues(string(b)).Inc() }
+		q.Limiter = lim
+		a.log.Info("cdn rate limits", "plan", cf.Plan, "urls", limits.URLs.String(), "calls", limits.Calls.String())
+	}
+	l.Queue = q
+	return l, nil
+}
+
+// cloudflareLimits are the account's purge limits: the plan's preset,
+// overridden by explicit values, with the default headroom.
+func cloudflareLimits(c config.Cloudflare) (ratelimit.Limits, error) {
+	l, err := ratelimit.Preset(c.Plan)
+	if err != nil {
+		return l, err
+	}
+	rl := c.RateLimit
+	if rl.URLsPerSecond > 0 {
+		l.URLs = ratelimit.FromPerSecond(rl.URLsPerSecond, rl.URLBurst)
+	} else if rl.URLBurst > 0 {
+		l.URLs.Burst = rl.URLBurst
+	}
+	if rl.CallsPerSecond > 0 {
+		l.Calls = ratelimit.FromPerSecond(rl.CallsPerSecond, rl.CallBurst)
+	} else if rl.CallBurst > 0 {
+		l.Calls.Burst = rl.CallBurst
+	}
+	return l.Scaled(ratelimit.DefaultHeadroom), nil
+}
+
+// breakerCheck names a backend's breaker in /readyz.
+func breakerCheck(backend string) string { return "breaker_" + backend }
+
+// breakerConfig is a backend's circuit breaker, shown in readiness while
+// open, in the breaker metrics and in the log.
+func (a *App) breakerConfig(name string, cfg config.Breaker) *breaker.Config {
+	check := breakerCheck(name)
+	state := a.res.metrics.BreakerState.WithLabelValues(name)
+	state.Set(float64(breaker.Closed))
+	a.Health.Set(check, 0, nil)
+	return &breaker.Config{
+		Failures: cfg.Failures, Cooldown: cfg.Cooldown,
+		OnChange: func(from, to breaker.State) {
+			state.Set(float64(to))
+			a.res.metrics.BreakerTransitions.WithLabelValues(name, from.String(), to.String()).Inc()
+			var err error
+			if to == breaker.Open {
+				err = fmt.Errorf("circuit open: %d failed purges in a row; purges fail fast for %s, then one probes the CDN", cfg.Failures, cfg.Cooldown)
+				a.log.Warn("circuit breaker open: purges fail fast", "backend", name, "from", from.String(), "cooldown", cfg.Cooldown.String())
+			} else {
+				a.log.Info("circuit breaker "+to.String(), "backend", name, "from", from.String())
+			}
+			// Half-open counts as ready: the probe needs traffic.
+			a.Health.Set(check, 0, err)
+		},
+	}
+}
+
+// orderCDN sorts the CDN purgers by order (names; inner caches first), the
+// ones it does not name last, in their given order.
+func orderCDN(cdn []purge.Purger, order []string) []purge.Purger {
+	out := slices.Clone(cdn)
+	rank := func(p purge.Purger) int {
+		if i := slices.Index(order, p.Name()); i >= 0 {
+			return i
+		}
+		return len(order)
+	}
+	slices.SortStableFunc(out, func(a, b purge.Purger) int { return rank(a) - rank(b) })
+	return out
+}
+
+// keyInvalidator is the Redis side: coalesced and batched like the CDN
+// side, unless coalescing is off.
+func keyInvalidator(cfg *config.Config, rdb redis.UniversalClient) fanout.KeyInvalidator {
+	if !cfg.Cloudflare.Coalescing() {
+		return cache.New(rdb)
+	}
+	return cache.NewCoalescer(rdb)
+}
+
+// cloudflareHTTPClient is the Cloudflare purger's HTTP client: the default
+// transport, counting the answers to purge calls by zone and status.
+func cloudflareHTTPClient(m *metrics.Ops) *http.Client {
+	return &http.Client{Transport: cloudflare.ObservingTransport(nil, func(zone string, status int) {
+		m.ObserveCDNRequest("cloudflare", zone, status)
+	})}
+}

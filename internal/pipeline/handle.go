@@ -1,0 +1,164 @@
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"time"
+
+	"github.com/edgepurge/edgepurge/internal/audit"
+	"github.com/edgepurge/edgepurge/internal/event"
+	"github.com/edgepurge/edgepurge/internal/fanout"
+	"github.com/edgepurge/edgepurge/internal/plan"
+)
+
+// Request is one authenticated, parsed event to purge.
+type Request struct {
+	Event event.Event
+	// DryRun plans and answers but purges nothing.
+	DryRun bool
+	// RequestID ties the log lines to the HTTP request; may be empty.
+	RequestID string
+}
+
+// Outcome is what became of a Request: the HTTP status the caller is
+// answered with and, unless the event was refused before anything was
+// purged, the answer.
+type Outcome struct {
+	// HTTPStatus is the answer's status code (PRODUCT.md, "Status codes").
+	HTTPStatus int
+	// RetryAfter, when set, is the Retry-After header's value in seconds.
+	RetryAfter string
+	// Refusal says why nothing was purged (a 4xx or 5xx before any
+	// purge); Answer is then empty.
+	Refusal string
+	Answer  fanout.Answer
+}
+
+// Refused reports whether the event was refused before anything was
+// purged.
+func (o Outcome) Refused() bool { return o.Refusal != "" }
+
+// Handle takes an event through its whole life: duplicate check, plan,
+// purge, settle, audit, metrics, log.
+func (p *Pipeline) Handle(ctx context.Context, r Request) Outcome {
+	ev := r.Event
+	if p.duplicate(ctx, ev) {
+		return p.answerDuplicate(r)
+	}
+	pl, err := p.cfg.Planner.Plan(ctx, ev)
+	if err != nil {
+		o := planFailure(err)
+		p.refuse(r, o)
+		return o
+	}
+	if pl.Empty() {
+		o := Outcome{HTTPStatus: http.StatusUnprocessableEntity, Refusal: "nothing to purge for this event"}
+		p.refuse(r, o)
+		return o
+	}
+	a := p.purge(ctx, ev.ID, pl, r.DryRun || p.cfg.DryRun)
+	p.notePanics(r.RequestID, ev.ID, a)
+	o := p.settle(ctx, ev, a)
+	p.record(r, o)
+	return o
+}
+
+// purge runs the plan on every backend, cut short at shutdown.
+func (p *Pipeline) purge(ctx context.Context, id string, pl plan.Plan, dryRun bool) fanout.Answer {
+	if p.cfg.Cutoff != nil {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithCancel(ctx)
+		defer cancel()
+		stop := context.AfterFunc(p.cfg.Cutoff, cancel)
+		defer stop()
+	}
+	return p.cfg.Purger.Run(ctx, id, pl, dryRun)
+}
+
+func (p *Pipeline) answerDuplicate(r Request) Outcome {
+	ev := r.Event
+	p.cfg.Metrics.Events.WithLabelValues(string(ev.Source), fanout.StatusDuplicate).Inc()
+	p.log.Info("duplicate event, not purged again", "request_id", r.RequestID, "id", ev.ID, "source", ev.Source, "page", ev.PageID)
+	return Outcome{HTTPStatus: http.StatusOK, Answer: fanout.Answer{
+		ID: ev.ID, Status: fanout.StatusDuplicate,
+		Plan: plan.Plan{Page: ev.PageID, URLs: []string{}, Tags: []string{}, Keys: []string{}}, Results: []fanout.Result{},
+	}}
+}
+
+// planFailure maps a planning error to its answer.
+func planFailure(err error) Outcome {
+	var tooLarge *plan.TooLargeError
+	var field *event.FieldError
+	switch {
+	case errors.Is(err, plan.ErrUnknownPage):
+		return Outcome{HTTPStatus: http.StatusUnprocessableEntity, Refusal: err.Error()}
+	case errors.As(err, &tooLarge):
+		return Outcome{HTTPStatus: http.StatusUnprocessableEntity, Refusal: err.Error()}
+	case errors.As(err, &field):
+		return Outcome{HTTPStatus: http.StatusBadRequest, Refusal: err.Error()}
+	case errors.Is(err, plan.ErrRegistryUnavailable):
+		return Outcome{HTTPStatus: http.StatusServiceUnavailable, RetryAfter: "5", Refusal: "page registry unavailable; retry"}
+	default:
+		return Outcome{HTTPStatus: http.StatusInternalServerError, Refusal: "could not plan the purge"}
+	}
+}
+
+// refuse counts and logs an event refused before any purge.
+func (p *Pipeline) refuse(r Request, o Outcome) {
+	p.cfg.Metrics.Events.WithLabelValues(string(r.Event.Source), "rejected").Inc()
+	p.log.Info("request rejected", "request_id", r.RequestID, "source", r.Event.Source, "http_status", o.HTTPStatus, "reason", o.Refusal)
+}
+
+// dedupeTimeout bounds the duplicate check and its record, so a slow Redis
+// delays a purge by at most this much.
+const dedupeTimeout = 250 * time.Millisecond
+
+// duplicate reports whether ev was already purged. Only the hooks'
+// deliveries are checked: a person's purge is never a duplicate. When the
+// record cannot be read, the event is purged again: purging twice is
+// harmless, not purging is not.
+func (p *Pipeline) duplicate(ctx context.Context, ev event.Event) bool {
+	if p.cfg.Dedupe == nil || !ev.Source.Redelivered() || ev.ID == "" {
+		return false
+	}
+	ctx, cancel := context.WithTimeout(ctx, dedupeTimeout)
+	defer cancel()
+	seen, err := p.cfg.Dedupe.Seen(ctx, ev.ID)
+	if err != nil {
+		p.log.Warn("duplicate check failed, purging anyway", "id", ev.ID, "err", err)
+		return false
+	}
+	return seen
+}
+
+// markPurged records a successful purge, so the sender's retries are
+// duplicates. Only success is recorded: a failed event must stay retryable.
+func (p *Pipeline) markPurged(ctx context.Context, ev event.Event) {
+	if p.cfg.Dedupe == nil || !ev.Source.Redelivered() || ev.ID == "" {
+		return
+	}
+	ctx, cancel := context.WithTimeout(ctx, dedupeTimeout)
+	defer cancel()
+	if _, err := p.cfg.Dedupe.MarkPurged(ctx, ev.ID); err != nil {
+		p.log.Warn("could not record the purged event id; a retry will purge again", "id", ev.ID, "err", err)
+	}
+}
+
+// notePanics counts and logs every backend of a that panicked: fanout
+// recovered the panic and answered it as a failed result.
+func (p *Pipeline) notePanics(requestID, id string, a fanout.Answer) {
+	for _, r := range a.Results {
+		if r.Error == fanout.PanicError {
+			p.cfg.Metrics.Panics.Inc()
+			p.log.Error("panic in backend", "request_id", requestID, "id", id, "backend", r.Backend)
+		}
+	}
+}
+
+// audit records an answer in the audit trail, when there is one.
+func (p *Pipeline) audit(source string, a fanout.Answer, httpStatus int) {
+	if p.cfg.Audit != nil {
+		p.cfg.Audit.Record(audit.FromAnswer(source, a, httpStatus, time.Now()))
+	}
+}

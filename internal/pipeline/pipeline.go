@@ -1,0 +1,108 @@
+// Package pipeline is the life of one purge, declared once and used by
+// every path that purges: the HTTP handlers, break-glass
+// `edgepurge purge --direct`, the journal's re-driver and the canary.
+//
+// An event (Handle) goes through, top to bottom:
+//
+//	duplicate check → plan → purge (fanout, behind the edge check)
+//	  → settle: purged: mark the id purged
+//	            unfinished: journal it (202) or refuse it (502, 503)
+//	  → audit, metrics, log
+//
+// A plan made elsewhere (Run: the canary's, a journal entry's) skips the
+// duplicate check and the planning and is audited under its source.
+package pipeline
+
+import (
+	"context"
+	"log/slog"
+
+	"github.com/edgepurge/edgepurge/internal/audit"
+	"github.com/edgepurge/edgepurge/internal/event"
+	"github.com/edgepurge/edgepurge/internal/fanout"
+	"github.com/edgepurge/edgepurge/internal/metrics"
+	"github.com/edgepurge/edgepurge/internal/plan"
+)
+
+// Planner computes what an event purges (package plan).
+type Planner interface {
+	Plan(ctx context.Context, ev event.Event) (plan.Plan, error)
+}
+
+// Deduper remembers the event ids already purged (package dedupe).
+type Deduper interface {
+	Seen(ctx context.Context, id string) (bool, error)
+	MarkPurged(ctx context.Context, id string) (bool, error)
+}
+
+// Journaler records the unfinished part of a purge durably, for the
+// background re-driver (package journal).
+type Journaler interface {
+	// Journal writes a's unfinished part. ok is false when a has none that
+	// may be journaled (a backend refused for good); err says the write
+	// failed.
+	Journal(ctx context.Context, source string, a fanout.Answer) (id string, ok bool, err error)
+}
+
+// Recorder keeps the audit trail (package audit). Record must not block:
+// it is called on the request's path.
+type Recorder interface {
+	Record(r audit.Record)
+}
+
+// Config is what a Pipeline needs.
+type Config struct {
+	Planner Planner
+	// Purger runs plans on the backends: a *fanout.Fanout, usually behind
+	// the edge check (package edgecheck).
+	Purger fanout.Runner
+	// Dedupe answers a delivery already purged as "duplicate"; nil turns
+	// that off.
+	Dedupe Deduper
+	// Journal records the unfinished part of a purge for re-drive
+	// (answered 202); nil answers such a purge 502 or 503.
+	Journal Journaler
+	// Audit may be nil.
+	Audit Recorder
+	// DryRun makes every event a dry run.
+	DryRun bool
+	// Metrics and Log may be nil.
+	Metrics *metrics.Metrics
+	Log     *slog.Logger
+	// Cutoff, when it ends, cuts the events' purges in flight short, so
+	// that each is still answered before the process exits (shutdown).
+	// Nil means never.
+	Cutoff context.Context
+}
+
+// Pipeline runs purges. It is safe for concurrent use.
+type Pipeline struct {
+	cfg Config
+	log *slog.Logger
+}
+
+// New returns a Pipeline.
+func New(cfg Config) *Pipeline {
+	if cfg.Log == nil {
+		cfg.Log = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Metrics == nil {
+		cfg.Metrics = metrics.New("", "")
+	}
+	return &Pipeline{cfg: cfg, log: cfg.Log}
+}
+
+// Run purges a plan made elsewhere (the canary's, a journal entry's) on
+// the named backends (all of them when backends is empty), never as a dry
+// run, and records it in the audit trail under source.
+func (p *Pipeline) Run(ctx context.Context, source, id string, pl plan.Plan, backends []string) fanout.Answer {
+	var a fanout.Answer
+	if len(backends) == 0 {
+		a = p.cfg.Purger.Run(ctx, id, pl, false)
+	} else {
+		a = p.cfg.Purger.RunOn(ctx, backends, id, pl)
+	}
+	p.notePanics("", id, a)
+	p.audit(source, a, 0)
+	return a
+}

@@ -1,0 +1,240 @@
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
+	"github.com/edgepurge/edgepurge/internal/audit"
+	"github.com/edgepurge/edgepurge/internal/dedupe"
+	"github.com/edgepurge/edgepurge/internal/event"
+	"github.com/edgepurge/edgepurge/internal/fanout"
+	"github.com/edgepurge/edgepurge/internal/metrics"
+	"github.com/edgepurge/edgepurge/internal/plan"
+	"github.com/edgepurge/edgepurge/test/testkit/redistest"
+)
+
+// onePlan plans one URL for every page but "unknown", "broken" and
+// "empty".
+type onePlan struct{}
+
+func (onePlan) Plan(_ context.Context, ev event.Event) (plan.Plan, error) {
+	switch ev.PageID {
+	case "unknown":
+		return plan.Plan{}, plan.ErrUnknownPage
+	case "registry-down":
+		return plan.Plan{}, plan.ErrRegistryUnavailable
+	case "broken":
+		return plan.Plan{}, errors.New("boom")
+	case "empty":
+		return plan.Plan{Page: ev.PageID}, nil
+	}
+	return plan.Plan{Page: ev.PageID, URLs: []string{"https://" + ev.PageID + ".test/"}, Tags: []string{}, Keys: []string{}}, nil
+}
+
+// backends answers every run with result (default: every backend ok) and
+// counts the runs.
+type backends struct {
+	mu     sync.Mutex
+	result fanout.Result
+	runs   int
+	on     [][]string
+}
+
+func (b *backends) Run(ctx context.Context, id string, p plan.Plan, dryRun bool) fanout.Answer {
+	if dryRun {
+		return fanout.Answer{ID: id, Plan: p, Status: fanout.StatusDryRun}
+	}
+	return b.RunOn(ctx, nil, id, p)
+}
+
+func (b *backends) RunOn(_ context.Context, names []string, id string, p plan.Plan) fanout.Answer {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.runs++
+	b.on = append(b.on, names)
+	r := b.result
+	if r.Backend == "" {
+		r = fanout.Result{Backend: "cloudflare", Status: fanout.BackendOK, Items: len(p.URLs)}
+	}
+	status := fanout.StatusPurged
+	if r.Status == fanout.BackendFailed {
+		status = fanout.StatusFailed
+	}
+	return fanout.Answer{ID: id, Plan: p, Status: status, Results: []fanout.Result{r}}
+}
+
+// journal journals as told.
+type journal struct {
+	ok  bool
+	err error
+	n   int
+}
+
+func (j *journal) Journal(context.Context, string, fanout.Answer) (string, bool, error) {
+	j.n++
+	return "1-0", j.ok, j.err
+}
+
+type records struct {
+	mu   sync.Mutex
+	recs []audit.Record
+}
+
+func (r *records) Record(rec audit.Record) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.recs = append(r.recs, rec)
+}
+
+func hook(id, page string) Request {
+	return Request{Event: event.Event{ID: id, Source: event.SourceHook, Type: event.IncidentUpdated, PageID: page}}
+}
+
+func TestRefusalsPurgeNothing(t *testing.T) {
+	for page, want := range map[string]Outcome{
+		"unknown":       {HTTPStatus: http.StatusUnprocessableEntity, Refusal: plan.ErrUnknownPage.Error()},
+		"registry-down": {HTTPStatus: http.StatusServiceUnavailable, RetryAfter: "5", Refusal: "page registry unavailable; retry"},
+		"broken":        {HTTPStatus: http.StatusInternalServerError, Refusal: "could not plan the purge"},
+		"empty":         {HTTPStatus: http.StatusUnprocessableEntity, Refusal: "nothing to purge for this event"},
+	} {
+		b := &backends{}
+		m := metrics.New("t", "t")
+		o := New(Config{Planner: onePlan{}, Purger: b, Metrics: m}).Handle(context.Background(), hook("e1", page))
+		if o.HTTPStatus != want.HTTPStatus || o.Refusal != want.Refusal || o.RetryAfter != want.RetryAfter || !o.Refused() {
+			t.Errorf("page %s: %+v, want %+v", page, o, want)
+		}
+		if b.runs != 0 {
+			t.Errorf("page %s: %d purges, want none", page, b.runs)
+		}
+		if got := testutil.ToFloat64(m.Events.WithLabelValues("hook", "rejected")); got != 1 {
+			t.Errorf("page %s: rejected events = %v", page, got)
+		}
+	}
+}
+
+func TestSettle(t *testing.T) {
+	failed := func(retryable, unsent bool) fanout.Result {
+		return fanout.Result{Backend: "cloudflare", Status: fanout.BackendFailed, Error: "x", Retryable: retryable, Unsent: unsent}
+	}
+	for _, tc := range []struct {
+		name       string
+		result     fanout.Result
+		journal    *journal
+		code       int
+		status     string
+		retryAfter string
+	}{
+		{"purged", fanout.Result{}, &journal{ok: true}, 200, fanout.StatusPurged, ""},
+		{"journaled", failed(true, false), &journal{ok: true}, 202, fanout.StatusJournaled, ""},
+		{"journal down", failed(true, false), &journal{ok: true, err: errors.New("redis down")}, 503, fanout.StatusFailed, "5"},
+		{"refused for good", failed(false, false), &journal{ok: false}, 502, fanout.StatusFailed, ""},
+		{"budget spent, no journal", failed(true, true), nil, 503, fanout.StatusFailed, "1"},
+		{"CDN down, no journal", failed(true, false), nil, 502, fanout.StatusFailed, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := Config{Planner: onePlan{}, Purger: &backends{result: tc.result}}
+			if tc.journal != nil {
+				c.Journal = tc.journal
+			}
+			rec := &records{}
+			c.Audit = rec
+			o := New(c).Handle(context.Background(), hook("e1", "p1"))
+			if o.HTTPStatus != tc.code || o.Answer.Status != tc.status || o.RetryAfter != tc.retryAfter || o.Refused() {
+				t.Errorf("outcome %d %s Retry-After %q, want %d %s %q", o.HTTPStatus, o.Answer.Status, o.RetryAfter, tc.code, tc.status, tc.retryAfter)
+			}
+			if tc.code == 202 && o.Answer.JournalID != "1-0" {
+				t.Errorf("journal id %q", o.Answer.JournalID)
+			}
+			if tc.code == 503 && tc.journal != nil && o.Answer.JournalError == "" {
+				t.Error("no journal_error in the answer")
+			}
+			if len(rec.recs) != 1 || rec.recs[0].HTTPStatus != tc.code || rec.recs[0].Source != "hook" {
+				t.Errorf("audit %+v", rec.recs)
+			}
+		})
+	}
+}
+
+func TestRedeliveryIsADuplicateOnlyAfterAPurge(t *testing.T) {
+	rdb := redistest.Client(t)
+	dd := dedupe.New(rdb, redistest.Prefix(t), time.Hour)
+	b := &backends{result: fanout.Result{Backend: "cloudflare", Status: fanout.BackendFailed, Retryable: true}}
+	p := New(Config{Planner: onePlan{}, Purger: b, Dedupe: dd})
+	ctx := context.Background()
+
+	if o := p.Handle(ctx, hook("e1", "p1")); o.HTTPStatus != http.StatusBadGateway {
+		t.Fatalf("failed purge: %d", o.HTTPStatus)
+	}
+	b.result = fanout.Result{}
+	if o := p.Handle(ctx, hook("e1", "p1")); o.HTTPStatus != 200 || o.Answer.Status != fanout.StatusPurged {
+		t.Fatalf("the retry of a failed delivery must purge: %d %s", o.HTTPStatus, o.Answer.Status)
+	}
+	if o := p.Handle(ctx, hook("e1", "p1")); o.HTTPStatus != 200 || o.Answer.Status != fanout.StatusDuplicate {
+		t.Fatalf("a redelivery after the purge: %d %s, want 200 duplicate", o.HTTPStatus, o.Answer.Status)
+	}
+	if b.runs != 2 {
+		t.Errorf("%d purges, want 2", b.runs)
+	}
+	// A person's purge with the same id is carried out.
+	manual := hook("e1", "p1")
+	manual.Event.Source = event.SourceManual
+	if o := p.Handle(ctx, manual); o.Answer.Status != fanout.StatusPurged || b.runs != 3 {
+		t.Errorf("manual purge: %s after %d runs", o.Answer.Status, b.runs)
+	}
+}
+
+func TestDryRunPurgesNothingAndIsNotMarked(t *testing.T) {
+	b := &backends{}
+	p := New(Config{Planner: onePlan{}, Purger: b, DryRun: true})
+	o := p.Handle(context.Background(), hook("e1", "p1"))
+	if o.HTTPStatus != 200 || o.Answer.Status != fanout.StatusDryRun || b.runs != 0 {
+		t.Errorf("dry run: %d %s, %d purges", o.HTTPStatus, o.Answer.Status, b.runs)
+	}
+}
+
+func TestRunPurgesAReadyPlanOnTheNamedBackends(t *testing.T) {
+	b, rec := &backends{}, &records{}
+	p := New(Config{Purger: b, Audit: rec})
+	pl := plan.Plan{Page: "p1", URLs: []string{"https://p1.test/"}}
+	a := p.Run(context.Background(), "redrive", "e1", pl, []string{"cloudflare"})
+	if a.Status != fanout.StatusPurged || len(b.on) != 1 || len(b.on[0]) != 1 || b.on[0][0] != "cloudflare" {
+		t.Fatalf("run: %s on %v", a.Status, b.on)
+	}
+	if len(rec.recs) != 1 || rec.recs[0].Source != "redrive" || rec.recs[0].ID != "e1" {
+		t.Errorf("audit %+v", rec.recs)
+	}
+}
+
+func TestShutdownCutoffCutsThePurge(t *testing.T) {
+	cutoff, cut := context.WithCancel(context.Background())
+	cut()
+	p := New(Config{Planner: onePlan{}, Purger: ctxBackends{}, Cutoff: cutoff})
+	o := p.Handle(context.Background(), hook("e1", "p1"))
+	if o.Answer.Status != fanout.StatusFailed {
+		t.Errorf("a purge after the cut-off: %s", o.Answer.Status)
+	}
+}
+
+// ctxBackends hang until the purge's context is done (or a minute), then
+// fail.
+type ctxBackends struct{}
+
+func (c ctxBackends) Run(ctx context.Context, id string, p plan.Plan, _ bool) fanout.Answer {
+	return c.RunOn(ctx, nil, id, p)
+}
+
+func (ctxBackends) RunOn(ctx context.Context, _ []string, id string, p plan.Plan) fanout.Answer {
+	select {
+	case <-ctx.Done():
+		return fanout.Answer{ID: id, Plan: p, Status: fanout.StatusFailed,
+			Results: []fanout.Result{{Backend: "cloudflare", Status: fanout.BackendFailed, Error: ctx.Err().Error(), Retryable: true}}}
+	case <-time.After(time.Minute):
+		return fanout.Answer{ID: id, Plan: p, Status: fanout.StatusPurged}
+	}
+}

@@ -1,0 +1,86 @@
+package pipeline
+
+import (
+	"context"
+	"net/http"
+	"time"
+
+	"github.com/edgepurge/edgepurge/internal/event"
+	"github.com/edgepurge/edgepurge/internal/fanout"
+)
+
+// Retry-After of the non-2xx answers of an unfinished purge, in seconds.
+const (
+	retryAfterBudget  = "1" // the CDN budget is spent: soon
+	retryAfterJournal = "5" // Redis is down: the time for a restart
+)
+
+// settle turns a purge's answer into the outcome: 200 when everything was
+// purged (and the id is marked purged), otherwise see unfinished.
+func (p *Pipeline) settle(ctx context.Context, ev event.Event, a fanout.Answer) Outcome {
+	if a.Status == fanout.StatusPurged {
+		p.markPurged(ctx, ev)
+	}
+	if a.OK() {
+		return Outcome{HTTPStatus: http.StatusOK, Answer: a}
+	}
+	return p.unfinished(ctx, ev, a)
+}
+
+// unfinished answers a purge that did not complete: a 2xx only when the
+// unfinished part is durably journaled.
+//
+//   - Every failure may pass on a retry (the CDN failed, throttled or its
+//     circuit is open, the budget ran out, Redis failed): journaled, 202
+//     with the entry's id. The journal cannot be written (it lives in
+//     Redis): 503 with Retry-After, so the caller retries the event.
+//   - A backend refused for good (a bad zone, a bad token), a backend
+//     panicked, or the edge still served a stale copy: 502.
+//   - No journal configured: the budget ran out, 503 with Retry-After;
+//     otherwise 502.
+func (p *Pipeline) unfinished(ctx context.Context, ev event.Event, a fanout.Answer) Outcome {
+	if p.cfg.Journal != nil && a.Status != fanout.StatusStale {
+		id, ok, err := p.cfg.Journal.Journal(ctx, string(ev.Source), a)
+		switch {
+		case ok && err == nil:
+			a.Status, a.JournalID = fanout.StatusJournaled, id
+			return Outcome{HTTPStatus: http.StatusAccepted, Answer: a}
+		case ok:
+			a.JournalError = "the unfinished part could not be journaled; retry the event: " + err.Error()
+			return Outcome{HTTPStatus: http.StatusServiceUnavailable, RetryAfter: retryAfterJournal, Answer: a}
+		}
+	}
+	if a.Backpressure() {
+		// Not sent in time: the CDN budget is spent. Come back later.
+		return Outcome{HTTPStatus: http.StatusServiceUnavailable, RetryAfter: retryAfterBudget, Answer: a}
+	}
+	return Outcome{HTTPStatus: http.StatusBadGateway, Answer: a}
+}
+
+// record audits, counts and logs a purged (or unfinished) event.
+func (p *Pipeline) record(r Request, o Outcome) {
+	ev, a, pl := r.Event, o.Answer, o.Answer.Plan
+	p.cfg.Metrics.Events.WithLabelValues(string(ev.Source), a.Status).Inc()
+	p.audit(string(ev.Source), a, o.HTTPStatus)
+	if a.Status == fanout.StatusPurged && !ev.OccurredAt.IsZero() {
+		p.cfg.Metrics.FreshnessLag.Observe(time.Since(ev.OccurredAt).Seconds())
+	}
+	attrs := []any{"request_id", r.RequestID, "id", ev.ID, "source", ev.Source, "type", ev.Type,
+		"page", ev.PageID, "status", a.Status, "http_status", o.HTTPStatus,
+		"urls", len(pl.URLs), "tags", len(pl.Tags), "keys", len(pl.Keys) + len(pl.KeySets), "duration_ms", a.DurationMS}
+	for _, res := range a.Results {
+		if res.Error != "" {
+			attrs = append(attrs, res.Backend+"_error", res.Error)
+		}
+	}
+	switch {
+	case a.Status == fanout.StatusDryRun:
+		p.log.Info("event planned, not purged (dry run)", attrs...)
+	case o.HTTPStatus == http.StatusOK:
+		p.log.Info("event purged", attrs...)
+	case o.HTTPStatus == http.StatusAccepted:
+		p.log.Warn("event journaled for re-drive", append(attrs, "journal_id", a.JournalID)...)
+	default:
+		p.log.Error("event not purged", attrs...)
+	}
+}
