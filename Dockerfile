@@ -1,5 +1,5 @@
 # syntax=docker/dockerfile:1
-# Build: a static binary, no cgo.
+# Build: a static binary, no cgo; the same command as `make build`.
 FROM golang:1.26-bookworm AS build
 WORKDIR /src
 COPY go.mod go.sum ./
@@ -17,7 +17,11 @@ COPY --from=build /out/edgepurge /usr/local/bin/edgepurge
 USER nonroot:nonroot
 ENV EDGEPURGE_LISTEN=:8080
 EXPOSE 8080
+# Liveness, not readiness: a failing readiness check (Redis, the CDN, the
+# canary) takes the instance out of the load balancer but must never get the
+# container restarted. Never built or run here (no Docker engine); see
+# docs/operations.md, Container, for what test/repo checks instead.
 HEALTHCHECK --interval=10s --timeout=3s --start-period=5s --retries=3 \
-  CMD ["/usr/local/bin/edgepurge", "health", "--url", "http://127.0.0.1:8080/readyz"]
+  CMD ["/usr/local/bin/edgepurge", "health", "--url", "http://127.0.0.1:8080/healthz"]
 ENTRYPOINT ["/usr/local/bin/edgepurge"]
 CMD ["serve"]

@@ -1,4 +1,5 @@
-# edgepurge. `make run` starts the service, `make test` runs the tests.
+# edgepurge. `make run` starts the service, `make test` runs the tests,
+# `make help` (the default goal) lists every target.
 SHELL := /bin/bash
 export PATH := /usr/local/go/bin:$(PATH)
 
@@ -24,19 +25,23 @@ else
 RUN_ENV :=
 endif
 
-.PHONY: run build test vet fmt redis deps sample bench clean
+.PHONY: help run build test vet fmt redis deps sample bench clean
+.DEFAULT_GOAL := help
 
-run: build redis
+help: ## list the targets
+	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  make %-8s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+run: build redis ## start the service on 127.0.0.1:8080 against local Redis (dry run unless CLOUDFLARE_API_TOKEN is set)
 	@if [ -z "$(CLOUDFLARE_API_TOKEN)" ]; then echo ">>> CLOUDFLARE_API_TOKEN not set: running with EDGEPURGE_DRY_RUN=true, NOTHING WILL BE PURGED <<<"; fi
 	$(RUN_ENV) $(BIN) serve --log-format text
 
-build:
+build: ## build bin/edgepurge (static, -trimpath, version and commit in -ldflags)
 	CGO_ENABLED=0 go build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/edgepurge
 
 # test first makes sure what the tests use is there: Redis on
 # 127.0.0.1:6379 (started, or installed and started) and varnishd with the
 # xkey vmod (installed), so it works on a fresh machine.
-test: vet deps
+test: vet deps ## vet, gofmt check and every test with -race (starts Redis, installs varnishd if missing)
 	go test -count=1 -race -timeout 15m ./...
 
 # fuzz runs each fuzz target for FUZZTIME (one `go test -fuzz` per target:
@@ -46,32 +51,35 @@ FUZZTIME ?= 5s
 FUZZ_TARGETS := internal/webhook:FuzzVerify internal/event:FuzzParseHook internal/event:FuzzParseManual \
 	internal/statuspage:FuzzParse internal/plan:FuzzTemplate internal/plan:FuzzPlan
 .PHONY: fuzz
-fuzz:
+fuzz: ## run each fuzz target for FUZZTIME (default 5s)
 	@set -e; for t in $(FUZZ_TARGETS); do \
 		echo "fuzz $${t#*:} in ./$${t%%:*} for $(FUZZTIME)"; \
 		go test -run '^$$' -fuzz "^$${t#*:}\$$" -fuzztime $(FUZZTIME) ./$${t%%:*}/; \
 	done
 
-vet:
+vet: ## gofmt check and go vet
 	@test -z "$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))" || { gofmt -l .; echo "gofmt needed"; exit 1; }
 	go vet ./...
 
-redis:
+redis: ## make sure Redis answers on 127.0.0.1:6379
 	@scripts/ensure-redis.sh
 
-deps: redis
+deps: redis ## make sure Redis and varnishd (with xkey) are there
 	@scripts/ensure-varnish.sh
 
 # sample sends the Statuspage-shaped example to a server started by `make run`.
-sample:
+sample: ## send examples/statuspage-incident.json to the server of `make run`
 	curl -sS -H 'Content-Type: application/json' --data @examples/statuspage-incident.json http://$(EDGEPURGE_LISTEN)/v1/hooks/statuspage/$(EDGEPURGE_STATUSPAGE_TOKEN)
 
 # bench runs the load generator (cmd/edgepurge-bench) against a real
 # `edgepurge serve`, real Redis and the in-repo Cloudflare stand-in, and
 # prints one table for the hot, many, overhead and naive scenarios.
 BENCH_FLAGS ?=
-bench: build redis
+bench: build redis ## run the load generator (BENCH_FLAGS='--runs 1 --scenarios hot' for a quick look)
 	go run ./cmd/edgepurge-bench --server-bin $(BIN) $(BENCH_FLAGS)
 
-clean:
+fmt: ## gofmt -w every tracked Go file
+	gofmt -w $$(git ls-files '*.go')
+
+clean: ## remove bin/
 	rm -rf bin
