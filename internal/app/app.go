@@ -70,6 +70,7 @@ func New(cfg *config.Config, log *slog.Logger, build Build) (*App, error) {
 		a.Metrics.Ready.WithLabelValues(name).Set(v)
 	})
 	a.Health.Set("config", 0, nil)
+	a.Health.SetSharedGrace(cfg.Readiness.SharedGrace)
 
 	// The per-event look-ups (registry, duplicate check) are single-key
 	// commands from many concurrent requests: go-redis's auto-pipeliner
@@ -185,12 +186,14 @@ func (a *App) probes() []health.Probe {
 		Check:    func(ctx context.Context) error { return a.redis.Ping(ctx).Err() },
 		Interval: time.Second, Timeout: a.cfg.Redis.PingTimeout,
 		MaxAge: 3*time.Second + a.cfg.Redis.PingTimeout,
+		Shared: true,
 	}}
 	if a.cf != nil && !a.cfg.DryRun {
 		ps = append(ps, health.Probe{
 			Name:     "cloudflare_token",
 			Check:    a.cf.CheckToken,
 			Interval: time.Minute, Timeout: 10 * time.Second,
+			Shared: true,
 		})
 	}
 	return ps
@@ -223,12 +226,14 @@ func (l registryLookup) Lookup(ctx context.Context, pageID string) ([]string, st
 // duplicate check or a journal.
 func (a *App) pipelineConfig() pipeline.Config {
 	c := pipeline.Config{
-		Planner: a.Planner,
-		Purger:  edgecheck.New(edgecheck.Config{Purger: a.Fanout, Observer: a.Metrics}),
-		DryRun:  a.cfg.DryRun,
-		Metrics: a.Metrics,
-		Log:     a.log,
-		Cutoff:  a.res.cutoff,
+		Planner:     a.Planner,
+		Purger:      edgecheck.New(edgecheck.Config{Purger: a.Fanout, Observer: a.Metrics}),
+		DryRun:      a.cfg.DryRun,
+		Deadline:    a.cfg.Server.RequestTimeout,
+		KeysBackend: a.Fanout.KeysBackend(),
+		Metrics:     a.Metrics,
+		Log:         a.log,
+		Cutoff:      a.res.cutoff,
 	}
 	if a.ops.audit != nil {
 		c.Audit = a.ops.audit

@@ -129,6 +129,7 @@ func (a *App) breakerConfig(name string, cfg config.Breaker) *breaker.Config {
 	state := a.res.metrics.BreakerState.WithLabelValues(name)
 	state.Set(float64(breaker.Closed))
 	a.Health.Set(check, 0, nil)
+	a.Health.Share(check)
 	return &breaker.Config{
 		Failures: cfg.Failures, Cooldown: cfg.Cooldown,
 		OnChange: func(from, to breaker.State) {

@@ -53,11 +53,12 @@ func New(cfg Config) *Canary {
 	return &Canary{cfg: cfg, now: time.Now}
 }
 
-// Probe is the readiness check "canary": red at once when a run fails (the
-// load balancer's own failure threshold rides out a blip), and when the
-// last success is older than MaxAge (a run stuck waiting for rate budget).
+// Probe is the readiness check "canary", a shared one (every instance
+// purges through the same CDN and Redis): failing when a run fails, and
+// when the last success is older than MaxAge (a run stuck waiting for rate
+// budget); it makes the instance unready only past readiness.shared_grace.
 func (c *Canary) Probe() health.Probe {
-	return health.Probe{Name: Name, Check: c.Purge, Interval: c.cfg.Interval, Timeout: c.cfg.Timeout, MaxAge: c.cfg.MaxAge}
+	return health.Probe{Name: Name, Check: c.Purge, Interval: c.cfg.Interval, Timeout: c.cfg.Timeout, MaxAge: c.cfg.MaxAge, Shared: true}
 }
 
 // Purge runs the canary once and returns why it failed, if it did.

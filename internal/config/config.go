@@ -42,6 +42,19 @@ type Config struct {
 	Audit Audit `yaml:"audit"`
 	// Journal is the durable re-drive journal of unfinished purges.
 	Journal Journal `yaml:"journal"`
+	// Readiness says when a failing shared dependency makes /readyz fail.
+	Readiness Readiness `yaml:"readiness"`
+}
+
+// Readiness configures /readyz. The instance's own checks (config loaded,
+// not draining) fail it at once; the shared ones (redis, cloudflare_token,
+// canary, breaker_*) are reported in /readyz?verbose, the "degraded" list
+// and the edgepurge_ready metric, and fail it only after SharedGrace.
+type Readiness struct {
+	// SharedGrace is how long a shared check may fail before the instance
+	// is unready; 0 (the default) means never: a Redis or CDN outage would
+	// otherwise take every instance out of the load balancer at once.
+	SharedGrace time.Duration `yaml:"shared_grace"`
 }
 
 // Dedupe configures the record of purged event ids, which turns a replayed
@@ -74,6 +87,11 @@ type Server struct {
 	// PurgeTimeout is the deadline of one event's whole purge, every backend
 	// included; well inside Statuspage's 30 s.
 	PurgeTimeout time.Duration `yaml:"purge_timeout"`
+	// RequestTimeout bounds everything one event's request does: the
+	// duplicate check, the plan, the purge (at most PurgeTimeout), the
+	// edge check and its re-purge, and the journal write; inside
+	// Statuspage's 30 s.
+	RequestTimeout time.Duration `yaml:"request_timeout"`
 	// DrainDelay is how long /readyz answers 503 after SIGTERM before the
 	// listener closes, so the load balancer stops routing first.
 	DrainDelay time.Duration `yaml:"drain_delay"`

@@ -20,6 +20,7 @@ const (
 	DefaultRedisURL        = "redis://127.0.0.1:6379/0"
 	DefaultMaxBodyBytes    = 1 << 20
 	DefaultPurgeTimeout    = 10 * time.Second
+	DefaultRequestTimeout  = 20 * time.Second
 	DefaultReadTimeout     = 5 * time.Second
 	DefaultWriteTimeout    = 15 * time.Second
 	DefaultIdleTimeout     = 60 * time.Second
@@ -221,6 +222,7 @@ func (c *Config) setDefaults() {
 	orDefault(&c.Server.WriteTimeout, DefaultWriteTimeout)
 	orDefault(&c.Server.IdleTimeout, DefaultIdleTimeout)
 	orDefault(&c.Server.PurgeTimeout, DefaultPurgeTimeout)
+	orDefault(&c.Server.RequestTimeout, DefaultRequestTimeout)
 	orDefault(&c.Server.DrainDelay, DefaultDrainDelay)
 	orDefault(&c.Server.ShutdownTimeout, DefaultShutdownTimeout)
 	orDefault(&c.Redis.PingTimeout, DefaultPingTimeout)
@@ -262,6 +264,25 @@ func (c *Config) setDefaults() {
 	}
 }
 
+// ZoneRule is what ValidZone accepts, for error messages.
+const ZoneRule = "a zone is 1 to 64 letters, digits, '-' or '_' (a Cloudflare zone ID is 32 hex digits)"
+
+// ValidZone reports whether zone may name a CDN zone: it becomes a part of
+// an API path, a queue's key and a metric label, so it is short and plain,
+// whether it comes from the config or from the page registry.
+func ValidZone(zone string) bool {
+	if zone == "" || len(zone) > 64 {
+		return false
+	}
+	for i := 0; i < len(zone); i++ {
+		c := zone[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
+			return false
+		}
+	}
+	return true
+}
+
 // Validate reports every problem of the configuration at once.
 func (c *Config) Validate() error {
 	var errs []error
@@ -285,6 +306,25 @@ func (c *Config) Validate() error {
 				add("defaults: no zone and no default cloudflare.zone_id (CLOUDFLARE_ZONE_ID)")
 			}
 		}
+	}
+	for _, z := range []struct{ key, zone string }{{"cloudflare.zone_id", c.Cloudflare.ZoneID}, {"canary.zone", c.Canary.Zone}} {
+		if z.zone != "" && !ValidZone(z.zone) {
+			add("%s=%q: %s", z.key, z.zone, ZoneRule)
+		}
+	}
+	for id, p := range c.Pages {
+		if p.Zone != "" && !ValidZone(p.Zone) {
+			add("page %q: zone %q: %s", id, p.Zone, ZoneRule)
+		}
+	}
+	if c.Defaults != nil && c.Defaults.Zone != "" && !ValidZone(c.Defaults.Zone) {
+		add("defaults.zone=%q: %s", c.Defaults.Zone, ZoneRule)
+	}
+	if c.Readiness.SharedGrace < 0 {
+		add("readiness.shared_grace=%s: must not be negative", c.Readiness.SharedGrace)
+	}
+	if c.Server.RequestTimeout < c.Server.PurgeTimeout {
+		add("server.request_timeout=%s: must be at least server.purge_timeout (%s): it bounds the whole request, the purge included", c.Server.RequestTimeout, c.Server.PurgeTimeout)
 	}
 	if c.Cloudflare.MaxURLsPerCall < 1 || c.Cloudflare.MaxURLsPerCall > 500 {
 		add("cloudflare.max_urls_per_call=%d: must be 1..500", c.Cloudflare.MaxURLsPerCall)

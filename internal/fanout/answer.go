@@ -28,6 +28,9 @@ const (
 	BackendOK     = "ok"
 	BackendFailed = "failed"
 	BackendDryRun = "dry_run"
+	// BackendSkipped: not run, because an earlier step of the chain
+	// failed (see package comment); it is part of what is left to do.
+	BackendSkipped = "skipped"
 )
 
 // Answer is what edgepurge answers for an event: what it planned, what each
@@ -127,6 +130,34 @@ func (a Answer) Backpressure() bool {
 	return failed
 }
 
+// StoppedAt is the backend whose failure stopped the chain, and the
+// backends skipped after it, in the order they run; "" when none failed.
+func (a Answer) StoppedAt() (failed string, skipped []string) {
+	for _, r := range a.Results {
+		switch r.Status {
+		case BackendFailed:
+			failed = r.Backend
+		case BackendSkipped:
+			skipped = append(skipped, r.Backend)
+		}
+	}
+	return failed, skipped
+}
+
+// Merge puts b's results in place of a's results for the same backends (a
+// later run of steps a skipped) and updates a's status and duration.
+func (a *Answer) Merge(b Answer) {
+	for _, r := range b.Results {
+		for i := range a.Results {
+			if a.Results[i].Backend == r.Backend {
+				a.Results[i] = r
+			}
+		}
+	}
+	a.Status = overall(a.Results)
+	a.DurationMS += b.DurationMS
+}
+
 // OK reports whether every backend succeeded (or the run was a dry run).
 func (a Answer) OK() bool {
 	return a.Status == StatusPurged || a.Status == StatusDryRun || a.Status == StatusDuplicate
@@ -143,7 +174,7 @@ func overall(results []Result) string {
 		switch r.Status {
 		case BackendOK:
 			ok++
-		case BackendFailed:
+		case BackendFailed, BackendSkipped:
 			failed++
 		}
 	}

@@ -1,6 +1,7 @@
-// Package fanout runs a plan against every backend at once (the CDN purgers
-// in order, Redis beside them) under one deadline, and folds what they did
-// into an Answer.
+// Package fanout runs a plan on every backend under one deadline, one step
+// after the other in the order a cache refills (Redis, the origin's cache,
+// first; then the CDNs from the inner to the outer), and folds what they
+// did into an Answer.
 package fanout
 
 import (
@@ -9,7 +10,6 @@ import (
 	"fmt"
 	"runtime/debug"
 	"slices"
-	"sync"
 	"time"
 
 	"github.com/edgepurge/edgepurge/cache"
@@ -53,9 +53,11 @@ type Fanout struct {
 // Config configures a Fanout.
 type Config struct {
 	// CDN purgers run one after another, in this order (inner caches first,
-	// so an outer cache cannot re-fetch stale content from an inner one).
+	// so an outer cache cannot re-fetch stale content from an inner one),
+	// after Keys.
 	CDN []purge.Purger
-	// Keys is the Redis side; nil means none.
+	// Keys is the Redis side, the origin's cache: purged first; nil means
+	// none.
 	Keys KeyInvalidator
 	// Timeout is the deadline of one plan's whole purge.
 	Timeout time.Duration
@@ -92,17 +94,31 @@ func (f *Fanout) Run(ctx context.Context, id string, p plan.Plan, dryRun bool) A
 		defer cancel()
 	}
 
+	// The chain, in the order a cache refills: the origin-side cache
+	// (Redis) first, then the CDNs from the inner to the outer. A step
+	// starts only after the one before it succeeded; once one failed, the
+	// rest are skipped (left to the journal, which re-drives the chain
+	// from there, in order), so that no outer cache refetches a copy an
+	// inner one, or the origin's Redis, still holds.
 	cdn := f.ordered(p.CDNOrder)
 	results := make([]Result, len(cdn), len(cdn)+1)
-	var wg sync.WaitGroup
+	var stoppedAt string
 	if f.keys != nil {
-		results = append(results, Result{})
-		wg.Go(func() { results[len(cdn)] = f.invalidate(ctx, p) })
+		results = append(results, f.invalidate(ctx, p))
+		if r := results[len(cdn)]; r.Status == BackendFailed {
+			stoppedAt = r.Backend
+		}
 	}
 	for i, c := range cdn {
+		if stoppedAt != "" {
+			results[i] = skipped(c.Name(), stoppedAt)
+			continue
+		}
 		results[i] = f.purgeCDN(ctx, c, p.CDN())
+		if results[i].Status == BackendFailed {
+			stoppedAt = results[i].Backend
+		}
 	}
-	wg.Wait()
 
 	a.Results = results
 	a.Status = overall(results)
@@ -131,6 +147,15 @@ func (f *Fanout) ordered(order []string) []purge.Purger {
 		}
 	}
 	return out
+}
+
+// skipped is the result of a step not run because an earlier step
+// (stoppedAt) failed.
+func skipped(backend, stoppedAt string) Result {
+	return Result{
+		Backend: backend, Status: BackendSkipped, Retryable: true,
+		Error: "not run: " + stoppedAt + " failed first, and this cache would refill from it",
+	}
 }
 
 func (f *Fanout) dryRun(p plan.Plan) []Result {

@@ -3,6 +3,8 @@ package fanout
 import (
 	"context"
 	"errors"
+	"slices"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -56,25 +58,125 @@ func TestStatuses(t *testing.T) {
 		name            string
 		cdnErr, keysErr error
 		want            string
+		cdnStatus       string
 	}{
-		{"all ok", nil, nil, StatusPurged},
-		{"cdn failed", cdnErr, nil, StatusPartial},
-		{"redis failed", nil, errors.New("connection refused"), StatusPartial},
-		{"both failed", cdnErr, errors.New("connection refused"), StatusFailed},
+		{"all ok", nil, nil, StatusPurged, BackendOK},
+		{"cdn failed", cdnErr, nil, StatusPartial, BackendFailed},
+		// Redis is the first step: the CDN after it is not purged (it would
+		// refill from an origin still serving the old keys).
+		{"redis failed", nil, errors.New("connection refused"), StatusFailed, BackendSkipped},
+		{"both would fail", cdnErr, errors.New("connection refused"), StatusFailed, BackendSkipped},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			f := New(Config{CDN: []purge.Purger{&scriptedPurger{name: "cdn", err: tc.cdnErr}}, Keys: &scriptedKeys{err: tc.keysErr}})
+			cdn := &scriptedPurger{name: "cdn", err: tc.cdnErr}
+			f := New(Config{CDN: []purge.Purger{cdn}, Keys: &scriptedKeys{err: tc.keysErr}})
 			a := f.Run(context.Background(), "id1", samplePlan, false)
 			if a.Status != tc.want || a.OK() != (tc.want == StatusPurged) {
 				t.Errorf("status = %q, want %q", a.Status, tc.want)
 			}
-			if a.Results[0].Items != 3 && tc.cdnErr == nil {
-				t.Errorf("cdn items = %d", a.Results[0].Items)
+			r := a.Results[0]
+			if r.Status != tc.cdnStatus {
+				t.Fatalf("cdn result %+v, want status %s", r, tc.cdnStatus)
 			}
-			if tc.cdnErr != nil && (a.Results[0].ErrorCodes[0] != 10000 || !a.Results[0].Retryable || a.Results[0].Error == "") {
-				t.Errorf("cdn failure not carried: %+v", a.Results[0])
+			switch tc.cdnStatus {
+			case BackendOK:
+				if r.Items != 3 {
+					t.Errorf("cdn items = %d", r.Items)
+				}
+			case BackendFailed:
+				if r.ErrorCodes[0] != 10000 || !r.Retryable || r.Error == "" {
+					t.Errorf("cdn failure not carried: %+v", r)
+				}
+			case BackendSkipped:
+				if cdn.calls.Load() != 0 || !r.Retryable || r.Error == "" {
+					t.Errorf("skipped cdn: %d calls, result %+v", cdn.calls.Load(), r)
+				}
+				if failed, skipped := a.StoppedAt(); failed != "redis" || len(skipped) != 1 || skipped[0] != "cdn" {
+					t.Errorf("StoppedAt = %q, %q", failed, skipped)
+				}
 			}
 		})
+	}
+}
+
+// clock notes when each step started and ended.
+type clock struct {
+	mu     sync.Mutex
+	events []string
+}
+
+func (c *clock) note(e string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.events = append(c.events, e)
+}
+
+type clockedPurger struct {
+	name string
+	c    *clock
+	err  error
+}
+
+func (p clockedPurger) Name() string { return p.name }
+
+func (p clockedPurger) Purge(_ context.Context, req purge.Request) (purge.Result, error) {
+	p.c.note(p.name + " start")
+	time.Sleep(2 * time.Millisecond)
+	p.c.note(p.name + " end")
+	return purge.Result{Items: req.Items(), Calls: 1}, p.err
+}
+
+type clockedKeys struct{ c *clock }
+
+func (clockedKeys) Name() string { return "redis" }
+
+func (k clockedKeys) Invalidate(_ context.Context, keys, sets []string) (cache.Result, error) {
+	k.c.note("redis start")
+	time.Sleep(2 * time.Millisecond)
+	k.c.note("redis end")
+	return cache.Result{Keys: len(keys), Sets: len(sets)}, nil
+}
+
+func TestStepsRunInTheOrderACacheRefills(t *testing.T) {
+	c := &clock{}
+	f := New(Config{
+		CDN:  []purge.Purger{clockedPurger{name: "varnish", c: c}, clockedPurger{name: "cloudflare", c: c}},
+		Keys: clockedKeys{c},
+	})
+	a := f.Run(context.Background(), "id", samplePlan, false)
+	want := []string{"redis start", "redis end", "varnish start", "varnish end", "cloudflare start", "cloudflare end"}
+	if a.Status != StatusPurged || !slices.Equal(c.events, want) {
+		t.Errorf("%s, steps %q, want %q", a.Status, c.events, want)
+	}
+}
+
+func TestAFailedInnerCDNLeavesTheOuterOnesUnpurged(t *testing.T) {
+	c := &clock{}
+	inner := &purge.Error{Op: "purge varnish", Message: "node down", Retryable: true}
+	f := New(Config{
+		CDN:  []purge.Purger{clockedPurger{name: "varnish", c: c, err: inner}, clockedPurger{name: "cloudflare", c: c}},
+		Keys: clockedKeys{c},
+	})
+	a := f.Run(context.Background(), "id", samplePlan, false)
+	if slices.Contains(c.events, "cloudflare start") {
+		t.Errorf("the outer CDN was purged after the inner one failed: %q", c.events)
+	}
+	if a.Status != StatusPartial || a.Results[1].Status != BackendSkipped || a.Results[2].Status != BackendOK {
+		t.Errorf("answer %+v", a.Results)
+	}
+	// The rest of the chain, run again on its own, runs in order too.
+	c.events = nil
+	f2 := New(Config{
+		CDN:  []purge.Purger{clockedPurger{name: "varnish", c: c}, clockedPurger{name: "cloudflare", c: c}},
+		Keys: clockedKeys{c},
+	})
+	b := f2.RunOn(context.Background(), []string{"cloudflare", "varnish"}, "id", samplePlan)
+	if want := []string{"varnish start", "varnish end", "cloudflare start", "cloudflare end"}; b.Status != StatusPurged || !slices.Equal(c.events, want) {
+		t.Errorf("re-drive: %s, steps %q, want %q", b.Status, c.events, want)
+	}
+	a.Merge(b)
+	if a.Status != StatusPurged {
+		t.Errorf("merged: %s %+v", a.Status, a.Results)
 	}
 }
 

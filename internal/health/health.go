@@ -1,7 +1,17 @@
 // Package health keeps the readiness state of the process: the result of
-// each probe (Redis PING, CDN token verification, ...) and whether the
+// each probe (Redis PING, CDN credential check, ...) and whether the
 // process is draining. Probes run in the background, so a readiness request
 // does no I/O and cannot pile load on a struggling dependency.
+//
+// A check is the instance's own (its config loaded, not draining) or
+// shared with every other instance (Redis reachable, the CDN token, the
+// canary, a circuit breaker). An own check that fails makes the instance
+// unready at once. A shared one does not, unless it has failed for longer
+// than the shared grace: when Redis or the CDN blips, every instance sees
+// it at once, and readiness tied to it would take the whole fleet out of
+// the load balancer, so that hooks would get no answer at all instead of
+// an honest 202 or 503. Shared failures are reported (Report, the metrics)
+// whatever the grace.
 package health
 
 import (
@@ -23,23 +33,41 @@ type Probe struct {
 	// MaxAge is how old the last success may be before the check fails even
 	// if no run failed (a stuck probe is a failing probe); 0 means forever.
 	MaxAge time.Duration
+	// Shared says the check is of a dependency every instance shares (see
+	// the package comment).
+	Shared bool
 }
+
+// Scopes of a check.
+const (
+	ScopeInstance = "instance"
+	ScopeShared   = "shared"
+)
 
 // Status is the state of one check.
 type Status struct {
-	Name        string    `json:"name"`
+	Name string `json:"name"`
+	// Scope is instance or shared.
+	Scope       string    `json:"scope"`
 	OK          bool      `json:"ok"`
 	Error       string    `json:"error,omitempty"`
 	LastSuccess time.Time `json:"last_success,omitzero"`
 	LastRun     time.Time `json:"last_run,omitzero"`
+	// FailingSince is when the check started failing; zero while it passes.
+	FailingSince time.Time `json:"failing_since,omitzero"`
+	// Gating says the failure makes the instance unready: an own check,
+	// or a shared one failing for longer than the shared grace.
+	Gating bool `json:"gating,omitempty"`
 }
 
 type state struct {
-	maxAge      time.Duration
-	err         string
-	ran         bool
-	lastSuccess time.Time
-	lastRun     time.Time
+	maxAge       time.Duration
+	shared       bool
+	err          string
+	ran          bool
+	lastSuccess  time.Time
+	lastRun      time.Time
+	failingSince time.Time
 }
 
 // Checker is the readiness state. It is safe for concurrent use.
@@ -49,6 +77,9 @@ type Checker struct {
 	draining atomic.Bool
 	now      func() time.Time
 	onChange func(name string, ok bool)
+	// sharedGrace is how long a shared check may fail before the instance
+	// is unready; 0 means never.
+	sharedGrace time.Duration
 }
 
 // New returns a Checker. onChange, if not nil, is told each check's result
@@ -57,20 +88,44 @@ func New(onChange func(name string, ok bool)) *Checker {
 	return &Checker{checks: map[string]*state{}, now: time.Now, onChange: onChange}
 }
 
-// Set records the result of check name; maxAge as in Probe.
-func (c *Checker) Set(name string, maxAge time.Duration, err error) {
+// SetSharedGrace sets how long a shared check may fail before the instance
+// is unready; 0 (the default) means never.
+func (c *Checker) SetSharedGrace(d time.Duration) {
 	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.sharedGrace = d
+}
+
+// Share marks check name as shared (see the package comment).
+func (c *Checker) Share(name string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.state(name).shared = true
+}
+
+// state is name's state, created on first use; c.mu is held.
+func (c *Checker) state(name string) *state {
 	s, ok := c.checks[name]
 	if !ok {
 		s = &state{}
 		c.checks[name] = s
 	}
+	return s
+}
+
+// Set records the result of check name; maxAge as in Probe.
+func (c *Checker) Set(name string, maxAge time.Duration, err error) {
+	c.mu.Lock()
+	s := c.state(name)
 	now := c.now()
 	s.maxAge, s.ran, s.lastRun = maxAge, true, now
 	if err != nil {
 		s.err = err.Error()
+		if s.failingSince.IsZero() {
+			s.failingSince = now
+		}
 	} else {
-		s.err, s.lastSuccess = "", now
+		s.err, s.lastSuccess, s.failingSince = "", now, time.Time{}
 	}
 	c.mu.Unlock()
 	if c.onChange != nil {
@@ -91,6 +146,9 @@ func (c *Checker) Register(name string) {
 // Run runs probe until ctx ends, first at once.
 func (c *Checker) Run(ctx context.Context, p Probe) {
 	c.Register(p.Name)
+	if p.Shared {
+		c.Share(p.Name)
+	}
 	t := time.NewTicker(p.Interval)
 	defer t.Stop()
 	for {
@@ -125,7 +183,7 @@ func (c *Checker) Report() (bool, []Status) {
 	out := make([]Status, 0, len(c.checks)+1)
 	if c.draining.Load() {
 		ready = false
-		out = append(out, Status{Name: "draining", OK: false, Error: "shutting down"})
+		out = append(out, Status{Name: "draining", Scope: ScopeInstance, OK: false, Error: "shutting down", Gating: true})
 	}
 	names := make([]string, 0, len(c.checks))
 	for n := range c.checks {
@@ -134,7 +192,10 @@ func (c *Checker) Report() (bool, []Status) {
 	sort.Strings(names)
 	for _, n := range names {
 		s := c.checks[n]
-		st := Status{Name: n, LastSuccess: s.lastSuccess, LastRun: s.lastRun, OK: s.ran && s.err == ""}
+		st := Status{Name: n, Scope: ScopeInstance, LastSuccess: s.lastSuccess, LastRun: s.lastRun, OK: s.ran && s.err == "", FailingSince: s.failingSince}
+		if s.shared {
+			st.Scope = ScopeShared
+		}
 		switch {
 		case !s.ran:
 			st.Error = "not checked yet"
@@ -143,11 +204,28 @@ func (c *Checker) Report() (bool, []Status) {
 		case s.maxAge > 0 && now.Sub(s.lastSuccess) > s.maxAge:
 			st.OK = false
 			st.Error = "last success too old: " + now.Sub(s.lastSuccess).Round(time.Millisecond).String() + " ago"
+			st.FailingSince = s.lastSuccess.Add(s.maxAge)
 		}
 		if !st.OK {
-			ready = false
+			st.Gating = c.gating(s, st, now)
+			if st.Gating {
+				ready = false
+			}
 		}
 		out = append(out, st)
 	}
 	return ready, out
+}
+
+// gating reports whether a failing check makes the instance unready. A
+// shared check that has not run yet does not: the instance's own start is
+// not held up by a dependency every instance shares.
+func (c *Checker) gating(s *state, st Status, now time.Time) bool {
+	if !s.shared {
+		return true
+	}
+	if c.sharedGrace <= 0 || st.FailingSince.IsZero() {
+		return false
+	}
+	return now.Sub(st.FailingSince) > c.sharedGrace
 }

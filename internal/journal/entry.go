@@ -30,7 +30,9 @@ type Entry struct {
 	Page   string `json:"page,omitempty"`
 	Zone   string `json:"zone,omitempty"`
 	// Backends are the backends whose part is unfinished, by name
-	// (cloudflare, varnish, redis); only they are purged again.
+	// (cloudflare, varnish, redis): the one that failed and the ones
+	// skipped after it. Only they are purged again, in the fan-out's
+	// order (Redis first, then the CDNs inner to outer).
 	Backends []string `json:"backends"`
 	// The CDN part, when a CDN backend is unfinished: all of it, since a
 	// failed CDN call does not say which items went through (purging an
@@ -79,8 +81,9 @@ func orEmpty(s []string) []string {
 	return s
 }
 
-// Unfinished returns the journal entry of answer a's unfinished part, and
-// whether there is one that may be journaled: at least one backend failed,
+// Unfinished returns the journal entry of answer a's unfinished part (the
+// failed step and the steps skipped after it, re-driven in the same order),
+// and whether there is one that may be journaled: at least one backend failed,
 // and every failure may pass on a later attempt (retryable, or never sent
 // for lack of budget). A permanent refusal (a bad zone, a bad token) is
 // not journaled: retrying it cannot help, the caller must hear about it.
@@ -88,7 +91,13 @@ func orEmpty(s []string) []string {
 func Unfinished(source string, a fanout.Answer, keysBackend string, at time.Time) (Entry, bool) {
 	e := Entry{EventID: a.ID, Source: source, Page: a.Plan.Page, Zone: a.Plan.Zone, FirstFailure: at.UTC(), Attempts: 1}
 	for _, r := range a.Results {
-		if r.Status != fanout.BackendFailed {
+		switch r.Status {
+		case fanout.BackendSkipped:
+			// Left for after the failed step: re-driven with it, in order.
+			e.Backends = append(e.Backends, r.Backend)
+			continue
+		case fanout.BackendFailed:
+		default:
 			continue
 		}
 		if !r.Retryable && !r.Unsent {

@@ -43,6 +43,11 @@ func (o Outcome) Refused() bool { return o.Refusal != "" }
 // purge, settle, audit, metrics, log.
 func (p *Pipeline) Handle(ctx context.Context, r Request) Outcome {
 	ev := r.Event
+	if p.cfg.Deadline > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, p.cfg.Deadline)
+		defer cancel()
+	}
 	if p.duplicate(ctx, ev) {
 		return p.answerDuplicate(r)
 	}
@@ -58,14 +63,27 @@ func (p *Pipeline) Handle(ctx context.Context, r Request) Outcome {
 		return o
 	}
 	a := p.purge(ctx, ev.ID, pl, r.DryRun || p.cfg.DryRun)
-	p.notePanics(r.RequestID, ev.ID, a)
 	o := p.settle(ctx, ev, a)
+	p.notePanics(r.RequestID, ev.ID, o.Answer)
 	p.record(r, o)
 	return o
 }
 
-// purge runs the plan on every backend, cut short at shutdown.
+// settleReserve is the part of the request's deadline kept for settling
+// after the purge (the journal write, the duplicate record): a purge that
+// runs out of time is still journaled and answered in time.
+func settleReserve(d time.Duration) time.Duration {
+	return min(d/10, 2*time.Second)
+}
+
+// purge runs the plan on every backend, within the request's deadline less
+// the settle reserve, cut short at shutdown.
 func (p *Pipeline) purge(ctx context.Context, id string, pl plan.Plan, dryRun bool) fanout.Answer {
+	if deadline, ok := ctx.Deadline(); ok && p.cfg.Deadline > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithDeadline(ctx, deadline.Add(-settleReserve(p.cfg.Deadline)))
+		defer cancel()
+	}
 	if p.cfg.Cutoff != nil {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithCancel(ctx)
@@ -91,7 +109,7 @@ func planFailure(err error) Outcome {
 	var tooLarge *plan.TooLargeError
 	var field *event.FieldError
 	switch {
-	case errors.Is(err, plan.ErrUnknownPage):
+	case errors.Is(err, plan.ErrUnknownPage), errors.Is(err, plan.ErrBadRegistryEntry):
 		return Outcome{HTTPStatus: http.StatusUnprocessableEntity, Refusal: err.Error()}
 	case errors.As(err, &tooLarge):
 		return Outcome{HTTPStatus: http.StatusUnprocessableEntity, Refusal: err.Error()}

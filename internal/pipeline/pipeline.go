@@ -2,11 +2,12 @@
 // every path that purges: the HTTP handlers, break-glass
 // `edgepurge purge --direct`, the journal's re-driver and the canary.
 //
-// An event (Handle) goes through, top to bottom:
+// An event (Handle) goes through, top to bottom, under one deadline:
 //
 //	duplicate check → plan → purge (fanout, behind the edge check)
-//	  → settle: purged: mark the id purged
+//	  → settle: purged: mark the id purged (200)
 //	            unfinished: journal it (202) or refuse it (502, 503)
+//	            incomplete plan: never 2xx (503), never marked
 //	  → audit, metrics, log
 //
 // A plan made elsewhere (Run: the canary's, a journal entry's) skips the
@@ -16,6 +17,7 @@ package pipeline
 import (
 	"context"
 	"log/slog"
+	"time"
 
 	"github.com/edgepurge/edgepurge/internal/audit"
 	"github.com/edgepurge/edgepurge/internal/event"
@@ -73,6 +75,13 @@ type Config struct {
 	// that each is still answered before the process exits (shutdown).
 	// Nil means never.
 	Cutoff context.Context
+	// Deadline bounds everything Handle does for one event, every phase
+	// included; 0 means no bound of the pipeline's own.
+	Deadline time.Duration
+	// KeysBackend names the Redis side's results ("redis"): when it fails
+	// and nothing can record the CDN steps left after it, they are purged
+	// at once (see settle).
+	KeysBackend string
 }
 
 // Pipeline runs purges. It is safe for concurrent use.

@@ -238,3 +238,119 @@ func (ctxBackends) RunOn(ctx context.Context, _ []string, id string, p plan.Plan
 		return fanout.Answer{ID: id, Plan: p, Status: fanout.StatusPurged}
 	}
 }
+
+// incompletePlan plans like onePlan, but as the planner does with the
+// registry down and a default rule: incomplete, with a warning.
+type incompletePlan struct{}
+
+func (incompletePlan) Plan(ctx context.Context, ev event.Event) (plan.Plan, error) {
+	p, err := onePlan{}.Plan(ctx, ev)
+	p.Warnings, p.Incomplete = []string{"page registry unavailable: hosts from the default rule only"}, true
+	return p, err
+}
+
+func TestIncompletePlanIsPurgedButNever2xxNorMarked(t *testing.T) {
+	rdb := redistest.Client(t)
+	dd := dedupe.New(rdb, redistest.Prefix(t), time.Hour)
+	for _, tc := range []struct {
+		name   string
+		result fanout.Result
+	}{
+		{"purged", fanout.Result{}},
+		{"cdn failed transiently", fanout.Result{Backend: "cloudflare", Status: fanout.BackendFailed, Retryable: true}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			b, j := &backends{result: tc.result}, &journal{ok: true}
+			p := New(Config{Planner: incompletePlan{}, Purger: b, Dedupe: dd, Journal: j})
+			id := "inc-" + tc.name
+			o := p.Handle(context.Background(), hook(id, "p1"))
+			if o.HTTPStatus != http.StatusServiceUnavailable || o.RetryAfter == "" || o.Answer.Status == fanout.StatusPurged {
+				t.Errorf("incomplete plan: %d %s Retry-After %q", o.HTTPStatus, o.Answer.Status, o.RetryAfter)
+			}
+			if b.runs != 1 || j.n != 0 {
+				t.Errorf("%d purges, %d journal writes; want what is known purged, nothing journaled", b.runs, j.n)
+			}
+			if seen, _ := dd.Seen(context.Background(), id); seen {
+				t.Error("an incomplete plan's event was marked purged: its retry would be a duplicate")
+			}
+		})
+	}
+}
+
+// chain is backends whose Redis step fails: Run answers the CDNs skipped,
+// RunOn purges what it is asked.
+type chain struct {
+	mu   sync.Mutex
+	runs [][]string
+}
+
+func (c *chain) Run(_ context.Context, id string, p plan.Plan, _ bool) fanout.Answer {
+	c.mu.Lock()
+	c.runs = append(c.runs, []string{"redis", "varnish", "cloudflare"})
+	c.mu.Unlock()
+	return fanout.Answer{ID: id, Plan: p, Status: fanout.StatusFailed, Results: []fanout.Result{
+		{Backend: "varnish", Status: fanout.BackendSkipped, Retryable: true},
+		{Backend: "cloudflare", Status: fanout.BackendSkipped, Retryable: true},
+		{Backend: "redis", Status: fanout.BackendFailed, Retryable: true, Error: "connection refused"},
+	}}
+}
+
+func (c *chain) RunOn(_ context.Context, names []string, id string, p plan.Plan) fanout.Answer {
+	c.mu.Lock()
+	c.runs = append(c.runs, names)
+	c.mu.Unlock()
+	a := fanout.Answer{ID: id, Plan: p, Status: fanout.StatusPurged}
+	for _, n := range names {
+		a.Results = append(a.Results, fanout.Result{Backend: n, Status: fanout.BackendOK, Items: 1})
+	}
+	return a
+}
+
+func TestRedisDownTheCDNsArePurgedAnywayAndTheAnswerIsNot2xx(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		journal Journaler
+		code    int
+	}{
+		{"journal unreachable", &journal{ok: true, err: errors.New("dial tcp: connection refused")}, http.StatusServiceUnavailable},
+		{"no journal", nil, http.StatusBadGateway},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := &chain{}
+			p := New(Config{Planner: onePlan{}, Purger: c, Journal: tc.journal, KeysBackend: "redis"})
+			o := p.Handle(context.Background(), hook("e1", "p1"))
+			if o.HTTPStatus != tc.code {
+				t.Errorf("status %d, want %d", o.HTTPStatus, tc.code)
+			}
+			if len(c.runs) != 2 || len(c.runs[1]) != 2 || c.runs[1][0] != "varnish" || c.runs[1][1] != "cloudflare" {
+				t.Fatalf("runs %q: want the skipped CDNs purged, inner first", c.runs)
+			}
+			if o.Answer.Status != fanout.StatusPartial || o.Answer.Results[0].Status != fanout.BackendOK || o.Answer.Results[1].Status != fanout.BackendOK {
+				t.Errorf("answer %s %+v", o.Answer.Status, o.Answer.Results)
+			}
+		})
+	}
+	// With the journal answering, the chain is journaled instead, in order.
+	c := &chain{}
+	o := New(Config{Planner: onePlan{}, Purger: c, Journal: &journal{ok: true}, KeysBackend: "redis"}).Handle(context.Background(), hook("e1", "p1"))
+	if o.HTTPStatus != http.StatusAccepted || len(c.runs) != 1 {
+		t.Errorf("journal up: %d after %d runs, want 202 and no CDN purge out of order", o.HTTPStatus, len(c.runs))
+	}
+}
+
+func TestOneDeadlineCoversTheWholeRequest(t *testing.T) {
+	j := &journal{ok: true}
+	p := New(Config{Planner: onePlan{}, Purger: ctxBackends{}, Journal: j, Deadline: 200 * time.Millisecond})
+	done := make(chan Outcome, 1)
+	go func() { done <- p.Handle(context.Background(), hook("e1", "p1")) }()
+	select {
+	case o := <-done:
+		// The purge was cut at the deadline less the settle reserve, and
+		// the unfinished part still journaled within it.
+		if o.HTTPStatus != http.StatusAccepted || j.n != 1 {
+			t.Errorf("%d with %d journal writes", o.HTTPStatus, j.n)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("the request outlived its deadline by far")
+	}
+}

@@ -13,22 +13,42 @@ import (
 const (
 	retryAfterBudget  = "1" // the CDN budget is spent: soon
 	retryAfterJournal = "5" // Redis is down: the time for a restart
+	// retryAfterIncomplete: the page registry could not be read; it
+	// answers again after a Redis restart or failover.
+	retryAfterIncomplete = "5"
 )
 
-// settle turns a purge's answer into the outcome: 200 when everything was
-// purged (and the id is marked purged), otherwise see unfinished.
+// settle turns a purge's answer into the outcome:
+//
+//   - Everything purged from a complete plan: 200, and the id is marked
+//     purged, so the sender's retries are duplicates.
+//   - An incomplete plan (some of the page may be missing): what it named
+//     was purged, but the answer is 503 with Retry-After, never 2xx, and
+//     the id is not marked, so the sender's retry plans and purges again.
+//   - Anything unfinished: see unfinished.
 func (p *Pipeline) settle(ctx context.Context, ev event.Event, a fanout.Answer) Outcome {
-	if a.Status == fanout.StatusPurged {
-		p.markPurged(ctx, ev)
-	}
-	if a.OK() {
+	incomplete := a.Plan.Incomplete && a.Status != fanout.StatusDryRun
+	switch {
+	case a.OK() && !incomplete:
+		if a.Status == fanout.StatusPurged {
+			p.markPurged(ctx, ev)
+		}
 		return Outcome{HTTPStatus: http.StatusOK, Answer: a}
+	case a.OK():
+		a.Status = fanout.StatusPartial
+		return Outcome{HTTPStatus: http.StatusServiceUnavailable, RetryAfter: retryAfterIncomplete, Answer: a}
 	}
-	return p.unfinished(ctx, ev, a)
+	o := p.unfinished(ctx, ev, a)
+	if incomplete && o.HTTPStatus < 300 {
+		// Not reached: an incomplete plan is never journaled.
+		o.HTTPStatus, o.RetryAfter = http.StatusServiceUnavailable, retryAfterIncomplete
+	}
+	return o
 }
 
 // unfinished answers a purge that did not complete: a 2xx only when the
-// unfinished part is durably journaled.
+// unfinished part (the failed step and the steps skipped after it) is
+// durably journaled.
 //
 //   - Every failure may pass on a retry (the CDN failed, throttled or its
 //     circuit is open, the budget ran out, Redis failed): journaled, 202
@@ -38,17 +58,35 @@ func (p *Pipeline) settle(ctx context.Context, ev event.Event, a fanout.Answer) 
 //     panicked, or the edge still served a stale copy: 502.
 //   - No journal configured: the budget ran out, 503 with Retry-After;
 //     otherwise 502.
+//
+// The one exception to the order of the chain: when the Redis step failed
+// and the CDN steps after it cannot be recorded (Redis is unreachable, so
+// the journal is too; or there is no journal), they are purged now. The
+// origin cannot serve from an unreachable Redis either, so purging the
+// CDNs cannot refill them from it, and leaving them would leave the page
+// stale for as long as Redis is down. The answer stays non-2xx.
 func (p *Pipeline) unfinished(ctx context.Context, ev event.Event, a fanout.Answer) Outcome {
-	if p.cfg.Journal != nil && a.Status != fanout.StatusStale {
+	var journalErr error
+	if p.cfg.Journal != nil && a.Status != fanout.StatusStale && !a.Plan.Incomplete {
 		id, ok, err := p.cfg.Journal.Journal(ctx, string(ev.Source), a)
 		switch {
 		case ok && err == nil:
 			a.Status, a.JournalID = fanout.StatusJournaled, id
 			return Outcome{HTTPStatus: http.StatusAccepted, Answer: a}
 		case ok:
+			journalErr = err
 			a.JournalError = "the unfinished part could not be journaled; retry the event: " + err.Error()
-			return Outcome{HTTPStatus: http.StatusServiceUnavailable, RetryAfter: retryAfterJournal, Answer: a}
 		}
+	}
+	if failed, skipped := a.StoppedAt(); failed != "" && failed == p.cfg.KeysBackend && len(skipped) > 0 {
+		p.log.Warn("redis step failed and cannot be journaled: purging the CDNs now", "id", ev.ID, "cdns", skipped)
+		a.Merge(p.cfg.Purger.RunOn(ctx, skipped, ev.ID, a.Plan))
+	}
+	if journalErr != nil {
+		return Outcome{HTTPStatus: http.StatusServiceUnavailable, RetryAfter: retryAfterJournal, Answer: a}
+	}
+	if a.Plan.Incomplete {
+		return Outcome{HTTPStatus: http.StatusServiceUnavailable, RetryAfter: retryAfterIncomplete, Answer: a}
 	}
 	if a.Backpressure() {
 		// Not sent in time: the CDN budget is spent. Come back later.

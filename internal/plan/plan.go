@@ -27,6 +27,11 @@ type Plan struct {
 	// Warnings say where the plan may be incomplete (e.g. the registry was
 	// unreachable and the default rule was used).
 	Warnings []string `json:"warnings,omitempty"`
+	// Incomplete says some of the page may be missing from the plan (its
+	// hosts could not all be known): what it names is purged, but the
+	// event is never answered 2xx nor marked purged, so that it is sent
+	// again.
+	Incomplete bool `json:"incomplete,omitempty"`
 	// CDNOrder is the page's order of the CDN purgers by name (inner caches
 	// first); empty keeps the configured order.
 	CDNOrder []string `json:"-"`

@@ -19,6 +19,11 @@ var ErrUnknownPage = errors.New("unknown page and no default rule")
 // registry, and the registry could not be read: the caller should retry (503).
 var ErrRegistryUnavailable = errors.New("page registry unavailable")
 
+// ErrBadRegistryEntry means the page's registry entry names an invalid
+// host or zone: nothing is purged from it (422) until the core app fixes
+// it.
+var ErrBadRegistryEntry = errors.New("invalid page registry entry")
+
 // TooLargeError is a plan over the configured ceiling (422): refusing it
 // beats starting a purge storm.
 type TooLargeError struct {
@@ -111,11 +116,13 @@ func (p *Planner) resolve(ctx context.Context, pageID string) (page, []string, e
 			}
 			for _, h := range hosts {
 				if !validHostname(h) {
-					return page{}, nil, fmt.Errorf("registry entry of page %q: invalid host %q", pageID, h)
+					return page{}, nil, fmt.Errorf("%w: page %q: invalid host %q", ErrBadRegistryEntry, pageID, h)
 				}
 			}
 			if zone == "" {
 				zone = r.zone
+			} else if !config.ValidZone(zone) {
+				return page{}, nil, fmt.Errorf("%w: page %q: invalid zone %q: %s", ErrBadRegistryEntry, pageID, zone, config.ZoneRule)
 			}
 			return page{hosts: hosts, zone: zone, rule: r}, nil, nil
 		}
@@ -150,6 +157,7 @@ func (p *Planner) Plan(ctx context.Context, ev event.Event) (Plan, error) {
 			return Plan{}, err
 		}
 		out.Warnings = warnings
+		out.Incomplete = len(warnings) > 0
 		out.CDNOrder, out.VerifyEdge = pg.rule.cdnOrder, pg.rule.verifyEdge
 		if pg.zone != "" {
 			out.Zone = pg.zone

@@ -62,7 +62,7 @@ func TestBackendPanicIsRecoveredAsAFailedResult(t *testing.T) {
 	m := metrics.New("test", "test")
 	log := slog.New(slog.NewJSONHandler(logs, nil))
 	s := New(Config{
-		Pipeline: pipeline.New(pipeline.Config{Planner: itemsPlanner{}, Purger: fo, Metrics: m, Log: log}),
+		Pipeline: pipeline.New(pipeline.Config{Planner: itemsPlanner{}, Purger: fo, Metrics: m, Log: log, KeysBackend: "redis"}),
 		APIToken: "tok", Health: health.New(nil), Metrics: m, Log: log,
 		ReadTimeout: 5 * time.Second, WriteTimeout: 5 * time.Second, IdleTimeout: time.Second, MaxBodyBytes: 4096,
 	})

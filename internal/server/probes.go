@@ -13,13 +13,20 @@ func (s *Server) handleHealthz(ctx *fasthttp.RequestCtx) {
 }
 
 type readiness struct {
-	Ready   bool            `json:"ready"`
-	Failing []string        `json:"failing,omitempty"`
-	Checks  []health.Status `json:"checks,omitempty"`
+	Ready bool `json:"ready"`
+	// Failing names the checks that make the instance unready.
+	Failing []string `json:"failing,omitempty"`
+	// Degraded names the failing shared checks that do not (yet): every
+	// instance shares them, so the instance keeps taking hooks and answers
+	// them honestly (202 journaled, or 503).
+	Degraded []string        `json:"degraded,omitempty"`
+	Checks   []health.Status `json:"checks,omitempty"`
 }
 
-// handleReadyz is readiness: 200 only when the process can really purge,
-// 503 naming the failing checks otherwise.
+// handleReadyz is readiness: 503 naming the failing checks when the
+// instance itself cannot serve (not configured, draining, or a shared
+// dependency down for longer than readiness.shared_grace), 200 otherwise,
+// naming the shared dependencies that are failing.
 func (s *Server) handleReadyz(ctx *fasthttp.RequestCtx) {
 	ready, checks := s.cfg.Health.Report()
 	r := readiness{Ready: ready}
@@ -29,8 +36,12 @@ func (s *Server) handleReadyz(ctx *fasthttp.RequestCtx) {
 		r.Checks = checks
 	}
 	for _, c := range checks {
-		if !c.OK {
+		switch {
+		case c.OK:
+		case c.Gating:
 			r.Failing = append(r.Failing, c.Name)
+		default:
+			r.Degraded = append(r.Degraded, c.Name)
 		}
 	}
 	status := fasthttp.StatusOK
