@@ -44,9 +44,9 @@ type Result struct {
 // Missing keys and sets are not an error; they are just not counted in
 // Removed. Empty input makes no call to Redis.
 //
-// A tag set is handled in three steps, each one pipeline for all sets:
-// SMEMBERS, then UNLINK of the members (with the asked keys), then SREM of
-// exactly the members that were read. Redis drops a set that SREM empties,
+// A tag set is handled in three steps, each pipelined for all sets:
+// SSCAN (in chunks, see readMembers), then UNLINK of the members (with the
+// asked keys), then SREM of exactly the members that were read. Redis drops a set that SREM empties,
 // so the set disappears, unless a member was added since SMEMBERS: that
 // member stays in the set, to be found by the next purge, instead of being
 // forgotten while its key still holds a cached value. The set is trimmed
@@ -82,25 +82,47 @@ func (inv *Invalidator) Invalidate(ctx context.Context, keys, sets []string) (Re
 	return res, err
 }
 
-// readMembers returns the members of each set, in the order of sets; a
-// missing set has none.
+// scanCount is the COUNT hint of one SSCAN: a tag set of 200,000 members
+// is read in a few hundred short commands, never one SMEMBERS that would
+// hold Redis up and build one huge reply.
+const scanCount = 1000
+
+// readMembers returns the members of each set, in the order of sets, each
+// without duplicates; a missing set has none. The sets are read together,
+// one pipeline of SSCAN per round, until every cursor is back at 0.
 func (inv *Invalidator) readMembers(ctx context.Context, sets []string) ([][]string, error) {
 	if len(sets) == 0 {
 		return nil, nil
 	}
-	cmds := make([]*redis.StringSliceCmd, len(sets))
-	_, err := inv.client.Pipelined(ctx, func(pipe redis.Pipeliner) error {
-		for i, set := range sets {
-			cmds[i] = pipe.SMembers(ctx, set)
-		}
-		return nil
-	})
-	if err != nil {
-		return nil, fmt.Errorf("read %d tag sets: %w", len(sets), firstError(err, cmds))
-	}
 	members := make([][]string, len(sets))
-	for i, cmd := range cmds {
-		members[i] = cmd.Val()
+	cursors := make([]uint64, len(sets))
+	active := make([]int, len(sets)) // indexes of sets still being scanned
+	for i := range sets {
+		active[i] = i
+	}
+	for len(active) > 0 {
+		cmds := make([]*redis.ScanCmd, len(active))
+		_, err := inv.client.Pipelined(ctx, func(pipe redis.Pipeliner) error {
+			for j, i := range active {
+				cmds[j] = pipe.SScan(ctx, sets[i], cursors[i], "", scanCount)
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, fmt.Errorf("read %d tag sets: %w", len(sets), firstError(err, cmds))
+		}
+		next := active[:0]
+		for j, i := range active {
+			page, cursor := cmds[j].Val()
+			members[i] = append(members[i], page...)
+			if cursors[i] = cursor; cursor != 0 {
+				next = append(next, i)
+			}
+		}
+		active = next
+	}
+	for i := range members {
+		members[i] = unique(members[i]) // SSCAN may return a member twice
 	}
 	return members, nil
 }

@@ -246,6 +246,14 @@ func (q *Queue) abandon(entries []*entry) *DeadlineError {
 	return de
 }
 
+// Idle reports whether the queue holds nothing: no item waits, none is in
+// flight, no pump runs.
+func (q *Queue) Idle() bool {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return q.live == 0 && q.inflight == 0 && !q.pumping && len(q.pending) == 0
+}
+
 // Pending is how many items wait to be sent.
 func (q *Queue) Pending() int {
 	q.mu.Lock()
@@ -342,22 +350,29 @@ func (q *Queue) send(batch []*entry) {
 	err := q.opts.Flush(ctx, items)
 	cancel()
 
-	q.mu.Lock()
-	defer q.mu.Unlock()
-	q.inflight--
+	again, pause := false, time.Duration(0)
 	if err != nil && q.opts.Requeue != nil {
+		q.mu.Lock()
 		attempt := 0
 		for _, e := range batch {
 			e.attempts++
 			e.lastErr = err
 			attempt = max(attempt, e.attempts)
 		}
-		if again, pause := q.opts.Requeue(err, attempt); again {
-			q.backoffErr = err
-			q.requeue(batch, pause)
-			q.kick()
-			return
-		}
+		q.mu.Unlock()
+		// Requeue may do I/O (sharing a 429's pause through Redis): never
+		// under q.mu, which every event's Do needs.
+		again, pause = q.opts.Requeue(err, attempt)
+	}
+
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	q.inflight--
+	if again {
+		q.backoffErr = err
+		q.requeue(batch, pause)
+		q.kick()
+		return
 	}
 	if err == nil {
 		q.backoffErr = nil

@@ -57,10 +57,23 @@ type Config struct {
 
 // Purger coalesces and batches purges for Next. It is safe for concurrent use.
 type Purger struct {
-	cfg    Config
-	mu     sync.Mutex
-	queues map[queueKey]*batch.Queue
+	cfg       Config
+	mu        sync.Mutex
+	queues    map[queueKey]*zoneQueue
+	lastSweep time.Time
+	now       func() time.Time
 }
+
+// zoneQueue is the queue of one zone and kind, and when it was last used.
+type zoneQueue struct {
+	q    *batch.Queue
+	used time.Time
+}
+
+// idleQueueTTL is how long an idle queue is kept. Zones come from the page
+// registry too, so the set of queues would otherwise only ever grow; a
+// queue dropped while a purge still holds it keeps working for that purge.
+const idleQueueTTL = time.Minute
 
 type queueKey struct{ zone, kind string }
 
@@ -72,7 +85,7 @@ func New(cfg Config) *Purger {
 	if cfg.MaxItemsPerCall < 1 {
 		cfg.MaxItemsPerCall = 100
 	}
-	return &Purger{cfg: cfg, queues: map[queueKey]*batch.Queue{}}
+	return &Purger{cfg: cfg, queues: map[queueKey]*zoneQueue{}, now: time.Now}
 }
 
 // Name is the wrapped purger's name.
@@ -183,14 +196,36 @@ func asPurgeError(errs []error) error {
 
 func (p *Purger) queue(zone, kind string) *batch.Queue {
 	key := queueKey{zone, kind}
+	now := p.now()
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if q, ok := p.queues[key]; ok {
-		return q
+	if now.Sub(p.lastSweep) > idleQueueTTL {
+		p.sweep(now)
+	}
+	if zq, ok := p.queues[key]; ok {
+		zq.used = now
+		return zq.q
 	}
 	q := batch.New(p.options(zone, kind))
-	p.queues[key] = q
+	p.queues[key] = &zoneQueue{q: q, used: now}
 	return q
+}
+
+// sweep drops the queues idle for idleQueueTTL. Called with p.mu held.
+func (p *Purger) sweep(now time.Time) {
+	p.lastSweep = now
+	for key, zq := range p.queues {
+		if now.Sub(zq.used) > idleQueueTTL && zq.q.Idle() {
+			delete(p.queues, key)
+		}
+	}
+}
+
+// Queues is how many zone queues the Purger holds.
+func (p *Purger) Queues() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return len(p.queues)
 }
 
 func (p *Purger) options(zone, kind string) batch.Options {

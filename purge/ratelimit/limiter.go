@@ -23,7 +23,14 @@ type Limiter struct {
 
 	mu     sync.Mutex
 	paused map[Bucket]time.Time
+	// lastWarn and muted rate-limit the fallback warning: every budget
+	// take falls back while Redis is down, hundreds a second in a storm.
+	lastWarn time.Time
+	muted    int
 }
+
+// warnEvery spaces the warnings about the shared budget being unavailable.
+const warnEvery = 10 * time.Second
 
 // New returns a Limiter for one account. Buckets live in Redis under
 // prefix (e.g. "edgepurge:ratelimit:ACCOUNT:"); rdb may be nil.
@@ -86,13 +93,28 @@ func (l *Limiter) Take(ctx context.Context, b Bucket, n int) (int, time.Duration
 		if l.OnFallback != nil {
 			l.OnFallback(b)
 		}
-		l.log.Warn("shared rate limit unavailable, using the local bucket", "bucket", string(b), "err", err)
+		l.warnFallback(b, err, now)
 		return l.local[b].take(n, now)
 	}
 	if res.Allowed > 0 {
 		return res.Allowed, 0
 	}
 	return 0, max(res.RetryAfter, time.Millisecond)
+}
+
+// warnFallback logs that the shared budget could not be used, at most once
+// per warnEvery, saying how many such fallbacks it did not log.
+func (l *Limiter) warnFallback(b Bucket, err error, now time.Time) {
+	l.mu.Lock()
+	if now.Sub(l.lastWarn) < warnEvery {
+		l.muted++
+		l.mu.Unlock()
+		return
+	}
+	muted := l.muted
+	l.lastWarn, l.muted = now, 0
+	l.mu.Unlock()
+	l.log.Warn("shared rate limit unavailable, using the local bucket", "bucket", string(b), "err", err, "not_logged_since_last", muted)
 }
 
 // Pause stops bucket b for d, here and on every instance sharing the

@@ -4,8 +4,11 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/edgepurge/edgepurge/test/testkit/syncbuf"
 
 	"github.com/edgepurge/edgepurge/test/testkit/redistest"
 )
@@ -88,5 +91,21 @@ func TestLocalFallbackWhenRedisIsDown(t *testing.T) {
 	}
 	if got != 10 || fallbacks == 0 {
 		t.Errorf("fallback granted %d (want the local burst 10), fallbacks %d", got, fallbacks)
+	}
+}
+
+func TestFallbackWarningIsRateLimited(t *testing.T) {
+	srv := redistest.StartServer(t)
+	rdb := redistest.ClientOf(t, srv.Addr())
+	logs := &syncbuf.Buffer{}
+	l := New(rdb, "x:", Limits{URLs: Rate{1000, time.Second, 1000}, Calls: Rate{1, time.Minute, 1}}, slog.New(slog.NewTextHandler(logs, nil)))
+	fallbacks := 0
+	l.OnFallback = func(Bucket) { fallbacks++ }
+	srv.Stop()
+	for range 50 {
+		l.Take(context.Background(), URLs, 1)
+	}
+	if n := strings.Count(logs.String(), "shared rate limit unavailable"); fallbacks != 50 || n != 1 {
+		t.Errorf("%d fallbacks logged %d times, want 50 counted and 1 line within %s", fallbacks, n, warnEvery)
 	}
 }
