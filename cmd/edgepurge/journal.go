@@ -35,6 +35,8 @@ func openJournal(g *globalFlags) (*app.Journal, error) {
 func newJournal(g *globalFlags) *cobra.Command {
 	var dead, asJSON bool
 	var timeout time.Duration
+	var after string
+	var limit int
 	cmd := &cobra.Command{
 		Use:   "journal",
 		Short: "List what the re-drive journal still has to purge (or, with --dead, its dead letters)",
@@ -45,8 +47,12 @@ attempts so far, the instance holding it and the last error.
 With --dead, list the dead letters instead: entries that kept failing past
 journal.max_age (or that a backend refused for good). They stay until
 replayed with edgepurge replay --dead.
+The listing is paged (--limit entries a page, --after the last id shown)
+so that a full journal is read a page at a time; the table's last line
+says how to list the next page. --json prints the page's entries.
 Reads Redis directly, with the config (--config or $EDGEPURGE_CONFIG).`,
 		Example: `  edgepurge journal
+  edgepurge journal --limit 50 --after 1764184525000-0
   edgepurge journal --dead --json`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -58,25 +64,30 @@ Reads Redis directly, with the config (--config or $EDGEPURGE_CONFIG).`,
 			ctx, cancel := context.WithTimeout(cmd.Context(), timeout)
 			defer cancel()
 			out := cmd.OutOrStdout()
+			if limit < 1 || limit > maxJournalPage {
+				return &exitError{code: 2, err: fmt.Errorf("--limit must be 1 to %d", maxJournalPage)}
+			}
 			if dead {
-				ds, err := j.Dead(ctx)
+				ds, err := j.Dead(ctx, after, limit)
 				if err != nil {
 					return &exitError{code: 2, err: err}
 				}
 				if asJSON {
-					return writeJSONOut(out, ds)
+					return writeJSONOut(out, ds.Items)
 				}
-				printDead(out, ds, time.Now())
+				printDead(out, ds.Items, time.Now())
+				printMore(out, ds.Total, len(ds.Items), ds.Next, "--dead ")
 				return nil
 			}
-			ps, err := j.Pending(ctx)
+			ps, err := j.Pending(ctx, after, limit)
 			if err != nil {
 				return &exitError{code: 2, err: err}
 			}
 			if asJSON {
-				return writeJSONOut(out, ps)
+				return writeJSONOut(out, ps.Items)
 			}
-			printPending(out, ps, time.Now())
+			printPending(out, ps.Items, time.Now())
+			printMore(out, ps.Total, len(ps.Items), ps.Next, "")
 			return nil
 		},
 	}
@@ -84,7 +95,21 @@ Reads Redis directly, with the config (--config or $EDGEPURGE_CONFIG).`,
 	f.BoolVar(&dead, "dead", false, "list the dead letters instead of the pending entries")
 	f.BoolVar(&asJSON, "json", false, "print JSON")
 	f.DurationVar(&timeout, "timeout", 30*time.Second, "give up after this long")
+	f.IntVar(&limit, "limit", 1000, "entries a page (1 to 10000)")
+	f.StringVar(&after, "after", "", "list the entries after this id (the last one of the previous page)")
 	return cmd
+}
+
+// maxJournalPage bounds --limit: a page is read in one call.
+const maxJournalPage = 10000
+
+// printMore says how much of the stream the page showed, and how to list
+// the next page.
+func printMore(w io.Writer, total int64, shown int, next, flags string) {
+	if next == "" {
+		return
+	}
+	fmt.Fprintf(w, "%d shown of %d; next page: edgepurge journal %s--after %s\n", shown, total, flags, next)
 }
 
 func newReplay(g *globalFlags) *cobra.Command {

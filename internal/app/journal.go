@@ -31,8 +31,11 @@ func (a *App) newJournal() {
 	a.jrnl.j = journal.New(a.redis, journal.Config{
 		Stream: jc.Stream, Group: jc.Group, DeadStream: jc.DeadStream,
 		ClaimIdle: jc.ClaimIdle, MaxAge: jc.MaxAge, Poll: jc.Poll,
+		MaxEntries: jc.MaxEntries, MaxDead: jc.MaxDead,
 	})
 	a.jrnl.metrics = metrics.NewJournal(a.Metrics.Registry)
+	a.jrnl.metrics.Capacity.WithLabelValues("journal").Set(float64(jc.MaxEntries))
+	a.jrnl.metrics.Capacity.WithLabelValues("dead").Set(float64(jc.MaxDead))
 }
 
 // journaler is the pipeline's Journaler: a nil interface, not a typed nil,
@@ -101,14 +104,16 @@ func NewJournal(cfg *config.Config, log *slog.Logger, build Build) (*Journal, er
 	return &Journal{app: a}, nil
 }
 
-// Pending lists what the journal still has to purge, oldest first.
-func (j *Journal) Pending(ctx context.Context) ([]journal.Pending, error) {
-	return j.app.jrnl.j.List(ctx)
+// Pending lists a page of up to limit entries the journal still has to
+// purge, after the entry after ("" from the oldest), oldest first.
+func (j *Journal) Pending(ctx context.Context, after string, limit int) (journal.Page[journal.Pending], error) {
+	return j.app.jrnl.j.List(ctx, after, limit)
 }
 
-// Dead lists the dead letters, oldest first.
-func (j *Journal) Dead(ctx context.Context) ([]journal.Dead, error) {
-	return j.app.jrnl.j.ListDead(ctx, "")
+// Dead lists a page of up to limit dead letters after the one after,
+// oldest first.
+func (j *Journal) Dead(ctx context.Context, after string, limit int) (journal.Page[journal.Dead], error) {
+	return j.app.jrnl.j.ListDeadPage(ctx, after, limit)
 }
 
 // Replay re-drives the journal (dead: the dead letters), or only entry id,

@@ -14,6 +14,12 @@ const (
 	DefaultJournalClaimIdle = 30 * time.Second
 	DefaultJournalMaxAge    = time.Hour
 	DefaultJournalPoll      = time.Second
+	// DefaultJournalMaxEntries holds a storm of 10,000 pages twice over;
+	// an entry of a page's ~22 URLs is about 2 KB, so about 40 MB of Redis.
+	DefaultJournalMaxEntries = 20000
+	// DefaultJournalMaxDead holds the dead letters of a day-long CDN outage
+	// at the default max_age only in part: each dead letter pages someone.
+	DefaultJournalMaxDead = 10000
 )
 
 // Journal configures the durable re-drive journal: the unfinished part of
@@ -39,6 +45,12 @@ type Journal struct {
 	MaxAge time.Duration `yaml:"max_age"`
 	// Poll is how often the re-driver looks for work; default 1 s.
 	Poll time.Duration `yaml:"poll"`
+	// MaxEntries caps the journal; default 20,000. A full journal answers
+	// the event 503 (the caller retries), never drops it.
+	MaxEntries int64 `yaml:"max_entries"`
+	// MaxDead caps the dead-letter stream; default 10,000. An entry that
+	// would die into a full one stays in the journal, re-driven.
+	MaxDead int64 `yaml:"max_dead"`
 }
 
 func (c *Config) setJournalDefaults() {
@@ -61,6 +73,12 @@ func (c *Config) setJournalDefaults() {
 	if j.Poll == 0 {
 		j.Poll = DefaultJournalPoll
 	}
+	if j.MaxEntries == 0 {
+		j.MaxEntries = DefaultJournalMaxEntries
+	}
+	if j.MaxDead == 0 {
+		j.MaxDead = DefaultJournalMaxDead
+	}
 }
 
 // validateJournal checks the journal's settings.
@@ -73,6 +91,9 @@ func (c *Config) validateJournal() []error {
 	j := c.Journal
 	if j.Stream == j.DeadStream {
 		add("journal.dead_stream=%q: must differ from journal.stream", j.DeadStream)
+	}
+	if j.MaxEntries < 1 || j.MaxDead < 1 {
+		add("journal.max_entries=%d, journal.max_dead=%d: must be positive", j.MaxEntries, j.MaxDead)
 	}
 	if j.Poll < 10*time.Millisecond {
 		add("journal.poll=%s: must be at least 10ms", j.Poll)

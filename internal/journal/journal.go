@@ -24,6 +24,34 @@ type Config struct {
 	MaxAge time.Duration
 	// Poll is how often the re-driver looks for work.
 	Poll time.Duration
+	// MaxEntries caps the journal and MaxDead the dead-letter stream; 0
+	// means no cap. A write to a full journal fails (ErrFull): the event
+	// is answered 503, never dropped silently; an entry that would die
+	// into a full dead-letter stream stays in the journal.
+	MaxEntries, MaxDead int64
+}
+
+// ErrFull is the error of a write to a journal or dead-letter stream that
+// holds its cap.
+var ErrFull = errors.New("journal full")
+
+// addCapped appends one entry to a stream unless it holds max entries;
+// one key, so it runs on a Cluster too.
+var addCapped = redis.NewScript(`
+local max = tonumber(ARGV[1])
+if max > 0 and redis.call('XLEN', KEYS[1]) >= max then
+  return redis.error_reply('FULL stream holds its cap of ' .. ARGV[1] .. ' entries')
+end
+return redis.call('XADD', KEYS[1], '*', ARGV[2], ARGV[3])
+`)
+
+// add appends v to stream within max, mapping the cap's refusal to ErrFull.
+func (j *Journal) add(ctx context.Context, stream string, max int64, v []byte) (string, error) {
+	id, err := addCapped.Run(ctx, j.rdb, []string{stream}, max, field, v).Text()
+	if err != nil && strings.HasPrefix(err.Error(), "FULL") {
+		return "", fmt.Errorf("%w: %s holds %d entries (journal.max_entries, journal.max_dead)", ErrFull, stream, max)
+	}
+	return id, err
 }
 
 // field is the one field of a stream entry: the entry as JSON.
@@ -58,7 +86,7 @@ func (j *Journal) Write(ctx context.Context, e Entry) (string, error) {
 	}
 	ctx, cancel := context.WithTimeout(ctx, writeTimeout)
 	defer cancel()
-	id, err := j.rdb.XAdd(ctx, &redis.XAddArgs{Stream: j.cfg.Stream, Values: []any{field, b}}).Result()
+	id, err := j.add(ctx, j.cfg.Stream, j.cfg.MaxEntries, b)
 	if err != nil {
 		return "", fmt.Errorf("write journal entry: %w", err)
 	}
@@ -108,7 +136,7 @@ func (j *Journal) Bury(ctx context.Context, e Entry, reason string, at time.Time
 	}
 	ctx, cancel := context.WithTimeout(ctx, opTimeout)
 	defer cancel()
-	if err := j.rdb.XAdd(ctx, &redis.XAddArgs{Stream: j.cfg.DeadStream, Values: []any{field, b}}).Err(); err != nil {
+	if _, err := j.add(ctx, j.cfg.DeadStream, j.cfg.MaxDead, b); err != nil {
 		return fmt.Errorf("write dead letter of %s: %w", e.ID, err)
 	}
 	return j.Done(ctx, e.ID)
@@ -128,6 +156,8 @@ func (j *Journal) Exhume(ctx context.Context, deadID string) error {
 type Stats struct {
 	// Pending is how many entries are still to do.
 	Pending int64
+	// Dead is how many dead letters wait for a replay.
+	Dead int64
 	// Oldest is the first failure of the oldest entry; zero when empty.
 	Oldest time.Time
 }
@@ -138,11 +168,12 @@ func (j *Journal) Stats(ctx context.Context) (Stats, error) {
 	defer cancel()
 	pipe := j.rdb.Pipeline()
 	n := pipe.XLen(ctx, j.cfg.Stream)
+	dead := pipe.XLen(ctx, j.cfg.DeadStream)
 	first := pipe.XRangeN(ctx, j.cfg.Stream, "-", "+", 1)
 	if _, err := pipe.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
 		return Stats{}, fmt.Errorf("read journal stats: %w", err)
 	}
-	s := Stats{Pending: n.Val()}
+	s := Stats{Pending: n.Val(), Dead: dead.Val()}
 	if msgs := first.Val(); len(msgs) == 1 {
 		if e, err := decode(msgs[0]); err == nil {
 			s.Oldest = e.FirstFailure
@@ -170,20 +201,76 @@ func (j *Journal) Entries(ctx context.Context, id string) ([]Entry, error) {
 	return out, nil
 }
 
-// List returns every pending entry, oldest first, with the instance
-// holding it and its attempts so far (the request's own plus every
-// re-drive started).
-func (j *Journal) List(ctx context.Context) ([]Pending, error) {
-	entries, err := j.Entries(ctx, "")
-	if err != nil {
-		return nil, err
+// Page is one page of a stream's listing.
+type Page[T any] struct {
+	// Items are the page's entries, oldest first.
+	Items []T
+	// Total is how many entries the stream holds.
+	Total int64
+	// Next is the id to list after for the next page; "" on the last.
+	Next string
+}
+
+// page reads up to limit messages of stream after id after ("" from the
+// start) and the stream's length.
+func (j *Journal) page(ctx context.Context, stream, after string, limit int) ([]redis.XMessage, int64, string, error) {
+	ctx, cancel := context.WithTimeout(ctx, opTimeout)
+	defer cancel()
+	start := "-"
+	if after != "" {
+		start = "(" + after
 	}
+	pipe := j.rdb.Pipeline()
+	msgs := pipe.XRangeN(ctx, stream, start, "+", int64(limit)+1)
+	n := pipe.XLen(ctx, stream)
+	if _, err := pipe.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
+		return nil, 0, "", err
+	}
+	page, next := msgs.Val(), ""
+	if len(page) > limit {
+		page = page[:limit]
+		next = page[limit-1].ID
+	}
+	return page, n.Val(), next, nil
+}
+
+// List returns a page of up to limit pending entries after the entry
+// after ("" from the oldest), oldest first, each with the instance holding
+// it and its attempts so far (the request's own plus every re-drive
+// started).
+func (j *Journal) List(ctx context.Context, after string, limit int) (Page[Pending], error) {
+	msgs, total, next, err := j.page(ctx, j.cfg.Stream, after, limit)
+	if err != nil {
+		return Page[Pending]{}, fmt.Errorf("read journal: %w", err)
+	}
+	entries := make([]Entry, 0, len(msgs))
+	for _, m := range msgs {
+		if e, err := decode(m); err == nil {
+			entries = append(entries, e)
+		}
+	}
+	ps, err := j.pending(ctx, entries)
+	return Page[Pending]{Items: ps, Total: total, Next: next}, err
+}
+
+// ListDeadPage returns a page of up to limit dead letters after the one
+// after ("" from the oldest), oldest first.
+func (j *Journal) ListDeadPage(ctx context.Context, after string, limit int) (Page[Dead], error) {
+	msgs, total, next, err := j.page(ctx, j.cfg.DeadStream, after, limit)
+	if err != nil {
+		return Page[Dead]{}, fmt.Errorf("read dead letters: %w", err)
+	}
+	return Page[Dead]{Items: decodeDead(msgs), Total: total, Next: next}, nil
+}
+
+// pending adds to entries their delivery state in the consumer group.
+func (j *Journal) pending(ctx context.Context, entries []Entry) ([]Pending, error) {
 	held := map[string]redis.XPendingExt{}
 	if len(entries) > 0 {
 		ctx, cancel := context.WithTimeout(ctx, opTimeout)
 		defer cancel()
 		pend, err := j.rdb.XPendingExt(ctx, &redis.XPendingExtArgs{
-			Stream: j.cfg.Stream, Group: j.cfg.Group, Start: "-", End: "+", Count: int64(len(entries)) + listPage,
+			Stream: j.cfg.Stream, Group: j.cfg.Group, Start: entries[0].ID, End: entries[len(entries)-1].ID, Count: int64(len(entries)),
 		}).Result()
 		if err != nil && !isNoGroup(err) {
 			return nil, fmt.Errorf("read journal deliveries: %w", err)
@@ -209,6 +296,12 @@ func (j *Journal) ListDead(ctx context.Context, id string) ([]Dead, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read dead letters: %w", err)
 	}
+	return decodeDead(msgs), nil
+}
+
+// decodeDead reads stream messages as dead letters, skipping unreadable
+// ones.
+func decodeDead(msgs []redis.XMessage) []Dead {
 	out := make([]Dead, 0, len(msgs))
 	for _, m := range msgs {
 		s, _ := m.Values[field].(string)
@@ -219,7 +312,7 @@ func (j *Journal) ListDead(ctx context.Context, id string) ([]Dead, error) {
 		d.ID = m.ID
 		out = append(out, d)
 	}
-	return out, nil
+	return out
 }
 
 // scan reads a whole stream, oldest first, or the one entry of id.

@@ -393,6 +393,7 @@ func (r *Redriver) observe(ctx context.Context) {
 		return
 	}
 	r.cfg.Metrics.Pending.Set(float64(s.Pending))
+	r.cfg.Metrics.Dead.Set(float64(s.Dead))
 	age := 0.0
 	if !s.Oldest.IsZero() {
 		age = max(r.now().Sub(s.Oldest).Seconds(), 0)

@@ -61,9 +61,10 @@ func TestRedriverBacksOffAndCountsAttempts(t *testing.T) {
 	running(t, RedriverConfig{Journal: j, Pipeline: through(p, nil), Consumer: "a-1", Metrics: m})
 
 	eventually(t, "three failed re-drives", func() bool { return testutil.ToFloat64(m.Redrives.WithLabelValues("failed")) >= 3 })
-	list, err := j.List(ctx)
-	if err != nil || len(list) != 1 {
-		t.Fatalf("list: %+v %v", list, err)
+	page, err := j.List(ctx, "", 10)
+	list := page.Items
+	if err != nil || len(list) != 1 || page.Total != 1 || page.Next != "" {
+		t.Fatalf("list: %+v %v", page, err)
 	}
 	// The request's own attempt, plus every re-drive started (counted in
 	// Redis, so another instance would carry on from there).
@@ -230,9 +231,9 @@ func TestReplayByIDLeavesFailuresInPlace(t *testing.T) {
 	if err != nil || len(out) != 1 || out[0].ID != id2 || out[0].Status != "purged" {
 		t.Fatalf("replay of %s: %+v %v", id2, out, err)
 	}
-	list, _ := j.List(ctx)
-	if len(list) != 1 || list[0].ID != id1 {
-		t.Errorf("left %+v, want only %s", list, id1)
+	page, _ := j.List(ctx, "", 10)
+	if list := page.Items; len(list) != 1 || list[0].ID != id1 {
+		t.Errorf("left %+v, want only %s", page.Items, id1)
 	}
 }
 
@@ -250,8 +251,8 @@ func TestStopCancelsAttemptsInFlightAndKeepsTheirEntries(t *testing.T) {
 	if d := time.Since(start); d > 5*time.Second {
 		t.Errorf("stop took %s", d)
 	}
-	if list, _ := j.List(ctx); len(list) != 1 || list[0].Consumer != "a-1" {
-		t.Errorf("the entry must stay in the journal for another instance: %+v", list)
+	if page, _ := j.List(ctx, "", 10); len(page.Items) != 1 || page.Items[0].Consumer != "a-1" {
+		t.Errorf("the entry must stay in the journal for another instance: %+v", page.Items)
 	}
 }
 

@@ -2,6 +2,7 @@ package journal
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"github.com/edgepurge/edgepurge/internal/fanout"
@@ -26,8 +27,13 @@ func (w Writer) Journal(ctx context.Context, source string, a fanout.Answer) (id
 		return "", false, nil
 	}
 	id, err = w.To.Write(ctx, e)
-	if err == nil && w.Metrics != nil {
-		w.Metrics.Journaled.Inc()
+	if w.Metrics != nil {
+		switch {
+		case err == nil:
+			w.Metrics.Journaled.Inc()
+		case errors.Is(err, ErrFull):
+			w.Metrics.Full.Inc()
+		}
 	}
 	return id, true, err
 }

@@ -18,6 +18,14 @@ type Journal struct {
 	Redrives *prometheus.CounterVec
 	// Journaled counts entries written to the journal by the data path.
 	Journaled prometheus.Counter
+	// Dead is how many dead letters wait for a replay.
+	Dead prometheus.Gauge
+	// Capacity is each stream's cap (journal, dead), for alerts on
+	// Pending / Capacity.
+	Capacity *prometheus.GaugeVec
+	// Full counts writes refused because the journal held its cap
+	// (answered 503).
+	Full prometheus.Counter
 }
 
 // NewJournal creates the journal's metrics and registers them on reg.
@@ -43,7 +51,19 @@ func NewJournal(reg prometheus.Registerer) *Journal {
 			Name: "edgepurge_journal_entries_total",
 			Help: "Unfinished purges written to the journal (answered 202).",
 		}),
+		Dead: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "edgepurge_journal_dead_pending",
+			Help: "Dead letters waiting in the dead-letter stream for a replay.",
+		}),
+		Capacity: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "edgepurge_journal_capacity",
+			Help: "The cap of each journal stream (journal.max_entries, journal.max_dead), by stream (journal, dead).",
+		}, []string{"stream"}),
+		Full: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "edgepurge_journal_full_total",
+			Help: "Unfinished purges the journal refused because it held journal.max_entries (answered 503).",
+		}),
 	}
-	reg.MustRegister(j.Pending, j.OldestAge, j.DeadLetters, j.Redrives, j.Journaled)
+	reg.MustRegister(j.Pending, j.OldestAge, j.DeadLetters, j.Redrives, j.Journaled, j.Dead, j.Capacity, j.Full)
 	return j
 }
