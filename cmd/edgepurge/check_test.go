@@ -11,6 +11,7 @@ import (
 
 	"github.com/edgepurge/edgepurge/internal/audit"
 	"github.com/edgepurge/edgepurge/test/cfstub"
+	"github.com/edgepurge/edgepurge/test/testkit/proc"
 	"github.com/edgepurge/edgepurge/test/testkit/redistest"
 )
 
@@ -19,11 +20,11 @@ import (
 func opsEnv(cfBase, redisURL string) []string {
 	return []string{
 		"EDGEPURGE_CONFIG=", "EDGEPURGE_DRY_RUN=",
-		"CLOUDFLARE_API_TOKEN=" + cfToken,
-		"CLOUDFLARE_ZONE_ID=" + zone,
+		"CLOUDFLARE_API_TOKEN=" + proc.CFToken,
+		"CLOUDFLARE_ZONE_ID=" + proc.Zone,
 		"CLOUDFLARE_BASE_URL=" + cfBase,
 		"EDGEPURGE_HOSTS={page_id}.status.example.com",
-		"EDGEPURGE_API_TOKEN=" + apiToken,
+		"EDGEPURGE_API_TOKEN=" + proc.APIToken,
 		"EDGEPURGE_WEBHOOK_SECRETS=whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
 		"REDIS_URL=" + redisURL,
 	}
@@ -62,18 +63,18 @@ func lineOf(out, name string) string {
 const sharedRedisURL = "redis://" + redistest.SharedAddr + "/0"
 
 func TestCheckGoodSetupPasses(t *testing.T) {
-	_, base := startStub(t, cfstub.Options{Tokens: []string{cfToken}, Zones: []string{zone}})
+	_, base := startStub(t, cfstub.Options{Tokens: []string{proc.CFToken}, Zones: []string{proc.Zone}})
 	env := opsEnv(base, sharedRedisURL)
 
-	out, code := run(t, env, "check")
+	out, code := proc.Run(t, env, "check")
 	if code != 0 {
 		t.Fatalf("exit %d:\n%s", code, out)
 	}
 	for name, detail := range map[string]string{
 		"config": "loaded and valid", "templates": "0 pages compiled, and the default rule",
-		"hosts": "1 rules render to valid hostnames (17 URLs for a page.updated)", "zones": zone,
+		"hosts": "1 rules render to valid hostnames (17 URLs for a page.updated)", "zones": proc.Zone,
 		"redis": "PING " + redistest.SharedAddr + " answered in", "cloudflare_token": "valid and active",
-		"zone " + zone: "readable with the token",
+		"zone " + proc.Zone: "readable with the token",
 	} {
 		if l := lineOf(out, name); !strings.HasPrefix(l, "✓") || !strings.Contains(l, detail) {
 			t.Errorf("check %s: %q, want ✓ and %q", name, l, detail)
@@ -82,11 +83,11 @@ func TestCheckGoodSetupPasses(t *testing.T) {
 	if !strings.HasSuffix(out, "all checks passed\n") {
 		t.Errorf("no verdict:\n%s", out)
 	}
-	if strings.Contains(out, cfToken) || strings.Contains(out, apiToken) || strings.Contains(out, "MfKQ9r8G") {
+	if strings.Contains(out, proc.CFToken) || strings.Contains(out, proc.APIToken) || strings.Contains(out, "MfKQ9r8G") {
 		t.Errorf("a secret was printed:\n%s", out)
 	}
 
-	out, code = run(t, env, "check", "--json")
+	out, code = proc.Run(t, env, "check", "--json")
 	var rep struct {
 		OK     bool `json:"ok"`
 		Checks []struct {
@@ -101,7 +102,7 @@ func TestCheckGoodSetupPasses(t *testing.T) {
 	for _, c := range rep.Checks {
 		names = append(names, c.Name)
 	}
-	want := []string{"config", "templates", "hosts", "zones", "secrets", "redis", "cloudflare_token", "zone " + zone}
+	want := []string{"config", "templates", "hosts", "zones", "secrets", "redis", "cloudflare_token", "zone " + proc.Zone}
 	if !slices.Equal(names, want) {
 		t.Errorf("checks = %q, want %q", names, want)
 	}
@@ -118,11 +119,11 @@ func TestCheckNamesWhatIsBroken(t *testing.T) {
 		passing []string // checks that must still pass
 	}{{
 		name:    "redis down",
-		stub:    cfstub.Options{Tokens: []string{cfToken}},
+		stub:    cfstub.Options{Tokens: []string{proc.CFToken}},
 		redis:   func(t *testing.T) string { s := redistest.StartServer(t); s.Stop(); return s.URL() },
 		check:   "redis",
 		reasons: []string{"connection refused"},
-		passing: []string{"cloudflare_token", "zone " + zone, "templates"},
+		passing: []string{"cloudflare_token", "zone " + proc.Zone, "templates"},
 	}, {
 		name:    "token rejected",
 		stub:    cfstub.Options{Tokens: []string{"another-token"}},
@@ -131,20 +132,20 @@ func TestCheckNamesWhatIsBroken(t *testing.T) {
 		passing: []string{"redis"},
 	}, {
 		name:    "zone missing",
-		stub:    cfstub.Options{Tokens: []string{cfToken}, Zones: []string{"some-other-zone"}},
-		check:   "zone " + zone,
-		reasons: []string{"read cloudflare zone " + zone + ": HTTP 400: code 7003, 7000"},
+		stub:    cfstub.Options{Tokens: []string{proc.CFToken}, Zones: []string{"some-other-zone"}},
+		check:   "zone " + proc.Zone,
+		reasons: []string{"read cloudflare zone " + proc.Zone + ": HTTP 400: code 7003, 7000"},
 		passing: []string{"cloudflare_token", "redis"},
 	}, {
 		name:    "bad template",
-		stub:    cfstub.Options{Tokens: []string{cfToken}},
+		stub:    cfstub.Options{Tokens: []string{proc.CFToken}},
 		config:  "pages:\n  p1:\n    hosts: [\"{page}.status.example.com\"]\n",
 		check:   "templates",
 		reasons: []string{`pages.p1.hosts[0]: template "{page}.status.example.com": unknown variable {page}`},
 		passing: []string{"redis", "cloudflare_token"},
 	}, {
 		name:    "invalid hostname",
-		stub:    cfstub.Options{Tokens: []string{cfToken}},
+		stub:    cfstub.Options{Tokens: []string{proc.CFToken}},
 		config:  "pages:\n  p1:\n    hosts: [\"status_{page_id}.example.com\"]\n",
 		check:   "hosts",
 		reasons: []string{`page p1:`, `invalid hostname "status_p1.example.com"`},
@@ -160,7 +161,7 @@ func TestCheckNamesWhatIsBroken(t *testing.T) {
 			if tc.config != "" {
 				args = append(args, "--config", writeConfig(t, tc.config))
 			}
-			out, code := run(t, opsEnv(base, redisURL), args...)
+			out, code := proc.Run(t, opsEnv(base, redisURL), args...)
 			if code != 1 {
 				t.Errorf("exit %d, want 1:\n%s", code, out)
 			}
@@ -178,7 +179,7 @@ func TestCheckNamesWhatIsBroken(t *testing.T) {
 					t.Errorf("check %q should pass: %q\n%s", p, l, out)
 				}
 			}
-			if !strings.Contains(out, "CHECK FAILED") || strings.Contains(out, cfToken) {
+			if !strings.Contains(out, "CHECK FAILED") || strings.Contains(out, proc.CFToken) {
 				t.Errorf("verdict or leak:\n%s", out)
 			}
 		})
@@ -186,20 +187,20 @@ func TestCheckNamesWhatIsBroken(t *testing.T) {
 }
 
 func TestCheckUnloadableConfigFails(t *testing.T) {
-	_, base := startStub(t, cfstub.Options{Tokens: []string{cfToken}})
-	out, code := run(t, opsEnv(base, sharedRedisURL), "check", "--config", writeConfig(t, "listen: [\n"))
+	_, base := startStub(t, cfstub.Options{Tokens: []string{proc.CFToken}})
+	out, code := proc.Run(t, opsEnv(base, sharedRedisURL), "check", "--config", writeConfig(t, "listen: [\n"))
 	if code != 1 || !strings.HasPrefix(lineOf(out, "config"), "✗") {
 		t.Errorf("exit %d:\n%s", code, out)
 	}
 }
 
 func TestPurgeDirectWithNoServer(t *testing.T) {
-	stub, base := startStub(t, cfstub.Options{Tokens: []string{cfToken}})
+	stub, base := startStub(t, cfstub.Options{Tokens: []string{proc.CFToken}})
 	prefix := redistest.Prefix(t)
 	cfg := writeConfig(t, "audit:\n  stream: \""+prefix+"audit\"\ncloudflare:\n  rate_limit:\n    account: \""+prefix+"\"\n")
 	env := opsEnv(base, sharedRedisURL)
 
-	out, code := run(t, env, "purge", "--direct", "--config", cfg, "--page", "p0", "--incident", "inc1")
+	out, code := proc.Run(t, env, "purge", "--direct", "--config", cfg, "--page", "p0", "--incident", "inc1")
 	if code != 0 {
 		t.Fatalf("exit %d:\n%s", code, out)
 	}
@@ -208,7 +209,7 @@ func TestPurgeDirectWithNoServer(t *testing.T) {
 			t.Errorf("table lacks %q:\n%s", want, out)
 		}
 	}
-	got := stub.URLsPurged(zone)
+	got := stub.URLsPurged(proc.Zone)
 	if len(got) != 11 || !slices.Contains(got, "https://p0.status.example.com/incidents/inc1") {
 		t.Errorf("stand-in saw %q", got)
 	}
@@ -227,7 +228,7 @@ func TestPurgeDirectWithNoServer(t *testing.T) {
 	}
 
 	stub.SetFailure(cfstub.Failure{Status: 500, Codes: []int{10000}, Message: "boom"})
-	out, code = run(t, env, "purge", "--direct", "--config", cfg, "--url", "https://p0.status.example.com/x", "--json")
+	out, code = proc.Run(t, env, "purge", "--direct", "--config", cfg, "--url", "https://p0.status.example.com/x", "--json")
 	var a struct {
 		Status string `json:"status"`
 	}
@@ -238,12 +239,12 @@ func TestPurgeDirectWithNoServer(t *testing.T) {
 }
 
 func TestPurgeDirectWithRedisDownStillPurges(t *testing.T) {
-	stub, base := startStub(t, cfstub.Options{Tokens: []string{cfToken}})
+	stub, base := startStub(t, cfstub.Options{Tokens: []string{proc.CFToken}})
 	srv := redistest.StartServer(t)
 	srv.Stop()
-	out, code := run(t, opsEnv(base, srv.URL()), "purge", "--direct", "--url", "https://p0.status.example.com/down")
-	if code != 0 || !slices.Equal(stub.URLsPurged(zone), []string{"https://p0.status.example.com/down"}) {
-		t.Errorf("exit %d, purged %q:\n%s", code, stub.URLsPurged(zone), out)
+	out, code := proc.Run(t, opsEnv(base, srv.URL()), "purge", "--direct", "--url", "https://p0.status.example.com/down")
+	if code != 0 || !slices.Equal(stub.URLsPurged(proc.Zone), []string{"https://p0.status.example.com/down"}) {
+		t.Errorf("exit %d, purged %q:\n%s", code, stub.URLsPurged(proc.Zone), out)
 	}
 }
 
@@ -252,7 +253,7 @@ func TestPurgeDirectWithRedisDownStillPurges(t *testing.T) {
 // in Redis (burst 13 at 90 % headroom: 11 URLs), waits for it until its
 // deadline, and says so.
 func TestPurgeDirectSharesTheRateBudget(t *testing.T) {
-	stub, base := startStub(t, cfstub.Options{Tokens: []string{cfToken}})
+	stub, base := startStub(t, cfstub.Options{Tokens: []string{proc.CFToken}})
 	prefix := redistest.Prefix(t)
 	rdb := redistest.Client(t)
 	t.Cleanup(func() {
@@ -264,11 +265,11 @@ func TestPurgeDirectSharesTheRateBudget(t *testing.T) {
 	cfg := writeConfig(t, "server:\n  purge_timeout: 1s\naudit:\n  stream: \""+prefix+"audit\"\n"+
 		"cloudflare:\n  rate_limit:\n    account: \""+prefix+"\"\n    urls_per_second: 0.1\n    url_burst: 13\n")
 	env := opsEnv(base, sharedRedisURL)
-	if out, code := run(t, env, "purge", "--direct", "--config", cfg, "--page", "p0", "--incident", "inc1"); code != 0 {
+	if out, code := proc.Run(t, env, "purge", "--direct", "--config", cfg, "--page", "p0", "--incident", "inc1"); code != 0 {
 		t.Fatalf("first: exit %d:\n%s", code, out)
 	}
-	out, code := run(t, env, "purge", "--direct", "--config", cfg, "--url", "https://p0.status.example.com/second")
-	if code != 1 || !strings.Contains(out, "cloudflare  failed") || slices.Contains(stub.URLsPurged(zone), "https://p0.status.example.com/second") {
+	out, code := proc.Run(t, env, "purge", "--direct", "--config", cfg, "--url", "https://p0.status.example.com/second")
+	if code != 1 || !strings.Contains(out, "cloudflare  failed") || slices.Contains(stub.URLsPurged(proc.Zone), "https://p0.status.example.com/second") {
 		t.Errorf("second purge was not held by the shared budget: exit %d:\n%s", code, out)
 	}
 }

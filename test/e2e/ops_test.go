@@ -1,7 +1,6 @@
-package app
+package e2e
 
 import (
-	"encoding/json"
 	"net/http"
 	"slices"
 	"strings"
@@ -9,13 +8,11 @@ import (
 	"time"
 
 	dto "github.com/prometheus/client_model/go"
-	"github.com/prometheus/common/expfmt"
-	"github.com/prometheus/common/model"
 
 	"github.com/edgepurge/edgepurge/internal/audit"
 	"github.com/edgepurge/edgepurge/internal/config"
-	"github.com/edgepurge/edgepurge/internal/health"
 	"github.com/edgepurge/edgepurge/test/cfstub"
+	"github.com/edgepurge/edgepurge/test/testkit/harness"
 	"github.com/edgepurge/edgepurge/test/testkit/redistest"
 )
 
@@ -30,34 +27,19 @@ func withCanary(prefix string) func(*config.Config) {
 	}
 }
 
-type verboseReadyz struct {
-	Ready   bool            `json:"ready"`
-	Failing []string        `json:"failing"`
-	Checks  []health.Status `json:"checks"`
-}
-
-func (h *harness) verboseReadyz() (int, verboseReadyz) {
-	code, body := h.get("/readyz?verbose")
-	var r verboseReadyz
-	if err := json.Unmarshal([]byte(body), &r); err != nil {
-		h.t.Fatalf("readyz?verbose: %v: %s", err, body)
-	}
-	return code, r
-}
-
 func TestCanaryReadinessFollowsTheCDN(t *testing.T) {
 	prefix := redistest.Prefix(t)
-	h := start(t, cfstub.Options{}, func(cfg *config.Config) {
+	h := harness.Start(t, cfstub.Options{}, func(cfg *config.Config) {
 		withCanary(prefix)(cfg)
 		// A failing run retries until its purge deadline: keep it well
 		// inside the canary's max_age, so the run's own error shows.
 		cfg.Server.PurgeTimeout = 2 * time.Second
 	})
-	h.waitReady()
-	if !slices.Contains(h.stub.URLsPurged(testZone), canaryURL) {
-		t.Errorf("ready before the canary URL was purged: %q", h.stub.URLsPurged(testZone))
+	h.WaitReady()
+	if !slices.Contains(h.Stub.URLsPurged(harness.TestZone), canaryURL) {
+		t.Errorf("ready before the canary URL was purged: %q", h.Stub.URLsPurged(harness.TestZone))
 	}
-	code, r := h.verboseReadyz()
+	code, r := h.VerboseReadyz()
 	var names []string
 	for _, c := range r.Checks {
 		names = append(names, c.Name)
@@ -68,36 +50,36 @@ func TestCanaryReadinessFollowsTheCDN(t *testing.T) {
 	if code != http.StatusOK || !slices.Equal(names, []string{"breaker_cloudflare", "canary", "cloudflare_token", "config", "redis"}) {
 		t.Errorf("verbose readyz: %d %q", code, names)
 	}
-	if _, body := h.get("/readyz"); strings.Contains(body, "checks") {
+	if _, body := h.Get("/readyz"); strings.Contains(body, "checks") {
 		t.Errorf("non-verbose readyz lists the checks: %s", body)
 	}
 
-	h.stub.SetFailure(cfstub.Failure{Status: 500, Codes: []int{10000}, Message: "edge on fire"})
-	h.waitFor(func(code int, r readyz) bool {
+	h.Stub.SetFailure(cfstub.Failure{Status: 500, Codes: []int{10000}, Message: "edge on fire"})
+	h.WaitFor(func(code int, r harness.Readyz) bool {
 		return code == http.StatusServiceUnavailable && slices.Equal(r.Failing, []string{"canary"})
 	})
-	_, r = h.verboseReadyz()
+	_, r = h.VerboseReadyz()
 	for _, c := range r.Checks {
 		if c.Name == "canary" && (c.OK || !strings.Contains(c.Error, "HTTP 500: code 10000: edge on fire") || c.LastSuccess.IsZero()) {
 			t.Errorf("failing canary: %+v", c)
 		}
 	}
-	if code, _ := h.get("/healthz"); code != http.StatusOK {
+	if code, _ := h.Get("/healthz"); code != http.StatusOK {
 		t.Errorf("liveness must not follow the canary: %d", code)
 	}
 
-	h.stub.ClearFailure()
-	h.waitReady()
+	h.Stub.ClearFailure()
+	h.WaitReady()
 
 	// Every run is in the audit trail, as source canary, failures included.
 	// Written in the background: wait for the record of the run that
 	// turned readiness green.
 	var l audit.Listing
 	for range 250 {
-		if l = h.purges("?source=canary&limit=1000", 3); l.Records[0].Status == "purged" {
+		if l = h.Purges("?source=canary&limit=1000", 3); l.Records[0].Status == "purged" {
 			break
 		}
-		sleep()
+		harness.Sleep()
 	}
 	failed := 0
 	for _, r := range l.Records {
@@ -113,52 +95,26 @@ func TestCanaryReadinessFollowsTheCDN(t *testing.T) {
 	}
 }
 
-// purges reads GET /v1/purges with query until it lists at least n records
-// (the audit trail is written in the background).
-func (h *harness) purges(query string, n int) audit.Listing {
-	h.t.Helper()
-	var l audit.Listing
-	for range 250 {
-		req, _ := http.NewRequest(http.MethodGet, h.base+"/v1/purges"+query, nil)
-		req.Header.Set("Authorization", "Bearer "+testAPIToken)
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			h.t.Fatal(err)
-		}
-		err = json.NewDecoder(resp.Body).Decode(&l)
-		resp.Body.Close()
-		if err != nil || resp.StatusCode != http.StatusOK {
-			h.t.Fatalf("GET /v1/purges%s: %d %v", query, resp.StatusCode, err)
-		}
-		if len(l.Records) >= n {
-			return l
-		}
-		sleep()
-	}
-	h.t.Fatalf("GET /v1/purges%s: %d records, want %d", query, len(l.Records), n)
-	return l
-}
-
 func TestPurgesAPIFilters(t *testing.T) {
 	prefix := redistest.Prefix(t)
-	h := start(t, cfstub.Options{}, func(cfg *config.Config) {
+	h := harness.Start(t, cfstub.Options{}, func(cfg *config.Config) {
 		cfg.Audit.Stream = prefix + "audit"
 		cfg.Defaults = &config.PageRule{Hosts: []string{"{page_id}.status.example.com"}}
 		// No journal: its re-drives would add records to the listing.
 		cfg.Journal.Disabled = true
 	})
-	h.waitReady()
-	auth := map[string]string{"Authorization": "Bearer " + testAPIToken}
+	h.WaitReady()
+	auth := map[string]string{"Authorization": "Bearer " + harness.TestAPIToken}
 
-	h.sendEvent("msg_a1", []byte(`{"type":"incident.updated","page_id":"p0","incident_id":"i1"}`))
-	h.sendEvent("msg_b1", []byte(`{"type":"incident.updated","page_id":"p1"}`))
-	h.stub.SetFailure(cfstub.Failure{Status: 500, Codes: []int{10000}})
-	h.sendEvent("msg_a2", []byte(`{"type":"component.updated","page_id":"p0","component_ids":["c1"]}`))
-	h.stub.ClearFailure()
-	h.post("/v1/purge", []byte(`{"urls":["https://p0.status.example.com/x"]}`), auth)
-	h.sendEvent("msg_a1", []byte(`{"type":"incident.updated","page_id":"p0","incident_id":"i1"}`)) // duplicate: not a purge
+	h.SendEvent("msg_a1", []byte(`{"type":"incident.updated","page_id":"p0","incident_id":"i1"}`))
+	h.SendEvent("msg_b1", []byte(`{"type":"incident.updated","page_id":"p1"}`))
+	h.Stub.SetFailure(cfstub.Failure{Status: 500, Codes: []int{10000}})
+	h.SendEvent("msg_a2", []byte(`{"type":"component.updated","page_id":"p0","component_ids":["c1"]}`))
+	h.Stub.ClearFailure()
+	h.Post("/v1/purge", []byte(`{"urls":["https://p0.status.example.com/x"]}`), auth)
+	h.SendEvent("msg_a1", []byte(`{"type":"incident.updated","page_id":"p0","incident_id":"i1"}`)) // duplicate: not a purge
 
-	all := h.purges("", 4)
+	all := h.Purges("", 4)
 	var ids, statuses []string
 	for _, r := range all.Records {
 		ids = append(ids, r.ID)
@@ -174,7 +130,7 @@ func TestPurgesAPIFilters(t *testing.T) {
 		}
 	}
 	a1 := all.Records[3]
-	if a1.Source != "hook" || a1.Page != "p0" || a1.Zone != testZone || a1.HTTPStatus != 200 || a1.Plan.URLs != 22 || a1.Plan.Tags != 1 ||
+	if a1.Source != "hook" || a1.Page != "p0" || a1.Zone != harness.TestZone || a1.HTTPStatus != 200 || a1.Plan.URLs != 22 || a1.Plan.Tags != 1 ||
 		a1.Plan.Keys != 3 || len(a1.Results) != 2 || a1.Results[0] != (audit.Result{Backend: "cloudflare", Status: "ok", Items: 23, Calls: 2}) {
 		t.Errorf("record of msg_a1: %+v", a1)
 	}
@@ -182,27 +138,27 @@ func TestPurgesAPIFilters(t *testing.T) {
 		t.Errorf("record of the failed purge: %+v", r)
 	}
 
-	if l := h.purges("?limit=2", 2); len(l.Records) != 2 || l.Records[1].ID != "msg_a2" {
+	if l := h.Purges("?limit=2", 2); len(l.Records) != 2 || l.Records[1].ID != "msg_a2" {
 		t.Errorf("limit=2: %+v", l.Records)
 	}
-	if l := h.purges("?page_id=p0", 2); len(l.Records) != 2 || l.Records[0].ID != "msg_a2" || l.Records[1].ID != "msg_a1" {
+	if l := h.Purges("?page_id=p0", 2); len(l.Records) != 2 || l.Records[0].ID != "msg_a2" || l.Records[1].ID != "msg_a1" {
 		t.Errorf("page_id=p0: %+v", l.Records)
 	}
-	if l := h.purges("?status=partial", 1); len(l.Records) != 1 || l.Records[0].ID != "msg_a2" {
+	if l := h.Purges("?status=partial", 1); len(l.Records) != 1 || l.Records[0].ID != "msg_a2" {
 		t.Errorf("status=partial: %+v", l.Records)
 	}
-	if l := h.purges("?page_id=p1&status=purged&limit=5", 1); len(l.Records) != 1 || l.Records[0].ID != "msg_b1" {
+	if l := h.Purges("?page_id=p1&status=purged&limit=5", 1); len(l.Records) != 1 || l.Records[0].ID != "msg_b1" {
 		t.Errorf("page_id=p1&status=purged: %+v", l.Records)
 	}
-	if l := h.purges("?page_id=nope", 0); len(l.Records) != 0 {
+	if l := h.Purges("?page_id=nope", 0); len(l.Records) != 0 {
 		t.Errorf("unknown page: %+v", l.Records)
 	}
 
 	for _, tc := range []struct {
 		query, token string
 		want         int
-	}{{"", "", 401}, {"", "wrong", 401}, {"?limit=0", testAPIToken, 400}, {"?limit=x", testAPIToken, 400}, {"?limit=1001", testAPIToken, 400}} {
-		req, _ := http.NewRequest(http.MethodGet, h.base+"/v1/purges"+tc.query, nil)
+	}{{"", "", 401}, {"", "wrong", 401}, {"?limit=0", harness.TestAPIToken, 400}, {"?limit=x", harness.TestAPIToken, 400}, {"?limit=1001", harness.TestAPIToken, 400}} {
+		req, _ := http.NewRequest(http.MethodGet, h.Base+"/v1/purges"+tc.query, nil)
 		if tc.token != "" {
 			req.Header.Set("Authorization", "Bearer "+tc.token)
 		}
@@ -215,42 +171,42 @@ func TestPurgesAPIFilters(t *testing.T) {
 			t.Errorf("GET /v1/purges%s with %q: %d, want %d", tc.query, tc.token, resp.StatusCode, tc.want)
 		}
 	}
-	if _, body := h.get("/metrics"); strings.Contains(body, testAPIToken) {
+	if _, body := h.Get("/metrics"); strings.Contains(body, harness.TestAPIToken) {
 		t.Error("token leaked")
 	}
-	if strings.Contains(h.logs.String(), testAPIToken) || strings.Contains(h.logs.String(), testCFToken) {
+	if strings.Contains(h.Logs.String(), harness.TestAPIToken) || strings.Contains(h.Logs.String(), harness.TestCFToken) {
 		t.Error("a token leaked into the logs")
 	}
 }
 
 func TestPurgesAPIFallsBackToMemoryWithRedisDown(t *testing.T) {
 	srv := redistest.StartServer(t)
-	h := startOn(t, srv.URL(), "ep:", cfstub.Options{}, nil)
-	h.waitReady()
-	auth := map[string]string{"Authorization": "Bearer " + testAPIToken}
+	h := harness.StartOn(t, srv.URL(), "ep:", cfstub.Options{}, nil)
+	h.WaitReady()
+	auth := map[string]string{"Authorization": "Bearer " + harness.TestAPIToken}
 
-	h.sendEvent("msg_before", []byte(`{"type":"incident.updated","page_id":"p0"}`))
-	h.purges("", 1)
+	h.SendEvent("msg_before", []byte(`{"type":"incident.updated","page_id":"p0"}`))
+	h.Purges("", 1)
 	srv.Stop()
-	code, body := h.post("/v1/purge", []byte(`{"urls":["https://p0.status.example.com/during"]}`), auth)
+	code, body := h.Post("/v1/purge", []byte(`{"urls":["https://p0.status.example.com/during"]}`), auth)
 	if code != http.StatusOK {
 		t.Fatalf("manual purge with Redis down: %d %s", code, body)
 	}
-	during := decodeAnswer(t, body).ID
+	during := harness.DecodeAnswer(t, body).ID
 
-	l := h.purges("", 2)
+	l := h.Purges("", 2)
 	if l.From != "memory" || l.Warning == "" || len(l.Records) != 2 || l.Records[0].ID != during || l.Records[1].ID != "msg_before" {
 		t.Errorf("with Redis down: %+v", l)
 	}
-	if l := h.purges("?source=manual", 1); len(l.Records) != 1 || l.Records[0].ID != during {
+	if l := h.Purges("?source=manual", 1); len(l.Records) != 1 || l.Records[0].ID != during {
 		t.Errorf("filter in memory: %+v", l.Records)
 	}
 
 	// Redis is back, empty: the record only memory has is still listed.
 	srv.Restart()
-	h.waitReady()
-	h.sendEvent("msg_after", []byte(`{"type":"incident.updated","page_id":"p0"}`))
-	l = h.purges("", 2)
+	h.WaitReady()
+	h.SendEvent("msg_after", []byte(`{"type":"incident.updated","page_id":"p0"}`))
+	l = h.Purges("", 2)
 	var ids []string
 	for _, r := range l.Records {
 		ids = append(ids, r.ID)
@@ -260,60 +216,24 @@ func TestPurgesAPIFallsBackToMemoryWithRedisDown(t *testing.T) {
 	}
 	// At least the purge made during the outage; records right after it
 	// may go to memory too (the writer waits a moment before retrying Redis).
-	if n := sample(h.scrape()["edgepurge_audit_memory_fallbacks_total"], nil).GetCounter().GetValue(); n < 1 || n > 2 {
+	if n := harness.Sample(h.Scrape()["edgepurge_audit_memory_fallbacks_total"], nil).GetCounter().GetValue(); n < 1 || n > 2 {
 		t.Errorf("memory fallbacks counted: %v", n)
 	}
 }
 
-// scrape parses /metrics with Prometheus's own text parser.
-func (h *harness) scrape() map[string]*dto.MetricFamily {
-	h.t.Helper()
-	code, body := h.get("/metrics")
-	if code != http.StatusOK {
-		h.t.Fatalf("metrics: %d", code)
-	}
-	p := expfmt.NewTextParser(model.UTF8Validation)
-	mfs, err := p.TextToMetricFamilies(strings.NewReader(body))
-	if err != nil {
-		h.t.Fatalf("parse /metrics: %v", err)
-	}
-	return mfs
-}
-
-// sample returns the metric of mf whose labels include want, or nil.
-func sample(mf *dto.MetricFamily, want map[string]string) *dto.Metric {
-	if mf == nil {
-		return nil
-	}
-	for _, m := range mf.Metric {
-		got := map[string]string{}
-		for _, l := range m.Label {
-			got[l.GetName()] = l.GetValue()
-		}
-		match := true
-		for k, v := range want {
-			match = match && got[k] == v
-		}
-		if match {
-			return m
-		}
-	}
-	return nil
-}
-
 func TestMetricsNamesTypesAndFreshness(t *testing.T) {
 	prefix := redistest.Prefix(t)
-	h := start(t, cfstub.Options{}, withCanary(prefix))
-	h.waitReady()
+	h := harness.Start(t, cfstub.Options{}, withCanary(prefix))
+	h.WaitReady()
 	occurred := time.Now().Add(-7 * time.Second).UTC().Format(time.RFC3339Nano)
-	if code, body := h.sendEvent("msg_lag", []byte(`{"type":"incident.updated","page_id":"p0","occurred_at":"`+occurred+`"}`)); code != 200 {
+	if code, body := h.SendEvent("msg_lag", []byte(`{"type":"incident.updated","page_id":"p0","occurred_at":"`+occurred+`"}`)); code != 200 {
 		t.Fatalf("event: %d %s", code, body)
 	}
-	h.sendEvent("msg_plain", []byte(`{"type":"component.updated","page_id":"p0","component_ids":["c1"]}`))
-	h.post("/v1/hooks/events", []byte(`{}`), nil) // rejected
-	h.purges("?source=hook", 2)
+	h.SendEvent("msg_plain", []byte(`{"type":"component.updated","page_id":"p0","component_ids":["c1"]}`))
+	h.Post("/v1/hooks/events", []byte(`{}`), nil) // rejected
+	h.Purges("?source=hook", 2)
 
-	mfs := h.scrape()
+	mfs := h.Scrape()
 	types := map[string]dto.MetricType{
 		"edgepurge_events_total":                          dto.MetricType_COUNTER,
 		"edgepurge_backend_purge_duration_seconds":        dto.MetricType_HISTOGRAM,
@@ -354,13 +274,13 @@ func TestMetricsNamesTypesAndFreshness(t *testing.T) {
 		}
 	}
 
-	if m := sample(mfs["edgepurge_events_total"], map[string]string{"source": "hook", "outcome": "purged"}); m.GetCounter().GetValue() != 2 {
+	if m := harness.Sample(mfs["edgepurge_events_total"], map[string]string{"source": "hook", "outcome": "purged"}); m.GetCounter().GetValue() != 2 {
 		t.Errorf("events purged = %v", m)
 	}
-	if m := sample(mfs["edgepurge_events_total"], map[string]string{"source": "hook", "outcome": "rejected"}); m.GetCounter().GetValue() != 1 {
+	if m := harness.Sample(mfs["edgepurge_events_total"], map[string]string{"source": "hook", "outcome": "rejected"}); m.GetCounter().GetValue() != 1 {
 		t.Errorf("events rejected = %v", m)
 	}
-	lag := sample(mfs["edgepurge_freshness_lag_seconds"], nil).GetHistogram()
+	lag := harness.Sample(mfs["edgepurge_freshness_lag_seconds"], nil).GetHistogram()
 	if lag.GetSampleCount() != 1 || lag.GetSampleSum() < 7 || lag.GetSampleSum() > 60 {
 		t.Errorf("freshness lag: %d samples, sum %.3f s, want 1 sample of 7 s and a little", lag.GetSampleCount(), lag.GetSampleSum())
 	}
@@ -369,17 +289,17 @@ func TestMetricsNamesTypesAndFreshness(t *testing.T) {
 			t.Errorf("lag bucket le=%v holds %d", b.GetUpperBound(), b.GetCumulativeCount())
 		}
 	}
-	if m := sample(mfs["edgepurge_cdn_requests_total"], map[string]string{"backend": "cloudflare", "zone": testZone, "status": "200"}); m.GetCounter().GetValue() < 3 {
+	if m := harness.Sample(mfs["edgepurge_cdn_requests_total"], map[string]string{"backend": "cloudflare", "zone": harness.TestZone, "status": "200"}); m.GetCounter().GetValue() < 3 {
 		t.Errorf("cdn requests by zone and status: %v", m)
 	}
-	last := sample(mfs["edgepurge_canary_last_success_timestamp_seconds"], nil).GetGauge().GetValue()
+	last := harness.Sample(mfs["edgepurge_canary_last_success_timestamp_seconds"], nil).GetGauge().GetValue()
 	if ago := time.Since(time.Unix(0, int64(last*1e9))); ago < 0 || ago > time.Minute {
 		t.Errorf("canary last success %v ago", ago)
 	}
-	if m := sample(mfs["edgepurge_ready"], map[string]string{"check": "canary"}); m.GetGauge().GetValue() != 1 {
+	if m := harness.Sample(mfs["edgepurge_ready"], map[string]string{"check": "canary"}); m.GetGauge().GetValue() != 1 {
 		t.Errorf("ready{check=canary} = %v", m)
 	}
-	if m := sample(mfs["edgepurge_audit_dropped_total"], nil); m.GetCounter().GetValue() != 0 {
+	if m := harness.Sample(mfs["edgepurge_audit_dropped_total"], nil); m.GetCounter().GetValue() != 0 {
 		t.Errorf("audit drops: %v", m)
 	}
 }

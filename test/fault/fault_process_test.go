@@ -1,4 +1,4 @@
-package main
+package fault
 
 import (
 	"strings"
@@ -16,20 +16,20 @@ import (
 func TestFaultProcessKilledSecondInstanceTakesOver(t *testing.T) {
 	e := newFaultEnv(t, faultOptions{})
 	a := e.serve()
-	l := e.startLoad(a.base, 300, 8, 100*time.Millisecond)
+	l := e.startLoad(a.Base, 300, 8, 100*time.Millisecond)
 	l.waitSent(60)
 	e.stub.SetFailure(cfstub.Failure{Status: 500, Codes: []int{10000}, Message: "Internal server error"})
 	waitUntil(t, "entries journaled by the first instance", 10*time.Second, func() bool { return e.journalLen() >= 10 })
-	if err := a.cmd.Process.Signal(syscall.SIGKILL); err != nil {
+	if err := a.Cmd.Process.Signal(syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
-	_ = a.exited(t, 10*time.Second)
+	_ = a.Exited(t, 10*time.Second)
 	held := e.journalLen()
 	killedAt := l.done.Load()
 	time.Sleep(300 * time.Millisecond) // events meet the dead instance
 
 	b := e.serveLive()
-	l.target.Store(&b.base)
+	l.target.Store(&b.Base)
 	t.Logf("killed after %d events; second instance serving after %d", killedAt, l.done.Load())
 	time.Sleep(time.Second) // b journals a few of its own
 	e.stub.ClearFailure()
@@ -39,7 +39,7 @@ func TestFaultProcessKilledSecondInstanceTakesOver(t *testing.T) {
 		t.Log("no event met the dead instance")
 	}
 	waitUntil(t, "the journal to empty", 10*time.Second, func() bool { return e.journalLen() == 0 })
-	if !strings.Contains(b.logs.String(), "took over an abandoned entry") {
+	if !strings.Contains(b.Logs.String(), "took over an abandoned entry") {
 		t.Errorf("the second instance took over nothing; %d entries were left by the first", held)
 	}
 	t.Logf("the killed instance left %d journal entries; the second took them over", held)
@@ -52,12 +52,12 @@ func TestFaultSIGTERMUnderLoad(t *testing.T) {
 	e := newFaultEnv(t, faultOptions{})
 	a := e.serve()
 	e.stub.SetLatency(150 * time.Millisecond) // requests are in flight at the signal
-	l := e.startLoad(a.base, 300, 16, 20*time.Millisecond)
+	l := e.startLoad(a.Base, 300, 16, 20*time.Millisecond)
 	l.waitSent(120)
-	if err := a.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+	if err := a.Cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
-	if err := a.exited(t, 15*time.Second); err != nil {
+	if err := a.Exited(t, 15*time.Second); err != nil {
 		t.Errorf("exit after SIGTERM: %v", err)
 	}
 	events := l.wait()
@@ -67,8 +67,8 @@ func TestFaultSIGTERMUnderLoad(t *testing.T) {
 	if c.refused == 0 {
 		t.Error("no request met the closed listener: the signal came too late to test anything")
 	}
-	if !strings.Contains(a.logs.String(), "draining") || !strings.Contains(a.logs.String(), "journal re-driver stopped") {
-		t.Errorf("no drain or re-driver stop in the logs:\n%s", tail(a.logs.String(), 3000))
+	if !strings.Contains(a.Logs.String(), "draining") || !strings.Contains(a.Logs.String(), "journal re-driver stopped") {
+		t.Errorf("no drain or re-driver stop in the logs:\n%s", tail(a.Logs.String(), 3000))
 	}
 	waitUntil(t, "the journal to empty", 10*time.Second, func() bool { return e.journalLen() == 0 })
 	_ = b

@@ -1,4 +1,4 @@
-package app
+package hostile
 
 import (
 	"bytes"
@@ -10,94 +10,95 @@ import (
 	"github.com/edgepurge/edgepurge/internal/config"
 	"github.com/edgepurge/edgepurge/internal/fanout"
 	"github.com/edgepurge/edgepurge/test/cfstub"
+	"github.com/edgepurge/edgepurge/test/testkit/harness"
 	"github.com/edgepurge/edgepurge/test/testkit/redistest"
 )
 
 func TestReplayedWebhookIsADuplicate(t *testing.T) {
-	h := start(t, cfstub.Options{}, nil)
-	h.waitReady()
+	h := harness.Start(t, cfstub.Options{}, nil)
+	h.WaitReady()
 	body := []byte(`{"type":"incident.updated","page_id":"p0","incident_id":"inc1"}`)
 
-	code, raw := h.sendEvent("msg_dup_1", body)
-	if a := decodeAnswer(t, raw); code != http.StatusOK || a.Status != fanout.StatusPurged {
+	code, raw := h.SendEvent("msg_dup_1", body)
+	if a := harness.DecodeAnswer(t, raw); code != http.StatusOK || a.Status != fanout.StatusPurged {
 		t.Fatalf("first delivery: %d %s", code, raw)
 	}
-	calls := len(h.stub.PurgeCalls())
+	calls := len(h.Stub.PurgeCalls())
 	if calls == 0 {
 		t.Fatal("the first delivery purged nothing at the stand-in")
 	}
 	// The sender's retry, signed again (a new timestamp), same webhook-id.
-	code, raw = h.sendEvent("msg_dup_1", body)
-	a := decodeAnswer(t, raw)
+	code, raw = h.SendEvent("msg_dup_1", body)
+	a := harness.DecodeAnswer(t, raw)
 	if code != http.StatusOK || a.Status != fanout.StatusDuplicate || a.ID != "msg_dup_1" ||
 		len(a.Plan.URLs) != 0 || len(a.Results) != 0 {
 		t.Fatalf("retry: %d %s", code, raw)
 	}
-	if got := len(h.stub.PurgeCalls()); got != calls {
+	if got := len(h.Stub.PurgeCalls()); got != calls {
 		t.Errorf("the retry reached the stand-in: %d purge calls, want %d", got, calls)
 	}
 	// Another id with the same body is another event.
-	if code, raw := h.sendEvent("msg_dup_2", body); code != http.StatusOK || decodeAnswer(t, raw).Status != fanout.StatusPurged {
+	if code, raw := h.SendEvent("msg_dup_2", body); code != http.StatusOK || harness.DecodeAnswer(t, raw).Status != fanout.StatusPurged {
 		t.Errorf("a new id: %d %s", code, raw)
 	}
 }
 
 func TestFailedDeliveryIsNotRecorded(t *testing.T) {
-	h := start(t, cfstub.Options{}, nil)
-	h.waitReady()
+	h := harness.Start(t, cfstub.Options{}, nil)
+	h.WaitReady()
 	body := []byte(`{"type":"incident.updated","page_id":"p0","incident_id":"inc1"}`)
-	h.stub.SetFailure(cfstub.Failure{Status: http.StatusForbidden, Codes: []int{10000}, Message: "Authentication error"})
+	h.Stub.SetFailure(cfstub.Failure{Status: http.StatusForbidden, Codes: []int{10000}, Message: "Authentication error"})
 
-	code, raw := h.sendEvent("msg_fail_1", body)
-	if code != http.StatusBadGateway || decodeAnswer(t, raw).Status == fanout.StatusPurged {
+	code, raw := h.SendEvent("msg_fail_1", body)
+	if code != http.StatusBadGateway || harness.DecodeAnswer(t, raw).Status == fanout.StatusPurged {
 		t.Fatalf("delivery during the outage: %d %s", code, raw)
 	}
 	rdb := redistest.Client(t)
-	if n, _ := rdb.Exists(context.Background(), h.prefix+"seen:msg_fail_1").Result(); n != 0 {
+	if n, _ := rdb.Exists(context.Background(), h.Prefix+"seen:msg_fail_1").Result(); n != 0 {
 		t.Fatal("a failed delivery was recorded as purged")
 	}
 
-	h.stub.ClearFailure()
-	h.stub.Reset()
-	code, raw = h.sendEvent("msg_fail_1", body)
-	if a := decodeAnswer(t, raw); code != http.StatusOK || a.Status != fanout.StatusPurged {
+	h.Stub.ClearFailure()
+	h.Stub.Reset()
+	code, raw = h.SendEvent("msg_fail_1", body)
+	if a := harness.DecodeAnswer(t, raw); code != http.StatusOK || a.Status != fanout.StatusPurged {
 		t.Fatalf("the sender's retry: %d %s", code, raw)
 	}
-	if len(h.stub.URLsPurged(testZone)) != 22 {
-		t.Errorf("the retry purged %d URLs at the stand-in, want 22", len(h.stub.URLsPurged(testZone)))
+	if len(h.Stub.URLsPurged(harness.TestZone)) != 22 {
+		t.Errorf("the retry purged %d URLs at the stand-in, want 22", len(h.Stub.URLsPurged(harness.TestZone)))
 	}
-	if n, _ := rdb.Exists(context.Background(), h.prefix+"seen:msg_fail_1").Result(); n != 1 {
+	if n, _ := rdb.Exists(context.Background(), h.Prefix+"seen:msg_fail_1").Result(); n != 1 {
 		t.Error("the successful retry was not recorded")
 	}
 	// And now it is a duplicate.
-	if code, raw := h.sendEvent("msg_fail_1", body); code != http.StatusOK || decodeAnswer(t, raw).Status != fanout.StatusDuplicate {
+	if code, raw := h.SendEvent("msg_fail_1", body); code != http.StatusOK || harness.DecodeAnswer(t, raw).Status != fanout.StatusDuplicate {
 		t.Errorf("after success: %d %s", code, raw)
 	}
 }
 
 func TestStatuspageRetryIsADuplicateAndANewUpdateIsNot(t *testing.T) {
-	h := start(t, cfstub.Options{}, func(cfg *config.Config) {
+	h := harness.Start(t, cfstub.Options{}, func(cfg *config.Config) {
 		cfg.Defaults = &config.PageRule{Hosts: []string{"{page_id}.status.example.com"}}
 	})
-	h.waitReady()
+	h.WaitReady()
 	body, err := os.ReadFile("../../examples/statuspage-incident.json")
 	if err != nil {
 		t.Fatal(err)
 	}
-	path := "/v1/hooks/statuspage/" + testSPToken
+	path := "/v1/hooks/statuspage/" + harness.TestSPToken
 
-	code, raw := h.post(path, body, nil)
-	first := decodeAnswer(t, raw)
+	code, raw := h.Post(path, body, nil)
+	first := harness.DecodeAnswer(t, raw)
 	if code != http.StatusOK || first.Status != fanout.StatusPurged {
 		t.Fatalf("first notification: %d %s", code, raw)
 	}
-	calls := len(h.stub.PurgeCalls())
+	calls := len(h.Stub.PurgeCalls())
 
-	code, raw = h.post(path, body, nil)
-	if a := decodeAnswer(t, raw); code != http.StatusOK || a.Status != fanout.StatusDuplicate || a.ID != first.ID {
+	code, raw = h.Post(path, body, nil)
+	if a := harness.DecodeAnswer(t, raw); code != http.StatusOK || a.Status != fanout.StatusDuplicate || a.ID != first.ID {
 		t.Fatalf("Statuspage's retry: %d %s", code, raw)
 	}
-	if got := len(h.stub.PurgeCalls()); got != calls {
+	if got := len(h.Stub.PurgeCalls()); got != calls {
 		t.Errorf("the retry reached the stand-in: %d purge calls, want %d", got, calls)
 	}
 
@@ -110,13 +111,13 @@ func TestStatuspageRetryIsADuplicateAndANewUpdateIsNot(t *testing.T) {
 	if bytes.Equal(next, body) {
 		t.Fatal("the example changed; update the test")
 	}
-	h.stub.Reset()
-	code, raw = h.post(path, next, nil)
-	a := decodeAnswer(t, raw)
+	h.Stub.Reset()
+	code, raw = h.Post(path, next, nil)
+	a := harness.DecodeAnswer(t, raw)
 	if code != http.StatusOK || a.Status != fanout.StatusPurged || a.ID == first.ID {
 		t.Fatalf("new update: %d %s", code, raw)
 	}
-	if len(h.stub.URLsPurged(testZone)) != 11 {
-		t.Errorf("the new update purged %d URLs, want 11", len(h.stub.URLsPurged(testZone)))
+	if len(h.Stub.URLsPurged(harness.TestZone)) != 11 {
+		t.Errorf("the new update purged %d URLs, want 11", len(h.Stub.URLsPurged(harness.TestZone)))
 	}
 }

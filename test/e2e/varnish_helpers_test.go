@@ -1,4 +1,4 @@
-package app
+package e2e
 
 import (
 	"context"
@@ -7,7 +7,6 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -15,6 +14,7 @@ import (
 	"time"
 
 	"github.com/edgepurge/edgepurge/internal/config"
+	"github.com/edgepurge/edgepurge/test/testkit/harness"
 	"github.com/edgepurge/edgepurge/test/testkit/redistest"
 )
 
@@ -133,35 +133,19 @@ func warm(t *testing.T, addr string, version int, reads ...read) {
 
 // startVarnishApp runs edgepurge purging the Varnish nodes only (no
 // Cloudflare) for the page of the Statuspage example.
-func startVarnishApp(t *testing.T, nodes []string, edit func(cfg *config.Config)) *harness {
+func startVarnishApp(t *testing.T, nodes []string, edit func(cfg *config.Config)) *harness.H {
 	t.Helper()
 	prefix := redistest.Prefix(t)
-	cfg := baseConfig(prefix, "redis://"+redistest.SharedAddr+"/0", "")
+	cfg := harness.BaseConfig(prefix, "redis://"+redistest.SharedAddr+"/0", "")
 	cfg.Cloudflare = config.Cloudflare{}
 	cfg.Varnish = config.Varnish{Nodes: nodes}
 	cfg.Pages[spPage] = config.PageRule{Hosts: []string{"{page_id}.status.example.com"}, Tags: []string{"page:{page_id}"}}
 	if edit != nil {
 		edit(cfg)
 	}
-	h := startWith(t, cfg, nil, prefix)
-	h.waitReady()
+	h := harness.StartWith(t, cfg, nil, prefix)
+	h.WaitReady()
 	return h
-}
-
-// statuspageIncident posts examples/statuspage-incident.json.
-func (h *harness) statuspageIncident() (int, []byte) {
-	h.t.Helper()
-	body, err := os.ReadFile("../../examples/statuspage-incident.json")
-	if err != nil {
-		h.t.Fatal(err)
-	}
-	return h.post("/v1/hooks/statuspage/"+testSPToken, body, nil)
-}
-
-// manualPurge posts a manual purge with the API token.
-func (h *harness) manualPurge(body string) (int, []byte) {
-	h.t.Helper()
-	return h.post("/v1/purge", []byte(body), map[string]string{"Authorization": "Bearer " + testAPIToken})
 }
 
 // purgeFrom sends method to the Varnish at addr from the local address
@@ -218,16 +202,4 @@ func newRacingEdge(t *testing.T) *racingEdge {
 	}))
 	t.Cleanup(e.srv.Close)
 	return e
-}
-
-// metric returns the line of /metrics starting with prefix, or "".
-func (h *harness) metric(prefix string) string {
-	h.t.Helper()
-	_, body := h.get("/metrics")
-	for _, line := range strings.Split(body, "\n") {
-		if strings.HasPrefix(line, prefix) {
-			return line
-		}
-	}
-	return ""
 }

@@ -1,4 +1,4 @@
-package app
+package e2e
 
 import (
 	"fmt"
@@ -10,13 +10,14 @@ import (
 
 	"github.com/edgepurge/edgepurge/internal/config"
 	"github.com/edgepurge/edgepurge/test/cfstub"
+	"github.com/edgepurge/edgepurge/test/testkit/harness"
 )
 
 // A storm on one page: every event answered 200 after its URLs were sent,
 // far fewer CDN calls than events, none over the per-call limit, no 429.
 func TestStormOnOnePageCoalesces(t *testing.T) {
-	h := start(t, cfstub.Options{Latency: 30 * time.Millisecond, URLRate: 1500, URLBurst: 1500}, nil)
-	h.waitReady()
+	h := harness.Start(t, cfstub.Options{Latency: 30 * time.Millisecond, URLRate: 1500, URLBurst: 1500}, nil)
+	h.WaitReady()
 	const events = 1000
 	var wg sync.WaitGroup
 	var mu sync.Mutex
@@ -27,7 +28,7 @@ func TestStormOnOnePageCoalesces(t *testing.T) {
 			sem <- struct{}{}
 			defer func() { <-sem }()
 			body := fmt.Appendf(nil, `{"type":"incident.updated","page_id":"p0","incident_id":"inc1","urls":["https://p0.status.example.com/e/%d"]}`, i%20)
-			code, _ := h.sendEvent(fmt.Sprintf("msg_storm_%d", i), body)
+			code, _ := h.SendEvent(fmt.Sprintf("msg_storm_%d", i), body)
 			mu.Lock()
 			codes[code]++
 			mu.Unlock()
@@ -37,7 +38,7 @@ func TestStormOnOnePageCoalesces(t *testing.T) {
 	if codes[http.StatusOK] != events {
 		t.Fatalf("status counts %v, want %d × 200", codes, events)
 	}
-	calls := h.stub.PurgeCalls()
+	calls := h.Stub.PurgeCalls()
 	for _, c := range calls {
 		if len(c.Items) > 100 || c.Status != http.StatusOK {
 			t.Fatalf("call of %d items answered %d", len(c.Items), c.Status)
@@ -46,8 +47,8 @@ func TestStormOnOnePageCoalesces(t *testing.T) {
 	if len(calls) > events/5 {
 		t.Errorf("%d CDN calls for %d events: not coalescing", len(calls), events)
 	}
-	if h.stub.Throttled() != 0 {
-		t.Errorf("%d 429s", h.stub.Throttled())
+	if h.Stub.Throttled() != 0 {
+		t.Errorf("%d 429s", h.Stub.Throttled())
 	}
 	t.Logf("%d events → %d CDN calls", events, len(calls))
 }
@@ -55,17 +56,17 @@ func TestStormOnOnePageCoalesces(t *testing.T) {
 // When the budget cannot send an event's URLs before its deadline, the
 // answer is 503 with Retry-After — never a 200 for URLs not sent.
 func TestDeadlineBeforeSendIs503(t *testing.T) {
-	h := start(t, cfstub.Options{}, func(cfg *config.Config) {
+	h := harness.Start(t, cfstub.Options{}, func(cfg *config.Config) {
 		cfg.Server.PurgeTimeout = 500 * time.Millisecond
 		// Without the journal: with it, the unsent URLs are journaled (202).
 		cfg.Journal.Disabled = true
 		// A budget of 10 URLs a minute: the first event's 22 URLs cannot all go.
 		cfg.Cloudflare.RateLimit = config.RateLimit{URLsPerSecond: 10.0 / 60, URLBurst: 12, Account: cfg.Cloudflare.RateLimit.Account}
 	})
-	h.waitReady()
-	req, _ := http.NewRequest(http.MethodPost, h.base+"/v1/purge", strings.NewReader(`{"page_id":"p0","incident_id":"inc1"}`))
+	h.WaitReady()
+	req, _ := http.NewRequest(http.MethodPost, h.Base+"/v1/purge", strings.NewReader(`{"page_id":"p0","incident_id":"inc1"}`))
 	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Authorization", "Bearer "+testAPIToken)
+	req.Header.Set("Authorization", "Bearer "+harness.TestAPIToken)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
@@ -74,7 +75,7 @@ func TestDeadlineBeforeSendIs503(t *testing.T) {
 	if resp.StatusCode != http.StatusServiceUnavailable || resp.Header.Get("Retry-After") == "" {
 		t.Errorf("status %d, Retry-After %q; want 503 with Retry-After", resp.StatusCode, resp.Header.Get("Retry-After"))
 	}
-	if n := len(h.stub.URLsPurged(testZone)); n >= 22 {
+	if n := len(h.Stub.URLsPurged(harness.TestZone)); n >= 22 {
 		t.Errorf("%d URLs reached the CDN; the budget allowed fewer", n)
 	}
 }

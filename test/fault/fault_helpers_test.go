@@ -1,4 +1,4 @@
-package main
+package fault
 
 import (
 	"bytes"
@@ -24,7 +24,9 @@ import (
 
 	"github.com/edgepurge/edgepurge/internal/fanout"
 	"github.com/edgepurge/edgepurge/test/cfstub"
+	"github.com/edgepurge/edgepurge/test/testkit/proc"
 	"github.com/edgepurge/edgepurge/test/testkit/redistest"
+	"github.com/edgepurge/edgepurge/test/testkit/syncbuf"
 )
 
 // The fault tests run a few hundred events through a real `edgepurge
@@ -33,6 +35,10 @@ import (
 // its URLs purged at the stand-in after it arrived and all its keys gone
 // from Redis, within a bounded time; every other answer is a status the
 // caller retries (429, 502, 503); nothing else happened.
+
+// TestMain builds the real binary once: the fault tests run it as
+// `edgepurge serve` processes and as CLI commands.
+func TestMain(m *testing.M) { proc.Main(m) }
 
 // faultOptions shape one fault test's world.
 type faultOptions struct {
@@ -64,7 +70,7 @@ type faultEnv struct {
 
 func newFaultEnv(t *testing.T, o faultOptions) *faultEnv {
 	t.Helper()
-	e := &faultEnv{t: t, stub: cfstub.New(cfstub.Options{Tokens: []string{cfToken}}), prefix: redistest.Prefix(t)}
+	e := &faultEnv{t: t, stub: cfstub.New(cfstub.Options{Tokens: []string{proc.CFToken}}), prefix: redistest.Prefix(t)}
 	var h http.Handler = e.stub.Handler()
 	if o.wrap != nil {
 		h = o.wrap(h)
@@ -122,47 +128,47 @@ journal:
 func (e *faultEnv) env(extra ...string) []string {
 	return append(append(os.Environ(),
 		"EDGEPURGE_CONFIG="+e.config,
-		"CLOUDFLARE_API_TOKEN="+cfToken,
-		"CLOUDFLARE_ZONE_ID="+zone,
+		"CLOUDFLARE_API_TOKEN="+proc.CFToken,
+		"CLOUDFLARE_ZONE_ID="+proc.Zone,
 		"CLOUDFLARE_BASE_URL="+e.cfBase,
 		"EDGEPURGE_HOSTS={page_id}.status.example.com",
 		"EDGEPURGE_KEYS="+e.prefix+"statuspage:{page_id}:summary",
-		"EDGEPURGE_API_TOKEN="+apiToken,
+		"EDGEPURGE_API_TOKEN="+proc.APIToken,
 		"REDIS_URL="+e.redisURL,
 	), extra...)
 }
 
 // serve starts `edgepurge serve` and waits until it is ready.
-func (e *faultEnv) serve() *proc {
+func (e *faultEnv) serve() *proc.Proc {
 	e.t.Helper()
 	p := e.serveLive()
-	p.waitReady(e.t)
+	p.WaitReady(e.t)
 	return p
 }
 
 // serveLive starts `edgepurge serve` and waits until it serves (/healthz),
 // ready or not: with the CDN down, readiness stays red (token check,
 // breaker) but the instance serves and re-drives.
-func (e *faultEnv) serveLive() *proc {
+func (e *faultEnv) serveLive() *proc.Proc {
 	e.t.Helper()
-	addr := freeAddr(e.t)
-	cmd := exec.Command(binary, "serve")
+	addr := proc.FreeAddr(e.t)
+	cmd := exec.Command(proc.Binary(), "serve")
 	cmd.Env = e.env("EDGEPURGE_LISTEN=" + addr)
-	p := &proc{cmd: cmd, base: "http://" + addr, logs: &lockedBuffer{}, done: make(chan error, 1)}
-	cmd.Stdout, cmd.Stderr = p.logs, p.logs
+	p := &proc.Proc{Cmd: cmd, Base: "http://" + addr, Logs: &syncbuf.Buffer{}, Done: make(chan error, 1)}
+	cmd.Stdout, cmd.Stderr = p.Logs, p.Logs
 	if err := cmd.Start(); err != nil {
 		e.t.Fatal(err)
 	}
-	go func() { p.done <- cmd.Wait() }()
+	go func() { p.Done <- cmd.Wait() }()
 	e.t.Cleanup(func() {
 		_ = cmd.Process.Kill()
-		<-p.done
+		<-p.Done
 		if e.t.Failed() {
-			e.t.Logf("logs of edgepurge pid %d:\n%s", cmd.Process.Pid, tail(p.logs.String(), 6000))
+			e.t.Logf("logs of edgepurge pid %d:\n%s", cmd.Process.Pid, tail(p.Logs.String(), 6000))
 		}
 	})
 	for range 500 {
-		resp, err := http.Get(p.base + "/healthz")
+		resp, err := http.Get(p.Base + "/healthz")
 		if err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == http.StatusOK {
@@ -171,22 +177,8 @@ func (e *faultEnv) serveLive() *proc {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	e.t.Fatalf("edgepurge never served; logs:\n%s", p.logs.String())
+	e.t.Fatalf("edgepurge never served; logs:\n%s", p.Logs.String())
 	return nil
-}
-
-// exited waits for p to exit and returns its error; p.done is refilled for
-// the cleanup.
-func (p *proc) exited(t *testing.T, within time.Duration) error {
-	t.Helper()
-	select {
-	case err := <-p.done:
-		p.done <- err
-		return err
-	case <-time.After(within):
-		t.Fatalf("edgepurge did not exit within %s", within)
-		return nil
-	}
 }
 
 func tail(s string, n int) string {
@@ -257,7 +249,7 @@ func (l *load) send(i int) {
 	body := fmt.Sprintf(`{"page_id":%q,"incident_id":"inc%d"}`, page, i)
 	req, _ := http.NewRequest(http.MethodPost, *l.target.Load()+"/v1/purge", strings.NewReader(body))
 	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Authorization", "Bearer "+apiToken)
+	req.Header.Set("Authorization", "Bearer "+proc.APIToken)
 	resp, err := l.client.Do(req)
 	if err != nil {
 		var op *net.OpError
@@ -345,7 +337,7 @@ func (e *faultEnv) invariant(events []sent, within time.Duration, allowCut bool,
 	var missing []string
 	for {
 		missing = missing[:0]
-		purged := e.stub.Purged(zone, cfstub.KindFiles)
+		purged := e.stub.Purged(proc.Zone, cfstub.KindFiles)
 		for _, s := range owed {
 			if excused != nil && excused(s.page) {
 				continue
@@ -407,9 +399,9 @@ func (e *faultEnv) journalLen() int64 {
 
 // metricValue reads one metric's value from a running instance's
 // /metrics ("" when absent).
-func metricValue(t *testing.T, p *proc, name string) string {
+func metricValue(t *testing.T, p *proc.Proc, name string) string {
 	t.Helper()
-	resp, err := http.Get(p.base + "/metrics")
+	resp, err := http.Get(p.Base + "/metrics")
 	if err != nil {
 		t.Fatalf("GET /metrics: %v", err)
 	}

@@ -1,8 +1,10 @@
-package main
+package fault
 
 import (
 	"testing"
 	"time"
+
+	"github.com/edgepurge/edgepurge/test/testkit/proc"
 )
 
 // Redis is killed (SIGKILL) mid-load and restarted empty 1.5 s later. The
@@ -12,7 +14,7 @@ import (
 func TestFaultRedisKilledAndRestarted(t *testing.T) {
 	e := newFaultEnv(t, faultOptions{privateRedis: true})
 	p := e.serve()
-	l := e.startLoad(p.base, 300, 8, 100*time.Millisecond)
+	l := e.startLoad(p.Base, 300, 8, 100*time.Millisecond)
 	l.waitSent(60)
 	e.redis.Stop()
 	time.Sleep(1500 * time.Millisecond)
@@ -23,7 +25,7 @@ func TestFaultRedisKilledAndRestarted(t *testing.T) {
 		t.Errorf("with Redis down, want only 503s: %s", c)
 	}
 	// Every 503 of the outage still purged its CDN part.
-	purged := e.stub.Purged(zone, "files")
+	purged := e.stub.Purged(proc.Zone, "files")
 	for _, s := range events {
 		if s.code != 503 {
 			continue

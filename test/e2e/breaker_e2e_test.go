@@ -1,4 +1,4 @@
-package app
+package e2e
 
 import (
 	"net/http"
@@ -10,6 +10,7 @@ import (
 	"github.com/edgepurge/edgepurge/internal/config"
 	"github.com/edgepurge/edgepurge/internal/fanout"
 	"github.com/edgepurge/edgepurge/test/cfstub"
+	"github.com/edgepurge/edgepurge/test/testkit/harness"
 )
 
 // The breaker opens after N failed events (readiness names it, the state
@@ -17,60 +18,60 @@ import (
 // cool-down one event probes it and, the CDN having recovered, closes it.
 func TestBreakerOpensFailsFastAndClosesAfterTheCooldown(t *testing.T) {
 	const cooldown = 2 * time.Second
-	h := startURLsOnly(t, 500*time.Millisecond, func(cfg *config.Config) {
+	h := harness.StartURLsOnly(t, 500*time.Millisecond, func(cfg *config.Config) {
 		cfg.Cloudflare.Breaker = config.Breaker{Failures: 2, Cooldown: cooldown}
 	})
 	cf := map[string]string{"backend": "cloudflare"}
-	if s := h.gauge("edgepurge_breaker_state", cf); s != 0 {
+	if s := h.Gauge("edgepurge_breaker_state", cf); s != 0 {
 		t.Fatalf("breaker state at start: %v, want 0 (closed)", s)
 	}
 
 	// Two events fail after retrying until their deadline: the breaker opens.
-	h.stub.SetFailure(cfstub.Failure{Status: 500, Codes: []int{10000}, Message: "edge on fire"})
+	h.Stub.SetFailure(cfstub.Failure{Status: 500, Codes: []int{10000}, Message: "edge on fire"})
 	for i := 1; i <= 2; i++ {
-		code, raw := h.sendEvent(eventID(t, i), []byte(incidentEvent))
-		r := decodeAnswer(t, raw).Results[0]
+		code, raw := h.SendEvent(harness.EventID(t, i), []byte(harness.IncidentEvent))
+		r := harness.DecodeAnswer(t, raw).Results[0]
 		if code != http.StatusBadGateway || !r.Retryable || !strings.Contains(r.Error, "HTTP 500: code 10000: edge on fire") {
 			t.Fatalf("event %d: %d %s", i, code, raw)
 		}
 	}
-	code, rz := h.readyz()
+	code, rz := h.Readyz()
 	if code != http.StatusServiceUnavailable || !slices.Equal(rz.Failing, []string{"breaker_cloudflare"}) {
 		t.Fatalf("readyz with the breaker open: %d %+v", code, rz)
 	}
-	if s := h.gauge("edgepurge_breaker_state", cf); s != 2 {
+	if s := h.Gauge("edgepurge_breaker_state", cf); s != 2 {
 		t.Errorf("breaker state: %v, want 2 (open)", s)
 	}
 
 	// Open: the next event fails fast, retryable, and never reaches the CDN.
-	before := len(h.stub.PurgeCalls())
-	code, raw := h.sendEvent(eventID(t, 3), []byte(incidentEvent))
-	r := decodeAnswer(t, raw).Results[0]
+	before := len(h.Stub.PurgeCalls())
+	code, raw := h.SendEvent(harness.EventID(t, 3), []byte(harness.IncidentEvent))
+	r := harness.DecodeAnswer(t, raw).Results[0]
 	if code != http.StatusServiceUnavailable || r.Status != fanout.BackendFailed || !r.Retryable || !r.Unsent ||
 		!strings.Contains(r.Error, "circuit open") || r.Calls != 0 {
 		t.Errorf("event with the breaker open: %d %s", code, raw)
 	}
-	if after := len(h.stub.PurgeCalls()); after != before {
+	if after := len(h.Stub.PurgeCalls()); after != before {
 		t.Errorf("the stand-in saw %d calls while the breaker was open", after-before)
 	}
 
 	// The CDN recovers; after the cool-down readiness is back (half-open)
 	// and the next event is the probe that closes the breaker.
-	h.stub.ClearFailure()
-	h.waitReady()
-	if s := h.gauge("edgepurge_breaker_state", cf); s != 1 {
+	h.Stub.ClearFailure()
+	h.WaitReady()
+	if s := h.Gauge("edgepurge_breaker_state", cf); s != 1 {
 		t.Errorf("breaker state after the cool-down: %v, want 1 (half-open)", s)
 	}
-	code, raw = h.sendEvent(eventID(t, 4), []byte(incidentEvent))
+	code, raw = h.SendEvent(harness.EventID(t, 4), []byte(harness.IncidentEvent))
 	if code != http.StatusOK {
 		t.Fatalf("probe event: %d %s", code, raw)
 	}
-	if s := h.gauge("edgepurge_breaker_state", cf); s != 0 {
+	if s := h.Gauge("edgepurge_breaker_state", cf); s != 0 {
 		t.Errorf("breaker state after a successful probe: %v, want 0 (closed)", s)
 	}
 	for _, tr := range [][2]string{{"closed", "open"}, {"open", "half-open"}, {"half-open", "closed"}} {
 		labels := map[string]string{"backend": "cloudflare", "from": tr[0], "to": tr[1]}
-		if n := h.counter("edgepurge_breaker_transitions_total", labels); n != 1 {
+		if n := h.Counter("edgepurge_breaker_transitions_total", labels); n != 1 {
 			t.Errorf("transitions %s→%s: %v, want 1", tr[0], tr[1], n)
 		}
 	}

@@ -1,4 +1,4 @@
-package main
+package fault
 
 import (
 	"net/http"
@@ -14,7 +14,7 @@ import (
 func cdnFault(t *testing.T, fault, clear func(stub *cfstub.Server)) counts {
 	e := newFaultEnv(t, faultOptions{})
 	p := e.serve()
-	l := e.startLoad(p.base, 300, 8, 100*time.Millisecond)
+	l := e.startLoad(p.Base, 300, 8, 100*time.Millisecond)
 	l.waitSent(60)
 	fault(e.stub)
 	time.Sleep(1500 * time.Millisecond)

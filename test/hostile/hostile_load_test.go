@@ -1,4 +1,4 @@
-package app
+package hostile
 
 import (
 	"bytes"
@@ -15,6 +15,7 @@ import (
 
 	"github.com/edgepurge/edgepurge/internal/config"
 	"github.com/edgepurge/edgepurge/test/cfstub"
+	"github.com/edgepurge/edgepurge/test/testkit/harness"
 	"github.com/edgepurge/edgepurge/test/testkit/redistest"
 )
 
@@ -41,14 +42,14 @@ func loadJobs(t *testing.T) []loadJob {
 		url := fmt.Sprintf("https://load.example.com/u/%d", i)
 		body := fmt.Sprintf(`{"type":"incident.updated","page_id":"load","incident_id":"i%d","urls":[%q]}`, i, url)
 		return loadJob{method: "POST", path: "/v1/hooks/events", body: []byte(body),
-			headers: signedHeaders(t, testSecret, fmt.Sprintf("msg_load_good_%d", i), 0, body), want: 200, goodURL: url}
+			headers: harness.SignedHeaders(t, harness.TestSecret, fmt.Sprintf("msg_load_good_%d", i), 0, body), want: 200, goodURL: url}
 	}
 	jsonCT := map[string]string{"Content-Type": "application/json"}
 	valid := `{"type":"incident.updated","page_id":"p0","incident_id":"inc1"}`
 	bad := func(i int) loadJob {
 		id := fmt.Sprintf("msg_load_bad_%d", i)
 		signed := func(body string) loadJob {
-			return loadJob{method: "POST", path: "/v1/hooks/events", body: []byte(body), headers: signedHeaders(t, testSecret, id, 0, body), want: 400}
+			return loadJob{method: "POST", path: "/v1/hooks/events", body: []byte(body), headers: harness.SignedHeaders(t, harness.TestSecret, id, 0, body), want: 400}
 		}
 		switch i % 12 {
 		case 0:
@@ -65,15 +66,15 @@ func loadJobs(t *testing.T) []loadJob {
 			return loadJob{method: "POST", path: "/v1/hooks/evil", body: []byte(valid), headers: jsonCT, want: 404}
 		case 6:
 			return loadJob{method: "POST", path: "/v1/hooks/events", body: []byte(valid),
-				headers: with(signedHeaders(t, testSecret, id, 0, valid), "Content-Type", "text/plain"), want: 415}
+				headers: harness.With(harness.SignedHeaders(t, harness.TestSecret, id, 0, valid), "Content-Type", "text/plain"), want: 415}
 		case 7:
-			return loadJob{method: "POST", path: "/v1/purge", body: []byte(valid), headers: with(jsonCT, "Authorization", "Bearer guess"), want: 401}
+			return loadJob{method: "POST", path: "/v1/purge", body: []byte(valid), headers: harness.With(jsonCT, "Authorization", "Bearer guess"), want: 401}
 		case 8:
-			return loadJob{method: "POST", path: "/v1/hooks/events", body: []byte(valid), headers: signedHeaders(t, testSecret, id, -time.Hour, valid), want: 401}
+			return loadJob{method: "POST", path: "/v1/hooks/events", body: []byte(valid), headers: harness.SignedHeaders(t, harness.TestSecret, id, -time.Hour, valid), want: 401}
 		case 9:
 			return signed(`{"page_id":"p0","page_id":"p1"}`)
 		case 10:
-			return loadJob{method: "POST", path: "/v1/hooks/statuspage/" + testSPToken, body: []byte(`{"page":{"id":"p/0"},"incident":{"id":"i1"}}`), headers: jsonCT, want: 400}
+			return loadJob{method: "POST", path: "/v1/hooks/statuspage/" + harness.TestSPToken, body: []byte(`{"page":{"id":"p/0"},"incident":{"id":"i1"}}`), headers: jsonCT, want: 400}
 		default:
 			j := signed(`{"type":"incident.updated","page_id":"nope"}`)
 			j.want = 422
@@ -94,21 +95,21 @@ func loadJobs(t *testing.T) []loadJob {
 }
 
 func TestHostileLoad(t *testing.T) {
-	h := start(t, cfstub.Options{}, func(cfg *config.Config) {
+	h := harness.Start(t, cfstub.Options{}, func(cfg *config.Config) {
 		cfg.Pages["load"] = config.PageRule{
 			Hosts: []string{"load.example.com"},
 			Paths: &config.Paths{Common: []string{"/"}, Incident: []string{}, Component: []string{}, Maintenance: []string{}},
 		}
 	})
-	h.waitReady()
-	seeded := h.seedRedis()
+	h.WaitReady()
+	seeded := h.SeedRedis()
 	jobs := loadJobs(t)
 	// Warm up, so that connections that stay open (the SDK's keep-alive to
 	// the stand-in, Redis) are in the baseline.
-	if code, raw := h.sendEvent("msg_load_warmup", []byte(`{"type":"incident.updated","page_id":"load","incident_id":"w"}`)); code != 200 {
+	if code, raw := h.SendEvent("msg_load_warmup", []byte(`{"type":"incident.updated","page_id":"load","incident_id":"w"}`)); code != 200 {
 		t.Fatalf("warm-up: %d %s", code, raw)
 	}
-	h.stub.Reset()
+	h.Stub.Reset()
 	before, _ := busyGoroutines()
 
 	transport := &http.Transport{MaxIdleConnsPerHost: loadConcurrency, MaxConnsPerHost: loadConcurrency}
@@ -126,7 +127,7 @@ func TestHostileLoad(t *testing.T) {
 		wg.Go(func() {
 			for i := range work {
 				j := jobs[i]
-				req, _ := http.NewRequest(j.method, h.base+j.path, bytes.NewReader(j.body))
+				req, _ := http.NewRequest(j.method, h.Base+j.path, bytes.NewReader(j.body))
 				for k, v := range j.headers {
 					req.Header.Set(k, v)
 				}
@@ -159,7 +160,7 @@ func TestHostileLoad(t *testing.T) {
 	for k, n := range wrong {
 		t.Errorf("%d× %s", n, k)
 	}
-	purged := h.stub.URLsPurged(testZone)
+	purged := h.Stub.URLsPurged(harness.TestZone)
 	for _, j := range jobs {
 		if j.goodURL != "" && !slices.Contains(purged, j.goodURL) {
 			t.Errorf("good request's %s was not purged at the stand-in", j.goodURL)
@@ -169,7 +170,7 @@ func TestHostileLoad(t *testing.T) {
 	if len(purged) != loadGood+1 {
 		t.Errorf("the stand-in purged %d URLs, want %d", len(purged), loadGood+1)
 	}
-	for _, k := range seeded.keys {
+	for _, k := range seeded.Keys {
 		if n, _ := redistest.Client(t).Exists(context.Background(), k).Result(); n != 1 {
 			t.Errorf("seeded key %s is gone", k)
 		}
@@ -177,7 +178,7 @@ func TestHostileLoad(t *testing.T) {
 	t.Logf("%d requests (%d bad, %d good) at concurrency %d in %v", len(jobs), loadBad, loadGood, loadConcurrency, elapsed)
 
 	// Alive afterwards.
-	if code, raw := h.sendEvent("msg_load_after", []byte(`{"type":"incident.updated","page_id":"load","incident_id":"after"}`)); code != 200 {
+	if code, raw := h.SendEvent("msg_load_after", []byte(`{"type":"incident.updated","page_id":"load","incident_id":"after"}`)); code != 200 {
 		t.Errorf("after the load: %d %s", code, raw)
 	}
 	// No goroutine leak: once the client's connections are closed, the

@@ -1,4 +1,4 @@
-package app
+package e2e
 
 import (
 	"fmt"
@@ -12,24 +12,25 @@ import (
 	"github.com/edgepurge/edgepurge/internal/config"
 	"github.com/edgepurge/edgepurge/internal/webhook"
 	"github.com/edgepurge/edgepurge/test/cfstub"
+	"github.com/edgepurge/edgepurge/test/testkit/harness"
 )
 
 // BenchmarkSignedHookHot measures the server's cost per event on the hot
 // path (one page, one incident, coalesced), in process, for profiling:
 //
-//	go test -run '^$' -bench SignedHookHot -cpuprofile cpu.out ./internal/app/
+//	go test -run '^$' -bench SignedHookHot -cpuprofile cpu.out ./test/e2e/
 func BenchmarkSignedHookHot(b *testing.B) {
-	h := start(b, cfstub.Options{}, func(cfg *config.Config) {
+	h := harness.Start(b, cfstub.Options{}, func(cfg *config.Config) {
 		cfg.Cloudflare.RateLimit.Disabled = benchNoLimit
 		// URLs only, as in `make bench`: tag purges have their own, much
 		// smaller budget (5 calls/s on Pro), measured separately.
-		pr := cfg.Pages[testPage]
+		pr := cfg.Pages[harness.TestPage]
 		pr.Tags = nil
-		cfg.Pages[testPage] = pr
+		cfg.Pages[harness.TestPage] = pr
 	})
-	h.waitReady()
+	h.WaitReady()
 	body := []byte(`{"type":"incident.updated","page_id":"p0","incident_id":"inc1"}`)
-	client := &fasthttp.HostClient{Addr: h.base[len("http://"):], MaxConns: 512}
+	client := &fasthttp.HostClient{Addr: h.Base[len("http://"):], MaxConns: 512}
 	var seq atomic.Int64
 	b.SetParallelism(16)
 	b.ResetTimer()
@@ -40,9 +41,9 @@ func BenchmarkSignedHookHot(b *testing.B) {
 		for pb.Next() {
 			id := fmt.Sprintf("msg_bench_%d", seq.Add(1))
 			now := time.Now()
-			sig, _ := webhook.Sign(testSecret, id, now, body)
+			sig, _ := webhook.Sign(harness.TestSecret, id, now, body)
 			req.Reset()
-			req.SetRequestURI(h.base + "/v1/hooks/events")
+			req.SetRequestURI(h.Base + "/v1/hooks/events")
 			req.Header.SetMethod("POST")
 			req.Header.SetContentType("application/json")
 			req.Header.Set("webhook-id", id)
@@ -56,7 +57,7 @@ func BenchmarkSignedHookHot(b *testing.B) {
 		}
 	})
 	b.StopTimer()
-	calls := h.stub.PurgeCalls()
+	calls := h.Stub.PurgeCalls()
 	items := 0
 	for _, c := range calls {
 		items += len(c.Items)

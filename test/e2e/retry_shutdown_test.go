@@ -1,4 +1,4 @@
-package app
+package e2e
 
 import (
 	"net/http"
@@ -7,6 +7,7 @@ import (
 
 	"github.com/edgepurge/edgepurge/internal/config"
 	"github.com/edgepurge/edgepurge/internal/fanout"
+	"github.com/edgepurge/edgepurge/test/testkit/harness"
 )
 
 // SIGTERM while a purge hangs on the CDN, with a shutdown bound shorter
@@ -15,12 +16,12 @@ import (
 // Run returns within the bound.
 func TestShutdownCutsAHangingPurgeAndStillAnswers(t *testing.T) {
 	const bound = 2 * time.Second
-	h := startURLsOnly(t, 30*time.Second, func(cfg *config.Config) {
+	h := harness.StartURLsOnly(t, 30*time.Second, func(cfg *config.Config) {
 		cfg.Server.ShutdownTimeout = bound
 		cfg.Server.DrainDelay = time.Millisecond
 	})
-	h.stub.Hang(true)
-	t.Cleanup(func() { h.stub.Hang(false) })
+	h.Stub.Hang(true)
+	t.Cleanup(func() { h.Stub.Hang(false) })
 
 	type answer struct {
 		code int
@@ -28,15 +29,15 @@ func TestShutdownCutsAHangingPurgeAndStillAnswers(t *testing.T) {
 	}
 	answered := make(chan answer, 1)
 	go func() {
-		code, raw := h.sendEvent(eventID(t, 1), []byte(incidentEvent))
+		code, raw := h.SendEvent(harness.EventID(t, 1), []byte(harness.IncidentEvent))
 		answered <- answer{code, raw}
 	}()
-	for h.stub.Waiting() == 0 {
+	for h.Stub.Waiting() == 0 {
 		time.Sleep(10 * time.Millisecond)
 	}
 
 	start := time.Now()
-	h.stop() // cancels Run's context, as SIGTERM does, and waits for Run
+	h.Stop() // cancels Run's context, as SIGTERM does, and waits for Run
 	took := time.Since(start)
 	if took > bound+3*time.Second {
 		t.Errorf("Run returned %v after SIGTERM; the bound is %v", took, bound)
@@ -46,7 +47,7 @@ func TestShutdownCutsAHangingPurgeAndStillAnswers(t *testing.T) {
 		if a.code != http.StatusBadGateway && a.code != http.StatusServiceUnavailable {
 			t.Fatalf("in-flight event answered %d, want a retryable 502/503: %s", a.code, a.raw)
 		}
-		if r := decodeAnswer(t, a.raw).Results[0]; r.Status != fanout.BackendFailed || !r.Retryable {
+		if r := harness.DecodeAnswer(t, a.raw).Results[0]; r.Status != fanout.BackendFailed || !r.Retryable {
 			t.Errorf("cloudflare result %+v", r)
 		}
 	case <-time.After(5 * time.Second):

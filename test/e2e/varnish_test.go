@@ -1,4 +1,4 @@
-package app
+package e2e
 
 import (
 	"net/http"
@@ -11,6 +11,7 @@ import (
 	"github.com/edgepurge/edgepurge/internal/config"
 	"github.com/edgepurge/edgepurge/internal/fanout"
 	"github.com/edgepurge/edgepurge/test/cfstub"
+	"github.com/edgepurge/edgepurge/test/testkit/harness"
 	"github.com/edgepurge/edgepurge/test/testkit/varnishtest"
 )
 
@@ -33,11 +34,11 @@ func TestVarnishServesTheNewPageAfterAHook(t *testing.T) {
 		expectRead(t, v.Addr, r, 1, "HIT") // stale until purged
 	}
 
-	code, raw := h.statuspageIncident()
+	code, raw := h.StatuspageIncident()
 	if code != http.StatusOK {
 		t.Fatalf("hook: %d %s", code, raw)
 	}
-	a := decodeAnswer(t, raw)
+	a := harness.DecodeAnswer(t, raw)
 	// 11 URLs and the page's tag, on the one node.
 	want := fanout.Result{Backend: "varnish", Status: "ok", Items: 12, Calls: 12}
 	if a.Status != fanout.StatusPurged || len(a.Results) != 2 || !sameResult(a.Results[0], want) {
@@ -73,11 +74,11 @@ func TestVarnishTagPurgeEvictsTaggedObjectsOnly(t *testing.T) {
 	warm(t, v.Addr, 1, append(slices.Clone(tagged), untouched...)...)
 	o.publish(2)
 
-	code, raw := h.manualPurge(`{"tags":["page:` + spPage + `"]}`)
+	code, raw := h.ManualPurge(`{"tags":["page:` + spPage + `"]}`)
 	if code != http.StatusOK {
 		t.Fatalf("purge: %d %s", code, raw)
 	}
-	if a := decodeAnswer(t, raw); !sameResult(a.Results[0], fanout.Result{Backend: "varnish", Status: "ok", Items: 1, Calls: 1}) {
+	if a := harness.DecodeAnswer(t, raw); !sameResult(a.Results[0], fanout.Result{Backend: "varnish", Status: "ok", Items: 1, Calls: 1}) {
 		t.Errorf("answer %s", raw)
 	}
 	for _, r := range tagged {
@@ -98,12 +99,12 @@ func TestVarnishNodeDownIsNotA200(t *testing.T) {
 	down.Stop()
 	o.publish(2)
 
-	code, raw := h.statuspageIncident()
+	code, raw := h.StatuspageIncident()
 	// A node down is a failure that may pass: journaled for re-drive.
 	if code != http.StatusAccepted {
 		t.Fatalf("hook with a node down: %d, want 202 (journaled): %s", code, raw)
 	}
-	a := decodeAnswer(t, raw)
+	a := harness.DecodeAnswer(t, raw)
 	r := a.Results[0]
 	if a.Status != fanout.StatusJournaled || a.JournalID == "" || r.Backend != "varnish" || r.Status != "failed" || !r.Retryable ||
 		!strings.HasPrefix(r.Error, "purge varnish: 1 of 2 nodes failed: node "+down.URL()+": ") {
@@ -142,11 +143,11 @@ func TestVarnishRefusesPurgesFromOutsideTheACL(t *testing.T) {
 			t.Errorf("BAN from %s: %d, want 405", from, code)
 		}
 	}
-	code, raw := h.statuspageIncident()
+	code, raw := h.StatuspageIncident()
 	if code != http.StatusBadGateway {
 		t.Fatalf("hook: %d, want 502: %s", code, raw)
 	}
-	if r := decodeAnswer(t, raw).Results[0]; r.Status != "failed" || r.Retryable || !strings.Contains(r.Error, "HTTP 405: Not allowed") {
+	if r := harness.DecodeAnswer(t, raw).Results[0]; r.Status != "failed" || r.Retryable || !strings.Contains(r.Error, "HTTP 405: Not allowed") {
 		t.Errorf("varnish result %+v", r)
 	}
 	expectRead(t, v.Addr, home, 1, "HIT") // nothing was purged
@@ -177,7 +178,7 @@ func TestVarnishBansHostsPrefixesAndEverything(t *testing.T) {
 		{`{"everything":true}`, []read{other}, nil},
 	}
 	for _, s := range steps {
-		if code, raw := h.manualPurge(s.body); code != http.StatusOK {
+		if code, raw := h.ManualPurge(s.body); code != http.StatusOK {
 			t.Fatalf("purge %s: %d %s", s.body, code, raw)
 		}
 		for _, r := range s.fresh {
@@ -204,11 +205,11 @@ func TestVerificationSeesTheFreshPage(t *testing.T) {
 	warm(t, v.Addr, 1, read{spHost, "/", ""}, read{spHost, "/api/v2/summary.json", ""})
 	o.publish(2)
 
-	code, raw := h.statuspageIncident()
+	code, raw := h.StatuspageIncident()
 	if code != http.StatusOK {
 		t.Fatalf("hook: %d %s", code, raw)
 	}
-	a := decodeAnswer(t, raw)
+	a := harness.DecodeAnswer(t, raw)
 	if a.Status != fanout.StatusPurged || len(a.Verification) != len(spIncidentPaths) || len(a.Repurge) != 0 {
 		t.Fatalf("answer %s", raw)
 	}
@@ -217,7 +218,7 @@ func TestVerificationSeesTheFreshPage(t *testing.T) {
 			t.Errorf("check %+v", c)
 		}
 	}
-	if got := h.metric(`edgepurge_verifications_total{result="verified"}`); got != `edgepurge_verifications_total{result="verified"} 11` {
+	if got := h.Metric(`edgepurge_verifications_total{result="verified"}`); got != `edgepurge_verifications_total{result="verified"} 11` {
 		t.Errorf("metric %q", got)
 	}
 	expectRead(t, v.Addr, read{spHost, "/", ""}, 2, "HIT") // cached again, fresh, by the check
@@ -245,11 +246,11 @@ func TestVerificationSeesAStaleFrontCache(t *testing.T) {
 	// purge would pass for one cached after it.
 	time.Sleep(1100 * time.Millisecond)
 
-	code, raw := h.statuspageIncident()
+	code, raw := h.StatuspageIncident()
 	if code != http.StatusBadGateway {
 		t.Fatalf("hook: %d, want 502: %s", code, raw)
 	}
-	a := decodeAnswer(t, raw)
+	a := harness.DecodeAnswer(t, raw)
 	if a.Status != fanout.StatusStale || a.Results[0].Status != "ok" {
 		t.Fatalf("answer %s", raw)
 	}
@@ -266,7 +267,7 @@ func TestVerificationSeesAStaleFrontCache(t *testing.T) {
 	if len(a.Repurge) != 1 || !sameResult(a.Repurge[0], fanout.Result{Backend: "varnish", Status: "ok", Items: 2, Calls: 2}) {
 		t.Errorf("repurge %+v", a.Repurge)
 	}
-	if got := h.metric(`edgepurge_verifications_total{result="stale"}`); got != `edgepurge_verifications_total{result="stale"} 2` {
+	if got := h.Metric(`edgepurge_verifications_total{result="stale"}`); got != `edgepurge_verifications_total{result="stale"} 2` {
 		t.Errorf("metric %q", got)
 	}
 	expectRead(t, inner.Addr, stale[0], 2, "MISS") // the inner cache was purged
@@ -281,11 +282,11 @@ func TestVerificationRepurgesARacingEdge(t *testing.T) {
 	edge := newRacingEdge(t)
 	h := startVarnishApp(t, []string{v.URL(), edge.srv.URL}, verifyAt(edge.srv.URL))
 
-	code, raw := h.statuspageIncident()
+	code, raw := h.StatuspageIncident()
 	if code != http.StatusOK {
 		t.Fatalf("hook: %d %s", code, raw)
 	}
-	a := decodeAnswer(t, raw)
+	a := harness.DecodeAnswer(t, raw)
 	if a.Status != fanout.StatusPurged || len(a.Verification) != 11 {
 		t.Fatalf("answer %s", raw)
 	}
@@ -310,23 +311,23 @@ func TestCDNOrder(t *testing.T) {
 		{"default: inner cache first", func(*config.Config) {}, []string{"varnish", "cloudflare", "redis"}},
 		{"global", func(cfg *config.Config) { cfg.CDNOrder = []string{"cloudflare", "varnish"} }, []string{"cloudflare", "varnish", "redis"}},
 		{"per page", func(cfg *config.Config) {
-			p := cfg.Pages[testPage]
+			p := cfg.Pages[harness.TestPage]
 			p.CDNOrder = []string{"cloudflare"}
-			cfg.Pages[testPage] = p
+			cfg.Pages[harness.TestPage] = p
 		}, []string{"cloudflare", "varnish", "redis"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			h := start(t, cfstub.Options{}, func(cfg *config.Config) {
+			h := harness.Start(t, cfstub.Options{}, func(cfg *config.Config) {
 				cfg.Varnish.Nodes = []string{v.URL()}
 				tc.edit(cfg)
 			})
-			h.waitReady()
-			code, raw := h.sendEvent("msg_order", []byte(`{"type":"incident.updated","page_id":"p0","incident_id":"inc1"}`))
+			h.WaitReady()
+			code, raw := h.SendEvent("msg_order", []byte(`{"type":"incident.updated","page_id":"p0","incident_id":"inc1"}`))
 			if code != http.StatusOK {
 				t.Fatalf("status %d: %s", code, raw)
 			}
 			var got []string
-			for _, r := range decodeAnswer(t, raw).Results {
+			for _, r := range harness.DecodeAnswer(t, raw).Results {
 				got = append(got, r.Backend)
 				if r.Status != "ok" || (r.Backend != "redis" && r.Items != 23) {
 					t.Errorf("result %+v", r)
@@ -348,7 +349,7 @@ func TestVarnishSoftPurge(t *testing.T) {
 	home := read{spHost, "/", ""}
 	warm(t, v.Addr, 1, home)
 	o.publish(2)
-	if code, raw := h.manualPurge(`{"tags":["page:` + spPage + `"]}`); code != http.StatusOK {
+	if code, raw := h.ManualPurge(`{"tags":["page:` + spPage + `"]}`); code != http.StatusOK {
 		t.Fatalf("purge: %d %s", code, raw)
 	}
 	want := content(home.host, home.path, "", 2)

@@ -1,4 +1,4 @@
-package main
+package fault
 
 import (
 	"context"
@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/edgepurge/edgepurge/internal/journal"
+	"github.com/edgepurge/edgepurge/test/testkit/proc"
 )
 
 const deadZone = "zone-dead"
@@ -58,9 +59,9 @@ func TestFaultDeadLetters(t *testing.T) {
 		}
 	}
 	p := e.serve()
-	l := e.startLoad(p.base, 300, 8, 30*time.Millisecond)
+	l := e.startLoad(p.Base, 300, 8, 30*time.Millisecond)
 	waitUntil(t, "entries of the failing zone", 10*time.Second, func() bool { return e.journalLen() > 0 })
-	out, code := run(t, e.env(), "journal", "--json")
+	out, code := proc.Run(t, e.env(), "journal", "--json")
 	var pending []journal.Pending
 	if err := json.Unmarshal([]byte(out), &pending); code != 0 || err != nil || len(pending) == 0 || pending[0].Zone != deadZone {
 		t.Errorf("edgepurge journal --json while the zone fails: exit %d, %v: %q", code, err, out)
@@ -80,7 +81,7 @@ func TestFaultDeadLetters(t *testing.T) {
 	waitUntil(t, "every entry of the failing zone to die", 15*time.Second, func() bool {
 		return e.journalLen() == 0 && metricValue(t, p, "edgepurge_journal_dead_letters_total") == strconv.Itoa(len(journaled))
 	})
-	out, code = run(t, e.env(), "journal", "--dead", "--json")
+	out, code = proc.Run(t, e.env(), "journal", "--dead", "--json")
 	var dl []journal.Dead
 	if err := json.Unmarshal([]byte(out), &dl); code != 0 || err != nil {
 		t.Fatalf("edgepurge journal --dead --json: exit %d, %v:\n%s", code, err, out)
@@ -97,18 +98,18 @@ func TestFaultDeadLetters(t *testing.T) {
 	if !slices.Equal(buried, journaled) {
 		t.Errorf("dead letters %v, want the journaled events of the failing zone %v", buried, journaled)
 	}
-	out, code = run(t, e.env(), "journal", "--dead")
+	out, code = proc.Run(t, e.env(), "journal", "--dead")
 	if code != 0 || !strings.Contains(out, fmt.Sprintf("%d dead letters", len(journaled))) || !strings.Contains(out, "still failing after journal.max_age (2s)") {
 		t.Errorf("edgepurge journal --dead: exit %d:\n%s", code, out)
 	}
-	if out, code := run(t, e.env(), "journal"); code != 0 || !strings.Contains(out, "the journal is empty") {
+	if out, code := proc.Run(t, e.env(), "journal"); code != 0 || !strings.Contains(out, "the journal is empty") {
 		t.Errorf("edgepurge journal: exit %d:\n%s", code, out)
 	}
 
 	// The zone is back: replay the dead letters by hand.
 	failing.Store(false)
 	start := time.Now()
-	out, code = run(t, e.env(), "replay", "--dead")
+	out, code = proc.Run(t, e.env(), "replay", "--dead")
 	if code != 0 || !strings.Contains(out, fmt.Sprintf("%d of %d purged", len(journaled), len(journaled))) {
 		t.Fatalf("edgepurge replay --dead: exit %d:\n%s", code, out)
 	}
@@ -124,7 +125,7 @@ func TestFaultDeadLetters(t *testing.T) {
 			}
 		}
 	}
-	if out, _ := run(t, e.env(), "journal", "--dead"); !strings.Contains(out, "no dead letters") {
+	if out, _ := proc.Run(t, e.env(), "journal", "--dead"); !strings.Contains(out, "no dead letters") {
 		t.Errorf("dead letters left after the replay:\n%s", out)
 	}
 	t.Logf("%d events of the failing zone went to the dead letters and were replayed; %s", len(journaled), c)

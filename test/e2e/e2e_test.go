@@ -1,8 +1,7 @@
-package app
+package e2e
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"os"
@@ -13,12 +12,13 @@ import (
 	"github.com/edgepurge/edgepurge/internal/config"
 	"github.com/edgepurge/edgepurge/internal/fanout"
 	"github.com/edgepurge/edgepurge/test/cfstub"
+	"github.com/edgepurge/edgepurge/test/testkit/harness"
 	"github.com/edgepurge/edgepurge/test/testkit/redistest"
 )
 
 func bothHosts(paths ...string) []string {
 	var out []string
-	for _, h := range []string{testHostA, testHostB} {
+	for _, h := range []string{harness.TestHostA, harness.TestHostB} {
 		for _, p := range paths {
 			out = append(out, "https://"+h+p)
 		}
@@ -34,26 +34,26 @@ var incidentPaths = []string{
 }
 
 func TestSignedHookPurgesCDNAndRedis(t *testing.T) {
-	h := start(t, cfstub.Options{}, nil)
-	h.waitReady()
+	h := harness.Start(t, cfstub.Options{}, nil)
+	h.WaitReady()
 	ctx := context.Background()
 	rdb := redistest.Client(t)
-	summary := h.prefix + "statuspage:p0:summary"
-	incident := h.prefix + "statuspage:p0:incident:inc1"
-	set := h.prefix + "statuspage:p0:fragments"
-	member := h.prefix + "fragment:1"
-	bystander := h.prefix + "statuspage:p1:summary"
+	summary := h.Prefix + "statuspage:p0:summary"
+	incident := h.Prefix + "statuspage:p0:incident:inc1"
+	set := h.Prefix + "statuspage:p0:fragments"
+	member := h.Prefix + "fragment:1"
+	bystander := h.Prefix + "statuspage:p1:summary"
 	for _, k := range []string{summary, incident, member, bystander} {
 		rdb.Set(ctx, k, "cached", 0)
 	}
 	rdb.SAdd(ctx, set, member)
 
 	body := []byte(`{"type":"incident.updated","page_id":"p0","incident_id":"inc1","occurred_at":"2026-11-26T18:00:00Z","urls":["https://p0.status.example.com/custom"],"tags":["custom-tag"]}`)
-	code, raw := h.sendEvent("msg_e2e_1", body)
+	code, raw := h.SendEvent("msg_e2e_1", body)
 	if code != http.StatusOK {
 		t.Fatalf("status %d: %s", code, raw)
 	}
-	a := decodeAnswer(t, raw)
+	a := harness.DecodeAnswer(t, raw)
 	if a.ID != "msg_e2e_1" || a.Status != fanout.StatusPurged {
 		t.Errorf("id, status = %q, %q", a.ID, a.Status)
 	}
@@ -62,17 +62,17 @@ func TestSignedHookPurgesCDNAndRedis(t *testing.T) {
 	if !slices.Equal(a.Plan.URLs, wantURLs) {
 		t.Errorf("plan URLs:\n got %q\nwant %q", a.Plan.URLs, wantURLs)
 	}
-	purged := h.stub.URLsPurged(testZone)
+	purged := h.Stub.URLsPurged(harness.TestZone)
 	slices.Sort(purged)
 	if !slices.Equal(purged, wantURLs) {
 		t.Errorf("stand-in purged:\n got %q\nwant %q", purged, wantURLs)
 	}
-	tags := h.stub.Purged(testZone, cfstub.KindTags)
+	tags := h.Stub.Purged(harness.TestZone, cfstub.KindTags)
 	if len(tags) != 2 || tags["custom-tag"].IsZero() || tags["page:p0"].IsZero() {
 		t.Errorf("stand-in tags = %v", tags)
 	}
 	// 23 URLs and 2 tags: one URL call and one tag call.
-	if calls := h.stub.PurgeCalls(); len(calls) != 2 {
+	if calls := h.Stub.PurgeCalls(); len(calls) != 2 {
 		t.Errorf("stand-in saw %d calls, want 2: %+v", len(calls), calls)
 	}
 	if len(a.Results) != 2 || a.Results[0].Backend != "cloudflare" || a.Results[0].Items != 25 || a.Results[0].Calls != 2 ||
@@ -89,23 +89,23 @@ func TestSignedHookPurgesCDNAndRedis(t *testing.T) {
 }
 
 func TestStatuspageHookPurges(t *testing.T) {
-	h := start(t, cfstub.Options{}, func(cfg *config.Config) {
+	h := harness.Start(t, cfstub.Options{}, func(cfg *config.Config) {
 		cfg.Defaults = &config.PageRule{Hosts: []string{"{page_id}.status.example.com", "{page_id}.custom.test"}}
 	})
-	h.waitReady()
+	h.WaitReady()
 	body, err := os.ReadFile("../../examples/statuspage-incident.json")
 	if err != nil {
 		t.Fatal(err)
 	}
-	code, raw := h.post("/v1/hooks/statuspage/"+testSPToken, body, nil)
+	code, raw := h.Post("/v1/hooks/statuspage/"+harness.TestSPToken, body, nil)
 	if code != http.StatusOK {
 		t.Fatalf("status %d: %s", code, raw)
 	}
-	a := decodeAnswer(t, raw)
+	a := harness.DecodeAnswer(t, raw)
 	if !strings.HasPrefix(a.ID, "sp_") || a.Status != fanout.StatusPurged {
 		t.Errorf("answer %+v", a)
 	}
-	purged := h.stub.URLsPurged(testZone)
+	purged := h.Stub.URLsPurged(harness.TestZone)
 	for _, want := range []string{
 		"https://p7xk3m9q2w1z.status.example.com/incidents/i8d3f0g5h2j4",
 		"https://p7xk3m9q2w1z.custom.test/api/v2/summary.json",
@@ -118,7 +118,7 @@ func TestStatuspageHookPurges(t *testing.T) {
 		t.Errorf("purged %d URLs, want 22 (11 paths on 2 hosts): %q", len(purged), purged)
 	}
 
-	if code, raw := h.post("/v1/hooks/statuspage/wrong-token", body, nil); code != http.StatusUnauthorized || strings.Contains(string(raw), testSPToken) {
+	if code, raw := h.Post("/v1/hooks/statuspage/wrong-token", body, nil); code != http.StatusUnauthorized || strings.Contains(string(raw), harness.TestSPToken) {
 		t.Errorf("wrong token: %d %s", code, raw)
 	}
 }
@@ -129,10 +129,10 @@ func seventyURLs(cfg *config.Config) {
 	for i := range 35 {
 		paths = append(paths, fmt.Sprintf("/p%02d", i))
 	}
-	pr := cfg.Pages[testPage]
+	pr := cfg.Pages[harness.TestPage]
 	pr.Paths = &config.Paths{Common: paths, Incident: []string{}, Component: []string{}, Maintenance: []string{}}
 	pr.Tags = nil
-	cfg.Pages[testPage] = pr
+	cfg.Pages[harness.TestPage] = pr
 }
 
 func TestURLsAreSplitAtTheCallLimit(t *testing.T) {
@@ -141,17 +141,17 @@ func TestURLsAreSplitAtTheCallLimit(t *testing.T) {
 		wantCalls []int
 	}{{100, []int{70}}, {30, []int{30, 30, 10}}} {
 		t.Run(fmt.Sprint("limit ", tc.limit), func(t *testing.T) {
-			h := start(t, cfstub.Options{MaxItemsPerCall: 100}, func(cfg *config.Config) {
+			h := harness.Start(t, cfstub.Options{MaxItemsPerCall: 100}, func(cfg *config.Config) {
 				seventyURLs(cfg)
 				cfg.Cloudflare.MaxURLsPerCall = tc.limit
 			})
-			h.waitReady()
-			code, raw := h.sendEvent("msg_split", []byte(`{"type":"incident.updated","page_id":"p0","incident_id":"inc1"}`))
+			h.WaitReady()
+			code, raw := h.SendEvent("msg_split", []byte(`{"type":"incident.updated","page_id":"p0","incident_id":"inc1"}`))
 			if code != http.StatusOK {
 				t.Fatalf("status %d: %s", code, raw)
 			}
 			var sizes []int
-			for _, c := range h.stub.PurgeCalls() {
+			for _, c := range h.Stub.PurgeCalls() {
 				sizes = append(sizes, len(c.Items))
 			}
 			slices.Sort(sizes)
@@ -160,10 +160,10 @@ func TestURLsAreSplitAtTheCallLimit(t *testing.T) {
 			if !slices.Equal(sizes, want) {
 				t.Errorf("call sizes = %v, want %v", sizes, want)
 			}
-			if got := len(h.stub.URLsPurged(testZone)); got != 70 {
+			if got := len(h.Stub.URLsPurged(harness.TestZone)); got != 70 {
 				t.Errorf("purged %d distinct URLs, want 70", got)
 			}
-			if a := decodeAnswer(t, raw); a.Results[0].Calls != len(want) || a.Results[0].Items != 70 {
+			if a := harness.DecodeAnswer(t, raw); a.Results[0].Calls != len(want) || a.Results[0].Items != 70 {
 				t.Errorf("result = %+v", a.Results[0])
 			}
 		})
@@ -182,14 +182,14 @@ func TestCDNFailureIsA502NamingTheError(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			// Without the journal (which answers a retryable failure 202).
-			h := start(t, cfstub.Options{}, func(cfg *config.Config) { cfg.Journal.Disabled = true })
-			h.waitReady()
-			h.stub.SetFailure(tc.failure)
-			code, raw := h.sendEvent("msg_fail_"+tc.name, []byte(`{"type":"incident.updated","page_id":"p0","incident_id":"inc1"}`))
+			h := harness.Start(t, cfstub.Options{}, func(cfg *config.Config) { cfg.Journal.Disabled = true })
+			h.WaitReady()
+			h.Stub.SetFailure(tc.failure)
+			code, raw := h.SendEvent("msg_fail_"+tc.name, []byte(`{"type":"incident.updated","page_id":"p0","incident_id":"inc1"}`))
 			if code != http.StatusBadGateway {
 				t.Fatalf("status %d, want 502: %s", code, raw)
 			}
-			a := decodeAnswer(t, raw)
+			a := harness.DecodeAnswer(t, raw)
 			cf := a.Results[0]
 			if a.Status != fanout.StatusPartial || cf.Status != "failed" || !slices.Contains(cf.ErrorCodes, tc.wantCode) ||
 				!strings.Contains(cf.Error, "HTTP "+tc.name) || cf.Retryable != tc.retryable {
@@ -198,10 +198,10 @@ func TestCDNFailureIsA502NamingTheError(t *testing.T) {
 			if a.Results[1].Status != "ok" {
 				t.Errorf("redis should still have succeeded: %+v", a.Results[1])
 			}
-			if strings.Contains(string(raw), testCFToken) || strings.Contains(h.logs.String(), testCFToken) {
+			if strings.Contains(string(raw), harness.TestCFToken) || strings.Contains(h.Logs.String(), harness.TestCFToken) {
 				t.Error("the Cloudflare token leaked into the answer or the logs")
 			}
-			if !strings.Contains(h.logs.String(), `"msg":"event not purged"`) {
+			if !strings.Contains(h.Logs.String(), `"msg":"event not purged"`) {
 				t.Error("the failure was not logged")
 			}
 		})
@@ -209,49 +209,49 @@ func TestCDNFailureIsA502NamingTheError(t *testing.T) {
 }
 
 func TestUnknownPageIs422(t *testing.T) {
-	h := start(t, cfstub.Options{}, nil)
-	h.waitReady()
-	code, raw := h.sendEvent("msg_unknown", []byte(`{"type":"incident.updated","page_id":"nobody"}`))
+	h := harness.Start(t, cfstub.Options{}, nil)
+	h.WaitReady()
+	code, raw := h.SendEvent("msg_unknown", []byte(`{"type":"incident.updated","page_id":"nobody"}`))
 	if code != http.StatusUnprocessableEntity || !strings.Contains(string(raw), "unknown page") {
 		t.Errorf("status %d: %s", code, raw)
 	}
-	if n := len(h.stub.PurgeCalls()); n != 0 {
+	if n := len(h.Stub.PurgeCalls()); n != 0 {
 		t.Errorf("stand-in saw %d calls", n)
 	}
 }
 
 func TestRegistryPageIsPurgedOnItsHosts(t *testing.T) {
-	h := start(t, cfstub.Options{}, func(cfg *config.Config) {
+	h := harness.Start(t, cfstub.Options{}, func(cfg *config.Config) {
 		cfg.Defaults = &config.PageRule{Hosts: []string{"{page_id}.status.example.com"}}
 	})
-	h.waitReady()
+	h.WaitReady()
 	rdb := redistest.Client(t)
-	rdb.HSet(context.Background(), h.prefix+"page:reg9", "hosts", "status.customer.test, reg9.status.example.com")
-	code, raw := h.sendEvent("msg_reg", []byte(`{"type":"component.updated","page_id":"reg9","component_ids":["c1"]}`))
+	rdb.HSet(context.Background(), h.Prefix+"page:reg9", "hosts", "status.customer.test, reg9.status.example.com")
+	code, raw := h.SendEvent("msg_reg", []byte(`{"type":"component.updated","page_id":"reg9","component_ids":["c1"]}`))
 	if code != http.StatusOK {
 		t.Fatalf("status %d: %s", code, raw)
 	}
-	purged := h.stub.URLsPurged(testZone)
+	purged := h.Stub.URLsPurged(harness.TestZone)
 	if !slices.Contains(purged, "https://status.customer.test/uptime/c1") || len(purged) != 2*11 {
 		t.Errorf("purged %q", purged)
 	}
 }
 
 func TestDryRunPurgesNothing(t *testing.T) {
-	h := start(t, cfstub.Options{}, func(cfg *config.Config) { cfg.DryRun = true })
-	h.waitReady()
+	h := harness.Start(t, cfstub.Options{}, func(cfg *config.Config) { cfg.DryRun = true })
+	h.WaitReady()
 	rdb := redistest.Client(t)
-	key := h.prefix + "statuspage:p0:summary"
+	key := h.Prefix + "statuspage:p0:summary"
 	rdb.Set(context.Background(), key, "cached", 0)
-	code, raw := h.sendEvent("msg_dry", []byte(`{"type":"incident.updated","page_id":"p0","incident_id":"inc1"}`))
+	code, raw := h.SendEvent("msg_dry", []byte(`{"type":"incident.updated","page_id":"p0","incident_id":"inc1"}`))
 	if code != http.StatusOK {
 		t.Fatalf("status %d: %s", code, raw)
 	}
-	a := decodeAnswer(t, raw)
+	a := harness.DecodeAnswer(t, raw)
 	if a.Status != fanout.StatusDryRun || len(a.Plan.URLs) != 22 {
 		t.Errorf("answer %s", raw)
 	}
-	if n := len(h.stub.PurgeCalls()); n != 0 {
+	if n := len(h.Stub.PurgeCalls()); n != 0 {
 		t.Errorf("dry run made %d CDN calls", n)
 	}
 	if v, _ := rdb.Get(context.Background(), key).Result(); v != "cached" {
@@ -260,71 +260,71 @@ func TestDryRunPurgesNothing(t *testing.T) {
 }
 
 func TestManualPurge(t *testing.T) {
-	h := start(t, cfstub.Options{}, nil)
-	h.waitReady()
-	auth := map[string]string{"Authorization": "Bearer " + testAPIToken}
+	h := harness.Start(t, cfstub.Options{}, nil)
+	h.WaitReady()
+	auth := map[string]string{"Authorization": "Bearer " + harness.TestAPIToken}
 	body := []byte(`{"urls":["https://p0.status.example.com/a"],"prefixes":["p0.status.example.com/api/"],"hosts":["p0.status.example.com"]}`)
-	code, raw := h.post("/v1/purge", body, auth)
+	code, raw := h.Post("/v1/purge", body, auth)
 	if code != http.StatusOK {
 		t.Fatalf("status %d: %s", code, raw)
 	}
-	if got := h.stub.Purged(testZone, cfstub.KindPrefixes); len(got) != 1 {
+	if got := h.Stub.Purged(harness.TestZone, cfstub.KindPrefixes); len(got) != 1 {
 		t.Errorf("prefixes purged %v", got)
 	}
-	if got := h.stub.Purged(testZone, cfstub.KindHosts); len(got) != 1 {
+	if got := h.Stub.Purged(harness.TestZone, cfstub.KindHosts); len(got) != 1 {
 		t.Errorf("hosts purged %v", got)
 	}
-	if code, _ := h.post("/v1/purge", body, map[string]string{"Authorization": "Bearer nope"}); code != http.StatusUnauthorized {
+	if code, _ := h.Post("/v1/purge", body, map[string]string{"Authorization": "Bearer nope"}); code != http.StatusUnauthorized {
 		t.Errorf("bad bearer: %d", code)
 	}
-	if code, raw := h.post("/v1/purge", []byte(`{}`), auth); code != http.StatusBadRequest || !strings.Contains(string(raw), "nothing to purge") {
+	if code, raw := h.Post("/v1/purge", []byte(`{}`), auth); code != http.StatusBadRequest || !strings.Contains(string(raw), "nothing to purge") {
 		t.Errorf("empty manual purge: %d %s", code, raw)
 	}
 }
 
 func TestBadRequestsTouchNothing(t *testing.T) {
-	h := start(t, cfstub.Options{}, nil)
-	h.waitReady()
+	h := harness.Start(t, cfstub.Options{}, nil)
+	h.WaitReady()
 	good := []byte(`{"type":"incident.updated","page_id":"p0"}`)
 
-	if code, raw := h.post("/v1/hooks/events", good, map[string]string{"webhook-id": "x", "webhook-timestamp": "1", "webhook-signature": "v1,AAAA"}); code != http.StatusUnauthorized || !strings.Contains(string(raw), "signature invalid") {
+	if code, raw := h.Post("/v1/hooks/events", good, map[string]string{"webhook-id": "x", "webhook-timestamp": "1", "webhook-signature": "v1,AAAA"}); code != http.StatusUnauthorized || !strings.Contains(string(raw), "signature invalid") {
 		t.Errorf("bad signature: %d %s", code, raw)
 	}
-	if code, raw := h.sendEvent("msg_bad_json", []byte(`{"type":`)); code != http.StatusBadRequest || !strings.Contains(string(raw), "offset") {
+	if code, raw := h.SendEvent("msg_bad_json", []byte(`{"type":`)); code != http.StatusBadRequest || !strings.Contains(string(raw), "offset") {
 		t.Errorf("truncated JSON: %d %s", code, raw)
 	}
-	if code, raw := h.sendEvent("msg_no_page", []byte(`{"type":"incident.updated"}`)); code != http.StatusBadRequest || !strings.Contains(string(raw), "page_id") {
+	if code, raw := h.SendEvent("msg_no_page", []byte(`{"type":"incident.updated"}`)); code != http.StatusBadRequest || !strings.Contains(string(raw), "page_id") {
 		t.Errorf("missing page_id: %d %s", code, raw)
 	}
-	own := h.cfg.Dedupe.Prefix + "msg_x"
-	if code, raw := h.sendEvent("msg_own_key", fmt.Appendf(nil, `{"type":"incident.updated","page_id":"p0","keys":[%q]}`, own)); code != http.StatusBadRequest || !strings.Contains(string(raw), "reserved") {
+	own := h.Cfg.Dedupe.Prefix + "msg_x"
+	if code, raw := h.SendEvent("msg_own_key", fmt.Appendf(nil, `{"type":"incident.updated","page_id":"p0","keys":[%q]}`, own)); code != http.StatusBadRequest || !strings.Contains(string(raw), "reserved") {
 		t.Errorf("a key of edgepurge's own state: %d %s", code, raw)
 	}
-	req, _ := http.NewRequest(http.MethodPost, h.base+"/v1/hooks/events", strings.NewReader("x"))
+	req, _ := http.NewRequest(http.MethodPost, h.Base+"/v1/hooks/events", strings.NewReader("x"))
 	req.Header.Set("Content-Type", "text/plain")
 	if resp, err := http.DefaultClient.Do(req); err != nil || resp.StatusCode != http.StatusUnsupportedMediaType {
 		t.Errorf("text/plain: %v %v", resp, err)
 	}
-	if code, _ := h.get("/v1/hooks/events"); code != http.StatusMethodNotAllowed {
+	if code, _ := h.Get("/v1/hooks/events"); code != http.StatusMethodNotAllowed {
 		t.Errorf("GET on a hook: %d", code)
 	}
 	// A declared 100 MB body is refused from its headers, before it is read.
-	if a := h.send("POST /v1/hooks/events HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100000000\r\n\r\n{}"); a.status != http.StatusRequestEntityTooLarge {
-		t.Errorf("100 MB declared: %d %s", a.status, a.body)
+	if a := h.Send("POST /v1/hooks/events HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100000000\r\n\r\n{}"); a.Status != http.StatusRequestEntityTooLarge {
+		t.Errorf("100 MB declared: %d %s", a.Status, a.Body)
 	}
-	if n := len(h.stub.PurgeCalls()); n != 0 {
+	if n := len(h.Stub.PurgeCalls()); n != 0 {
 		t.Errorf("stand-in saw %d calls", n)
 	}
-	if strings.Contains(h.logs.String(), testSPToken) || strings.Contains(h.logs.String(), testAPIToken) {
+	if strings.Contains(h.Logs.String(), harness.TestSPToken) || strings.Contains(h.Logs.String(), harness.TestAPIToken) {
 		t.Error("a token leaked into the logs")
 	}
 }
 
 func TestMetricsAfterTraffic(t *testing.T) {
-	h := start(t, cfstub.Options{}, nil)
-	h.waitReady()
-	h.sendEvent("msg_metrics", []byte(`{"type":"incident.updated","page_id":"p0","occurred_at":"2026-01-01T00:00:00Z"}`))
-	code, body := h.get("/metrics")
+	h := harness.Start(t, cfstub.Options{}, nil)
+	h.WaitReady()
+	h.SendEvent("msg_metrics", []byte(`{"type":"incident.updated","page_id":"p0","occurred_at":"2026-01-01T00:00:00Z"}`))
+	code, body := h.Get("/metrics")
 	if code != http.StatusOK {
 		t.Fatalf("metrics: %d", code)
 	}
@@ -341,63 +341,37 @@ func TestMetricsAfterTraffic(t *testing.T) {
 	}
 }
 
-type readyz struct {
-	Ready   bool     `json:"ready"`
-	Failing []string `json:"failing"`
-}
-
-func (h *harness) readyz() (int, readyz) {
-	code, body := h.get("/readyz")
-	var r readyz
-	if err := json.Unmarshal([]byte(body), &r); err != nil {
-		h.t.Fatalf("readyz: %v: %s", err, body)
-	}
-	return code, r
-}
-
 func TestReadinessFailsWithRedisDown(t *testing.T) {
 	srv := redistest.StartServer(t)
-	h := startOn(t, srv.URL(), "ep:", cfstub.Options{}, nil)
-	h.waitReady()
+	h := harness.StartOn(t, srv.URL(), "ep:", cfstub.Options{}, nil)
+	h.WaitReady()
 	srv.Stop()
-	h.waitFor(func(code int, r readyz) bool {
+	h.WaitFor(func(code int, r harness.Readyz) bool {
 		return code == http.StatusServiceUnavailable && slices.Contains(r.Failing, "redis")
 	})
-	if code, _ := h.get("/healthz"); code != http.StatusOK {
+	if code, _ := h.Get("/healthz"); code != http.StatusOK {
 		t.Errorf("liveness must not depend on Redis: %d", code)
 	}
 	srv.Restart()
-	h.waitReady()
+	h.WaitReady()
 }
 
 func TestReadinessFailsWithRejectedToken(t *testing.T) {
-	h := start(t, cfstub.Options{Tokens: []string{"another-token"}}, nil)
-	h.waitFor(func(code int, r readyz) bool {
+	h := harness.Start(t, cfstub.Options{Tokens: []string{"another-token"}}, nil)
+	h.WaitFor(func(code int, r harness.Readyz) bool {
 		return code == http.StatusServiceUnavailable && slices.Equal(r.Failing, []string{"cloudflare_token"})
 	})
-	if _, body := h.get("/readyz"); strings.Contains(body, testCFToken) {
+	if _, body := h.Get("/readyz"); strings.Contains(body, harness.TestCFToken) {
 		t.Error("readyz shows the token")
 	}
 }
 
 func TestDrainTurnsReadinessRed(t *testing.T) {
-	h := start(t, cfstub.Options{}, nil)
-	h.waitReady()
-	h.app.Health.Drain()
-	code, r := h.readyz()
+	h := harness.Start(t, cfstub.Options{}, nil)
+	h.WaitReady()
+	h.App.Health.Drain()
+	code, r := h.Readyz()
 	if code != http.StatusServiceUnavailable || !slices.Contains(r.Failing, "draining") {
 		t.Errorf("draining: %d %+v", code, r)
 	}
-}
-
-func (h *harness) waitFor(ok func(int, readyz) bool) {
-	h.t.Helper()
-	for range 500 {
-		if code, r := h.readyz(); ok(code, r) {
-			return
-		}
-		sleep()
-	}
-	code, body := h.get("/readyz")
-	h.t.Fatalf("readiness never reached the expected state: %d %s", code, body)
 }

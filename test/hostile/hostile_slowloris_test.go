@@ -1,4 +1,4 @@
-package app
+package hostile
 
 import (
 	"fmt"
@@ -12,6 +12,7 @@ import (
 
 	"github.com/edgepurge/edgepurge/internal/config"
 	"github.com/edgepurge/edgepurge/test/cfstub"
+	"github.com/edgepurge/edgepurge/test/testkit/harness"
 )
 
 const (
@@ -55,13 +56,13 @@ func trickle(addr, prefix, rest string) (time.Duration, string, error) {
 }
 
 func TestSlowlorisIsCutOffAndGoodRequestsAreServed(t *testing.T) {
-	h := start(t, cfstub.Options{}, func(cfg *config.Config) {
+	h := harness.Start(t, cfstub.Options{}, func(cfg *config.Config) {
 		cfg.Server.ReadTimeout = time.Second
 	})
-	h.waitReady()
-	addr := strings.TrimPrefix(h.base, "http://")
+	h.WaitReady()
+	addr := strings.TrimPrefix(h.Base, "http://")
 	body := `{"type":"incident.updated","page_id":"p0","incident_id":"inc1"}`
-	headers := rawRequest("POST", "/v1/hooks/events", signedHeaders(t, testSecret, "msg_slow", 0, body), body)
+	headers := harness.RawRequest("POST", "/v1/hooks/events", harness.SignedHeaders(t, harness.TestSecret, "msg_slow", 0, body), body)
 	headerPart, _, _ := strings.Cut(headers, "\r\n\r\n")
 
 	type result struct {
@@ -92,7 +93,7 @@ func TestSlowlorisIsCutOffAndGoodRequestsAreServed(t *testing.T) {
 	time.Sleep(300 * time.Millisecond) // every slow connection is open
 	for i := range 10 {
 		began := time.Now()
-		code, raw := h.sendEvent(fmt.Sprintf("msg_during_slowloris_%d", i), []byte(body))
+		code, raw := h.SendEvent(fmt.Sprintf("msg_during_slowloris_%d", i), []byte(body))
 		if code != http.StatusOK {
 			t.Errorf("good request %d during the slowloris: %d %s", i, code, raw)
 		}
@@ -119,7 +120,7 @@ func TestSlowlorisIsCutOffAndGoodRequestsAreServed(t *testing.T) {
 		longest = max(longest, r.took)
 	}
 	t.Logf("%d slow connections cut off, the last after %v", slowHeaderConns+slowBodyConns, longest)
-	if n := len(h.stub.PurgeCalls()); n == 0 {
+	if n := len(h.Stub.PurgeCalls()); n == 0 {
 		t.Error("the good requests purged nothing")
 	}
 }
