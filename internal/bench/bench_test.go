@@ -93,7 +93,7 @@ func TestRunEndToEnd(t *testing.T) {
 	if err := r.WriteTable(&table); err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{`(?m)^  hot +4 +\d+ `, `(?m)^  bare +4 +\d+ .* - +- +- +- +- +\d`, `hot: zero non-2xx \(every run\) +worst run \d+`, `SKIP  hot: ≥ 70 × naive throughput +not run`} {
+	for _, want := range []string{`(?m)^  hot +4 +\d+ `, `(?m)^  bare +4 +\d+ .* - +- +- +- +- +\d`, `hot: zero non-200 \(every run\) +worst run \d+`, `SKIP  hot: ≥ 70 × naive throughput +not run`} {
 		if !regexp.MustCompile(want).MatchString(table.String()) {
 			t.Errorf("table does not match %s:\n%s", want, table.String())
 		}

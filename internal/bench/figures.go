@@ -11,10 +11,13 @@ import (
 // Figures are the measurements of one run of a phase, or the medians of
 // several runs.
 type Figures struct {
-	// Sent is how many events were posted; OK how many were answered 2xx.
-	Sent int `json:"sent"`
-	OK   int `json:"ok"`
-	// EventsPerSec is 2xx answers per second of the whole run, from the
+	// Sent is how many events were posted; OK how many were answered 200
+	// (purged); Journaled how many 202 (journaled for re-drive: not yet
+	// purged, so not counted as served).
+	Sent      int `json:"sent"`
+	OK        int `json:"ok"`
+	Journaled int `json:"journaled"`
+	// EventsPerSec is 200 answers per second of the whole run, from the
 	// first request to the last answer.
 	EventsPerSec float64 `json:"events_per_sec"`
 	// Latencies of answered requests (any status), in milliseconds, exact.
@@ -25,7 +28,7 @@ type Figures struct {
 	// Statuses counts answers by HTTP status; "error" counts requests that
 	// got no answer. They sum to Sent.
 	Statuses map[string]int `json:"statuses"`
-	// Samples is the first answer body of each non-2xx status.
+	// Samples is the first answer body of each status but 200.
 	Samples map[string]string `json:"samples,omitempty"`
 	// CDNCalls is how many purge calls the stand-in received.
 	CDNCalls int `json:"cdn_calls"`
@@ -60,7 +63,7 @@ type cpuUse struct {
 	machinePct           float64
 }
 
-// NonOK is how many events were not answered 2xx.
+// NonOK is how many events were not answered 200 (202s included).
 func (f Figures) NonOK() int { return f.Sent - f.OK }
 
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
@@ -70,6 +73,7 @@ func newFigures(load loadResult, cdn cdnFigures, throttled int, rssBytes int64, 
 	f := Figures{
 		Sent:            load.sent,
 		OK:              load.ok(),
+		Journaled:       load.statuses[202],
 		P50MS:           ms(percentile(load.latencies, 50)),
 		P90MS:           ms(percentile(load.latencies, 90)),
 		P99MS:           ms(percentile(load.latencies, 99)),
@@ -129,6 +133,7 @@ func medianFigures(runs []Figures) Figures {
 	m := Figures{
 		Sent:            count(func(f Figures) int { return f.Sent }),
 		OK:              count(func(f Figures) int { return f.OK }),
+		Journaled:       count(func(f Figures) int { return f.Journaled }),
 		EventsPerSec:    pick(func(f Figures) float64 { return f.EventsPerSec }),
 		P50MS:           pick(func(f Figures) float64 { return f.P50MS }),
 		P90MS:           pick(func(f Figures) float64 { return f.P90MS }),

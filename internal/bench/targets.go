@@ -47,7 +47,7 @@ func (r *Report) evaluate() {
 		add(fmt.Sprintf("hot: ≥ %d events/s (%d senders)", targetHotEventsPerSec, hot.Concurrency), true,
 			fmt.Sprintf("%.0f events/s", m.EventsPerSec), m.EventsPerSec >= targetHotEventsPerSec)
 		zero(hot, "CDN 429s", func(f Figures) int { return f.CDN429 })
-		zero(hot, "non-2xx", Figures.NonOK)
+		zero(hot, "non-200", Figures.NonOK)
 	}
 	ratio := r.Ratios.HotOverNaive
 	if hot != nil || r.phase("naive") != nil {
@@ -64,7 +64,7 @@ func (r *Report) evaluate() {
 	}
 	if many := r.phase("many"); many != nil {
 		zero(many, "CDN 429s", func(f Figures) int { return f.CDN429 })
-		zero(many, "non-2xx", Figures.NonOK)
+		zero(many, "non-200", Figures.NonOK)
 		if allowed := many.Stub.urlsPerSecondAllowed(); allowed > 0 {
 			w := worst(many.Runs, func(f Figures) int { return f.MaxURLsPerSec })
 			add(fmt.Sprintf("many: stand-in ≤ %d URLs in any 1 s (bucket %g/s + burst %d)", allowed, many.Stub.URLRate, many.Stub.urlBurst()), true,

@@ -15,7 +15,7 @@ func TestJournalDefaultsEnvAndValidation(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := Journal{Stream: "edgepurge:journal", Group: "edgepurge", DeadStream: "edgepurge:journal:dead",
-		ClaimIdle: 30 * time.Second, MaxAge: time.Hour, Poll: time.Second}
+		ClaimIdle: 30 * time.Second, MaxAge: time.Hour, Poll: time.Second, MaxEntries: 20000, MaxDead: 10000}
 	if cfg.Journal != want {
 		t.Errorf("defaults: %+v, want %+v", cfg.Journal, want)
 	}
@@ -48,4 +48,31 @@ func TestJournalDefaultsEnvAndValidation(t *testing.T) {
 		"journal:\n  max_age: 10ms\n":               "journal.max_age=10ms",
 		"journal:\n  disabled: true\n  poll: 1ms\n": "",
 	})
+}
+
+func TestNewBoundsAreValidated(t *testing.T) {
+	env := map[string]string{"CLOUDFLARE_API_TOKEN": "t", "CLOUDFLARE_ZONE_ID": "z"}
+	getenv := func(k string) string { return env[k] }
+	for body, want := range map[string]string{
+		"journal:\n  max_entries: -1\n":                                  "journal.max_entries=-1",
+		"server:\n  purge_timeout: 10s\n  request_timeout: 5s\n":         "server.request_timeout=5s: must be at least server.purge_timeout",
+		"readiness:\n  shared_grace: -1s\n":                              "readiness.shared_grace=-1s",
+		"pages:\n  p1:\n    hosts: [a.example.com]\n    zone: \"a b\"\n": `page "p1": zone "a b"`,
+	} {
+		if _, err := Load(writeFile(t, body), getenv); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%q: %v, want an error naming %q", body, err, want)
+		}
+	}
+	env["CLOUDFLARE_ZONE_ID"] = "../zones"
+	if _, err := Load("", getenv); err == nil || !strings.Contains(err.Error(), `cloudflare.zone_id="../zones"`) {
+		t.Errorf("CLOUDFLARE_ZONE_ID=../zones: %v", err)
+	}
+	env["CLOUDFLARE_ZONE_ID"] = "023e105f4ecef8ad9ca31a8372d0c353"
+	cfg, err := Load(writeFile(t, "server:\n  request_timeout: 25s\nreadiness:\n  shared_grace: 2m\n"), getenv)
+	if err != nil || cfg.Server.RequestTimeout != 25*time.Second || cfg.Readiness.SharedGrace != 2*time.Minute {
+		t.Errorf("request_timeout, shared_grace: %+v %+v, %v", cfg.Server, cfg.Readiness, err)
+	}
+	if cfg, _ := Load("", getenv); cfg.Server.RequestTimeout != DefaultRequestTimeout || cfg.Readiness.SharedGrace != 0 {
+		t.Errorf("defaults: request_timeout %s, shared_grace %s", cfg.Server.RequestTimeout, cfg.Readiness.SharedGrace)
+	}
 }

@@ -22,9 +22,14 @@ type validators struct {
 // snapshot fetches every URL through the edge before the purge, for its
 // ETag and Last-Modified: a different one afterwards proves a new copy even
 // from an edge that sends no Age. It is best effort, bounded by a third of
-// the timeout, since it delays the purge.
+// the timeout and by a tenth of what is left of the request's deadline,
+// since it delays the purge: a slow edge must never eat the purge's time.
 func (v *Checker) snapshot(ctx context.Context, edge string, urls []string) map[string]validators {
-	ctx, cancel := context.WithTimeout(ctx, v.timeout/3)
+	bound := v.timeout / 3
+	if deadline, ok := ctx.Deadline(); ok {
+		bound = min(bound, time.Until(deadline)/10)
+	}
+	ctx, cancel := context.WithTimeout(ctx, bound)
 	defer cancel()
 	out := make(map[string]validators, len(urls))
 	var mu sync.Mutex

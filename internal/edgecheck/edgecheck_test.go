@@ -243,3 +243,39 @@ func boolInt(b bool) int {
 	}
 	return 0
 }
+
+// deadlinePurger notes how much of its context's deadline was left when
+// the purge started.
+type deadlinePurger struct {
+	countingPurger
+	left time.Duration
+}
+
+func (p *deadlinePurger) Run(ctx context.Context, id string, pl plan.Plan, dryRun bool) fanout.Answer {
+	if d, ok := ctx.Deadline(); ok {
+		p.left = time.Until(d)
+	}
+	return p.countingPurger.Run(ctx, id, pl, dryRun)
+}
+
+// A hanging edge must not eat the purge's time: the snapshot before the
+// purge takes at most a tenth of what is left of the deadline.
+func TestASlowEdgeLeavesThePurgeItsTime(t *testing.T) {
+	edge := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-r.Context().Done():
+		case <-time.After(time.Minute):
+		}
+	}))
+	defer edge.Close()
+	p := &deadlinePurger{}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	a := New(Config{Purger: p}).Run(ctx, "id", plan.Plan{URLs: []string{"https://a.test/"}, VerifyEdge: edge.URL}, false)
+	if p.left < 1500*time.Millisecond {
+		t.Errorf("the purge started with %s of a 2 s deadline left", p.left)
+	}
+	if a.Status != fanout.StatusPurged || len(a.Verification) != 1 || a.Verification[0].Result != fanout.CheckFailed {
+		t.Errorf("answer %+v", a)
+	}
+}

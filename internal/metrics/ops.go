@@ -2,6 +2,7 @@ package metrics
 
 import (
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -23,11 +24,24 @@ type Ops struct {
 	// CDNRequests counts the CDN's answers to purge calls by backend, zone
 	// and HTTP status ("error" when no answer arrived).
 	CDNRequests *prometheus.CounterVec
+
+	// zones are the zone label values in use: zones come from the page
+	// registry too, so past maxZoneLabels the rest count as "other".
+	mu    sync.Mutex
+	zones map[string]bool
 }
+
+// maxZoneLabels bounds the zone label's values, so that a registry of many
+// zones cannot grow the series without bound.
+const maxZoneLabels = 50
+
+// OtherZone is the zone label of the zones past maxZoneLabels.
+const OtherZone = "other"
 
 // NewOps creates the operability metrics and registers them on reg.
 func NewOps(reg prometheus.Registerer) *Ops {
 	o := &Ops{
+		zones: map[string]bool{},
 		AuditDropped: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "edgepurge_audit_dropped_total",
 			Help: "Purge records not written to the audit trail because its queue was full.",
@@ -69,5 +83,19 @@ func (o *Ops) ObserveCDNRequest(backend, zone string, status int) {
 	if status > 0 {
 		s = strconv.Itoa(status)
 	}
-	o.CDNRequests.WithLabelValues(backend, zone, s).Inc()
+	o.CDNRequests.WithLabelValues(backend, o.zoneLabel(zone), s).Inc()
+}
+
+// zoneLabel is zone, or OtherZone once maxZoneLabels others are in use.
+func (o *Ops) zoneLabel(zone string) string {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.zones[zone] {
+		return zone
+	}
+	if len(o.zones) >= maxZoneLabels {
+		return OtherZone
+	}
+	o.zones[zone] = true
+	return zone
 }

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/edgepurge/edgepurge/internal/config"
 	"github.com/edgepurge/edgepurge/internal/fanout"
@@ -341,27 +342,47 @@ func TestMetricsAfterTraffic(t *testing.T) {
 	}
 }
 
-func TestReadinessFailsWithRedisDown(t *testing.T) {
-	srv := redistest.StartServer(t)
-	h := harness.StartOn(t, srv.URL(), "ep:", cfstub.Options{}, nil)
-	h.WaitReady()
-	srv.Stop()
-	h.WaitFor(func(code int, r harness.Readyz) bool {
-		return code == http.StatusServiceUnavailable && slices.Contains(r.Failing, "redis")
-	})
-	if code, _ := h.Get("/healthz"); code != http.StatusOK {
-		t.Errorf("liveness must not depend on Redis: %d", code)
+// Redis is shared by every instance: down, it would fail every instance's
+// readiness at once and the load balancer would refuse the hooks itself.
+// So readiness holds and names it degraded; with readiness.shared_grace
+// set, it fails past the grace. Liveness never follows it.
+func TestReadinessWithRedisDown(t *testing.T) {
+	for _, grace := range []time.Duration{0, 300 * time.Millisecond} {
+		t.Run(fmt.Sprint("grace=", grace), func(t *testing.T) {
+			srv := redistest.StartServer(t)
+			h := harness.StartOn(t, srv.URL(), "ep:", cfstub.Options{}, func(cfg *config.Config) { cfg.Readiness.SharedGrace = grace })
+			h.WaitReady()
+			srv.Stop()
+			if grace == 0 {
+				h.WaitFor(func(code int, r harness.Readyz) bool {
+					return code == http.StatusOK && slices.Contains(r.Degraded, "redis") && len(r.Failing) == 0
+				})
+				_, v := h.VerboseReadyz()
+				if c, _ := v.Check("redis"); c.OK || c.Gating || c.Scope != "shared" || c.Error == "" {
+					t.Errorf("redis check %+v", c)
+				}
+			} else {
+				h.WaitFor(func(code int, r harness.Readyz) bool {
+					return code == http.StatusServiceUnavailable && slices.Equal(r.Failing, []string{"redis"})
+				})
+			}
+			if code, _ := h.Get("/healthz"); code != http.StatusOK {
+				t.Errorf("liveness must not depend on Redis: %d", code)
+			}
+			srv.Restart()
+			h.WaitReady()
+		})
 	}
-	srv.Restart()
-	h.WaitReady()
 }
 
-func TestReadinessFailsWithRejectedToken(t *testing.T) {
+// A rejected token is a shared failure too (every instance has the same
+// token): degraded, named, never shown.
+func TestReadinessWithRejectedToken(t *testing.T) {
 	h := harness.Start(t, cfstub.Options{Tokens: []string{"another-token"}}, nil)
 	h.WaitFor(func(code int, r harness.Readyz) bool {
-		return code == http.StatusServiceUnavailable && slices.Equal(r.Failing, []string{"cloudflare_token"})
+		return code == http.StatusOK && slices.Equal(r.Degraded, []string{"cloudflare_token"})
 	})
-	if _, body := h.Get("/readyz"); strings.Contains(body, harness.TestCFToken) {
+	if _, body := h.Get("/readyz?verbose"); strings.Contains(body, harness.TestCFToken) {
 		t.Error("readyz shows the token")
 	}
 }

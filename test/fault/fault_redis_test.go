@@ -8,9 +8,11 @@ import (
 )
 
 // Redis is killed (SIGKILL) mid-load and restarted empty 1.5 s later. The
-// CDN part of every event is purged all the same; the Redis part cannot be
-// done nor journaled (the journal is in Redis), so those events are
-// answered 503 and the caller retries them.
+// CDN part of every event is purged all the same (the one exception to the
+// order Redis-then-CDNs: the origin cannot render from an unreachable
+// Redis either); the Redis part cannot be done nor journaled (the journal
+// is in Redis) — or the registry cannot be read, so the plan is incomplete
+// — so those events are answered 503 and the caller retries them.
 func TestFaultRedisKilledAndRestarted(t *testing.T) {
 	e := newFaultEnv(t, faultOptions{privateRedis: true})
 	p := e.serve()
@@ -30,8 +32,12 @@ func TestFaultRedisKilledAndRestarted(t *testing.T) {
 		if s.code != 503 {
 			continue
 		}
-		if s.answer.Status != "partial" || len(s.answer.Results) != 2 || s.answer.Results[0].Status != "ok" ||
-			s.answer.Results[1].Backend != "redis" || s.answer.Results[1].Status != "failed" || s.answer.JournalError == "" {
+		// Either the Redis step failed and could not be journaled, or the
+		// registry could not be read (the plan is incomplete: the default
+		// rule's hosts were purged, Redis may have been back by then).
+		redisFailed := len(s.answer.Results) == 2 && s.answer.Results[1].Backend == "redis" && s.answer.Results[1].Status == "failed" && s.answer.JournalError != ""
+		incomplete := s.answer.Plan.Incomplete && len(s.answer.Plan.Warnings) > 0
+		if s.answer.Status != "partial" || len(s.answer.Results) != 2 || s.answer.Results[0].Status != "ok" || !(redisFailed || incomplete) {
 			t.Errorf("event %s: 503 answer %+v", s.page, s.answer)
 			continue
 		}

@@ -170,12 +170,12 @@ func (h *H) WaitReady() {
 	h.T.Helper()
 	deadline := time.Now().Add(DefaultTestWait)
 	for time.Now().Before(deadline) {
-		if code, _ := h.Get("/readyz"); code == http.StatusOK {
+		if code, r := h.VerboseReadyz(); code == http.StatusOK && allPass(r.Checks) {
 			return
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	code, body := h.Get("/readyz")
+	code, body := h.Get("/readyz?verbose")
 	h.T.Fatalf("not ready after %v: %d %s", DefaultTestWait, code, body)
 }
 

@@ -8,8 +8,9 @@ import (
 
 // Readyz is the body of /readyz.
 type Readyz struct {
-	Ready   bool     `json:"ready"`
-	Failing []string `json:"failing"`
+	Ready    bool     `json:"ready"`
+	Failing  []string `json:"failing"`
+	Degraded []string `json:"degraded"`
 }
 
 // Readyz reads /readyz.
@@ -38,9 +39,31 @@ func (h *H) WaitFor(ok func(int, Readyz) bool) {
 
 // VerboseReadyz is the body of /readyz?verbose.
 type VerboseReadyz struct {
-	Ready   bool            `json:"ready"`
-	Failing []string        `json:"failing"`
-	Checks  []health.Status `json:"checks"`
+	Ready    bool            `json:"ready"`
+	Failing  []string        `json:"failing"`
+	Degraded []string        `json:"degraded"`
+	Checks   []health.Status `json:"checks"`
+}
+
+// Check returns the named check of r, and whether there is one.
+func (r VerboseReadyz) Check(name string) (health.Status, bool) {
+	for _, c := range r.Checks {
+		if c.Name == name {
+			return c, true
+		}
+	}
+	return health.Status{}, false
+}
+
+// allPass reports whether every check ran and passes, the shared ones
+// included: the state a test wants before it starts.
+func allPass(checks []health.Status) bool {
+	for _, c := range checks {
+		if !c.OK {
+			return false
+		}
+	}
+	return true
 }
 
 // VerboseReadyz reads /readyz?verbose.

@@ -25,6 +25,8 @@ func StartURLsOnly(t *testing.T, deadline time.Duration, edit func(cfg *config.C
 		cfg.Pages[TestPage] = p
 		cfg.Journal.Disabled = true
 		cfg.Server.PurgeTimeout = deadline
+		// The request's deadline covers the purge's, with room to settle.
+		cfg.Server.RequestTimeout = max(config.DefaultRequestTimeout, deadline+5*time.Second)
 		if edit != nil {
 			edit(cfg)
 		}
