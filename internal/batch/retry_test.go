@@ -106,3 +106,34 @@ func TestDeadlineBehindABackoffNamesTheFailure(t *testing.T) {
 		t.Fatalf("err = %#v", out.Err)
 	}
 }
+
+// Requeue may do I/O (a 429's pause shared through Redis): it runs without
+// the queue's lock, so other callers are not held up meanwhile. A Requeue
+// that uses the queue itself would deadlock under the lock.
+func TestRequeueRunsOutsideTheQueuesLock(t *testing.T) {
+	boom := errors.New("HTTP 429")
+	r := &recorder{err: func(call int) error {
+		if call == 1 {
+			return boom
+		}
+		return nil
+	}}
+	var q *Queue
+	q = New(Options{
+		MaxItems: 10, MaxInflight: 1, Flush: r.flush,
+		Requeue: func(err error, attempt int) (bool, time.Duration) {
+			_ = q.Pending() // takes the lock
+			return true, time.Millisecond
+		},
+	})
+	done := make(chan Outcome, 1)
+	go func() { done <- q.Do(context.Background(), []string{"a"}) }()
+	select {
+	case out := <-done:
+		if out.Err != nil || out.Done != 1 {
+			t.Errorf("outcome %+v", out)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("Requeue ran under the queue's lock: deadlock")
+	}
+}

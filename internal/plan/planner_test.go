@@ -19,6 +19,7 @@ var discard = slog.New(slog.NewTextHandler(io.Discard, nil))
 // is tested in package registry and end to end in package app.
 type fakeRegistry struct {
 	hosts map[string][]string
+	zones map[string]string
 	err   error
 }
 
@@ -27,7 +28,25 @@ func (f fakeRegistry) Lookup(_ context.Context, id string) ([]string, string, bo
 		return nil, "", false, f.err
 	}
 	h, ok := f.hosts[id]
-	return h, "", ok, nil
+	return h, f.zones[id], ok, nil
+}
+
+// A registry entry's zone becomes an API path, a queue and a metric
+// label: one that is not a plain zone name is refused (422), not used.
+func TestRegistryZoneIsValidated(t *testing.T) {
+	reg := fakeRegistry{
+		hosts: map[string][]string{"good": {"good.example.com"}, "bad": {"bad.example.com"}},
+		zones: map[string]string{"good": "023e105f4ecef8ad9ca31a8372d0c353", "bad": "../../accounts/x"},
+	}
+	p := newPlanner(t, twoHostConfig(), reg)
+	got, err := p.Plan(context.Background(), event.Event{Type: event.IncidentUpdated, PageID: "good"})
+	if err != nil || got.Zone != "023e105f4ecef8ad9ca31a8372d0c353" {
+		t.Errorf("good zone: %+v, %v", got, err)
+	}
+	_, err = p.Plan(context.Background(), event.Event{Type: event.IncidentUpdated, PageID: "bad"})
+	if !errors.Is(err, ErrBadRegistryEntry) || !strings.Contains(err.Error(), `invalid zone "../../accounts/x"`) {
+		t.Errorf("bad zone: %v, want ErrBadRegistryEntry naming it", err)
+	}
 }
 
 func twoHostConfig() *config.Config {
@@ -189,10 +208,11 @@ func TestPlanDefaultRuleAndRegistry(t *testing.T) {
 		t.Errorf("registry URLs = %q", got.URLs)
 	}
 
-	// Registry down: the default rule still answers, with a warning.
+	// Registry down: the default rule still answers, with a warning, and
+	// the plan says it may be incomplete (so it is never answered 2xx).
 	p = newPlanner(t, cfg, fakeRegistry{err: errors.New("connection refused")})
 	got, err = p.Plan(context.Background(), event.Event{Type: event.IncidentUpdated, PageID: "reg1"})
-	if err != nil || len(got.Warnings) != 1 || got.URLs[0] != "https://reg1.status.example.com/" {
+	if err != nil || len(got.Warnings) != 1 || !got.Incomplete || got.URLs[0] != "https://reg1.status.example.com/" {
 		t.Errorf("registry down: plan %+v, err %v", got, err)
 	}
 }
