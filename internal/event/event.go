@@ -4,7 +4,9 @@ package event
 
 import (
 	"fmt"
+	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // Type is the kind of change an event reports.
@@ -98,5 +100,22 @@ type FieldError struct {
 
 // Error implements error.
 func (e *FieldError) Error() string {
-	return fmt.Sprintf("field %q: %s", e.Field, e.Reason)
+	return fmt.Sprintf("field %q: %s", clipField(e.Field), e.Reason)
+}
+
+// maxFieldInMessage bounds a field's name in a message: an unknown field's
+// name comes from the sender and may be kilobytes long.
+const maxFieldInMessage = 64
+
+// clipField shortens a field's name for a message, on a rune boundary.
+func clipField(name string) string {
+	name = strings.ToValidUTF8(name, "?")
+	if len(name) <= maxFieldInMessage {
+		return name
+	}
+	cut := maxFieldInMessage
+	for cut > 0 && !utf8.RuneStart(name[cut]) {
+		cut--
+	}
+	return name[:cut] + "…"
 }
