@@ -25,6 +25,10 @@ type Request struct {
 	Prefixes []string
 	// Everything purges the whole zone.
 	Everything bool
+	// Soft asks the CDNs that can (Fastly, Varnish's xkey) to mark the
+	// objects stale instead of evicting them, so that stale-while-
+	// revalidate spares the origin; the others purge as usual.
+	Soft bool
 }
 
 // Items is the number of things the request asks to purge; purging

@@ -26,6 +26,7 @@ import (
 	"github.com/edgepurge/edgepurge/internal/server"
 	"github.com/edgepurge/edgepurge/internal/webhook"
 	"github.com/edgepurge/edgepurge/purge/cloudflare"
+	"github.com/edgepurge/edgepurge/purge/fastly"
 )
 
 // Build identifies the binary.
@@ -39,7 +40,8 @@ type App struct {
 	ops     ops
 	log     *slog.Logger
 	redis   redis.UniversalClient
-	cf      *cloudflare.Purger // nil in dry-run mode
+	cf      *cloudflare.Purger // nil when Cloudflare is off
+	fastly  *fastly.Purger     // nil when Fastly is off
 	res     resilience         // retry and breaker metrics, the shutdown cut-off
 	jrnl    journalParts       // the re-drive journal
 	Planner *plan.Planner
@@ -192,6 +194,14 @@ func (a *App) probes() []health.Probe {
 		ps = append(ps, health.Probe{
 			Name:     "cloudflare_token",
 			Check:    a.cf.CheckToken,
+			Interval: time.Minute, Timeout: 10 * time.Second,
+			Shared: true,
+		})
+	}
+	if a.fastly != nil && !a.cfg.DryRun {
+		ps = append(ps, health.Probe{
+			Name:     "fastly_token",
+			Check:    a.fastly.CheckToken,
 			Interval: time.Minute, Timeout: 10 * time.Second,
 			Shared: true,
 		})

@@ -1,9 +1,11 @@
 package app
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"slices"
+	"strings"
 
 	"github.com/redis/go-redis/v9"
 
@@ -14,6 +16,7 @@ import (
 	"github.com/edgepurge/edgepurge/purge"
 	"github.com/edgepurge/edgepurge/purge/breaker"
 	"github.com/edgepurge/edgepurge/purge/cloudflare"
+	"github.com/edgepurge/edgepurge/purge/fastly"
 	"github.com/edgepurge/edgepurge/purge/queue"
 	"github.com/edgepurge/edgepurge/purge/ratelimit"
 	"github.com/edgepurge/edgepurge/purge/retry"
@@ -42,6 +45,22 @@ func (a *App) newBackends() error {
 			return fmt.Errorf("cloudflare: %w", err)
 		}
 		cdn = append(cdn, stack.Build(a.cf, layers).Purger)
+	}
+	if cfg.Fastly.Enabled() {
+		fp, err := fastly.New(fastly.Config{
+			APIToken:   cfg.Fastly.APIToken.Value(),
+			BaseURL:    cfg.Fastly.BaseURL,
+			HTTPClient: fastlyHTTPClient(a.ops.metrics),
+		})
+		if err != nil {
+			return fmt.Errorf("fastly: %w", err)
+		}
+		a.fastly = fp
+		layers, err := a.fastlyLayers()
+		if err != nil {
+			return fmt.Errorf("fastly: %w", err)
+		}
+		cdn = append(cdn, stack.Build(fastlyServices{fp, cfg.Fastly.Service}, layers).Purger)
 	}
 	if cfg.Varnish.Enabled() {
 		v, err := varnish.New(varnish.Config{Nodes: cfg.Varnish.Nodes, SoftPurge: cfg.Varnish.SoftPurge, Timeout: cfg.Varnish.Timeout})
@@ -96,6 +115,62 @@ func (a *App) cloudflareLayers() (stack.Layers, error) {
 	}
 	l.Queue = q
 	return l, nil
+}
+
+// fastlyLayers are the Fastly purger's wrappers, as Cloudflare's: the
+// circuit breaker, then the coalescing queue with Fastly's shared budget —
+// or plain retries. Fastly purges one URL per API call, so the queue sends
+// URLs one to a call (several in flight): the budget is then counted per
+// call, and a throttled or failed URL is retried alone, not with the ones
+// that went through. Surrogate keys go 256 to a call.
+func (a *App) fastlyLayers() (stack.Layers, error) {
+	f := a.cfg.Fastly
+	const name = config.CDNFastly
+	onRetry := a.res.metrics.Retried(name)
+	var l stack.Layers
+	if !f.Breaker.Disabled {
+		l.Breaker = a.breakerConfig(name, f.Breaker)
+	}
+	if !a.cfg.Cloudflare.Coalescing() {
+		l.Retry = &retry.Config{OnRetry: onRetry}
+		return l, nil
+	}
+	q := &queue.Config{
+		MaxURLsPerCall:  1,
+		MaxItemsPerCall: fastly.DefaultMaxKeysPerCall,
+		MaxInflight:     f.MaxInflightCalls,
+		Observer:        a.Metrics.CDN(name),
+		CallTimeout:     a.cfg.Server.PurgeTimeout,
+		OnRetry:         onRetry,
+	}
+	if !f.RateLimit.Disabled {
+		rl := f.RateLimit
+		limits := ratelimit.Limits{
+			URLs:  ratelimit.FromPerSecond(rl.URLsPerSecond, rl.URLBurst),
+			Calls: ratelimit.FromPerSecond(rl.CallsPerSecond, rl.CallBurst),
+		}
+		lim := ratelimit.New(a.redis, config.FastlyRateLimitPrefix(rl.Account), limits, a.log)
+		lim.OnFallback = func(b ratelimit.Bucket) { a.Metrics.RateLimitFallbacks.WithLabelValues(string(b)).Inc() }
+		q.Limiter = lim
+		a.log.Info("fastly rate limits", "urls", limits.URLs.String(), "calls", limits.Calls.String())
+	}
+	l.Queue = q
+	return l, nil
+}
+
+// fastlyServices routes a purge to the Fastly service of its zone
+// (fastly.services, else fastly.service_id): the innermost layer of
+// Fastly's stack.
+type fastlyServices struct {
+	next    purge.Purger
+	service func(zone string) string
+}
+
+func (f fastlyServices) Name() string { return f.next.Name() }
+
+func (f fastlyServices) Purge(ctx context.Context, req purge.Request) (purge.Result, error) {
+	req.Zone = f.service(req.Zone)
+	return f.next.Purge(ctx, req)
 }
 
 // cloudflareLimits are the account's purge limits: the plan's preset,
@@ -169,6 +244,49 @@ func keyInvalidator(cfg *config.Config, rdb redis.UniversalClient) fanout.KeyInv
 		return cache.New(rdb)
 	}
 	return cache.NewCoalescer(rdb)
+}
+
+// fastlyHTTPClient is the Fastly purger's HTTP client: its own transport
+// settings (no redirects: a redirect could carry the Fastly-Key header to
+// another host), counting the answers to purge calls by service and
+// status.
+func fastlyHTTPClient(m *metrics.Ops) *http.Client {
+	return &http.Client{
+		Timeout: fastly.DefaultTimeout,
+		Transport: observing{next: http.DefaultTransport, observe: func(r *http.Request, status int) {
+			m.ObserveCDNRequest(config.CDNFastly, fastlyService(r.URL.Path), status)
+		}},
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}
+}
+
+// fastlyService is the service of an API path (/service/{id}/...), or
+// "url" for a URL purge, which names none.
+func fastlyService(path string) string {
+	if rest, ok := strings.CutPrefix(path, "/service/"); ok {
+		id, _, _ := strings.Cut(rest, "/")
+		return id
+	}
+	return "url"
+}
+
+// observing is an http.RoundTripper that reports each purge call's status
+// (0 when no answer arrived).
+type observing struct {
+	next    http.RoundTripper
+	observe func(r *http.Request, status int)
+}
+
+func (o observing) RoundTrip(r *http.Request) (*http.Response, error) {
+	resp, err := o.next.RoundTrip(r)
+	if r.Method == http.MethodPost {
+		status := 0
+		if err == nil {
+			status = resp.StatusCode
+		}
+		o.observe(r, status)
+	}
+	return resp, err
 }
 
 // cloudflareHTTPClient is the Cloudflare purger's HTTP client: the default

@@ -20,10 +20,12 @@ type Config struct {
 	Cloudflare Cloudflare `yaml:"cloudflare"`
 	// Varnish is the Varnish cache nodes the owner runs.
 	Varnish Varnish `yaml:"varnish"`
+	// Fastly is the Fastly CDN.
+	Fastly Fastly `yaml:"fastly"`
 	// CDNOrder is the order in which the CDN backends are purged, by name
-	// (varnish, cloudflare): inner caches first, so an outer cache cannot
-	// re-fetch stale content from an inner one. Default: varnish, then
-	// cloudflare. Backends it leaves out follow in the default order.
+	// (varnish, fastly, cloudflare): inner caches first, so an outer cache
+	// cannot re-fetch stale content from an inner one. Default: varnish,
+	// fastly, cloudflare. Backends it leaves out follow in the default order.
 	CDNOrder []string `yaml:"cdn_order"`
 	Auth     Auth     `yaml:"auth"`
 	// Defaults is the rule for pages that are neither in Pages nor in the
@@ -48,7 +50,7 @@ type Config struct {
 
 // Readiness configures /readyz. The instance's own checks (config loaded,
 // not draining) fail it at once; the shared ones (redis, cloudflare_token,
-// canary, breaker_*) are reported in /readyz?verbose, the "degraded" list
+// fastly_token, canary, breaker_*) are reported in /readyz?verbose, the "degraded" list
 // and the edgepurge_ready metric, and fail it only after SharedGrace.
 type Readiness struct {
 	// SharedGrace is how long a shared check may fail before the instance
@@ -215,6 +217,9 @@ type PageRule struct {
 	CDNOrder []string `yaml:"cdn_order"`
 	// Verify checks the page's edge after each purge; off by default.
 	Verify *Verify `yaml:"verify"`
+	// SoftPurge overrides fastly.soft_purge for this page: mark stale
+	// instead of evicting.
+	SoftPurge *bool `yaml:"soft_purge"`
 }
 
 // Paths are path templates grouped by what makes them change. A nil group

@@ -152,6 +152,7 @@ func applyEnv(cfg *Config, getenv Getenv) error {
 	set(&cfg.Cloudflare.ZoneID, "CLOUDFLARE_ZONE_ID")
 	set(&cfg.Cloudflare.BaseURL, "CLOUDFLARE_BASE_URL")
 	applyVarnishEnv(cfg, getenv)
+	applyFastlyEnv(cfg, getenv)
 	if err := applyJournalEnv(cfg, getenv); err != nil {
 		return err
 	}
@@ -239,6 +240,9 @@ func (c *Config) setDefaults() {
 		c.Cloudflare.MaxURLsPerCall = DefaultMaxURLsPerCall
 	}
 	c.setVarnishDefaults()
+	if c.Fastly.Enabled() {
+		c.setFastlyDefaults()
+	}
 	c.setOpsDefaults()
 	c.setJournalDefaults()
 	c.Cloudflare.Breaker.setDefaults()
@@ -288,10 +292,11 @@ func (c *Config) Validate() error {
 	var errs []error
 	add := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
 
-	if !c.DryRun && !c.Cloudflare.Enabled() && !c.Varnish.Enabled() {
-		add("no CDN configured: set CLOUDFLARE_API_TOKEN and CLOUDFLARE_ZONE_ID (cloudflare.api_token, cloudflare.zone_id), or EDGEPURGE_VARNISH_URLS (varnish.nodes), or set EDGEPURGE_DRY_RUN=true to purge nothing")
+	if !c.DryRun && !c.Cloudflare.Enabled() && !c.Varnish.Enabled() && !c.Fastly.Enabled() {
+		add("no CDN configured: set CLOUDFLARE_API_TOKEN and CLOUDFLARE_ZONE_ID (cloudflare.api_token, cloudflare.zone_id), FASTLY_API_TOKEN and FASTLY_SERVICE_ID (fastly.api_token, fastly.service_id), or EDGEPURGE_VARNISH_URLS (varnish.nodes), or set EDGEPURGE_DRY_RUN=true to purge nothing")
 	}
 	errs = append(errs, c.validateVarnish()...)
+	errs = append(errs, c.validateFastly()...)
 	errs = append(errs, c.validateOps()...)
 	errs = append(errs, c.validateJournal()...)
 	errs = append(errs, c.Cloudflare.Breaker.validate("cloudflare")...)
@@ -383,7 +388,8 @@ func (c *Config) Validate() error {
 // unlink edgepurge's own bookkeeping.
 func (c *Config) ReservedKeyPrefixes() []string {
 	rl := "edgepurge:ratelimit:" + c.Cloudflare.RateLimit.Account + ":"
-	out := []string{c.Registry.Prefix, c.Dedupe.Prefix, c.Journal.Stream, c.Journal.DeadStream, c.Audit.Stream, rl, "rate:" + rl}
+	frl := FastlyRateLimitPrefix(c.Fastly.RateLimit.Account)
+	out := []string{c.Registry.Prefix, c.Dedupe.Prefix, c.Journal.Stream, c.Journal.DeadStream, c.Audit.Stream, rl, "rate:" + rl, frl, "rate:" + frl}
 	kept := out[:0]
 	for _, p := range out {
 		if p != "" {

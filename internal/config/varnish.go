@@ -18,7 +18,9 @@ const (
 const DefaultVarnishTimeout = 5 * time.Second
 
 // DefaultCDNOrder purges the inner cache (Varnish, behind the CDN) first.
-var DefaultCDNOrder = []string{CDNVarnish, CDNCloudflare}
+// Fastly before Cloudflare is an arbitrary choice for the rare setup with
+// both; such a setup states its own order.
+var DefaultCDNOrder = []string{CDNVarnish, CDNFastly, CDNCloudflare}
 
 // applyVarnishEnv reads EDGEPURGE_VARNISH_URLS, the node URLs comma-separated.
 func applyVarnishEnv(cfg *Config, getenv Getenv) {
@@ -82,8 +84,8 @@ func checkBaseURL(s string) error {
 
 func checkCDNOrder(order []string) error {
 	for i, name := range order {
-		if name != CDNVarnish && name != CDNCloudflare {
-			return fmt.Errorf("%q: must be %s or %s", name, CDNVarnish, CDNCloudflare)
+		if !slices.Contains(DefaultCDNOrder, name) {
+			return fmt.Errorf("%q: must be %s, %s or %s", name, CDNVarnish, CDNFastly, CDNCloudflare)
 		}
 		if slices.Contains(order[:i], name) {
 			return fmt.Errorf("%q listed twice", name)

@@ -47,6 +47,8 @@ type Entry struct {
 	KeySets []string `json:"key_sets,omitempty"`
 	// CDNOrder is the page's order of the CDN backends.
 	CDNOrder []string `json:"cdn_order,omitempty"`
+	// Soft says the CDN part is purged soft (purge.Request.Soft).
+	Soft bool `json:"soft,omitempty"`
 	// FirstFailure is when the event's purge first failed.
 	FirstFailure time.Time `json:"first_failure"`
 	// Attempts is how many purges of this part were made: 1 (the request's
@@ -61,7 +63,7 @@ func (e Entry) Plan() plan.Plan {
 	return plan.Plan{
 		Page: e.Page, Zone: e.Zone,
 		URLs: orEmpty(e.URLs), Tags: orEmpty(e.Tags), Hosts: e.Hosts, Prefixes: e.Prefixes, Everything: e.Everything,
-		Keys: orEmpty(e.Keys), KeySets: e.KeySets, CDNOrder: e.CDNOrder,
+		Keys: orEmpty(e.Keys), KeySets: e.KeySets, CDNOrder: e.CDNOrder, SoftPurge: e.Soft,
 	}
 }
 
@@ -119,7 +121,7 @@ func Unfinished(source string, a fanout.Answer, keysBackend string, at time.Time
 			continue
 		}
 		e.URLs, e.Tags, e.Hosts, e.Prefixes, e.Everything = slices.Clone(p.URLs), slices.Clone(p.Tags), slices.Clone(p.Hosts), slices.Clone(p.Prefixes), p.Everything
-		e.CDNOrder = slices.Clone(p.CDNOrder)
+		e.CDNOrder, e.Soft = slices.Clone(p.CDNOrder), p.SoftPurge
 	}
 	return e, true
 }

@@ -109,7 +109,7 @@ func planFailure(err error) Outcome {
 	var tooLarge *plan.TooLargeError
 	var field *event.FieldError
 	switch {
-	case errors.Is(err, plan.ErrUnknownPage), errors.Is(err, plan.ErrBadRegistryEntry):
+	case errors.Is(err, plan.ErrUnknownPage), errors.Is(err, plan.ErrBadRegistryEntry), errors.Is(err, plan.ErrUnsupported):
 		return Outcome{HTTPStatus: http.StatusUnprocessableEntity, Refusal: err.Error()}
 	case errors.As(err, &tooLarge):
 		return Outcome{HTTPStatus: http.StatusUnprocessableEntity, Refusal: err.Error()}

@@ -35,6 +35,9 @@ type Plan struct {
 	// CDNOrder is the page's order of the CDN purgers by name (inner caches
 	// first); empty keeps the configured order.
 	CDNOrder []string `json:"-"`
+	// SoftPurge asks for soft purges (see purge.Request.Soft), from the
+	// page's rule.
+	SoftPurge bool `json:"-"`
 	// VerifyEdge, when set, is the edge address through which each purged
 	// URL is fetched after the purge to check it is not served stale.
 	VerifyEdge string `json:"-"`
@@ -44,7 +47,7 @@ type Plan struct {
 func (p Plan) CDN() purge.Request {
 	return purge.Request{
 		Zone: p.Zone, URLs: p.URLs, Tags: p.Tags,
-		Hosts: p.Hosts, Prefixes: p.Prefixes, Everything: p.Everything,
+		Hosts: p.Hosts, Prefixes: p.Prefixes, Everything: p.Everything, Soft: p.SoftPurge,
 	}
 }
 

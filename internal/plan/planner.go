@@ -19,6 +19,11 @@ var ErrUnknownPage = errors.New("unknown page and no default rule")
 // registry, and the registry could not be read: the caller should retry (503).
 var ErrRegistryUnavailable = errors.New("page registry unavailable")
 
+// ErrUnsupported means a configured CDN cannot purge what the request asks
+// (422): refused before anything is purged, rather than done on some CDNs
+// and silently not on another.
+var ErrUnsupported = errors.New("not supported")
+
 // ErrBadRegistryEntry means the page's registry entry names an invalid
 // host or zone: nothing is purged from it (422) until the core app fixes
 // it.
@@ -51,18 +56,24 @@ type Planner struct {
 	defaultZone string
 	maxURLs     int
 	reserved    []string // key prefixes of edgepurge's own state
-	log         *slog.Logger
+	softPurge   bool     // fastly.soft_purge: pages' soft purge by default
+	// noHostPurges names a configured CDN that cannot purge hosts or
+	// prefixes (Fastly), so that such a purge is refused, not half done.
+	noHostPurges string
+	log          *slog.Logger
 }
 
 // New compiles the page rules of cfg. reg may be nil (no registry).
 func New(cfg *config.Config, reg Registry, log *slog.Logger) (*Planner, error) {
 	p := &Planner{
-		pages:       make(map[string]*rule, len(cfg.Pages)),
-		registry:    reg,
-		defaultZone: cfg.Cloudflare.ZoneID,
-		maxURLs:     cfg.Limits.MaxPlanURLs,
-		reserved:    cfg.ReservedKeyPrefixes(),
-		log:         log,
+		pages:        make(map[string]*rule, len(cfg.Pages)),
+		registry:     reg,
+		defaultZone:  cfg.Cloudflare.ZoneID,
+		maxURLs:      cfg.Limits.MaxPlanURLs,
+		reserved:     cfg.ReservedKeyPrefixes(),
+		softPurge:    cfg.Fastly.SoftPurge,
+		noHostPurges: map[bool]string{true: config.CDNFastly}[cfg.Fastly.Enabled()],
+		log:          log,
 	}
 	for id, pr := range cfg.Pages {
 		if err := event.ValidateID("pages", id); err != nil {
@@ -150,7 +161,7 @@ func renderHosts(r *rule, pageID string) ([]string, error) {
 // Plan computes what ev purges. Errors: ErrUnknownPage,
 // ErrRegistryUnavailable, *TooLargeError, *event.FieldError.
 func (p *Planner) Plan(ctx context.Context, ev event.Event) (Plan, error) {
-	out := Plan{Page: ev.PageID, Zone: p.defaultZone}
+	out := Plan{Page: ev.PageID, Zone: p.defaultZone, SoftPurge: p.softPurge}
 	if ev.PageID != "" {
 		pg, warnings, err := p.resolve(ctx, ev.PageID)
 		if err != nil {
@@ -159,6 +170,9 @@ func (p *Planner) Plan(ctx context.Context, ev event.Event) (Plan, error) {
 		out.Warnings = warnings
 		out.Incomplete = len(warnings) > 0
 		out.CDNOrder, out.VerifyEdge = pg.rule.cdnOrder, pg.rule.verifyEdge
+		if pg.rule.soft != nil {
+			out.SoftPurge = *pg.rule.soft
+		}
 		if pg.zone != "" {
 			out.Zone = pg.zone
 		}
@@ -176,6 +190,9 @@ func (p *Planner) Plan(ctx context.Context, ev event.Event) (Plan, error) {
 	}
 	if len(out.URLs) > p.maxURLs {
 		return Plan{}, &TooLargeError{URLs: len(out.URLs), Max: p.maxURLs}
+	}
+	if p.noHostPurges != "" && (len(out.Hosts) > 0 || len(out.Prefixes) > 0) {
+		return Plan{}, fmt.Errorf("%w: %s cannot purge by hostname or prefix; purge the page's URLs, or a surrogate key (tag) your VCL sets per host", ErrUnsupported, p.noHostPurges)
 	}
 	return out, nil
 }

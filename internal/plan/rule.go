@@ -18,6 +18,8 @@ type rule struct {
 	// cdnOrder and verifyEdge pass the page's config on to its plans.
 	cdnOrder   []string
 	verifyEdge string
+	// soft is the page's soft_purge; nil keeps the CDNs' own setting.
+	soft *bool
 }
 
 var (
@@ -29,7 +31,7 @@ var (
 // compileRule compiles every template of r, so that a bad template fails at
 // start. name says which rule, for the error.
 func compileRule(name string, r config.PageRule) (*rule, error) {
-	out := &rule{zone: r.Zone, schemes: r.Schemes, cdnOrder: r.CDNOrder}
+	out := &rule{zone: r.Zone, schemes: r.Schemes, cdnOrder: r.CDNOrder, soft: r.SoftPurge}
 	if r.Verify != nil && r.Verify.Enabled {
 		out.verifyEdge = r.Verify.Edge
 	}

@@ -1,7 +1,8 @@
 // Package preflight is the deploy gate (edgepurge check): it validates a loaded
 // config the way serve would use it and proves each dependency can do its
 // work — Redis answers, the Cloudflare token is valid and can read every
-// configured zone — reporting one line per check, never a secret.
+// configured zone, the Fastly token is valid and can read every configured
+// service — reporting one line per check, never a secret.
 package preflight
 
 import (
@@ -21,6 +22,7 @@ import (
 	"github.com/edgepurge/edgepurge/internal/plan"
 	"github.com/edgepurge/edgepurge/internal/webhook"
 	"github.com/edgepurge/edgepurge/purge/cloudflare"
+	"github.com/edgepurge/edgepurge/purge/fastly"
 )
 
 // Result is one check.
@@ -61,6 +63,7 @@ func Run(ctx context.Context, cfg *config.Config, timeout time.Duration) Report 
 	r.secretsWellFormed()
 	r.redis(ctx)
 	r.cloudflare(ctx, zones)
+	r.fastly(ctx)
 	rep := Report{OK: true, Checks: r.results}
 	for _, c := range rep.Checks {
 		rep.OK = rep.OK && c.OK
@@ -239,6 +242,43 @@ func (r *runner) cloudflare(ctx context.Context, zones []string) {
 	}
 }
 
+// fastly checks the Fastly token (its credential check) and that it can
+// read every configured service.
+func (r *runner) fastly(ctx context.Context) {
+	f := r.cfg.Fastly
+	if !f.Enabled() || r.cfg.DryRun {
+		return
+	}
+	p, err := fastly.New(fastly.Config{APIToken: f.APIToken.Value(), BaseURL: f.BaseURL})
+	if err != nil {
+		r.add("fastly_token", err, "")
+		return
+	}
+	tctx, cancel := context.WithTimeout(ctx, r.timeout)
+	err = p.CheckToken(tctx)
+	cancel()
+	r.add("fastly_token", err, "valid")
+	for _, s := range fastlyServices(f) {
+		sctx, cancel := context.WithTimeout(ctx, r.timeout)
+		err := p.CheckService(sctx, s)
+		cancel()
+		r.add("fastly_service "+s, err, "readable with the token")
+	}
+}
+
+// fastlyServices are the configured Fastly services, sorted, once each.
+func fastlyServices(f config.Fastly) []string {
+	var out []string
+	if f.ServiceID != "" {
+		out = append(out, f.ServiceID)
+	}
+	for _, s := range f.Services {
+		out = append(out, s)
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
 // redisHost is the URL's host, without user or password.
 func redisHost(raw string) string {
 	u, err := url.Parse(raw)
@@ -251,7 +291,7 @@ func redisHost(raw string) string {
 // secretsOf lists every secret value of cfg, and the Redis URL's
 // password, so that no detail can print one.
 func secretsOf(cfg *config.Config) []string {
-	out := []string{cfg.Cloudflare.APIToken.Value(), cfg.Auth.StatuspageToken.Value(), cfg.Auth.APIToken.Value()}
+	out := []string{cfg.Cloudflare.APIToken.Value(), cfg.Fastly.APIToken.Value(), cfg.Auth.StatuspageToken.Value(), cfg.Auth.APIToken.Value()}
 	for _, s := range cfg.Auth.WebhookSecrets {
 		out = append(out, s.Value())
 	}

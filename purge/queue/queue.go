@@ -75,7 +75,12 @@ type zoneQueue struct {
 // queue dropped while a purge still holds it keeps working for that purge.
 const idleQueueTTL = time.Minute
 
-type queueKey struct{ zone, kind string }
+// queueKey names a queue: a soft purge never shares a call with a hard
+// one, since the CDN marks the whole call soft or not.
+type queueKey struct {
+	zone, kind string
+	soft       bool
+}
 
 // New returns a Purger.
 func New(cfg Config) *Purger {
@@ -118,11 +123,11 @@ func (p *Purger) Purge(ctx context.Context, req purge.Request) (purge.Result, er
 	}
 	outcomes := make([]batch.Outcome, len(parts))
 	if len(parts) == 1 { // the common case: URLs only, no goroutine
-		outcomes[0] = p.queue(req.Zone, parts[0].kind).Do(ctx, parts[0].items)
+		outcomes[0] = p.queue(req.Zone, parts[0].kind, req.Soft).Do(ctx, parts[0].items)
 	} else {
 		var wg sync.WaitGroup
 		for i, pt := range parts {
-			wg.Go(func() { outcomes[i] = p.queue(req.Zone, pt.kind).Do(ctx, pt.items) })
+			wg.Go(func() { outcomes[i] = p.queue(req.Zone, pt.kind, req.Soft).Do(ctx, pt.items) })
 		}
 		wg.Wait()
 	}
@@ -194,8 +199,8 @@ func asPurgeError(errs []error) error {
 	return &purge.Error{Op: "purge", Message: first.Error(), Retryable: true, Unsent: true}
 }
 
-func (p *Purger) queue(zone, kind string) *batch.Queue {
-	key := queueKey{zone, kind}
+func (p *Purger) queue(zone, kind string, soft bool) *batch.Queue {
+	key := queueKey{zone, kind, soft}
 	now := p.now()
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -206,7 +211,7 @@ func (p *Purger) queue(zone, kind string) *batch.Queue {
 		zq.used = now
 		return zq.q
 	}
-	q := batch.New(p.options(zone, kind))
+	q := batch.New(p.options(zone, kind, soft))
 	p.queues[key] = &zoneQueue{q: q, used: now}
 	return q
 }
@@ -228,7 +233,7 @@ func (p *Purger) Queues() int {
 	return len(p.queues)
 }
 
-func (p *Purger) options(zone, kind string) batch.Options {
+func (p *Purger) options(zone, kind string, soft bool) batch.Options {
 	bucket, perCall := ratelimit.Calls, p.cfg.MaxItemsPerCall
 	if kind == kindURLs {
 		bucket, perCall = ratelimit.URLs, p.cfg.MaxURLsPerCall
@@ -244,7 +249,9 @@ func (p *Purger) options(zone, kind string) batch.Options {
 			if p.cfg.Observer != nil {
 				p.cfg.Observer.CallSent(kind, len(items))
 			}
-			_, err := p.cfg.Next.Purge(ctx, request(zone, kind, items))
+			req := request(zone, kind, items)
+			req.Soft = soft
+			_, err := p.cfg.Next.Purge(ctx, req)
 			return err
 		},
 		Requeue: func(err error, attempt int) (bool, time.Duration) {

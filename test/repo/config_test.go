@@ -106,7 +106,7 @@ func TestConfigDocsCoverEveryKey(t *testing.T) {
 	}
 }
 
-var envName = regexp.MustCompile(`\b(?:EDGEPURGE|REDIS|CLOUDFLARE)_[A-Z][A-Z_]*[A-Z]\b`)
+var envName = regexp.MustCompile(`\b(?:EDGEPURGE|REDIS|CLOUDFLARE|FASTLY)_[A-Z][A-Z_]*[A-Z]\b`)
 
 // envVars are the environment variables named in the non-test Go code of
 // internal/config and cmd/edgepurge (where EDGEPURGE_CONFIG, the CLI's
@@ -131,7 +131,7 @@ func envVars(t testing.TB) []string {
 
 func TestConfigDocsCoverEveryEnvVar(t *testing.T) {
 	vars := envVars(t)
-	for _, must := range []string{"EDGEPURGE_LISTEN", "REDIS_URL", "CLOUDFLARE_API_TOKEN", "EDGEPURGE_CONFIG"} {
+	for _, must := range []string{"EDGEPURGE_LISTEN", "REDIS_URL", "CLOUDFLARE_API_TOKEN", "FASTLY_API_TOKEN", "EDGEPURGE_CONFIG"} {
 		if !slices.Contains(vars, must) {
 			t.Fatalf("the scan of the Go code found %v, without %s; is it broken?", vars, must)
 		}

@@ -1,0 +1,196 @@
+package fastly
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/edgepurge/edgepurge/purge"
+)
+
+// defaultRateLimitWait is the wait of a 429 that says nothing of when to
+// come back.
+const defaultRateLimitWait = time.Second
+
+// maxMessage bounds an error's message.
+const maxMessage = 512
+
+// apiError is the body of Fastly's error answers: the legacy
+// {"msg","detail"} shape, or the JSON:API {"errors":[...]} one.
+type apiError struct {
+	Msg    string `json:"msg"`
+	Detail string `json:"detail"`
+	Errors []struct {
+		Title  string `json:"title"`
+		Detail string `json:"detail"`
+	} `json:"errors"`
+}
+
+// answerError turns a non-2xx answer into a *purge.Error: 401, 403 and
+// other 4xx are permanent, 408, 429 and 5xx retryable. RetryAfter comes
+// from Retry-After, or for a 429 from Fastly-RateLimit-Reset (a Unix
+// second) minus now, or else is one second for a 429.
+func (p *Purger) answerError(op string, res *http.Response, body []byte) *purge.Error {
+	pe := &purge.Error{
+		Op:         op,
+		StatusCode: res.StatusCode,
+		Retryable:  retryableStatus(res.StatusCode),
+		Message:    p.redact(message(body)),
+		RetryAfter: parseRetryAfter(res.Header.Get("Retry-After"), time.Now()),
+	}
+	if res.StatusCode == http.StatusTooManyRequests && pe.RetryAfter == 0 {
+		pe.RetryAfter = untilReset(res.Header.Get("Fastly-RateLimit-Reset"), time.Now())
+		if pe.RetryAfter == 0 {
+			pe.RetryAfter = defaultRateLimitWait
+		}
+	}
+	return pe
+}
+
+// message is the explanation in an error answer's body: Fastly's msg and
+// detail, or the JSON:API errors, or else the start of the body.
+func message(body []byte) string {
+	var e apiError
+	if json.Unmarshal(body, &e) == nil {
+		var parts []string
+		if e.Msg != "" {
+			parts = append(parts, e.Msg)
+		}
+		if e.Detail != "" {
+			parts = append(parts, e.Detail)
+		}
+		for _, ee := range e.Errors {
+			switch {
+			case ee.Title != "" && ee.Detail != "":
+				parts = append(parts, ee.Title+": "+ee.Detail)
+			case ee.Title != "" || ee.Detail != "":
+				parts = append(parts, ee.Title+ee.Detail)
+			}
+		}
+		if len(parts) > 0 {
+			return clip(strings.Join(parts, ": "))
+		}
+	}
+	text := strings.Join(strings.Fields(string(body)), " ")
+	if text == "" {
+		return ""
+	}
+	return "unexpected answer: " + clip(text)
+}
+
+// clip shortens s to maxMessage bytes, on a rune boundary.
+func clip(s string) string {
+	if len(s) <= maxMessage {
+		return s
+	}
+	cut := maxMessage
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "…"
+}
+
+// transportError turns a call that got no answer into a retryable
+// *purge.Error: a network error, a timeout or the caller's deadline.
+func (p *Purger) transportError(ctx context.Context, op string, err error) *purge.Error {
+	pe := &purge.Error{Op: op, Retryable: true}
+	var ue *url.Error
+	switch {
+	case ctx.Err() != nil:
+		pe.Message = ctx.Err().Error()
+	case errors.As(err, &ue):
+		// The Op names the call; the URL would only repeat it.
+		pe.Message = ue.Err.Error()
+	default:
+		pe.Message = err.Error()
+	}
+	pe.Message = p.redact(pe.Message)
+	return pe
+}
+
+// unsentError is the error of a call not sent because ctx ended first.
+func unsentError(op string, err error) *purge.Error {
+	return &purge.Error{Op: op, Message: "not sent: " + err.Error(), Retryable: true, Unsent: true}
+}
+
+// redact removes the API token from a message, should any text carry it.
+func (p *Purger) redact(msg string) string {
+	if p.token == "" {
+		return msg
+	}
+	return strings.ReplaceAll(msg, p.token, "[token]")
+}
+
+// retryableStatus says whether an answer with this status may succeed later.
+func retryableStatus(status int) bool {
+	return status == http.StatusRequestTimeout || status == http.StatusTooManyRequests || status >= 500
+}
+
+// parseRetryAfter reads a Retry-After header, seconds or an HTTP date; 0
+// when absent, unreadable or not in the future.
+func parseRetryAfter(v string, now time.Time) time.Duration {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return 0
+	}
+	if secs, err := strconv.Atoi(v); err == nil {
+		return max(0, time.Duration(secs)*time.Second)
+	}
+	if t, err := http.ParseTime(v); err == nil {
+		return max(0, t.Sub(now))
+	}
+	return 0
+}
+
+// untilReset reads Fastly-RateLimit-Reset, the Unix second at which the
+// rate-limit window resets, as a wait from now; 0 when absent, unreadable
+// or past.
+func untilReset(v string, now time.Time) time.Duration {
+	secs, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
+	if err != nil {
+		return 0
+	}
+	return max(0, time.Unix(secs, 0).Sub(now))
+}
+
+// combine folds the failed calls of one request into one *purge.Error:
+// the first failure's status and message, up to three more failures in
+// full, how many others there were, the longest RetryAfter, Retryable only
+// if every failure is (retrying cannot get past a permanent refusal) and
+// Unsent only if no failed call was sent.
+func combine(service string, total int, failed []*purge.Error, ops []string) *purge.Error {
+	if len(failed) == 1 {
+		return failed[0]
+	}
+	const shown = 3
+	first := failed[0]
+	out := &purge.Error{
+		Op:         fmt.Sprintf("purge fastly service %s: %d of %d calls failed, first %s", service, len(failed), total, ops[0]),
+		StatusCode: first.StatusCode,
+		Retryable:  true,
+		Unsent:     true,
+	}
+	msgs := []string{first.Message}
+	for i, f := range failed {
+		out.Retryable = out.Retryable && f.Retryable
+		out.Unsent = out.Unsent && f.Unsent
+		out.RetryAfter = max(out.RetryAfter, f.RetryAfter)
+		if i > 0 && i <= shown {
+			other := *f
+			other.Op = ops[i]
+			msgs = append(msgs, "then "+other.Error())
+		}
+	}
+	if rest := len(failed) - 1 - shown; rest > 0 {
+		msgs = append(msgs, fmt.Sprintf("and %d more failures", rest))
+	}
+	out.Message = strings.Join(msgs, "; ")
+	return out
+}

@@ -1,0 +1,268 @@
+package fastlystub
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// serve runs one API call: it waits out the injected latency or hang, then
+// answers with the injected failure, the authentication refusal, the
+// rate-limit refusal (purges only) or work's answer, and records the call.
+// A purge call spends a token of the bucket once authenticated, whatever
+// its outcome, and its answer carries Fastly's rate-limit headers when a
+// limit is set.
+func (s *Server) serve(w http.ResponseWriter, r *http.Request, call Call, work func(token string, now time.Time) answer) {
+	if !s.await(r.Context()) {
+		s.record(call)
+		// Drop the connection: returning normally would send an empty 200.
+		panic(http.ErrAbortHandler)
+	}
+	now := time.Now()
+	a, failed := s.injected(now)
+	if !failed {
+		token, refusal, refused := s.authenticate(r)
+		switch {
+		case refused:
+			a = refusal
+		case call.Kind != "":
+			a = s.throttle(now, func() answer { return work(token, now) })
+		default:
+			a = work(token, now)
+		}
+	}
+	a.write(w)
+	call.Status = a.status
+	s.record(call)
+}
+
+// throttle spends one token of the purge bucket and runs work, or refuses
+// the call with 429 when the bucket is empty.
+func (s *Server) throttle(now time.Time, work func() answer) answer {
+	s.mu.Lock()
+	b := s.bucket
+	if b == nil {
+		s.mu.Unlock()
+		return work()
+	}
+	passed, wait := b.take(now)
+	remaining, full := b.remaining(), now.Add(b.untilFull())
+	s.mu.Unlock()
+	if !passed {
+		a := fail(http.StatusTooManyRequests, MsgRateLimited, "Purge rate limit exceeded")
+		a.rateHeaders(0, now.Add(wait))
+		if !s.opts.OmitRetryAfter {
+			a.retryAfter(wait)
+		}
+		return a
+	}
+	a := work()
+	a.rateHeaders(remaining, full)
+	return a
+}
+
+// knownService reports whether id is one of the configured services.
+func (s *Server) knownService(id string) bool {
+	return len(s.services) == 0 || s.services[id]
+}
+
+// unknownService is the answer for a service ID the stand-in does not know.
+func unknownService(id string) answer {
+	return fail(http.StatusNotFound, MsgNotFound, fmt.Sprintf("Cannot find service '%s'", id))
+}
+
+// soft reports whether the request asks for a soft purge: Fastly looks only
+// at the header's presence.
+func soft(r *http.Request) bool { return len(r.Header.Values("Fastly-Soft-Purge")) > 0 }
+
+// purgeID hands out a purge id in Fastly's "<n>-<unix>-<n>" form.
+func (s *Server) purgeID(now time.Time) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.seq++
+	return fmt.Sprintf("108-%d-%d", now.Unix(), s.seq)
+}
+
+// handlePurgeURL serves POST /purge/{host}{path}, the API-side URL purge.
+func (s *Server) handlePurgeURL(w http.ResponseWriter, r *http.Request) {
+	item := strings.TrimPrefix(r.URL.EscapedPath(), "/purge/")
+	if r.URL.RawQuery != "" {
+		item += "?" + r.URL.RawQuery
+	}
+	host, _, _ := strings.Cut(item, "/")
+	host, _, _ = strings.Cut(host, "?")
+	service := s.opts.Domains[host]
+	call := Call{At: time.Now(), Method: r.Method, Path: r.URL.EscapedPath(), Service: service,
+		Kind: KindURL, Items: []string{item}, Soft: soft(r)}
+	s.serve(w, r, call, func(token string, now time.Time) answer {
+		if !s.allowed(token, ScopePurgeSelect) {
+			return forbidden()
+		}
+		if host == "" {
+			return fail(http.StatusBadRequest, MsgBadRequest, "No URL to purge")
+		}
+		s.markPurged(service, call.Items, now)
+		return ok(map[string]string{"status": "ok", "id": s.purgeID(now)})
+	})
+}
+
+// handlePurgeKeys serves POST /service/{service_id}/purge, the batch
+// surrogate-key purge: keys in a {"surrogate_keys": [...]} body or, when
+// the body is empty, space-separated in a Surrogate-Key header.
+func (s *Server) handlePurgeKeys(w http.ResponseWriter, r *http.Request) {
+	service := r.PathValue("service_id")
+	call := Call{At: time.Now(), Method: r.Method, Path: r.URL.EscapedPath(), Service: service,
+		Kind: KindKeys, Soft: soft(r)}
+	data, readErr := io.ReadAll(r.Body)
+	keys, parseErr := parseKeys(data, r.Header.Get("Surrogate-Key"))
+	if readErr == nil && parseErr == nil {
+		call.Items = keys
+	}
+	s.serve(w, r, call, func(token string, now time.Time) answer {
+		if !s.allowed(token, ScopePurgeSelect) {
+			return forbidden()
+		}
+		if !s.knownService(service) {
+			return unknownService(service)
+		}
+		if readErr != nil {
+			return fail(http.StatusBadRequest, MsgBadRequest, "Could not read request body")
+		}
+		if parseErr != nil {
+			return fail(http.StatusBadRequest, MsgBadRequest, parseErr.Error())
+		}
+		if len(keys) > s.maxKeys {
+			return fail(http.StatusBadRequest, MsgBadRequest,
+				fmt.Sprintf("Too many surrogate keys: %d (at most %d per request)", len(keys), s.maxKeys))
+		}
+		s.markPurged(service, keys, now)
+		ids := make(map[string]string, len(keys))
+		for _, k := range keys {
+			ids[k] = s.purgeID(now)
+		}
+		return ok(ids)
+	})
+}
+
+// parseKeys reads a batch purge's keys from its body or, when the body is
+// empty, from its Surrogate-Key header. Its errors are the answer's detail,
+// hence capitalised.
+func parseKeys(body []byte, header string) ([]string, error) {
+	var keys []string
+	if len(bytes.TrimSpace(body)) == 0 {
+		keys = strings.Fields(header)
+	} else {
+		var b struct {
+			SurrogateKeys []string `json:"surrogate_keys"`
+		}
+		if err := json.Unmarshal(body, &b); err != nil {
+			return nil, errors.New(`Body must be a JSON object with a "surrogate_keys" array`)
+		}
+		keys = b.SurrogateKeys
+	}
+	if len(keys) == 0 {
+		return nil, errors.New("No surrogate keys given")
+	}
+	if slices.Contains(keys, "") {
+		return nil, errors.New("Surrogate keys must not be empty")
+	}
+	return keys, nil
+}
+
+// handlePurgeKey serves POST /service/{service_id}/purge/{key}, the
+// single surrogate-key purge.
+func (s *Server) handlePurgeKey(w http.ResponseWriter, r *http.Request) {
+	service, key := r.PathValue("service_id"), r.PathValue("key")
+	call := Call{At: time.Now(), Method: r.Method, Path: r.URL.EscapedPath(), Service: service,
+		Kind: KindKeys, Items: []string{key}, Soft: soft(r)}
+	s.serve(w, r, call, func(token string, now time.Time) answer {
+		if !s.allowed(token, ScopePurgeSelect) {
+			return forbidden()
+		}
+		if !s.knownService(service) {
+			return unknownService(service)
+		}
+		s.markPurged(service, call.Items, now)
+		return ok(map[string]string{"status": "ok", "id": s.purgeID(now)})
+	})
+}
+
+// handlePurgeAll serves POST /service/{service_id}/purge_all. Fastly
+// cannot soft-purge everything: the purge is hard even when the call
+// carries Fastly-Soft-Purge (Call.Soft still records the header).
+func (s *Server) handlePurgeAll(w http.ResponseWriter, r *http.Request) {
+	service := r.PathValue("service_id")
+	call := Call{At: time.Now(), Method: r.Method, Path: r.URL.EscapedPath(), Service: service,
+		Kind: KindAll, Items: []string{AllItem}, Soft: soft(r)}
+	s.serve(w, r, call, func(token string, now time.Time) answer {
+		if !s.allowed(token, ScopePurgeAll) {
+			return forbidden()
+		}
+		if !s.knownService(service) {
+			return unknownService(service)
+		}
+		s.markPurged(service, call.Items, now)
+		return ok(map[string]string{"status": "ok"})
+	})
+}
+
+// handleTokenSelf serves GET /tokens/self: the token used, never its value.
+func (s *Server) handleTokenSelf(w http.ResponseWriter, r *http.Request) {
+	call := Call{At: time.Now(), Method: r.Method, Path: r.URL.EscapedPath()}
+	s.serve(w, r, call, func(token string, now time.Time) answer {
+		return ok(map[string]any{
+			"id":          "token" + strconv.Itoa(slices.Index(s.opts.Tokens, token)+1),
+			"name":        "edgepurge stand-in",
+			"user_id":     "stubuser",
+			"customer_id": "stubcustomer",
+			"services":    []string{},
+			"scope":       strings.Join(s.scopes(token), " "),
+			"created_at":  "2024-01-01T00:00:00Z",
+			"expires_at":  nil,
+		})
+	})
+}
+
+// handleService serves GET /service/{service_id}.
+func (s *Server) handleService(w http.ResponseWriter, r *http.Request) {
+	service := r.PathValue("service_id")
+	call := Call{At: time.Now(), Method: r.Method, Path: r.URL.EscapedPath(), Service: service}
+	s.serve(w, r, call, func(token string, now time.Time) answer {
+		if !s.allowed(token, ScopeGlobalRead) {
+			return forbidden()
+		}
+		if !s.knownService(service) {
+			return unknownService(service)
+		}
+		name := s.opts.ServiceNames[service]
+		if name == "" {
+			name = service + "-name"
+		}
+		return ok(map[string]any{
+			"id":          service,
+			"name":        name,
+			"customer_id": "stubcustomer",
+			"type":        "vcl",
+			"comment":     "",
+			"created_at":  "2024-01-01T00:00:00Z",
+			"updated_at":  "2024-01-01T00:00:00Z",
+			"deleted_at":  nil,
+			"versions":    []map[string]any{{"number": 1, "active": true, "locked": true}},
+		})
+	})
+}
+
+// handleNoRoute answers paths the stand-in does not serve.
+func (s *Server) handleNoRoute(w http.ResponseWriter, r *http.Request) {
+	at := time.Now()
+	a := fail(http.StatusNotFound, "Not found", "No route for "+r.Method+" "+r.URL.EscapedPath())
+	a.write(w)
+	s.record(Call{At: at, Method: r.Method, Path: r.URL.EscapedPath(), Status: a.status})
+}

@@ -1,0 +1,229 @@
+// Package fastlystub is an in-process stand-in for the parts of Fastly's API
+// that edgepurge uses, speaking their wire format: the API-side URL purge
+// (POST /purge/{host}{path}), the batch and single surrogate-key purges
+// (POST /service/{id}/purge and /service/{id}/purge/{key}), purge-all
+// (POST /service/{id}/purge_all), the current token (GET /tokens/self) and a
+// service's details (GET /service/{id}). It checks the Fastly-Key header and
+// token scopes, enforces the 256-keys-per-call limit, throttles purge calls
+// with a token bucket answering 429 with Fastly's rate-limit headers, and
+// lets tests inject latency, failures and hangs and inspect every call.
+//
+// What is modelled, and what is not:
+//   - Authentication: a missing or unknown Fastly-Key is refused with 401
+//     {"msg":"Provided credentials are missing or invalid"} on every
+//     endpoint, URL purges included. Real URL purges need no token unless
+//     the service sets Fastly-Purge-Requires-Auth, which Fastly recommends;
+//     the stand-in plays such a service.
+//   - Rate limit: one bucket of purge calls (URL, key and purge-all alike,
+//     one token per call whatever its size), shared by every token, so the
+//     stand-in plays one Fastly user or customer. Reads (GET) are never
+//     limited, as Fastly documents. Fastly's real limits are per user or
+//     token (1,000 non-read requests an hour, purge_all among them) and per
+//     customer for URL and key purges; a test chooses the rate it needs.
+//   - URL purges are not scoped to a service by Fastly; the stand-in files
+//     them under the service Options.Domains gives their host, or under ""
+//     when the host is not listed, and answers "ok" either way.
+//   - Error bodies use Fastly's legacy {"msg": ..., "detail": ...} shape.
+//     The 401 text is Fastly's; the texts of 400, 403 and 404 are plausible
+//     stand-ins, as Fastly does not document them.
+package fastlystub
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+)
+
+// DefaultMaxKeysPerCall is Fastly's limit of surrogate keys in one batch
+// purge, used when Options.MaxKeysPerCall is 0.
+const DefaultMaxKeysPerCall = 256
+
+// Token scopes, as in Options.Scopes and GET /tokens/self.
+const (
+	// ScopeGlobal allows everything the token's user may do.
+	ScopeGlobal = "global"
+	// ScopeGlobalRead allows reads such as GET /service/{id}.
+	ScopeGlobalRead = "global:read"
+	// ScopePurgeSelect allows URL and surrogate-key purges only.
+	ScopePurgeSelect = "purge_select"
+	// ScopePurgeAll allows purge_all.
+	ScopePurgeAll = "purge_all"
+)
+
+// Options configure a Server.
+type Options struct {
+	// Tokens are the accepted Fastly-Key values.
+	Tokens []string
+	// Scopes optionally limits a token to some scopes (Scope* constants);
+	// a token without an entry has ScopeGlobal.
+	Scopes map[string][]string
+	// Services are the known service IDs; others answer 404. When empty,
+	// every service ID is known.
+	Services []string
+	// ServiceNames optionally names a service in GET /service/{id};
+	// otherwise its name is "<id>-name".
+	ServiceNames map[string]string
+	// Domains maps a hostname to the service that URL purges of it are
+	// recorded under.
+	Domains map[string]string
+	// MaxKeysPerCall is the most surrogate keys one batch purge may carry;
+	// default DefaultMaxKeysPerCall.
+	MaxKeysPerCall int
+	// PurgeRate is how many purge calls per second the bucket refills; 0
+	// means unlimited.
+	PurgeRate float64
+	// PurgeBurst is the bucket's size; 0 means max(ceil(PurgeRate), 1).
+	PurgeBurst int
+	// OmitRetryAfter answers 429 with Fastly-RateLimit-Remaining and
+	// Fastly-RateLimit-Reset only, the headers Fastly documents, without
+	// Retry-After.
+	OmitRetryAfter bool
+	// Latency is added before every answer.
+	Latency time.Duration
+}
+
+// Server is the stand-in. All its methods are safe for concurrent use.
+type Server struct {
+	opts     Options
+	tokens   map[string]bool
+	services map[string]bool
+	maxKeys  int
+	handler  http.Handler
+	closed   chan struct{}
+
+	mu         sync.Mutex
+	httpServer *http.Server
+	closeOnce  sync.Once
+	bucket     *bucket
+	latency    time.Duration
+	hang       chan struct{} // non-nil while hanging; closed to release
+	waiting    int           // calls held by hang or latency right now
+	inFlight   int           // calls being served right now
+	peak       int           // most calls served at once since Reset
+	failure    *Failure
+	calls      []Call
+	purged     map[string]map[string]time.Time // service → item → last purge
+	throttled  int
+	seq        int // purge ids handed out
+}
+
+// New returns a stand-in configured by opts; call Start to serve it, or
+// use Handler with an httptest.Server.
+func New(opts Options) *Server {
+	if opts.MaxKeysPerCall <= 0 {
+		opts.MaxKeysPerCall = DefaultMaxKeysPerCall
+	}
+	s := &Server{
+		opts:     opts,
+		tokens:   setOf(opts.Tokens),
+		services: setOf(opts.Services),
+		maxKeys:  opts.MaxKeysPerCall,
+		closed:   make(chan struct{}),
+	}
+	s.resetLocked()
+
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /purge/{url...}", s.handlePurgeURL)
+	mux.HandleFunc("POST /service/{service_id}/purge", s.handlePurgeKeys)
+	mux.HandleFunc("POST /service/{service_id}/purge/{key}", s.handlePurgeKey)
+	mux.HandleFunc("POST /service/{service_id}/purge_all", s.handlePurgeAll)
+	mux.HandleFunc("GET /tokens/self", s.handleTokenSelf)
+	mux.HandleFunc("GET /service/{service_id}", s.handleService)
+	mux.HandleFunc("/", s.handleNoRoute)
+	s.handler = s.track(mux)
+	return s
+}
+
+func setOf(items []string) map[string]bool {
+	set := make(map[string]bool, len(items))
+	for _, it := range items {
+		set[it] = true
+	}
+	return set
+}
+
+// Handler serves the API at the root, as api.fastly.com does.
+func (s *Server) Handler() http.Handler { return s.handler }
+
+// Start serves the API on a free loopback port and returns its base URL,
+// e.g. "http://127.0.0.1:41234".
+func (s *Server) Start() (string, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", fmt.Errorf("fastlystub: listen: %w", err)
+	}
+	srv := &http.Server{Handler: s.handler, ReadHeaderTimeout: 10 * time.Second}
+	s.mu.Lock()
+	s.httpServer = srv
+	s.mu.Unlock()
+	// Serve only returns once Close was called.
+	go func() { _ = srv.Serve(ln) }()
+	return "http://" + ln.Addr().String(), nil
+}
+
+// Close stops serving and releases calls that are hanging or waiting out
+// their latency.
+func (s *Server) Close() {
+	s.closeOnce.Do(func() { close(s.closed) })
+	s.mu.Lock()
+	srv := s.httpServer
+	s.mu.Unlock()
+	if srv != nil {
+		_ = srv.Close()
+	}
+}
+
+// track counts the calls being served, for PeakInFlight.
+func (s *Server) track(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.mu.Lock()
+		s.inFlight++
+		s.peak = max(s.peak, s.inFlight)
+		s.mu.Unlock()
+		defer func() {
+			s.mu.Lock()
+			s.inFlight--
+			s.mu.Unlock()
+		}()
+		next.ServeHTTP(w, r)
+	})
+}
+
+// await applies the injected latency and hang. It reports false when the
+// client gave up or the server closed, in which case nothing is answered.
+func (s *Server) await(ctx context.Context) bool {
+	s.mu.Lock()
+	latency, hang := s.latency, s.hang
+	s.waiting++
+	s.mu.Unlock()
+	defer func() {
+		s.mu.Lock()
+		s.waiting--
+		s.mu.Unlock()
+	}()
+
+	if hang != nil {
+		select {
+		case <-hang:
+		case <-ctx.Done():
+			return false
+		case <-s.closed:
+			return false
+		}
+	}
+	if latency > 0 {
+		t := time.NewTimer(latency)
+		defer t.Stop()
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			return false
+		case <-s.closed:
+			return false
+		}
+	}
+	return true
+}
