@@ -25,10 +25,22 @@ type Request struct {
 	Prefixes []string
 	// Everything purges the whole zone.
 	Everything bool
+	// Cover, when not nil, purges every URL of the request at once; a
+	// coalescing queue may purge it instead of the URLs when the URL budget
+	// is the bottleneck (see package purge/queue). Purgers without a queue
+	// ignore it and purge the URLs.
+	Cover *Cover
 	// Soft asks the CDNs that can (Fastly, Varnish's xkey) to mark the
 	// objects stale instead of evicting them, so that stale-while-
 	// revalidate spares the origin; the others purge as usual.
 	Soft bool
+}
+
+// Cover is what stands for all of a request's URLs: cache tags and/or
+// hostnames.
+type Cover struct {
+	Tags  []string
+	Hosts []string
 }
 
 // Items is the number of things the request asks to purge; purging
@@ -46,10 +58,14 @@ func (r Request) Empty() bool { return r.Items() == 0 }
 
 // Result says what a purger did for one request, whether or not it succeeded.
 type Result struct {
-	// Items is how many of the request's items the CDN accepted.
+	// Items is how many of the request's items the CDN accepted (a URL
+	// purged by the cover counts as accepted).
 	Items int
 	// Calls is how many API calls were made.
 	Calls int
+	// Escalation, when not empty, says the URLs were purged by the cover,
+	// and why.
+	Escalation string
 }
 
 // NodePurger is a Purger of several cache nodes (Varnish) that can say

@@ -103,11 +103,16 @@ func (a *App) cloudflareLayers() (stack.Layers, error) {
 		CallTimeout:     a.cfg.Server.PurgeTimeout,
 		OnRetry:         onRetry,
 	}
-	if !cf.RateLimit.Disabled {
-		limits, err := cloudflareLimits(cf)
-		if err != nil {
-			return l, err
+	limits, err := cloudflareLimits(cf)
+	if err != nil {
+		return l, err
+	}
+	if !cf.Escalation.Disabled {
+		q.Escalation = &queue.Escalation{
+			After: cf.Escalation.After, URLRate: limits.URLs.PerSecond(), CoverCallRate: limits.Calls.PerSecond(),
 		}
+	}
+	if !cf.RateLimit.Disabled {
 		lim := ratelimit.New(a.redis, "edgepurge:ratelimit:"+cf.RateLimit.Account+":", limits, a.log)
 		lim.OnFallback = func(b ratelimit.Bucket) { a.Metrics.RateLimitFallbacks.WithLabelValues(string(b)).Inc() }
 		q.Limiter = lim
@@ -143,12 +148,19 @@ func (a *App) fastlyLayers() (stack.Layers, error) {
 		CallTimeout:     a.cfg.Server.PurgeTimeout,
 		OnRetry:         onRetry,
 	}
-	if !f.RateLimit.Disabled {
-		rl := f.RateLimit
-		limits := ratelimit.Limits{
-			URLs:  ratelimit.FromPerSecond(rl.URLsPerSecond, rl.URLBurst),
-			Calls: ratelimit.FromPerSecond(rl.CallsPerSecond, rl.CallBurst),
+	rl := f.RateLimit
+	limits := ratelimit.Limits{
+		URLs:  ratelimit.FromPerSecond(rl.URLsPerSecond, rl.URLBurst),
+		Calls: ratelimit.FromPerSecond(rl.CallsPerSecond, rl.CallBurst),
+	}
+	if !a.cfg.Cloudflare.Escalation.Disabled {
+		// Fastly's URL purges are one call each: its "URL queue" items are
+		// calls, its covers surrogate keys 256 to a call.
+		q.Escalation = &queue.Escalation{
+			After: a.cfg.Cloudflare.Escalation.After, URLRate: limits.URLs.PerSecond(), CoverCallRate: limits.Calls.PerSecond(),
 		}
+	}
+	if !f.RateLimit.Disabled {
 		lim := ratelimit.New(a.redis, config.FastlyRateLimitPrefix(rl.Account), limits, a.log)
 		lim.OnFallback = func(b ratelimit.Bucket) { a.Metrics.RateLimitFallbacks.WithLabelValues(string(b)).Inc() }
 		q.Limiter = lim

@@ -137,6 +137,21 @@ type Cloudflare struct {
 	RateLimit RateLimit `yaml:"rate_limit"`
 	// Breaker is the circuit breaker in front of Cloudflare.
 	Breaker Breaker `yaml:"breaker"`
+	// Escalation purges waiting pages by their cover instead of their URLs
+	// when the URL budget is the bottleneck.
+	Escalation Escalation `yaml:"escalation"`
+}
+
+// Escalation says when the coalescing queue purges a waiting page by its
+// cover (pages.<id>.cover) instead of its URLs: when the URLs waiting for
+// the URL budget would take longer than After to go out, and the covers
+// waiting for the tag/host budget would not take as long.
+type Escalation struct {
+	// Disabled keeps every page on its URLs.
+	Disabled bool `yaml:"disabled"`
+	// After is the URL queue's projected wait past which pages escalate;
+	// default 1 s.
+	After time.Duration `yaml:"after"`
 }
 
 // RateLimit is Cloudflare's per-account purge budget: single-file URLs per
@@ -220,6 +235,21 @@ type PageRule struct {
 	// SoftPurge overrides fastly.soft_purge for this page: mark stale
 	// instead of evicting.
 	SoftPurge *bool `yaml:"soft_purge"`
+	// Cover names what purges every public URL of the page at once, for
+	// the coalescing queue to use instead of the URLs when the URL budget
+	// is the bottleneck (a storm); nil: none, the URLs always.
+	Cover *Cover `yaml:"cover"`
+}
+
+// Cover is what stands for all of a page's URLs: cache tags the origin
+// sends on every page response (Cache-Tag, Surrogate-Key), and/or the
+// page's hostnames (a host purge). Cloudflare purges both, 100 items to a
+// call from the tag/host budget; Fastly the tags (surrogate keys).
+type Cover struct {
+	// Tags are tag templates with {page_id}, e.g. page:{page_id}.
+	Tags []string `yaml:"tags"`
+	// Hosts covers the page by purging its hostnames.
+	Hosts bool `yaml:"hosts"`
 }
 
 // Paths are path templates grouped by what makes them change. A nil group

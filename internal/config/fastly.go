@@ -129,6 +129,15 @@ func (c *Config) validateFastly() []error {
 		add("fastly.rate_limit: rates and bursts must not be negative")
 	}
 	errs = append(errs, f.Breaker.validate("fastly")...)
+	check := func(name string, r *PageRule) {
+		if r != nil && r.Cover != nil && r.Cover.Hosts {
+			add("%s.cover.hosts: Fastly cannot purge by hostname; cover the page with a surrogate key (cover.tags)", name)
+		}
+	}
+	check("defaults", c.Defaults)
+	for id, p := range c.Pages {
+		check("pages."+id, &p)
+	}
 	return errs
 }
 

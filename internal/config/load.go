@@ -176,6 +176,9 @@ func applyEnv(cfg *Config, getenv Getenv) error {
 	if v := getenv("EDGEPURGE_KEYS"); strings.TrimSpace(v) != "" && cfg.Defaults != nil {
 		cfg.Defaults.Keys = splitList(v)
 	}
+	if err := applyCoverEnv(cfg, getenv); err != nil {
+		return err
+	}
 	set(&cfg.Cloudflare.Plan, "CLOUDFLARE_PLAN")
 	if v := strings.TrimSpace(getenv("EDGEPURGE_COALESCE")); v != "" {
 		b, err := strconv.ParseBool(v)
@@ -246,6 +249,9 @@ func (c *Config) setDefaults() {
 	c.setOpsDefaults()
 	c.setJournalDefaults()
 	c.Cloudflare.Breaker.setDefaults()
+	if c.Cloudflare.Escalation.After == 0 {
+		c.Cloudflare.Escalation.After = DefaultEscalationAfter
+	}
 	if c.Cloudflare.MaxInflightCalls == 0 {
 		c.Cloudflare.MaxInflightCalls = 4
 	}
@@ -324,6 +330,9 @@ func (c *Config) Validate() error {
 	}
 	if c.Defaults != nil && c.Defaults.Zone != "" && !ValidZone(c.Defaults.Zone) {
 		add("defaults.zone=%q: %s", c.Defaults.Zone, ZoneRule)
+	}
+	if c.Cloudflare.Escalation.After < 0 {
+		add("cloudflare.escalation.after=%s: must not be negative", c.Cloudflare.Escalation.After)
 	}
 	if c.Readiness.SharedGrace < 0 {
 		add("readiness.shared_grace=%s: must not be negative", c.Readiness.SharedGrace)

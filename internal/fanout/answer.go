@@ -102,6 +102,11 @@ type Result struct {
 	// Nodes is each cache node's part, for a backend of several nodes
 	// (Varnish).
 	Nodes []NodeResult `json:"nodes,omitempty"`
+	// PurgedBy is "cover" when the page's URLs were purged by its cover
+	// (plan.cover: a tag or its hostnames) instead, and Escalation why (the
+	// URL budget was the bottleneck); empty for a purge by URL.
+	PurgedBy   string `json:"purged_by,omitempty"`
+	Escalation string `json:"escalation,omitempty"`
 }
 
 // NodeResult is one cache node's part of a backend's result.

@@ -202,6 +202,9 @@ func (f *Fanout) purgeCDN(ctx context.Context, c purge.Purger, req purge.Request
 	}
 	d := time.Since(start)
 	r.Items, r.Calls, r.DurationMS = res.Items, res.Calls, millis(d)
+	if res.Escalation != "" {
+		r.PurgedBy, r.Escalation = "cover", res.Escalation
+	}
 	r.Nodes = nodeResults(nodes)
 	if err != nil {
 		r.Status = BackendFailed

@@ -49,6 +49,9 @@ type Entry struct {
 	CDNOrder []string `json:"cdn_order,omitempty"`
 	// Soft says the CDN part is purged soft (purge.Request.Soft).
 	Soft bool `json:"soft,omitempty"`
+	// Cover is the page's cover, so that a re-drive in a storm may
+	// escalate too.
+	Cover *plan.Cover `json:"cover,omitempty"`
 	// FirstFailure is when the event's purge first failed.
 	FirstFailure time.Time `json:"first_failure"`
 	// Attempts is how many purges of this part were made: 1 (the request's
@@ -63,7 +66,7 @@ func (e Entry) Plan() plan.Plan {
 	return plan.Plan{
 		Page: e.Page, Zone: e.Zone,
 		URLs: orEmpty(e.URLs), Tags: orEmpty(e.Tags), Hosts: e.Hosts, Prefixes: e.Prefixes, Everything: e.Everything,
-		Keys: orEmpty(e.Keys), KeySets: e.KeySets, CDNOrder: e.CDNOrder, SoftPurge: e.Soft,
+		Keys: orEmpty(e.Keys), KeySets: e.KeySets, CDNOrder: e.CDNOrder, SoftPurge: e.Soft, Cover: e.Cover,
 	}
 }
 
@@ -121,7 +124,7 @@ func Unfinished(source string, a fanout.Answer, keysBackend string, at time.Time
 			continue
 		}
 		e.URLs, e.Tags, e.Hosts, e.Prefixes, e.Everything = slices.Clone(p.URLs), slices.Clone(p.Tags), slices.Clone(p.Hosts), slices.Clone(p.Prefixes), p.Everything
-		e.CDNOrder, e.Soft = slices.Clone(p.CDNOrder), p.SoftPurge
+		e.CDNOrder, e.Soft, e.Cover = slices.Clone(p.CDNOrder), p.SoftPurge, p.Cover
 	}
 	return e, true
 }

@@ -38,6 +38,10 @@ type Metrics struct {
 	// RateLimitFallbacks counts budget requests the local bucket answered
 	// because Redis could not.
 	RateLimitFallbacks *prometheus.CounterVec
+	// Escalations counts requests purged by their page's cover instead of
+	// their URLs; EscalatedURLs the URLs that thereby left the URL queue.
+	Escalations   *prometheus.CounterVec
+	EscalatedURLs *prometheus.CounterVec
 
 	// Verifications counts post-purge checks of purged URLs by result
 	// (verified, stale, failed).
@@ -94,7 +98,15 @@ func New(version, commit string) *Metrics {
 		Name: "edgepurge_ratelimit_local_fallbacks_total",
 		Help: "Rate-budget requests answered by the local bucket because Redis was unreachable.",
 	}, []string{"bucket"})
-	reg.MustRegister(m.CDNCalls, m.CDNItemsPerCall, m.Coalesced, m.Throttled, m.RateLimitFallbacks)
+	m.Escalations = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "edgepurge_cdn_escalations_total",
+		Help: "Requests purged by their page's cover (tag or hostnames) instead of their URLs, because the URL budget was the bottleneck, by backend.",
+	}, []string{"backend"})
+	m.EscalatedURLs = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "edgepurge_cdn_escalated_urls_total",
+		Help: "URLs that left the URL queue because their page was purged by its cover instead, by backend.",
+	}, []string{"backend"})
+	reg.MustRegister(m.CDNCalls, m.CDNItemsPerCall, m.Coalesced, m.Throttled, m.RateLimitFallbacks, m.Escalations, m.EscalatedURLs)
 	m.Verifications = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "edgepurge_verifications_total",
 		Help: "Purged URLs fetched through the page's edge after the purge, by result (verified, stale, failed).",
@@ -121,21 +133,27 @@ func (m *Metrics) ObserveBackend(backend, status string, d time.Duration) {
 // CDN returns the coalescer's observer for one backend.
 func (m *Metrics) CDN(backend string) CDNObserver { return CDNObserver{m: m, backend: backend} }
 
-// CDNObserver records one CDN backend's coalescing (coalesce.Observer).
+// CDNObserver records one CDN backend's coalescing queue (queue.Observer).
 type CDNObserver struct {
 	m       *Metrics
 	backend string
 }
 
-// Coalesced implements coalesce.Observer.
+// Escalated implements queue.Observer.
+func (o CDNObserver) Escalated(urls int) {
+	o.m.Escalations.WithLabelValues(o.backend).Inc()
+	o.m.EscalatedURLs.WithLabelValues(o.backend).Add(float64(urls))
+}
+
+// Coalesced implements queue.Observer.
 func (o CDNObserver) Coalesced(kind string, n int) {
 	o.m.Coalesced.WithLabelValues(o.backend, kind).Add(float64(n))
 }
 
-// Throttled implements coalesce.Observer.
+// Throttled implements queue.Observer.
 func (o CDNObserver) Throttled(kind string) { o.m.Throttled.WithLabelValues(o.backend, kind).Inc() }
 
-// CallSent implements coalesce.Observer.
+// CallSent implements queue.Observer.
 func (o CDNObserver) CallSent(kind string, items int) {
 	o.m.CDNCalls.WithLabelValues(o.backend, kind).Inc()
 	o.m.CDNItemsPerCall.WithLabelValues(o.backend, kind).Observe(float64(items))

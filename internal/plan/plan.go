@@ -27,6 +27,11 @@ type Plan struct {
 	// Warnings say where the plan may be incomplete (e.g. the registry was
 	// unreachable and the default rule was used).
 	Warnings []string `json:"warnings,omitempty"`
+	// Cover, when the page has one, purges all of the page's URLs at once
+	// (a tag and/or its hostnames): the coalescing queue may use it instead
+	// of the URLs in a storm. Nil when the event names URLs of its own,
+	// which the cover might not reach.
+	Cover *Cover `json:"cover,omitempty"`
 	// Incomplete says some of the page may be missing from the plan (its
 	// hosts could not all be known): what it names is purged, but the
 	// event is never answered 2xx nor marked purged, so that it is sent
@@ -43,11 +48,18 @@ type Plan struct {
 	VerifyEdge string `json:"-"`
 }
 
+// Cover is what stands for all of a page's URLs (config.Cover, rendered).
+type Cover struct {
+	Tags  []string `json:"tags,omitempty"`
+	Hosts []string `json:"hosts,omitempty"`
+}
+
 // CDN is the CDN part of the plan.
 func (p Plan) CDN() purge.Request {
 	return purge.Request{
 		Zone: p.Zone, URLs: p.URLs, Tags: p.Tags,
 		Hosts: p.Hosts, Prefixes: p.Prefixes, Everything: p.Everything, Soft: p.SoftPurge,
+		Cover: p.Cover.request(),
 	}
 }
 
@@ -72,4 +84,12 @@ func (p *Plan) normalize() {
 	if p.Keys == nil {
 		p.Keys = []string{}
 	}
+}
+
+// request is the cover as the CDN side takes it; nil for no cover.
+func (c *Cover) request() *purge.Cover {
+	if c == nil {
+		return nil
+	}
+	return &purge.Cover{Tags: c.Tags, Hosts: c.Hosts}
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 
 	"github.com/edgepurge/edgepurge/internal/config"
@@ -177,6 +178,9 @@ func (p *Planner) Plan(ctx context.Context, ev event.Event) (Plan, error) {
 			out.Zone = pg.zone
 		}
 		p.derive(&out, pg, ev)
+		if len(ev.URLs) == 0 && (len(pg.rule.coverTags) > 0 || pg.rule.coverHosts) {
+			out.Cover = coverOf(pg, ev.PageID)
+		}
 	}
 	out.URLs = append(out.URLs, ev.URLs...)
 	out.Tags = append(out.Tags, ev.Tags...)
@@ -195,6 +199,20 @@ func (p *Planner) Plan(ctx context.Context, ev event.Event) (Plan, error) {
 		return Plan{}, fmt.Errorf("%w: %s cannot purge by hostname or prefix; purge the page's URLs, or a surrogate key (tag) your VCL sets per host", ErrUnsupported, p.noHostPurges)
 	}
 	return out, nil
+}
+
+// coverOf renders the page's cover.
+func coverOf(pg page, pageID string) *Cover {
+	c := &Cover{}
+	for _, t := range pg.rule.coverTags {
+		if s, ok := t.Render(Vars{PageID: pageID}); ok {
+			c.Tags = append(c.Tags, s)
+		}
+	}
+	if pg.rule.coverHosts {
+		c.Hosts = slices.Clone(pg.hosts)
+	}
+	return c
 }
 
 // groupsFor narrows the page's paths to what the event can have changed.

@@ -278,3 +278,40 @@ func TestPlanRefusesEdgepurgesOwnKeys(t *testing.T) {
 		t.Errorf("an ordinary key: %v", err)
 	}
 }
+
+// A page's cover is rendered beside its URLs; an event naming URLs of its
+// own gets none (the cover might not reach them); a cover template that
+// renders to a bad tag is refused at start.
+func TestCover(t *testing.T) {
+	cfg := twoHostConfig()
+	p0 := cfg.Pages["p0"]
+	p0.Cover = &config.Cover{Tags: []string{"page:{page_id}"}, Hosts: true}
+	cfg.Pages["p0"] = p0
+	p := newPlanner(t, cfg, nil)
+	got, err := p.Plan(context.Background(), event.Event{Type: event.IncidentUpdated, PageID: "p0", IncidentID: "i1"})
+	if err != nil || got.Cover == nil || !slices.Equal(got.Cover.Tags, []string{"page:p0"}) ||
+		!slices.Equal(got.Cover.Hosts, []string{"p0.status.example.com", "status.acme.test"}) {
+		t.Fatalf("cover %+v, %v", got.Cover, err)
+	}
+	if c := got.CDN().Cover; c == nil || c.Tags[0] != "page:p0" {
+		t.Errorf("the CDN request lacks the cover: %+v", c)
+	}
+	got, err = p.Plan(context.Background(), event.Event{Type: event.IncidentUpdated, PageID: "p0", URLs: []string{"https://elsewhere.example.com/x"}})
+	if err != nil || got.Cover != nil {
+		t.Errorf("an event with URLs of its own got a cover: %+v, %v", got.Cover, err)
+	}
+	for tmpl, want := range map[string]string{
+		"page {page_id}":                        "a tag with a space or a comma",
+		"a,{page_id}":                           "a tag with a space or a comma",
+		strings.Repeat("x", 1000) + "{page_id}": "over the CDNs' limit of 1024",
+		"incident:{incident_id}":                "incident_id",
+	} {
+		bad := twoHostConfig()
+		p0 := bad.Pages["p0"]
+		p0.Cover = &config.Cover{Tags: []string{tmpl}}
+		bad.Pages["p0"] = p0
+		if _, err := New(bad, nil, slog.New(slog.DiscardHandler)); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("cover %q: %v, want an error with %q", tmpl[:min(len(tmpl), 20)], err, want)
+		}
+	}
+}

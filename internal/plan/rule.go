@@ -2,6 +2,9 @@ package plan
 
 import (
 	"fmt"
+	"strings"
+
+	"github.com/edgepurge/edgepurge/internal/event"
 
 	"github.com/edgepurge/edgepurge/internal/config"
 )
@@ -20,7 +23,17 @@ type rule struct {
 	verifyEdge string
 	// soft is the page's soft_purge; nil keeps the CDNs' own setting.
 	soft *bool
+	// coverTags and coverHosts are the page's cover (config.Cover).
+	coverTags  []Template
+	coverHosts bool
 }
+
+// maxTagLength is the longest cache tag a CDN takes (Cloudflare's and
+// Fastly's limit on one tag or surrogate key: 1,024 bytes).
+const maxTagLength = 1024
+
+// coverVars are what a cover tag may use: the page, nothing of an event.
+var coverVars = []string{VarPageID}
 
 var (
 	hostVars = []string{VarPageID}
@@ -78,7 +91,37 @@ func compileRule(name string, r config.PageRule) (*rule, error) {
 	if out.keySets, err = compileAll(name+".key_sets", r.KeySets, itemVars); err != nil {
 		return nil, err
 	}
+	if c := r.Cover; c != nil {
+		out.coverHosts = c.Hosts
+		if out.coverTags, err = compileAll(name+".cover.tags", c.Tags, coverVars); err != nil {
+			return nil, err
+		}
+		for _, t := range out.coverTags {
+			sample, _ := t.Render(Vars{PageID: samplePageID})
+			if err := checkTag(sample); err != nil {
+				return nil, fmt.Errorf("%s.cover.tags: %q renders to %w", name, t.raw, err)
+			}
+		}
+	}
 	return out, nil
+}
+
+// samplePageID is a page id of the longest allowed length, to check what
+// a template renders to.
+var samplePageID = strings.Repeat("p", event.MaxIDLen)
+
+// checkTag refuses a cache tag a CDN would refuse: empty, with a space or
+// a comma (the header separators), or over maxTagLength.
+func checkTag(tag string) error {
+	switch {
+	case tag == "":
+		return fmt.Errorf("an empty tag")
+	case strings.ContainsAny(tag, " ,\t\r\n"):
+		return fmt.Errorf("a tag with a space or a comma: %q", tag)
+	case len(tag) > maxTagLength:
+		return fmt.Errorf("a tag of %d bytes, over the CDNs' limit of %d", len(tag), maxTagLength)
+	}
+	return nil
 }
 
 func compileAll(field string, list []string, allowed []string) ([]Template, error) {

@@ -32,6 +32,9 @@ type Observer interface {
 	Coalesced(kind string, n int)
 	Throttled(kind string)
 	CallSent(kind string, items int)
+	// Escalated is told of a request purged by its cover instead of its
+	// urls URLs.
+	Escalated(urls int)
 }
 
 // Config configures a Purger.
@@ -53,6 +56,9 @@ type Config struct {
 	Backoff retry.Backoff
 	// OnRetry, when set, is told each retried batch's reason (retry.Reason).
 	OnRetry func(reason string)
+	// Escalation, when set, lets a request with a cover be purged by it
+	// instead of its URLs when the URL budget is the bottleneck.
+	Escalation *Escalation
 }
 
 // Purger coalesces and batches purges for Next. It is safe for concurrent use.
@@ -62,6 +68,8 @@ type Purger struct {
 	queues    map[queueKey]*zoneQueue
 	lastSweep time.Time
 	now       func() time.Time
+	// load is the queues' backlog, for the escalation rule (escalate.go).
+	load load
 }
 
 // zoneQueue is the queue of one zone and kind, and when it was last used.
@@ -121,22 +129,34 @@ func (p *Purger) Purge(ctx context.Context, req purge.Request) (purge.Result, er
 	if req.Everything {
 		parts = append(parts, part{kindEverything, []string{everything}})
 	}
+	escalable := p.escalable(req)
 	outcomes := make([]batch.Outcome, len(parts))
+	escalations := make([]string, len(parts))
+	do := func(i int, pt part) {
+		if pt.kind == kindURLs && escalable {
+			outcomes[i], escalations[i] = p.doURLs(ctx, req, pt.items)
+			return
+		}
+		outcomes[i] = p.queue(req.Zone, pt.kind, req.Soft).Do(ctx, pt.items)
+	}
 	if len(parts) == 1 { // the common case: URLs only, no goroutine
-		outcomes[0] = p.queue(req.Zone, parts[0].kind, req.Soft).Do(ctx, parts[0].items)
+		do(0, parts[0])
 	} else {
 		var wg sync.WaitGroup
 		for i, pt := range parts {
-			wg.Go(func() { outcomes[i] = p.queue(req.Zone, pt.kind, req.Soft).Do(ctx, pt.items) })
+			wg.Go(func() { do(i, pt) })
 		}
 		wg.Wait()
 	}
 
 	var res purge.Result
 	var errs []error
-	for _, o := range outcomes {
+	for i, o := range outcomes {
 		res.Items += o.Done
 		res.Calls += o.Calls
+		if escalations[i] != "" {
+			res.Escalation = escalations[i]
+		}
 		if o.Err != nil {
 			errs = append(errs, o.Err)
 		}

@@ -1,0 +1,162 @@
+package queue
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"sync"
+	"time"
+
+	"github.com/edgepurge/edgepurge/internal/batch"
+	"github.com/edgepurge/edgepurge/purge"
+)
+
+// Escalation says when a request is purged by its cover (purge.Cover: a
+// tag and/or the page's hostnames, from the tag/host budget) instead of
+// its URLs (from the URL budget).
+//
+// The rule: a request with a cover escalates when the URLs waiting for the
+// URL budget, its own included, would take longer than After to go out at
+// URLRate, and the covers waiting for the tag/host budget would go out
+// sooner (their calls, MaxItemsPerCall items each, at CoverCallRate). It is
+// checked when the request arrives and again every checkEvery while its
+// URLs wait; on escalation its URLs leave the URL queue (unless another
+// request waits for them too) and its cover joins the tag or host queue.
+// In a storm both budgets are then spent near their limits: the URL one
+// on the pages that came first, the tag/host one on the rest, 100 pages
+// to a call. The backlog is this instance's; the budgets themselves are
+// shared through Redis, so other instances' load shows as a slower drain.
+type Escalation struct {
+	// After is the URL queue's projected wait past which a request
+	// escalates.
+	After time.Duration
+	// URLRate is the URL budget, URLs per second.
+	URLRate float64
+	// CoverCallRate is the tag/host budget, calls per second.
+	CoverCallRate float64
+}
+
+// checkEvery is how often a waiting request checks the rule again.
+const checkEvery = 200 * time.Millisecond
+
+// loadEvery is how long the backlog is reused before it is counted again.
+const loadEvery = 50 * time.Millisecond
+
+// load is the queues' backlog, counted at most every loadEvery: a storm's
+// thousands of waiting requests check the rule, and counting walks every
+// zone's queues.
+type load struct {
+	mu        sync.Mutex
+	at        time.Time
+	urls      int // URLs waiting for the URL budget, every zone
+	coverCall int // calls the waiting tags and hosts make
+}
+
+// escalable reports whether req may be purged by its cover.
+func (p *Purger) escalable(req purge.Request) bool {
+	c := req.Cover
+	return p.cfg.Escalation != nil && c != nil && len(req.URLs) > 0 && (len(c.Tags) > 0 || len(c.Hosts) > 0)
+}
+
+// backlog counts what waits in the queues, or reuses the last count.
+func (p *Purger) backlog() (urls, coverCalls int) {
+	now := p.now()
+	p.load.mu.Lock()
+	defer p.load.mu.Unlock()
+	if now.Sub(p.load.at) < loadEvery {
+		return p.load.urls, p.load.coverCall
+	}
+	urls, coverCalls = 0, 0
+	p.mu.Lock()
+	queues := make(map[queueKey]*batch.Queue, len(p.queues))
+	for k, zq := range p.queues {
+		queues[k] = zq.q
+	}
+	p.mu.Unlock()
+	for k, q := range queues {
+		switch n := q.Pending(); k.kind {
+		case kindURLs:
+			urls += n
+		case kindTags, kindHosts:
+			coverCalls += (n + p.cfg.MaxItemsPerCall - 1) / p.cfg.MaxItemsPerCall
+		}
+	}
+	p.load.at, p.load.urls, p.load.coverCall = now, urls, coverCalls
+	return urls, coverCalls
+}
+
+// shouldEscalate applies the rule (see Escalation) with extra URLs about
+// to join the URL queue; why says what it found.
+func (p *Purger) shouldEscalate(extra int) (ok bool, why string) {
+	e := p.cfg.Escalation
+	urls, coverCalls := p.backlog()
+	urlWait := float64(urls+extra) / e.URLRate
+	if urlWait <= e.After.Seconds() {
+		return false, ""
+	}
+	coverWait := math.Inf(1)
+	if e.CoverCallRate > 0 {
+		coverWait = float64(coverCalls+1) / e.CoverCallRate
+	}
+	if coverWait >= urlWait {
+		return false, ""
+	}
+	return true, fmt.Sprintf("the URL queue would take %.1fs (over %s), the page's cover %.1fs", urlWait, e.After, coverWait)
+}
+
+// doURLs purges a request's URLs, or its cover instead when the rule says
+// so, at once or while the URLs wait. Its outcome counts the URLs done
+// when the cover went out; why is the escalation's reason, or "".
+func (p *Purger) doURLs(ctx context.Context, req purge.Request, urls []string) (batch.Outcome, string) {
+	if ok, why := p.shouldEscalate(len(urls)); ok {
+		return p.doCover(ctx, req, len(urls)), why
+	}
+	uctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	done := make(chan batch.Outcome, 1)
+	go func() { done <- p.queue(req.Zone, kindURLs, req.Soft).Do(uctx, urls) }()
+	tick := time.NewTicker(checkEvery)
+	defer tick.Stop()
+	for {
+		select {
+		case o := <-done:
+			return o, ""
+		case <-tick.C:
+			ok, why := p.shouldEscalate(0)
+			if !ok {
+				continue
+			}
+			cancel()
+			if o := <-done; o.Err == nil {
+				return o, "" // went out meanwhile
+			}
+			return p.doCover(ctx, req, len(urls)), why
+		}
+	}
+}
+
+// doCover purges req's cover, its tags and hosts in their queues, and
+// counts the urls URLs done when all of it went out.
+func (p *Purger) doCover(ctx context.Context, req purge.Request, urls int) batch.Outcome {
+	if p.cfg.Observer != nil {
+		p.cfg.Observer.Escalated(urls)
+	}
+	c := req.Cover
+	var tags, hosts batch.Outcome
+	var wg sync.WaitGroup
+	if len(c.Tags) > 0 {
+		wg.Go(func() { tags = p.queue(req.Zone, kindTags, req.Soft).Do(ctx, c.Tags) })
+	}
+	if len(c.Hosts) > 0 {
+		wg.Go(func() { hosts = p.queue(req.Zone, kindHosts, req.Soft).Do(ctx, c.Hosts) })
+	}
+	wg.Wait()
+	out := batch.Outcome{Calls: tags.Calls + hosts.Calls, Done: urls}
+	for _, o := range []batch.Outcome{tags, hosts} {
+		if o.Err != nil {
+			out.Err, out.Done = o.Err, 0
+			break
+		}
+	}
+	return out
+}
