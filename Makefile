@@ -25,7 +25,7 @@ else
 RUN_ENV :=
 endif
 
-.PHONY: help run build test vet fmt redis deps sample bench clean
+.PHONY: help run build test vet fmt redis deps sample bench bench-storm clean
 .DEFAULT_GOAL := help
 
 help: ## list the targets
@@ -73,10 +73,16 @@ sample: ## send examples/statuspage-incident.json to the server of `make run`
 
 # bench runs the load generator (cmd/edgepurge-bench) against a real
 # `edgepurge serve`, real Redis and the in-repo Cloudflare stand-in, and
-# prints one table for the hot, many, overhead and naive scenarios.
+# prints one table for the hot, many, overhead and naive scenarios, then
+# the storm scenario's (escalation off and on, side by side).
 BENCH_FLAGS ?=
-bench: build redis ## run the load generator (BENCH_FLAGS='--runs 1 --scenarios hot' for a quick look)
+STORM_FLAGS ?=
+bench: build redis ## run the load generator, then the storm (BENCH_FLAGS='--runs 1 --scenarios hot' for a quick look)
 	go run ./cmd/edgepurge-bench --server-bin $(BIN) $(BENCH_FLAGS)
+	go run ./cmd/edgepurge-bench storm --server-bin $(BIN) $(STORM_FLAGS)
+
+bench-storm: build redis ## only the storm: 10,000 pages in 60 s, escalation off and on (STORM_FLAGS='--pages 2000 --within 20s')
+	go run ./cmd/edgepurge-bench storm --server-bin $(BIN) $(STORM_FLAGS)
 
 fmt: ## gofmt -w every tracked Go file
 	gofmt -w $$(git ls-files '*.go')

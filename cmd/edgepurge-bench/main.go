@@ -4,6 +4,7 @@
 // one table with the targets of issue 4. The logic is in internal/bench.
 //
 //	edgepurge-bench [--scenarios all] [--duration 8s] [--runs 3] [--json] ...
+//	edgepurge-bench storm [--pages 10000] [--within 60s] [--json]   (issue 10's storm, escalation off and on)
 //	edgepurge-bench bare --listen 127.0.0.1:PORT   (the overhead scenario's floor; started by the bench)
 package main
 
@@ -24,9 +25,12 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	var err error
-	if len(os.Args) > 1 && os.Args[1] == "bare" {
+	switch {
+	case len(os.Args) > 1 && os.Args[1] == "bare":
 		err = runBare(ctx, os.Args[2:])
-	} else {
+	case len(os.Args) > 1 && os.Args[1] == "storm":
+		err = runStorm(ctx, os.Args[2:])
+	default:
 		err = runBench(ctx, os.Args[1:])
 	}
 	if err != nil {
@@ -102,4 +106,39 @@ func runBare(ctx context.Context, args []string) error {
 		return err
 	}
 	return bench.ServeBare(ctx, *listen, b)
+}
+
+// runStorm runs the storm scenario: distinct pages arriving over a window,
+// escalation to their covers off and on, side by side.
+func runStorm(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("edgepurge-bench storm", flag.ExitOnError)
+	serverBin := fs.String("server-bin", "bin/edgepurge", "the edgepurge binary to benchmark (`make build` makes it)")
+	pages := fs.Int("pages", bench.DefaultStormPages, "distinct pages, one incident update each")
+	within := fs.Duration("within", bench.DefaultStormWithin, "the window the events arrive in, evenly")
+	drain := fs.Duration("drain", bench.DefaultStormDrain, "how long to wait for the journal to re-drive the 202s")
+	redisURL := fs.String("redis-url", bench.DefaultRedisURL, "the server's Redis (loopback only)")
+	asJSON := fs.Bool("json", false, "print the report as JSON instead of the table")
+	quiet := fs.Bool("quiet", false, "no progress lines on stderr")
+	_ = fs.Parse(args)
+	bin, err := filepath.Abs(*serverBin)
+	if err != nil {
+		return fmt.Errorf("server binary: %w", err)
+	}
+	cfg := bench.StormConfig{ServerBin: bin, RedisURL: *redisURL, Pages: *pages, Within: *within, Drain: *drain}
+	if !*quiet {
+		cfg.Progress = os.Stderr
+	}
+	report, runErr := bench.RunStorm(ctx, cfg)
+	if report != nil {
+		fmt.Printf("command: edgepurge-bench storm %s\n", strings.Join(args, " "))
+		if *asJSON {
+			err = report.WriteJSON(os.Stdout)
+		} else {
+			err = report.WriteTable(os.Stdout)
+		}
+	}
+	if runErr != nil {
+		return runErr
+	}
+	return err
 }

@@ -39,6 +39,10 @@ type serverSpec struct {
 	dir          string
 	// cpuProfile, when set, is where the server writes its CPU profile.
 	cpuProfile string
+	// extraYAML is appended to the config's cloudflare section; extraEnv
+	// to the environment (the storm scenario's cover and escalation).
+	extraYAML string
+	extraEnv  []string
 }
 
 // drainDelay is the server's readiness-off delay at SIGTERM; the bench has
@@ -72,7 +76,7 @@ cloudflare:
     urls_per_second: %s
     url_burst: %d
     account: %q
-registry:
+%sregistry:
   prefix: %q
 dedupe:
   prefix: %q
@@ -81,7 +85,7 @@ audit:
 journal:
   stream: %q
 `, s.logLevel, s.purgeTimeout, drainDelay, shutdownTimeout, s.stub.maxItems(),
-		strconv.FormatFloat(rate, 'f', -1, 64), burst, s.id, s.id+":page:", s.id+":seen:",
+		strconv.FormatFloat(rate, 'f', -1, 64), burst, s.id, s.extraYAML, s.id+":page:", s.id+":seen:",
 		s.id+":audit", s.id+":journal")
 }
 
@@ -103,7 +107,7 @@ func (s serverSpec) env() []string {
 	if s.cpuProfile != "" {
 		env = append(env, "EDGEPURGE_CPUPROFILE="+s.cpuProfile)
 	}
-	return env
+	return append(env, s.extraEnv...)
 }
 
 // start writes the config file and starts the server; it is not yet ready.
