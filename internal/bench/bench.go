@@ -224,6 +224,7 @@ func runPhase(ctx context.Context, cfg Config, ph Phase, id string, creds secret
 			id: id, creds: creds, coalesce: ph.Coalesce, stub: ph.Stub,
 			purgeTimeout: cfg.PurgeTimeout, logLevel: cfg.LogLevel, dir: dir,
 			cpuProfile: cfg.profilePath(ph.Name),
+			extraEnv:   coverEnv(ph.Cover),
 		}.start()
 	}
 	if err != nil {
@@ -297,4 +298,13 @@ func (cfg Config) profilePath(phase string) string {
 		return ""
 	}
 	return filepath.Join(cfg.ProfileDir, phase+".pprof")
+}
+
+// coverEnv gives every page of the default rule the cover tag
+// page:{page_id}, when cover.
+func coverEnv(cover bool) []string {
+	if !cover {
+		return nil
+	}
+	return []string{"EDGEPURGE_COVER_TAGS=page:{page_id}"}
 }

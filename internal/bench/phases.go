@@ -22,6 +22,10 @@ type StubSpec struct {
 	URLBurst int
 	// MaxItemsPerCall is the per-call limit; 0 means 100.
 	MaxItemsPerCall int
+	// FlexRate and FlexBurst are the tag/host/prefix bucket, calls per
+	// second; 0 means none.
+	FlexRate  float64
+	FlexBurst int
 }
 
 func (s StubSpec) maxItems() int {
@@ -57,6 +61,8 @@ func (s StubSpec) options(token string) cfstub.Options {
 		MaxItemsPerCall: s.MaxItemsPerCall,
 		URLRate:         s.URLRate,
 		URLBurst:        s.URLBurst,
+		FlexRate:        s.FlexRate,
+		FlexBurst:       s.FlexBurst,
 		Latency:         s.Latency,
 	}
 }
@@ -77,14 +83,18 @@ type Phase struct {
 	// instead of edgepurge serve.
 	Bare bool
 	// Coalesce is the server's EDGEPURGE_COALESCE.
-	Coalesce    bool
+	Coalesce bool
+	// Cover gives every page the cover tag page:{page_id}, so that the
+	// queue may escalate (issue 10).
+	Cover       bool
 	Stub        StubSpec
 	Work        Workload
 	Concurrency int
 }
 
-// The stand-in of the storm scenarios: a Pro account seen from far away.
-var stormStub = StubSpec{Latency: 50 * time.Millisecond, URLRate: 1500}
+// The stand-in of the storm scenarios: a Pro account seen from far away,
+// its URL bucket and its tag/host bucket (5 calls/s, burst 25).
+var stormStub = StubSpec{Latency: 50 * time.Millisecond, URLRate: 1500, FlexRate: 5, FlexBurst: 25}
 
 // DefaultPhases are the phases of issue 4's four scenarios, in the order
 // they run.
@@ -95,6 +105,8 @@ func DefaultPhases() []Phase {
 		{Name: "hot-latency", About: "1 page, one incident: latency", Coalesce: true, Stub: stormStub, Work: hot, Concurrency: 64},
 		{Name: "many", About: "500 pages, 3 incidents each, random", Coalesce: true, Stub: stormStub,
 			Work: Workload{Pages: 500, IncidentsPerPage: 3}, Concurrency: 256},
+		{Name: "many-cover", About: "many, pages with a cover tag (escalation)", Coalesce: true, Cover: true, Stub: stormStub,
+			Work: Workload{Pages: 500, IncidentsPerPage: 3}, Concurrency: 1000},
 		{Name: "overhead", About: "hot's events, stand-in 0 ms, no bucket", Coalesce: true, Stub: StubSpec{}, Work: hot, Concurrency: 256},
 		{Name: "bare", About: "signature check + JSON parse only", Bare: true, Work: hot, Concurrency: 256},
 		{Name: "naive", About: "hot with EDGEPURGE_COALESCE=false", Coalesce: false, Stub: stormStub, Work: hot, Concurrency: 1000},
@@ -104,7 +116,7 @@ func DefaultPhases() []Phase {
 // scenarioPhases maps each scenario of issue 4 to its phases.
 var scenarioPhases = map[string][]string{
 	"hot":      {"hot", "hot-latency"},
-	"many":     {"many"},
+	"many":     {"many", "many-cover"},
 	"overhead": {"overhead", "bare"},
 	"naive":    {"naive"},
 }
@@ -131,7 +143,7 @@ func SelectPhases(list string) ([]Phase, error) {
 		case slices.ContainsFunc(DefaultPhases(), func(p Phase) bool { return p.Name == name }):
 			want[name] = true
 		default:
-			return nil, fmt.Errorf("unknown scenario %q: want all, hot, many, overhead, naive, hot-latency or bare", name)
+			return nil, fmt.Errorf("unknown scenario %q: want all, hot, many, overhead, naive, hot-latency, many-cover or bare", name)
 		}
 	}
 	var out []Phase

@@ -20,7 +20,8 @@ func TestSelectPhases(t *testing.T) {
 		list string
 		want []string
 	}{
-		{"all", []string{"hot", "hot-latency", "many", "overhead", "bare", "naive"}},
+		{"all", []string{"hot", "hot-latency", "many", "many-cover", "overhead", "bare", "naive"}},
+		{"many", []string{"many", "many-cover"}},
 		{"naive,hot", []string{"hot", "hot-latency", "naive"}},
 		{"overhead", []string{"overhead", "bare"}},
 		{" bare , hot-latency ", []string{"hot-latency", "bare"}},

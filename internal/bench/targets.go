@@ -8,9 +8,13 @@ import (
 // Issue 4's targets.
 const (
 	targetHotEventsPerSec = 10_000
-	targetHotOverNaive    = 70
-	targetOverheadShare   = 0.5
-	targetOverheadRSSMB   = 64
+	// targetManyCoverEventsPerSec and targetManyCoverP99 are issue 10's
+	// many with covers.
+	targetManyCoverEventsPerSec = 400
+	targetManyCoverP99          = 3 * time.Second
+	targetHotOverNaive          = 70
+	targetOverheadShare         = 0.5
+	targetOverheadRSSMB         = 64
 	// The hot latency bound is 2 × the stand-in's latency + this.
 	targetLatencySlack = 10 * time.Millisecond
 )
@@ -70,6 +74,15 @@ func (r *Report) evaluate() {
 			add(fmt.Sprintf("many: stand-in ≤ %d URLs in any 1 s (bucket %g/s + burst %d)", allowed, many.Stub.URLRate, many.Stub.urlBurst()), true,
 				fmt.Sprintf("worst run %d", w), w <= allowed)
 		}
+	}
+	if mc := r.phase("many-cover"); mc != nil {
+		m := mc.Median
+		add(fmt.Sprintf("many-cover: ≥ %d events/s (%d senders)", targetManyCoverEventsPerSec, mc.Concurrency), true,
+			fmt.Sprintf("%.0f events/s", m.EventsPerSec), m.EventsPerSec >= targetManyCoverEventsPerSec)
+		add(fmt.Sprintf("many-cover: p99 ≤ %s ms", fmtMS(ms(targetManyCoverP99))), true,
+			fmt.Sprintf("p99 %s ms", fmtMS(m.P99MS)), m.P99MS <= ms(targetManyCoverP99))
+		zero(mc, "CDN 429s", func(f Figures) int { return f.CDN429 })
+		zero(mc, "non-200", Figures.NonOK)
 	}
 	share := r.Ratios.OverheadOverBare
 	over := r.phase("overhead")
