@@ -24,54 +24,24 @@ type Failure struct {
 
 // SetFailure makes every following API call (purge, verify, zone) fail with
 // f, before authentication is looked at, as an outage would.
-func (s *Server) SetFailure(f Failure) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.failure = &f
-}
+func (s *Server) SetFailure(f Failure) { s.core.SetFailure(f, f.Count) }
 
 // ClearFailure removes the injected failure.
-func (s *Server) ClearFailure() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.failure = nil
-}
+func (s *Server) ClearFailure() { s.core.ClearFailure() }
 
 // SetLatency changes the delay added before every answer.
-func (s *Server) SetLatency(d time.Duration) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.latency = d
-}
+func (s *Server) SetLatency(d time.Duration) { s.core.SetLatency(d) }
 
 // Hang(true) makes calls wait without answering until the client gives up;
 // Hang(false) lets the waiting calls and all later ones through.
-func (s *Server) Hang(on bool) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	switch {
-	case on && s.hang == nil:
-		s.hang = make(chan struct{})
-	case !on && s.hang != nil:
-		close(s.hang)
-		s.hang = nil
-	}
-}
+func (s *Server) Hang(on bool) { s.core.Hang(on) }
 
 // injected returns the injected failure's answer for one call, spending one
 // of its count, or false when no failure is set.
 func (s *Server) injected() (answer, bool) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	f := s.failure
-	if f == nil {
+	f, failed := s.core.Failure()
+	if !failed {
 		return answer{}, false
-	}
-	if f.Count > 0 {
-		f.Count--
-		if f.Count == 0 {
-			s.failure = nil
-		}
 	}
 	msg := f.Message
 	if msg == "" {
@@ -88,8 +58,4 @@ func (s *Server) injected() (answer, bool) {
 
 // Waiting is how many calls are held by Hang or latency right now, so that a
 // test can wait for a call to be in flight before acting.
-func (s *Server) Waiting() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.waiting
-}
+func (s *Server) Waiting() int { return s.core.Waiting() }

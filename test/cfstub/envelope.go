@@ -3,10 +3,10 @@ package cfstub
 import (
 	"encoding/json"
 	"fmt"
-	"math"
 	"net/http"
-	"strconv"
 	"time"
+
+	"github.com/edgepurge/edgepurge/test/standin"
 )
 
 // Cloudflare's own error codes that the stand-in answers with. The ones
@@ -103,8 +103,7 @@ func (a answer) write(w http.ResponseWriter) {
 	}
 	w.Header().Set("Content-Type", "application/json")
 	if a.retryAfter > 0 {
-		secs := int(math.Ceil(a.retryAfter.Seconds()))
-		w.Header().Set("Retry-After", strconv.Itoa(secs))
+		w.Header().Set("Retry-After", standin.RetryAfter(a.retryAfter))
 	}
 	w.WriteHeader(a.status)
 	_, _ = w.Write(data)

@@ -11,11 +11,7 @@ import (
 // answers with the injected failure, the authentication refusal, or work's
 // answer, and records the call.
 func (s *Server) serve(w http.ResponseWriter, r *http.Request, call Call, verify bool, work func() answer) {
-	if !s.await(r.Context()) {
-		s.record(call)
-		// Drop the connection: returning normally would send an empty 200.
-		panic(http.ErrAbortHandler)
-	}
+	s.core.Hold(r, call)
 	a, failed := s.injected()
 	if !failed {
 		var refused bool
@@ -25,12 +21,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, call Call, verify
 	}
 	a.write(w)
 	call.Status, call.Codes = a.status, a.codes()
-	s.record(call)
-}
-
-// knownZone reports whether zone is one of the configured zones.
-func (s *Server) knownZone(zone string) bool {
-	return len(s.zones) == 0 || s.zones[zone]
+	s.core.Record(call)
 }
 
 // handlePurge serves POST /zones/{zone_id}/purge_cache.
@@ -43,7 +34,7 @@ func (s *Server) handlePurge(w http.ResponseWriter, r *http.Request) {
 		call.Kind, call.Items = body.kind, body.items
 	}
 	s.serve(w, r, call, false, func() answer {
-		if !s.knownZone(zone) {
+		if !s.zones.Known(zone) {
 			return invalidZone("/zones/" + zone + "/purge_cache")
 		}
 		if readErr != nil {
@@ -64,7 +55,7 @@ func (s *Server) handlePurge(w http.ResponseWriter, r *http.Request) {
 			a.retryAfter = wait
 			return a
 		}
-		s.markPurged(zone, body.kind, body.items, now)
+		s.core.MarkPurged(purgeKey{zone, body.kind}, body.items, now)
 		return ok(map[string]string{"id": zone})
 	})
 }
@@ -72,12 +63,12 @@ func (s *Server) handlePurge(w http.ResponseWriter, r *http.Request) {
 // spend takes a purge call's tokens from its bucket: one per URL for
 // single-file purges, one per call for the others.
 func (s *Server) spend(now time.Time, body purgeBody) (bool, time.Duration) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	s.core.Lock()
+	defer s.core.Unlock()
 	if body.kind == KindFiles {
-		return s.urlBucket.take(now, len(body.items))
+		return s.urlBucket.Take(now, len(body.items))
 	}
-	return s.flexBucket.take(now, 1)
+	return s.flexBucket.Take(now, 1)
 }
 
 // handleVerify serves GET /user/tokens/verify.
@@ -94,7 +85,7 @@ func (s *Server) handleZone(w http.ResponseWriter, r *http.Request) {
 	zone := r.PathValue("zone_id")
 	call := Call{At: time.Now(), Method: r.Method, Path: r.URL.Path, Zone: zone}
 	s.serve(w, r, call, false, func() answer {
-		if !s.knownZone(zone) {
+		if !s.zones.Known(zone) {
 			return invalidZone("/zones/" + zone)
 		}
 		name := s.opts.ZoneNames[zone]

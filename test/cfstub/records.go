@@ -4,8 +4,9 @@ import (
 	"maps"
 	"net/http"
 	"slices"
-	"sort"
 	"time"
+
+	"github.com/edgepurge/edgepurge/test/standin"
 )
 
 // Purge kinds, as in Call.Kind and Purged.
@@ -41,62 +42,19 @@ type Call struct {
 	Codes []int
 }
 
-// record adds a call to the log.
-func (s *Server) record(c Call) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if c.Status == http.StatusTooManyRequests {
-		s.throttled++
-	}
-	s.calls = append(s.calls, c)
-}
-
-// markPurged notes that zone's items of kind were purged at t.
-func (s *Server) markPurged(zone, kind string, items []string, t time.Time) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	byKind := s.purged[zone]
-	if byKind == nil {
-		byKind = make(map[string]map[string]time.Time)
-		s.purged[zone] = byKind
-	}
-	byItem := byKind[kind]
-	if byItem == nil {
-		byItem = make(map[string]time.Time)
-		byKind[kind] = byItem
-	}
-	for _, it := range items {
-		byItem[it] = t
-	}
-}
-
 // Calls returns every call received so far, in order of arrival.
-func (s *Server) Calls() []Call {
-	s.mu.Lock()
-	calls := slices.Clone(s.calls)
-	s.mu.Unlock()
-	sort.SliceStable(calls, func(i, j int) bool { return calls[i].At.Before(calls[j].At) })
-	return calls
-}
+func (s *Server) Calls() []Call { return s.core.Calls() }
 
 // PurgeCalls returns the purge_cache calls received so far, accepted or
 // not, in order of arrival.
 func (s *Server) PurgeCalls() []Call {
-	var out []Call
-	for _, c := range s.Calls() {
-		if c.Method == http.MethodPost && c.Zone != "" {
-			out = append(out, c)
-		}
-	}
-	return out
+	return s.core.CallsWhere(func(c Call) bool { return c.Method == http.MethodPost && c.Zone != "" })
 }
 
 // Purged returns, for one zone and kind, each accepted item with when it
 // was last purged.
 func (s *Server) Purged(zone, kind string) map[string]time.Time {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return maps.Clone(s.purged[zone][kind])
+	return s.core.Purged(purgeKey{zone, kind})
 }
 
 // URLsPurged returns the zone's purged URLs, sorted.
@@ -105,30 +63,14 @@ func (s *Server) URLsPurged(zone string) []string {
 }
 
 // Throttled is how many calls were answered 429.
-func (s *Server) Throttled() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.throttled
-}
+func (s *Server) Throttled() int { return s.core.Throttled() }
 
 // Reset forgets every call and purge, refills the rate buckets, and undoes
 // SetFailure, SetLatency and Hang.
-func (s *Server) Reset() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.resetLocked()
-}
+func (s *Server) Reset() { s.core.Reset(s.refill) }
 
-func (s *Server) resetLocked() {
-	s.urlBucket = newBucket(s.opts.URLRate, s.opts.URLBurst, s.maxItems)
-	s.flexBucket = newBucket(s.opts.FlexRate, s.opts.FlexBurst, 1)
-	s.latency = s.opts.Latency
-	if s.hang != nil {
-		close(s.hang)
-		s.hang = nil
-	}
-	s.failure = nil
-	s.calls = nil
-	s.purged = make(map[string]map[string]map[string]time.Time)
-	s.throttled = 0
+// refill fills the rate buckets; the caller holds the core's lock or is New.
+func (s *Server) refill() {
+	s.urlBucket = standin.NewBucket(s.opts.URLRate, s.opts.URLBurst, s.maxItems)
+	s.flexBucket = standin.NewBucket(s.opts.FlexRate, s.opts.FlexBurst, 1)
 }

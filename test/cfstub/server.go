@@ -6,12 +6,10 @@
 package cfstub
 
 import (
-	"context"
-	"fmt"
-	"net"
 	"net/http"
-	"sync"
 	"time"
+
+	"github.com/edgepurge/edgepurge/test/standin"
 )
 
 // DefaultMaxItemsPerCall is the item limit of one purge call when
@@ -47,25 +45,18 @@ type Options struct {
 // Server is the stand-in. All its methods are safe for concurrent use.
 type Server struct {
 	opts     Options
-	tokens   map[string]bool
-	zones    map[string]bool
+	tokens   standin.Set
+	zones    standin.Set
 	maxItems int
 	handler  http.Handler
-	closed   chan struct{}
-
-	mu         sync.Mutex
-	httpServer *http.Server
-	closeOnce  sync.Once
-	urlBucket  *bucket
-	flexBucket *bucket
-	latency    time.Duration
-	hang       chan struct{} // non-nil while hanging; closed to release
-	waiting    int           // calls held by hang or latency right now
-	failure    *Failure
-	calls      []Call
-	purged     map[string]map[string]map[string]time.Time // zone → kind → item → last purge
-	throttled  int
+	// core serves, injects and records; its lock guards the buckets.
+	core       *standin.Core[Call, Failure, purgeKey]
+	urlBucket  *standin.Bucket
+	flexBucket *standin.Bucket
 }
+
+// purgeKey is what Purged files items under.
+type purgeKey struct{ zone, kind string }
 
 // New returns a stand-in configured by opts; call Start to serve it, or use
 // Handler with an httptest.Server.
@@ -75,12 +66,17 @@ func New(opts Options) *Server {
 	}
 	s := &Server{
 		opts:     opts,
-		tokens:   setOf(opts.Tokens),
-		zones:    setOf(opts.Zones),
+		tokens:   standin.SetOf(opts.Tokens),
+		zones:    standin.SetOf(opts.Zones),
 		maxItems: opts.MaxItemsPerCall,
-		closed:   make(chan struct{}),
+		core: standin.New[Call, Failure, purgeKey](standin.Config[Call]{
+			Name:    "cfstub",
+			Latency: opts.Latency,
+			Arrived: func(c Call) time.Time { return c.At },
+			Status:  func(c Call) int { return c.Status },
+		}),
 	}
-	s.resetLocked()
+	s.refill()
 
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /client/v4/zones/{zone_id}/purge_cache", s.handlePurge)
@@ -91,44 +87,22 @@ func New(opts Options) *Server {
 	return s
 }
 
-func setOf(items []string) map[string]bool {
-	set := make(map[string]bool, len(items))
-	for _, it := range items {
-		set[it] = true
-	}
-	return set
-}
-
 // Handler serves the API under /client/v4/.
 func (s *Server) Handler() http.Handler { return s.handler }
 
 // Start serves the API on a free loopback port and returns its base URL,
 // e.g. "http://127.0.0.1:41234/client/v4/".
 func (s *Server) Start() (string, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	root, err := s.core.Start(s.handler)
 	if err != nil {
-		return "", fmt.Errorf("cfstub: listen: %w", err)
+		return "", err
 	}
-	srv := &http.Server{Handler: s.handler, ReadHeaderTimeout: 10 * time.Second}
-	s.mu.Lock()
-	s.httpServer = srv
-	s.mu.Unlock()
-	// Serve only returns once Close was called.
-	go func() { _ = srv.Serve(ln) }()
-	return "http://" + ln.Addr().String() + "/client/v4/", nil
+	return root + "/client/v4/", nil
 }
 
 // Close stops serving and releases calls that are hanging or waiting out
 // their latency.
-func (s *Server) Close() {
-	s.closeOnce.Do(func() { close(s.closed) })
-	s.mu.Lock()
-	srv := s.httpServer
-	s.mu.Unlock()
-	if srv != nil {
-		_ = srv.Close()
-	}
-}
+func (s *Server) Close() { s.core.Close() }
 
 // handleNoRoute answers paths the stand-in does not serve the way
 // Cloudflare answers unknown routes.
@@ -136,41 +110,5 @@ func (s *Server) handleNoRoute(w http.ResponseWriter, r *http.Request) {
 	at := time.Now()
 	a := fail(http.StatusBadRequest, apiError{Code: CodeNoRoute, Message: "No route for that URI"})
 	a.write(w)
-	s.record(Call{At: at, Method: r.Method, Path: r.URL.Path, Status: a.status, Codes: a.codes()})
-}
-
-// await applies the injected latency and hang. It reports false when the
-// client gave up or the server closed, in which case nothing is answered.
-func (s *Server) await(ctx context.Context) bool {
-	s.mu.Lock()
-	latency, hang := s.latency, s.hang
-	s.waiting++
-	s.mu.Unlock()
-	defer func() {
-		s.mu.Lock()
-		s.waiting--
-		s.mu.Unlock()
-	}()
-
-	if hang != nil {
-		select {
-		case <-hang:
-		case <-ctx.Done():
-			return false
-		case <-s.closed:
-			return false
-		}
-	}
-	if latency > 0 {
-		t := time.NewTimer(latency)
-		defer t.Stop()
-		select {
-		case <-t.C:
-		case <-ctx.Done():
-			return false
-		case <-s.closed:
-			return false
-		}
-	}
-	return true
+	s.core.Record(Call{At: at, Method: r.Method, Path: r.URL.Path, Status: a.status, Codes: a.codes()})
 }

@@ -2,10 +2,11 @@ package fastlystub
 
 import (
 	"encoding/json"
-	"math"
 	"net/http"
 	"strconv"
 	"time"
+
+	"github.com/edgepurge/edgepurge/test/standin"
 )
 
 // Messages of the stand-in's error answers.
@@ -71,7 +72,7 @@ func (a *answer) rateHeaders(remaining int, reset time.Time) {
 
 // retryAfter adds Retry-After in whole seconds, rounded up.
 func (a *answer) retryAfter(d time.Duration) {
-	a.set("Retry-After", strconv.Itoa(int(math.Ceil(d.Seconds()))))
+	a.set("Retry-After", standin.RetryAfter(d))
 }
 
 // ceilUnix is t in Unix seconds, rounded up.

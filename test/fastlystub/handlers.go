@@ -20,11 +20,7 @@ import (
 // its outcome, and its answer carries Fastly's rate-limit headers when a
 // limit is set.
 func (s *Server) serve(w http.ResponseWriter, r *http.Request, call Call, work func(token string, now time.Time) answer) {
-	if !s.await(r.Context()) {
-		s.record(call)
-		// Drop the connection: returning normally would send an empty 200.
-		panic(http.ErrAbortHandler)
-	}
+	s.core.Hold(r, call)
 	now := time.Now()
 	a, failed := s.injected(now)
 	if !failed {
@@ -40,21 +36,21 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, call Call, work f
 	}
 	a.write(w)
 	call.Status = a.status
-	s.record(call)
+	s.core.Record(call)
 }
 
 // throttle spends one token of the purge bucket and runs work, or refuses
 // the call with 429 when the bucket is empty.
 func (s *Server) throttle(now time.Time, work func() answer) answer {
-	s.mu.Lock()
+	s.core.Lock()
 	b := s.bucket
 	if b == nil {
-		s.mu.Unlock()
+		s.core.Unlock()
 		return work()
 	}
-	passed, wait := b.take(now)
-	remaining, full := b.remaining(), now.Add(b.untilFull())
-	s.mu.Unlock()
+	passed, wait := b.Take(now, 1)
+	remaining, full := b.Remaining(), now.Add(b.UntilFull())
+	s.core.Unlock()
 	if !passed {
 		a := fail(http.StatusTooManyRequests, MsgRateLimited, "Purge rate limit exceeded")
 		a.rateHeaders(0, now.Add(wait))
@@ -68,11 +64,6 @@ func (s *Server) throttle(now time.Time, work func() answer) answer {
 	return a
 }
 
-// knownService reports whether id is one of the configured services.
-func (s *Server) knownService(id string) bool {
-	return len(s.services) == 0 || s.services[id]
-}
-
 // unknownService is the answer for a service ID the stand-in does not know.
 func unknownService(id string) answer {
 	return fail(http.StatusNotFound, MsgNotFound, fmt.Sprintf("Cannot find service '%s'", id))
@@ -84,8 +75,8 @@ func soft(r *http.Request) bool { return len(r.Header.Values("Fastly-Soft-Purge"
 
 // purgeID hands out a purge id in Fastly's "<n>-<unix>-<n>" form.
 func (s *Server) purgeID(now time.Time) string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	s.core.Lock()
+	defer s.core.Unlock()
 	s.seq++
 	return fmt.Sprintf("108-%d-%d", now.Unix(), s.seq)
 }
@@ -108,7 +99,7 @@ func (s *Server) handlePurgeURL(w http.ResponseWriter, r *http.Request) {
 		if host == "" {
 			return fail(http.StatusBadRequest, MsgBadRequest, "No URL to purge")
 		}
-		s.markPurged(service, call.Items, now)
+		s.core.MarkPurged(service, call.Items, now)
 		return ok(map[string]string{"status": "ok", "id": s.purgeID(now)})
 	})
 }
@@ -129,7 +120,7 @@ func (s *Server) handlePurgeKeys(w http.ResponseWriter, r *http.Request) {
 		if !s.allowed(token, ScopePurgeSelect) {
 			return forbidden()
 		}
-		if !s.knownService(service) {
+		if !s.services.Known(service) {
 			return unknownService(service)
 		}
 		if readErr != nil {
@@ -142,7 +133,7 @@ func (s *Server) handlePurgeKeys(w http.ResponseWriter, r *http.Request) {
 			return fail(http.StatusBadRequest, MsgBadRequest,
 				fmt.Sprintf("Too many surrogate keys: %d (at most %d per request)", len(keys), s.maxKeys))
 		}
-		s.markPurged(service, keys, now)
+		s.core.MarkPurged(service, keys, now)
 		ids := make(map[string]string, len(keys))
 		for _, k := range keys {
 			ids[k] = s.purgeID(now)
@@ -186,10 +177,10 @@ func (s *Server) handlePurgeKey(w http.ResponseWriter, r *http.Request) {
 		if !s.allowed(token, ScopePurgeSelect) {
 			return forbidden()
 		}
-		if !s.knownService(service) {
+		if !s.services.Known(service) {
 			return unknownService(service)
 		}
-		s.markPurged(service, call.Items, now)
+		s.core.MarkPurged(service, call.Items, now)
 		return ok(map[string]string{"status": "ok", "id": s.purgeID(now)})
 	})
 }
@@ -205,10 +196,10 @@ func (s *Server) handlePurgeAll(w http.ResponseWriter, r *http.Request) {
 		if !s.allowed(token, ScopePurgeAll) {
 			return forbidden()
 		}
-		if !s.knownService(service) {
+		if !s.services.Known(service) {
 			return unknownService(service)
 		}
-		s.markPurged(service, call.Items, now)
+		s.core.MarkPurged(service, call.Items, now)
 		return ok(map[string]string{"status": "ok"})
 	})
 }
@@ -238,7 +229,7 @@ func (s *Server) handleService(w http.ResponseWriter, r *http.Request) {
 		if !s.allowed(token, ScopeGlobalRead) {
 			return forbidden()
 		}
-		if !s.knownService(service) {
+		if !s.services.Known(service) {
 			return unknownService(service)
 		}
 		name := s.opts.ServiceNames[service]
@@ -264,5 +255,5 @@ func (s *Server) handleNoRoute(w http.ResponseWriter, r *http.Request) {
 	at := time.Now()
 	a := fail(http.StatusNotFound, "Not found", "No route for "+r.Method+" "+r.URL.EscapedPath())
 	a.write(w)
-	s.record(Call{At: at, Method: r.Method, Path: r.URL.EscapedPath(), Status: a.status})
+	s.core.Record(Call{At: at, Method: r.Method, Path: r.URL.EscapedPath(), Status: a.status})
 }

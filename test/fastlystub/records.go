@@ -1,11 +1,9 @@
 package fastlystub
 
 import (
-	"maps"
-	"net/http"
-	"slices"
-	"sort"
 	"time"
+
+	"github.com/edgepurge/edgepurge/test/standin"
 )
 
 // Purge kinds, as in Call.Kind.
@@ -44,85 +42,28 @@ type Call struct {
 	Status int
 }
 
-// record adds a call to the log.
-func (s *Server) record(c Call) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if c.Status == http.StatusTooManyRequests {
-		s.throttled++
-	}
-	s.calls = append(s.calls, c)
-}
-
-// markPurged notes that a service's items were purged at t.
-func (s *Server) markPurged(service string, items []string, t time.Time) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	byItem := s.purged[service]
-	if byItem == nil {
-		byItem = make(map[string]time.Time)
-		s.purged[service] = byItem
-	}
-	for _, it := range items {
-		byItem[it] = t
-	}
-}
-
 // Calls returns every call received so far, in order of arrival.
-func (s *Server) Calls() []Call {
-	s.mu.Lock()
-	calls := slices.Clone(s.calls)
-	s.mu.Unlock()
-	sort.SliceStable(calls, func(i, j int) bool { return calls[i].At.Before(calls[j].At) })
-	return calls
-}
+func (s *Server) Calls() []Call { return s.core.Calls() }
 
 // PurgeCalls returns the purge calls received so far, accepted or not, in
 // order of arrival.
 func (s *Server) PurgeCalls() []Call {
-	var out []Call
-	for _, c := range s.Calls() {
-		if c.Kind != "" {
-			out = append(out, c)
-		}
-	}
-	return out
+	return s.core.CallsWhere(func(c Call) bool { return c.Kind != "" })
 }
 
 // Purged returns a service's accepted purge items (URLs as host and path,
 // surrogate keys, AllItem) with when each was last purged, soft or not.
-func (s *Server) Purged(service string) map[string]time.Time {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return maps.Clone(s.purged[service])
-}
+func (s *Server) Purged(service string) map[string]time.Time { return s.core.Purged(service) }
 
 // Throttled is how many calls were answered 429, injected failures
 // included.
-func (s *Server) Throttled() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.throttled
-}
+func (s *Server) Throttled() int { return s.core.Throttled() }
 
 // Reset forgets every call and purge, refills the rate bucket, and undoes
 // SetFailure, SetLatency and Hang.
-func (s *Server) Reset() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.resetLocked()
-}
+func (s *Server) Reset() { s.core.Reset(s.refill) }
 
-func (s *Server) resetLocked() {
-	s.bucket = newBucket(s.opts.PurgeRate, s.opts.PurgeBurst)
-	s.latency = s.opts.Latency
-	if s.hang != nil {
-		close(s.hang)
-		s.hang = nil
-	}
-	s.failure = nil
-	s.calls = nil
-	s.purged = make(map[string]map[string]time.Time)
-	s.throttled = 0
-	s.peak = s.inFlight
+// refill fills the rate bucket; the caller holds the core's lock or is New.
+func (s *Server) refill() {
+	s.bucket = standin.NewBucket(s.opts.PurgeRate, s.opts.PurgeBurst, 1)
 }

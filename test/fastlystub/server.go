@@ -29,12 +29,10 @@
 package fastlystub
 
 import (
-	"context"
-	"fmt"
-	"net"
 	"net/http"
-	"sync"
 	"time"
+
+	"github.com/edgepurge/edgepurge/test/standin"
 )
 
 // DefaultMaxKeysPerCall is Fastly's limit of surrogate keys in one batch
@@ -88,26 +86,15 @@ type Options struct {
 // Server is the stand-in. All its methods are safe for concurrent use.
 type Server struct {
 	opts     Options
-	tokens   map[string]bool
-	services map[string]bool
+	tokens   standin.Set
+	services standin.Set
 	maxKeys  int
 	handler  http.Handler
-	closed   chan struct{}
-
-	mu         sync.Mutex
-	httpServer *http.Server
-	closeOnce  sync.Once
-	bucket     *bucket
-	latency    time.Duration
-	hang       chan struct{} // non-nil while hanging; closed to release
-	waiting    int           // calls held by hang or latency right now
-	inFlight   int           // calls being served right now
-	peak       int           // most calls served at once since Reset
-	failure    *Failure
-	calls      []Call
-	purged     map[string]map[string]time.Time // service → item → last purge
-	throttled  int
-	seq        int // purge ids handed out
+	// core serves, injects and records, filing purged items by service;
+	// its lock guards bucket and seq.
+	core   *standin.Core[Call, Failure, string]
+	bucket *standin.Bucket
+	seq    int // purge ids handed out
 }
 
 // New returns a stand-in configured by opts; call Start to serve it, or
@@ -118,12 +105,17 @@ func New(opts Options) *Server {
 	}
 	s := &Server{
 		opts:     opts,
-		tokens:   setOf(opts.Tokens),
-		services: setOf(opts.Services),
+		tokens:   standin.SetOf(opts.Tokens),
+		services: standin.SetOf(opts.Services),
 		maxKeys:  opts.MaxKeysPerCall,
-		closed:   make(chan struct{}),
+		core: standin.New[Call, Failure, string](standin.Config[Call]{
+			Name:    "fastlystub",
+			Latency: opts.Latency,
+			Arrived: func(c Call) time.Time { return c.At },
+			Status:  func(c Call) int { return c.Status },
+		}),
 	}
-	s.resetLocked()
+	s.refill()
 
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /purge/{url...}", s.handlePurgeURL)
@@ -133,16 +125,8 @@ func New(opts Options) *Server {
 	mux.HandleFunc("GET /tokens/self", s.handleTokenSelf)
 	mux.HandleFunc("GET /service/{service_id}", s.handleService)
 	mux.HandleFunc("/", s.handleNoRoute)
-	s.handler = s.track(mux)
+	s.handler = s.core.Track(mux)
 	return s
-}
-
-func setOf(items []string) map[string]bool {
-	set := make(map[string]bool, len(items))
-	for _, it := range items {
-		set[it] = true
-	}
-	return set
 }
 
 // Handler serves the API at the root, as api.fastly.com does.
@@ -150,80 +134,8 @@ func (s *Server) Handler() http.Handler { return s.handler }
 
 // Start serves the API on a free loopback port and returns its base URL,
 // e.g. "http://127.0.0.1:41234".
-func (s *Server) Start() (string, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return "", fmt.Errorf("fastlystub: listen: %w", err)
-	}
-	srv := &http.Server{Handler: s.handler, ReadHeaderTimeout: 10 * time.Second}
-	s.mu.Lock()
-	s.httpServer = srv
-	s.mu.Unlock()
-	// Serve only returns once Close was called.
-	go func() { _ = srv.Serve(ln) }()
-	return "http://" + ln.Addr().String(), nil
-}
+func (s *Server) Start() (string, error) { return s.core.Start(s.handler) }
 
 // Close stops serving and releases calls that are hanging or waiting out
 // their latency.
-func (s *Server) Close() {
-	s.closeOnce.Do(func() { close(s.closed) })
-	s.mu.Lock()
-	srv := s.httpServer
-	s.mu.Unlock()
-	if srv != nil {
-		_ = srv.Close()
-	}
-}
-
-// track counts the calls being served, for PeakInFlight.
-func (s *Server) track(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		s.mu.Lock()
-		s.inFlight++
-		s.peak = max(s.peak, s.inFlight)
-		s.mu.Unlock()
-		defer func() {
-			s.mu.Lock()
-			s.inFlight--
-			s.mu.Unlock()
-		}()
-		next.ServeHTTP(w, r)
-	})
-}
-
-// await applies the injected latency and hang. It reports false when the
-// client gave up or the server closed, in which case nothing is answered.
-func (s *Server) await(ctx context.Context) bool {
-	s.mu.Lock()
-	latency, hang := s.latency, s.hang
-	s.waiting++
-	s.mu.Unlock()
-	defer func() {
-		s.mu.Lock()
-		s.waiting--
-		s.mu.Unlock()
-	}()
-
-	if hang != nil {
-		select {
-		case <-hang:
-		case <-ctx.Done():
-			return false
-		case <-s.closed:
-			return false
-		}
-	}
-	if latency > 0 {
-		t := time.NewTimer(latency)
-		defer t.Stop()
-		select {
-		case <-t.C:
-		case <-ctx.Done():
-			return false
-		case <-s.closed:
-			return false
-		}
-	}
-	return true
-}
+func (s *Server) Close() { s.core.Close() }
