@@ -93,6 +93,10 @@
     }
   }
 
+  function plural(n, one, many) {
+    return n + ' ' + (n === 1 ? one : many);
+  }
+
   function badge(text, t) {
     return el('span', { class: 'badge ' + (t || tone(text)) }, text);
   }
@@ -416,7 +420,7 @@
       el('span', { class: 'id' }, e.id),
       el('span', { class: 'id' }, e.page ? 'page ' + e.page : '(no page)'),
       el('span', { class: 'muted' }, (e.backends || []).join(' → ')),
-      el('span', { class: 'muted small' }, 'first failed ' + ago(e.first_failure) + ', ' + (e.attempts || 0) + ' attempts'),
+      el('span', { class: 'muted small' }, 'first failed ' + ago(e.first_failure) + ', ' + plural(e.attempts || 0, 'attempt', 'attempts')),
     ]);
     d.dataset.id = e.id;
     const rows = [
@@ -464,7 +468,7 @@
     box.append(confirmButton('dead|all', 'Replay all dead letters', 'Confirm: replay all ' + n + ' dead letters now', '/v1/journal/dead/replay', (r) => {
       if (!r.ok) return ['Replay of the dead letters failed: ' + errorText(r), 'bad'];
       const d = r.data;
-      return ['Replayed ' + (d.replayed || []).length + ' dead letters: ' + (d.purged || 0) + ' purged, ' + (d.failed || 0) + ' still failing.', d.failed ? 'bad' : 'ok'];
+      return ['Replayed ' + plural((d.replayed || []).length, 'dead letter', 'dead letters') + ': ' + (d.purged || 0) + ' purged, ' + (d.failed || 0) + ' still failing.', d.failed ? 'bad' : 'ok'];
     }));
   }
 
@@ -542,7 +546,7 @@
   function lagChart(slots, t) {
     const top = Math.max(0.1, ...slots.map((x) => x.lag_p99_seconds || 0)) * 1.1;
     const label = t.lag_count
-      ? 'Freshness lag over the last 15 minutes: p99 ' + secs(t.lag_p99_seconds) + ', max ' + secs(t.lag_max_seconds) + ', mean ' + secs(t.lag_mean_seconds) + ', ' + t.lag_count + ' purges with a lag'
+      ? 'Freshness lag over the last 15 minutes: p99 ' + secs(t.lag_p99_seconds) + ', max ' + secs(t.lag_max_seconds) + ', mean ' + secs(t.lag_mean_seconds) + ', ' + plural(t.lag_count, 'purge', 'purges') + ' with a lag'
       : 'No purge with a freshness lag (occurred_at) in the last 15 minutes';
     const s = chartSVG(label);
     const step = W / Math.max(1, slots.length);
@@ -564,7 +568,7 @@
   function rateChart(slots, t, mins) {
     const top = Math.max(1, ...slots.map((x) => x.purges || 0));
     const rate = mins ? Math.round(((t.purges || 0) / mins) * 10) / 10 : 0;
-    const label = (t.purges || 0) + ' purges in the last 15 minutes (' + rate + ' a minute): ' + (t.ok || 0) + ' ok, ' + (t.journaled || 0) + ' journaled, ' + (t.failed || 0) + ' failed';
+    const label = plural(t.purges || 0, 'purge', 'purges') + ' in the last 15 minutes (' + rate + ' a minute): ' + (t.ok || 0) + ' ok, ' + (t.journaled || 0) + ' journaled, ' + (t.failed || 0) + ' failed';
     const s = chartSVG(label);
     const step = W / Math.max(1, slots.length);
     slots.forEach((x, i) => {
