@@ -92,17 +92,6 @@ func (s *Server) routeJournal(ctx *fasthttp.RequestCtx, path string) {
 	}
 }
 
-// authorized reports whether the request bears the API token, answering
-// 401 when it does not.
-func (s *Server) authorized(ctx *fasthttp.RequestCtx) bool {
-	token, ok := bearerToken(ctx.Request.Header.Peek("Authorization"))
-	if !ok || !tokenMatches(s.apiToken, s.cfg.APIToken != "", token) {
-		s.fail(ctx, fasthttp.StatusUnauthorized, "token invalid")
-		return false
-	}
-	return true
-}
-
 // journalReady answers 404 when the journal is off.
 func (s *Server) journalReady(ctx *fasthttp.RequestCtx) bool {
 	if s.cfg.Journal == nil {

@@ -25,6 +25,7 @@
     confirm: '', // key of the replay waiting for its confirmation
     sig: { purges: '', journal: '', dead: '' },
     preview: null, // the manual purge body whose dry run is shown
+    refreshFailed: false, // the notice shows a failed refresh
   };
 
   const $ = (id) => document.getElementById(id);
@@ -118,7 +119,21 @@
       headers['Content-Type'] = 'application/json';
       init.body = JSON.stringify(body);
     }
-    const res = await fetch(path, init);
+    // A hung instance must not stall the console: reads give up after
+    // 10 s, purges and replays (bounded by server.request_timeout) after 60.
+    const ctl = new AbortController();
+    const limit = method === 'GET' ? 10000 : 60000;
+    const timer = setTimeout(() => ctl.abort(), limit);
+    init.signal = ctl.signal;
+    let res;
+    try {
+      res = await fetch(path, init);
+    } catch (e) {
+      if (e && e.name === 'AbortError') throw new Error('edgepurge did not answer ' + method + ' ' + path.split('?')[0] + ' within ' + limit / 1000 + ' s');
+      throw new Error('edgepurge could not be reached (' + (e && e.message ? e.message : 'network error') + ')');
+    } finally {
+      clearTimeout(timer);
+    }
     let data = null;
     try {
       data = await res.json();
@@ -192,6 +207,7 @@
     state.open.clear();
     state.confirm = '';
     state.preview = null;
+    state.refreshFailed = false;
     state.sig = { purges: '', journal: '', dead: '' };
     // Nothing the API said stays in the page.
     for (const id of ['checks-body', 'purge-list', 'journal-list', 'dead-list', 'dead-actions', 'chart-lag', 'chart-rate', 'p-plan-body', 'p-result']) {
@@ -221,8 +237,12 @@
     if (gen !== state.generation) return;
     state.busy = false;
     const failed = results.find((r) => r.status === 'rejected' && !(r.reason instanceof SignedOut));
-    if (failed && !$('notice').classList.contains('bad')) {
+    if (failed) {
+      state.refreshFailed = true;
       notice('Could not refresh: ' + (failed.reason && failed.reason.message ? failed.reason.message : 'unknown error'), 'bad');
+    } else if (state.refreshFailed) {
+      state.refreshFailed = false;
+      notice('');
     }
     if (state.token) state.timer = setTimeout(refresh, POLL_MS);
   }
