@@ -136,7 +136,7 @@ func TestConsoleInABrowser(t *testing.T) {
 	b.click(item + " > summary")
 	b.waitFor("the plan", `document.querySelector('`+item+`').open`)
 	plan := b.text(item + " .plan")
-	for _, want := range []string{"22 URLs", "1 tags", "page", "p0", "cloudflare", "redis", "HTTP status200"} {
+	for _, want := range []string{"22 URLs", "1 tag,", "page", "p0", "cloudflare", "redis", "HTTP status200"} {
 		if !strings.Contains(plan, want) {
 			t.Errorf("the plan of msg_console_1 does not show %q: %s", want, plan)
 		}

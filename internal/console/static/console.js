@@ -332,10 +332,10 @@
     d.dataset.id = rec.id;
     d.dataset.page = rec.page || '';
     const p = rec.plan || {};
-    const plan = [['URLs', p.urls || 0], ['tags', p.tags || 0], ['keys', p.keys || 0]];
-    if (p.hosts) plan.push(['hosts', p.hosts]);
-    if (p.prefixes) plan.push(['prefixes', p.prefixes]);
-    if (p.everything) plan.push(['everything', 'yes']);
+    const plan = [plural(p.urls || 0, 'URL', 'URLs'), plural(p.tags || 0, 'tag', 'tags'), plural(p.keys || 0, 'key', 'keys')];
+    if (p.hosts) plan.push(plural(p.hosts, 'host', 'hosts'));
+    if (p.prefixes) plan.push(plural(p.prefixes, 'prefix', 'prefixes'));
+    if (p.everything) plan.push('everything');
     const body = el('div', { class: 'detail' },
       el('h4', { class: 'visually-hidden' }, 'Plan'),
       dl([
@@ -344,7 +344,7 @@
         ['page', rec.page || '—'],
         ['zone', rec.zone || '—'],
         ['HTTP status', rec.http_status || '— (not over HTTP)'],
-        ['plan', plan.map(([k, v]) => v + ' ' + k).join(', ')],
+        ['plan', plan.join(', ')],
       ]),
       resultsTable(rec.results || []));
     body.classList.add('plan');
@@ -485,7 +485,7 @@
     const box = $('dead-actions');
     clear(box);
     if (!n) return;
-    box.append(confirmButton('dead|all', 'Replay all dead letters', 'Confirm: replay all ' + n + ' dead letters now', '/v1/journal/dead/replay', (r) => {
+    box.append(confirmButton('dead|all', 'Replay all dead letters', n === 1 ? 'Confirm: replay the dead letter now' : 'Confirm: replay all ' + n + ' dead letters now', '/v1/journal/dead/replay', (r) => {
       if (!r.ok) return ['Replay of the dead letters failed: ' + errorText(r), 'bad'];
       const d = r.data;
       return ['Replayed ' + plural((d.replayed || []).length, 'dead letter', 'dead letters') + ': ' + (d.purged || 0) + ' purged, ' + (d.failed || 0) + ' still failing.', d.failed ? 'bad' : 'ok'];
