@@ -39,9 +39,11 @@ build: ## build bin/edgepurge (static, -trimpath, version and commit in -ldflags
 	CGO_ENABLED=0 go build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/edgepurge
 
 # test first makes sure what the tests use is there: Redis on
-# 127.0.0.1:6379 (started, or installed and started) and varnishd with the
-# xkey vmod (installed), so it works on a fresh machine.
-test: vet deps ## vet, gofmt check and every test with -race (starts Redis, installs varnishd if missing)
+# 127.0.0.1:6379 (started, or installed and started), varnishd with the
+# xkey vmod, headless Chromium (the console's browser tests) and promtool
+# (the alert rules' tests), installed when missing, so it works on a fresh
+# machine.
+test: vet deps ## vet, gofmt check and every test with -race (starts Redis, installs varnishd, chromium, promtool if missing)
 	go test -count=1 -race -timeout 15m ./...
 
 # fuzz runs each fuzz target for FUZZTIME (one `go test -fuzz` per target:
@@ -64,8 +66,10 @@ vet: ## gofmt check and go vet
 redis: ## make sure Redis answers on 127.0.0.1:6379
 	@scripts/ensure-redis.sh
 
-deps: redis ## make sure Redis and varnishd (with xkey) are there
+deps: redis ## make sure Redis, varnishd (with xkey), Chromium and promtool are there
 	@scripts/ensure-varnish.sh
+	@scripts/ensure-chromium.sh
+	@scripts/ensure-promtool.sh
 
 # sample sends the Statuspage-shaped example to a server started by `make run`.
 sample: ## send examples/statuspage-incident.json to the server of `make run`

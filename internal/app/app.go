@@ -19,6 +19,7 @@ import (
 	"github.com/edgepurge/edgepurge/internal/edgecheck"
 	"github.com/edgepurge/edgepurge/internal/fanout"
 	"github.com/edgepurge/edgepurge/internal/health"
+	"github.com/edgepurge/edgepurge/internal/history"
 	"github.com/edgepurge/edgepurge/internal/metrics"
 	"github.com/edgepurge/edgepurge/internal/pipeline"
 	"github.com/edgepurge/edgepurge/internal/plan"
@@ -44,6 +45,7 @@ type App struct {
 	fastly  *fastly.Purger     // nil when Fastly is off
 	res     resilience         // retry and breaker metrics, the shutdown cut-off
 	jrnl    journalParts       // the re-drive journal
+	history *history.History   // the recent purges, for the console's charts
 	Planner *plan.Planner
 	Fanout  *fanout.Fanout
 	// Pipeline is the life of every purge (hooks, manual, canary, re-drive).
@@ -62,6 +64,7 @@ func New(cfg *config.Config, log *slog.Logger, build Build) (*App, error) {
 		return nil, err
 	}
 	a.Metrics = metrics.New(build.Version, build.Commit)
+	a.history = history.New(history.DefaultSlot, history.DefaultWindow)
 	a.ops.metrics = metrics.NewOps(a.Metrics.Registry)
 	a.res = newResilience(a.Metrics)
 	a.Health = health.New(func(name string, ok bool) {
@@ -118,6 +121,9 @@ func New(cfg *config.Config, log *slog.Logger, build Build) (*App, error) {
 	a.Server = server.New(server.Config{
 		Pipeline:        a.Pipeline,
 		Purges:          a.purgeLister(),
+		Journal:         a.journalAdmin(),
+		ReplayTimeout:   cfg.Server.RequestTimeout,
+		Stats:           a.history,
 		Signatures:      signatures,
 		StatuspageToken: cfg.Auth.StatuspageToken.Value(),
 		APIToken:        cfg.Auth.APIToken.Value(),
@@ -242,6 +248,7 @@ func (a *App) pipelineConfig() pipeline.Config {
 		Deadline:    a.cfg.Server.RequestTimeout,
 		KeysBackend: a.Fanout.KeysBackend(),
 		Metrics:     a.Metrics,
+		History:     a.history,
 		Log:         a.log,
 		Cutoff:      a.res.cutoff,
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/edgepurge/edgepurge/internal/journal"
 	"github.com/edgepurge/edgepurge/internal/metrics"
 	"github.com/edgepurge/edgepurge/internal/pipeline"
+	"github.com/edgepurge/edgepurge/internal/server"
 )
 
 // journalParts are the re-drive journal and its metrics; j is nil when
@@ -45,6 +46,16 @@ func (a *App) journaler() pipeline.Journaler {
 		return nil
 	}
 	return journal.Writer{To: a.jrnl.j, KeysBackend: a.Fanout.KeysBackend(), Metrics: a.jrnl.metrics}
+}
+
+// journalAdmin is the server's JournalAdmin (the console's listings and
+// replays): the same as the CLI's, on this App; a nil interface, not a
+// typed nil, when the journal is off.
+func (a *App) journalAdmin() server.JournalAdmin {
+	if a.jrnl.j == nil {
+		return nil
+	}
+	return &Journal{app: a}
 }
 
 // startJournal starts the re-driver; the returned stop cancels the
@@ -120,7 +131,7 @@ func (j *Journal) Dead(ctx context.Context, after string, limit int) (journal.Pa
 // now; every re-drive is recorded in the audit trail as source redrive.
 func (j *Journal) Replay(ctx context.Context, dead bool, id string) ([]journal.Replayed, error) {
 	if j.app.cfg.DryRun {
-		return nil, fmt.Errorf("replay: the config is a dry run (EDGEPURGE_DRY_RUN=true): nothing would be purged")
+		return nil, fmt.Errorf("replay: %w", server.ErrDryRun)
 	}
 	return journal.Replay(ctx, j.app.jrnl.j, j.app.Pipeline, dead, id)
 }

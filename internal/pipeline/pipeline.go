@@ -52,6 +52,14 @@ type Recorder interface {
 	Record(r audit.Record)
 }
 
+// Historian keeps the process's recent history of purges (package
+// history), for the console's charts. Observe must not block.
+type Historian interface {
+	// Observe records one purge that ended with status; lag is its
+	// freshness lag, negative when it has none.
+	Observe(status string, lag time.Duration)
+}
+
 // Config is what a Pipeline needs.
 type Config struct {
 	Planner Planner
@@ -66,6 +74,8 @@ type Config struct {
 	Journal Journaler
 	// Audit may be nil.
 	Audit Recorder
+	// History may be nil.
+	History Historian
 	// DryRun makes every event a dry run.
 	DryRun bool
 	// Metrics and Log may be nil.
@@ -113,5 +123,8 @@ func (p *Pipeline) Run(ctx context.Context, source, id string, pl plan.Plan, bac
 	}
 	p.notePanics("", id, a)
 	p.audit(source, a, 0)
+	if p.cfg.History != nil {
+		p.cfg.History.Observe(a.Status, -1)
+	}
 	return a
 }

@@ -100,8 +100,14 @@ func (p *Pipeline) record(r Request, o Outcome) {
 	ev, a, pl := r.Event, o.Answer, o.Answer.Plan
 	p.cfg.Metrics.Events.WithLabelValues(string(ev.Source), a.Status).Inc()
 	p.audit(string(ev.Source), a, o.HTTPStatus)
+	lag := time.Duration(-1)
 	if a.Status == fanout.StatusPurged && !ev.OccurredAt.IsZero() {
-		p.cfg.Metrics.FreshnessLag.Observe(time.Since(ev.OccurredAt).Seconds())
+		lag = time.Since(ev.OccurredAt)
+		p.cfg.Metrics.FreshnessLag.Observe(lag.Seconds())
+		lag = max(lag, 0) // a sender's clock ahead of ours
+	}
+	if p.cfg.History != nil {
+		p.cfg.History.Observe(a.Status, lag)
 	}
 	attrs := []any{"request_id", r.RequestID, "id", ev.ID, "source", ev.Source, "type", ev.Type,
 		"page", ev.PageID, "status", a.Status, "http_status", o.HTTPStatus,

@@ -32,6 +32,17 @@ func (s *Server) handleManualPurge(ctx *fasthttp.RequestCtx) {
 	s.purge(ctx, ev, req.DryRun)
 }
 
+// authorized reports whether the request bears the API token, answering
+// 401 when it does not.
+func (s *Server) authorized(ctx *fasthttp.RequestCtx) bool {
+	token, ok := bearerToken(ctx.Request.Header.Peek("Authorization"))
+	if !ok || !tokenMatches(s.apiToken, s.cfg.APIToken != "", token) {
+		s.fail(ctx, fasthttp.StatusUnauthorized, "token invalid")
+		return false
+	}
+	return true
+}
+
 // bearerToken returns the token of an "Authorization: Bearer <token>"
 // header; the scheme is case-insensitive (RFC 9110).
 func bearerToken(auth []byte) ([]byte, bool) {

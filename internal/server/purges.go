@@ -21,9 +21,7 @@ const listTimeout = 5 * time.Second
 // handlePurges serves GET /v1/purges?limit=&page_id=&status=&source=: the
 // recent purges, newest first, for the bearer of the API token.
 func (s *Server) handlePurges(ctx *fasthttp.RequestCtx) {
-	token, ok := bearerToken(ctx.Request.Header.Peek("Authorization"))
-	if !ok || !tokenMatches(s.apiToken, s.cfg.APIToken != "", token) {
-		s.fail(ctx, fasthttp.StatusUnauthorized, "token invalid")
+	if !s.authorized(ctx) {
 		return
 	}
 	if s.cfg.Purges == nil {

@@ -1,6 +1,7 @@
 // Package server is edgepurge's HTTP surface on fasthttp: the hooks, the
-// manual purge, the probes and /metrics. Handlers only authenticate, parse, hand
-// the event to the pipeline (package pipeline) and write its answer.
+// manual purge, the probes and /metrics, the journal and the on-call
+// console. Handlers only authenticate, parse, hand the event to the
+// pipeline (package pipeline) or the journal and write its answer.
 package server
 
 import (
@@ -40,7 +41,14 @@ type Config struct {
 	// APIToken is the bearer token of /v1/purge; empty disables it.
 	APIToken string
 	// Purges serves GET /v1/purges; nil answers it 404.
-	Purges  PurgeLister
+	Purges PurgeLister
+	// Journal serves GET /v1/journal[/dead] and the replays; nil (the
+	// journal is off) answers them 404.
+	Journal JournalAdmin
+	// ReplayTimeout bounds one replay request (30 s when 0).
+	ReplayTimeout time.Duration
+	// Stats serves GET /v1/stats; nil answers it 404.
+	Stats   StatsSource
 	Health  *health.Checker
 	Metrics *metrics.Metrics
 	Log     *slog.Logger
@@ -131,6 +139,12 @@ func (s *Server) route(ctx *fasthttp.RequestCtx) {
 		s.only(ctx, fasthttp.MethodGet, s.handlePurges)
 	case path == "/version":
 		s.only(ctx, fasthttp.MethodGet, s.handleVersion)
+	case path == "/v1/journal" || strings.HasPrefix(path, "/v1/journal/"):
+		s.routeJournal(ctx, path)
+	case path == "/v1/stats":
+		s.only(ctx, fasthttp.MethodGet, s.handleStats)
+	case path == "/console" || strings.HasPrefix(path, "/console/"):
+		s.only(ctx, fasthttp.MethodGet, s.handleConsole)
 	default:
 		// The path is not echoed: a misrouted one can carry a token.
 		s.fail(ctx, fasthttp.StatusNotFound, "no such endpoint; the endpoints are "+endpoints)
@@ -139,7 +153,9 @@ func (s *Server) route(ctx *fasthttp.RequestCtx) {
 
 // endpoints lists the API for a 404's message.
 const endpoints = "POST /v1/hooks/events, POST /v1/hooks/statuspage/{token}, POST /v1/purge, " +
-	"GET /v1/purges, GET /healthz, GET /readyz, GET /metrics, GET /version"
+	"GET /v1/purges, GET /v1/journal, GET /v1/journal/dead, POST /v1/journal/{id}/replay, " +
+	"POST /v1/journal/dead/{id}/replay, POST /v1/journal/dead/replay, GET /v1/stats, " +
+	"GET /healthz, GET /readyz, GET /metrics, GET /version, GET /console"
 
 // only answers 405 with Allow unless the method is m (HEAD goes with GET).
 func (s *Server) only(ctx *fasthttp.RequestCtx, m string, h fasthttp.RequestHandler) {

@@ -1,0 +1,788 @@
+// edgepurge on-call console. Vanilla JavaScript, no library, no build step.
+//
+// Rules this file keeps:
+//  - The API token lives in sessionStorage only and goes out only as
+//    "Authorization: Bearer" to this origin's JSON API.
+//  - Everything that comes from the API (page ids, URLs, tags, errors) is
+//    put in the page as text (textContent, text nodes, attribute values),
+//    never parsed as HTML: no API that takes an HTML string is used (a
+//    test in internal/server greps for them).
+//  - No inline script or style (the Content-Security-Policy forbids it),
+//    and no console output: a console error is a bug.
+'use strict';
+
+(function () {
+  const TOKEN_KEY = 'edgepurge.console.token';
+  const POLL_MS = 2000;
+  const SVG_NS = 'http://www.w3.org/2000/svg';
+
+  const state = {
+    token: '',
+    timer: 0,
+    busy: false,
+    generation: 0, // bumped at sign-out: answers of an older session are dropped
+    open: new Set(), // keys of the expanded <details>
+    confirm: '', // key of the replay waiting for its confirmation
+    sig: { purges: '', journal: '', dead: '' },
+    preview: null, // the manual purge body whose dry run is shown
+    refreshFailed: false, // the notice shows a failed refresh
+  };
+
+  const $ = (id) => document.getElementById(id);
+
+  // el builds an element; attrs are set as attributes (text values only),
+  // children are nodes or strings (as text nodes).
+  function el(tag, attrs, ...children) {
+    const e = document.createElement(tag);
+    for (const [k, v] of Object.entries(attrs || {})) {
+      if (v === undefined || v === null || v === false) continue;
+      if (k === 'class') e.className = v;
+      else if (k === 'text') e.textContent = String(v);
+      else e.setAttribute(k, v === true ? '' : String(v));
+    }
+    for (const c of children) {
+      if (c === undefined || c === null || c === false) continue;
+      e.append(c instanceof Node ? c : document.createTextNode(String(c)));
+    }
+    return e;
+  }
+
+  function svg(tag, attrs) {
+    const e = document.createElementNS(SVG_NS, tag);
+    for (const [k, v] of Object.entries(attrs || {})) e.setAttribute(k, String(v));
+    return e;
+  }
+
+  function clear(node) {
+    while (node.firstChild) node.removeChild(node.firstChild);
+  }
+
+  // ---- formatting -------------------------------------------------------
+
+  function ago(iso) {
+    if (!iso) return 'never';
+    const t = Date.parse(iso);
+    if (Number.isNaN(t)) return String(iso);
+    return age((Date.now() - t) / 1000) + ' ago';
+  }
+
+  function age(seconds) {
+    const s = Math.max(0, Math.round(seconds));
+    if (s < 60) return s + ' s';
+    if (s < 3600) return Math.floor(s / 60) + ' min ' + (s % 60) + ' s';
+    if (s < 86400) return Math.floor(s / 3600) + ' h ' + Math.floor((s % 3600) / 60) + ' min';
+    return Math.floor(s / 86400) + ' d ' + Math.floor((s % 86400) / 3600) + ' h';
+  }
+
+  function clock(iso) {
+    const d = new Date(iso);
+    if (Number.isNaN(d.getTime())) return String(iso || '');
+    return d.toLocaleTimeString();
+  }
+
+  function secs(v) {
+    if (!v) return '0 s';
+    if (v < 1) return Math.round(v * 1000) + ' ms';
+    return (Math.round(v * 100) / 100) + ' s';
+  }
+
+  function tone(status) {
+    switch (status) {
+      case 'purged': case 'ok': case 'verified': return 'ok';
+      case 'journaled': case 'dry_run': case 'duplicate': case 'skipped': return 'warn';
+      default: return 'bad';
+    }
+  }
+
+  function plural(n, one, many) {
+    return n + ' ' + (n === 1 ? one : many);
+  }
+
+  function badge(text, t) {
+    return el('span', { class: 'badge ' + (t || tone(text)) }, text);
+  }
+
+  function timeEl(iso, text) {
+    return el('time', { datetime: iso, title: iso }, text);
+  }
+
+  // ---- the API ----------------------------------------------------------
+
+  class SignedOut extends Error {}
+
+  // api calls the JSON API with the token; a 401 signs out.
+  async function api(method, path, body) {
+    const gen = state.generation;
+    const headers = { Authorization: 'Bearer ' + state.token, Accept: 'application/json' };
+    const init = { method, headers, cache: 'no-store', credentials: 'omit', referrerPolicy: 'no-referrer' };
+    if (body !== undefined) {
+      headers['Content-Type'] = 'application/json';
+      init.body = JSON.stringify(body);
+    }
+    // A hung instance must not stall the console: reads give up after
+    // 10 s, purges and replays (bounded by server.request_timeout) after 60.
+    const ctl = new AbortController();
+    const limit = method === 'GET' ? 10000 : 60000;
+    const timer = setTimeout(() => ctl.abort(), limit);
+    init.signal = ctl.signal;
+    let res;
+    try {
+      res = await fetch(path, init);
+    } catch (e) {
+      if (e && e.name === 'AbortError') throw new Error('edgepurge did not answer ' + method + ' ' + path.split('?')[0] + ' within ' + limit / 1000 + ' s');
+      throw new Error('edgepurge could not be reached (' + (e && e.message ? e.message : 'network error') + ')');
+    } finally {
+      clearTimeout(timer);
+    }
+    let data = null;
+    try {
+      data = await res.json();
+    } catch (e) {
+      data = null;
+    }
+    if (gen !== state.generation) throw new SignedOut('signed out');
+    if (res.status === 401) {
+      signOut('The API token was refused (HTTP 401): sign in again.');
+      throw new SignedOut('token refused');
+    }
+    return { status: res.status, ok: res.ok, data: data || {} };
+  }
+
+  function errorText(r) {
+    const msg = r.data && r.data.error ? r.data.error : 'no message';
+    return 'HTTP ' + r.status + ': ' + msg;
+  }
+
+  function notice(text, t) {
+    const n = $('notice');
+    n.className = 'notice' + (t ? ' ' + t : '');
+    n.textContent = text;
+  }
+
+  // ---- sign in / out ----------------------------------------------------
+
+  async function signIn(token, fromForm) {
+    state.token = token;
+    const err = $('signin-error');
+    err.textContent = '';
+    let res;
+    try {
+      res = await fetch('/v1/stats', { headers: { Authorization: 'Bearer ' + token }, cache: 'no-store', credentials: 'omit' });
+    } catch (e) {
+      err.textContent = 'edgepurge could not be reached: ' + e.message;
+      state.token = '';
+      return;
+    }
+    if (res.status === 401) {
+      sessionStorage.removeItem(TOKEN_KEY);
+      state.token = '';
+      err.textContent = fromForm
+        ? 'The API token was refused (HTTP 401). Check it against auth.api_token (EDGEPURGE_API_TOKEN).'
+        : 'The saved API token was refused (HTTP 401): sign in again.';
+      $('token').focus();
+      return;
+    }
+    if (!res.ok && res.status !== 404) {
+      err.textContent = 'edgepurge answered HTTP ' + res.status + '; try again.';
+      state.token = '';
+      return;
+    }
+    sessionStorage.setItem(TOKEN_KEY, token);
+    $('token').value = '';
+    $('signin').hidden = true;
+    $('app').hidden = false;
+    $('signout').hidden = false;
+    document.body.classList.add('signed-in');
+    loadVersion();
+    refresh();
+  }
+
+  function signOut(message) {
+    state.generation++;
+    state.token = '';
+    sessionStorage.removeItem(TOKEN_KEY);
+    clearTimeout(state.timer);
+    state.timer = 0;
+    state.busy = false;
+    state.open.clear();
+    state.confirm = '';
+    state.preview = null;
+    state.refreshFailed = false;
+    state.sig = { purges: '', journal: '', dead: '' };
+    // Nothing the API said stays in the page.
+    for (const id of ['checks-body', 'purge-list', 'journal-list', 'dead-list', 'dead-actions', 'chart-lag', 'chart-rate', 'p-plan-body', 'p-result']) {
+      const n = id === 'checks-body' ? document.querySelector('#checks tbody') : $(id);
+      if (n) clear(n);
+    }
+    for (const id of ['ready-summary', 'purges-summary', 'journal-summary', 'dead-summary', 'lag-summary', 'rate-summary', 'notice', 'version', 'p-error']) {
+      $(id).textContent = '';
+    }
+    $('p-plan').hidden = true;
+    $('app').hidden = true;
+    $('signout').hidden = true;
+    $('signin').hidden = false;
+    document.body.classList.remove('signed-in');
+    $('signin-error').textContent = message || '';
+    $('token').focus();
+  }
+
+  // ---- polling ----------------------------------------------------------
+
+  async function refresh() {
+    if (!state.token || state.busy) return;
+    state.busy = true;
+    clearTimeout(state.timer);
+    const gen = state.generation;
+    const results = await Promise.allSettled([loadReadiness(), loadPurges(), loadJournal(), loadStats()]);
+    if (gen !== state.generation) return;
+    state.busy = false;
+    const failed = results.find((r) => r.status === 'rejected' && !(r.reason instanceof SignedOut));
+    if (failed) {
+      state.refreshFailed = true;
+      notice('Could not refresh: ' + (failed.reason && failed.reason.message ? failed.reason.message : 'unknown error'), 'bad');
+    } else if (state.refreshFailed) {
+      state.refreshFailed = false;
+      notice('');
+    }
+    if (state.token) state.timer = setTimeout(refresh, POLL_MS);
+  }
+
+  async function loadVersion() {
+    try {
+      const r = await api('GET', '/version');
+      $('version').textContent = r.ok && r.data.version ? 'version ' + r.data.version : '';
+    } catch (e) {
+      // Shown as missing; readiness says more.
+    }
+  }
+
+  // ---- readiness --------------------------------------------------------
+
+  async function loadReadiness() {
+    const r = await api('GET', '/readyz?verbose');
+    const d = r.data;
+    const sum = $('ready-summary');
+    clear(sum);
+    if (d.ready === true) {
+      sum.append(badge('ready', 'ok'));
+      if (d.degraded && d.degraded.length) sum.append(' degraded: ' + d.degraded.join(', '));
+    } else if (d.ready === false) {
+      sum.append(badge('NOT READY', 'bad'), ' failing: ' + (d.failing || []).join(', '));
+      if (d.degraded && d.degraded.length) sum.append('; degraded: ' + d.degraded.join(', '));
+    } else {
+      sum.append(badge('unknown', 'bad'), ' ' + errorText(r));
+    }
+    const body = document.querySelector('#checks tbody');
+    clear(body);
+    for (const c of d.checks || []) {
+      const stateCell = c.ok ? badge('ok', 'ok') : badge(c.gating ? 'failing' : 'failing (shared)', c.gating ? 'bad' : 'warn');
+      body.append(el('tr', { 'data-check': c.name },
+        el('th', { scope: 'row', class: 'mono' }, c.name),
+        el('td', {}, c.scope || ''),
+        el('td', {}, stateCell),
+        el('td', {}, c.last_success ? timeEl(c.last_success, ago(c.last_success)) : 'never'),
+        el('td', {}, c.error || (c.failing_since ? 'since ' + ago(c.failing_since) : ''))));
+    }
+  }
+
+  // ---- recent purges ----------------------------------------------------
+
+  function purgeQuery() {
+    const q = new URLSearchParams({ limit: '50' });
+    const page = $('f-page').value.trim();
+    if (page) q.set('page_id', page);
+    if ($('f-status').value) q.set('status', $('f-status').value);
+    if ($('f-source').value) q.set('source', $('f-source').value);
+    return '/v1/purges?' + q.toString();
+  }
+
+  async function loadPurges() {
+    const path = purgeQuery();
+    const r = await api('GET', path);
+    const list = $('purge-list');
+    const sum = $('purges-summary');
+    if (!r.ok) {
+      sum.textContent = 'The audit trail could not be read: ' + errorText(r);
+      clear(list);
+      state.sig.purges = '';
+      return;
+    }
+    const recs = r.data.records || [];
+    sum.textContent = recs.length + (recs.length === 1 ? ' purge' : ' purges') + ', newest first' +
+      (r.data.from === 'memory' ? ' (from this instance\'s memory only: ' + (r.data.warning || 'Redis unreadable') + ')' : '') +
+      '; updated ' + new Date().toLocaleTimeString();
+    const sig = path + JSON.stringify(recs);
+    if (sig === state.sig.purges) return;
+    state.sig.purges = sig;
+    clear(list);
+    if (!recs.length) {
+      list.append(el('li', { class: 'empty' }, 'No purges match.'));
+      return;
+    }
+    for (const rec of recs) list.append(purgeItem(rec));
+  }
+
+  function purgeItem(rec) {
+    const key = 'purge|' + rec.time + '|' + rec.source + '|' + rec.id;
+    const d = details(key,
+      [timeEl(rec.time, clock(rec.time)), badge(rec.status), el('span', { class: 'muted' }, rec.source),
+        el('span', { class: 'id' }, rec.page ? 'page ' + rec.page : '(no page)'),
+        el('span', { class: 'id muted' }, rec.id),
+        el('span', { class: 'muted small' }, Math.round((rec.duration_ms || 0) * 10) / 10 + ' ms')]);
+    d.dataset.id = rec.id;
+    d.dataset.page = rec.page || '';
+    const p = rec.plan || {};
+    const plan = [plural(p.urls || 0, 'URL', 'URLs'), plural(p.tags || 0, 'tag', 'tags'), plural(p.keys || 0, 'key', 'keys')];
+    if (p.hosts) plan.push(plural(p.hosts, 'host', 'hosts'));
+    if (p.prefixes) plan.push(plural(p.prefixes, 'prefix', 'prefixes'));
+    if (p.everything) plan.push('everything');
+    const body = el('div', { class: 'detail' },
+      el('h4', { class: 'visually-hidden' }, 'Plan'),
+      dl([
+        ['time', rec.time],
+        ['event id', rec.id],
+        ['page', rec.page || '—'],
+        ['zone', rec.zone || '—'],
+        ['HTTP status', rec.http_status || '— (not over HTTP)'],
+        ['plan', plan.join(', ')],
+      ]),
+      resultsTable(rec.results || []));
+    body.classList.add('plan');
+    d.append(body);
+    return el('li', {}, d);
+  }
+
+  // details makes a <details> whose open state survives re-rendering.
+  function details(key, summaryParts) {
+    const d = el('details', { 'data-key': key });
+    if (state.open.has(key)) d.open = true;
+    d.addEventListener('toggle', () => {
+      if (d.open) state.open.add(key);
+      else state.open.delete(key);
+    });
+    d.append(el('summary', {}, ...summaryParts));
+    return d;
+  }
+
+  function dl(rows) {
+    const d = el('dl');
+    for (const [k, v] of rows) {
+      d.append(el('dt', {}, k), el('dd', {}, v instanceof Node ? v : String(v)));
+    }
+    return d;
+  }
+
+  function resultsTable(results) {
+    if (!results.length) return el('p', { class: 'muted' }, 'No backend results.');
+    const body = el('tbody');
+    for (const r of results) {
+      body.append(el('tr', { 'data-backend': r.backend },
+        el('th', { scope: 'row' }, r.backend),
+        el('td', {}, badge(r.status)),
+        el('td', {}, String(r.items || 0)),
+        el('td', {}, r.calls ? String(r.calls) : ''),
+        el('td', {}, r.duration_ms !== undefined ? Math.round(r.duration_ms * 10) / 10 + ' ms' : ''),
+        el('td', {}, r.error || '')));
+    }
+    return el('div', { class: 'scroll' }, el('table', { class: 'results' },
+      el('caption', { class: 'visually-hidden' }, 'Results per backend'),
+      el('thead', {}, el('tr', {}, ...['backend', 'status', 'items', 'calls', 'duration', 'error'].map((h) => el('th', { scope: 'col' }, h)))),
+      body));
+  }
+
+  // ---- the journal ------------------------------------------------------
+
+  async function loadJournal() {
+    const [j, dead] = await Promise.all([api('GET', '/v1/journal?limit=100'), api('GET', '/v1/journal/dead?limit=100')]);
+    renderJournal(j, false);
+    renderJournal(dead, true);
+  }
+
+  function renderJournal(r, dead) {
+    const sum = $(dead ? 'dead-summary' : 'journal-summary');
+    const list = $(dead ? 'dead-list' : 'journal-list');
+    const sigKey = dead ? 'dead' : 'journal';
+    clear(sum);
+    if (!r.ok) {
+      sum.textContent = (dead ? 'Dead letters' : 'The journal') + ' could not be read: ' + errorText(r);
+      clear(list);
+      state.sig[sigKey] = '';
+      if (dead) clear($('dead-actions'));
+      return;
+    }
+    const d = r.data;
+    const n = d.total || 0;
+    if (dead) {
+      sum.append(badge(n + (n === 1 ? ' dead letter' : ' dead letters'), n ? 'bad' : 'ok'));
+    } else {
+      sum.append(badge(n + (n === 1 ? ' entry' : ' entries') + ' to re-drive', n ? 'warn' : 'ok'));
+    }
+    if (d.oldest_first_failure) sum.append(' oldest first failed ' + ago(d.oldest_first_failure));
+    const entries = d.entries || [];
+    if (entries.length < n) sum.append(' (the oldest ' + entries.length + ' listed)');
+    // idle_ms changes on every poll; the list is rebuilt only when the
+    // entries themselves (or the replay awaiting confirmation) change.
+    const sig = state.confirm + JSON.stringify(entries.map((e) => [e.id, e.attempts, e.error, e.consumer]));
+    if (sig === state.sig[sigKey]) return;
+    state.sig[sigKey] = sig;
+    clear(list);
+    if (dead) renderDeadActions(n);
+    if (!entries.length) {
+      list.append(el('li', { class: 'empty' }, dead ? 'No dead letters.' : 'Nothing to re-drive.'));
+      return;
+    }
+    for (const e of entries) list.append(journalItem(e, dead));
+  }
+
+  function journalItem(e, dead) {
+    const key = (dead ? 'dead|' : 'journal|') + e.id;
+    const d = details(key, [
+      el('span', { class: 'id' }, e.id),
+      el('span', { class: 'id' }, e.page ? 'page ' + e.page : '(no page)'),
+      el('span', { class: 'muted' }, (e.backends || []).join(' → ')),
+      el('span', { class: 'muted small' }, 'first failed ' + ago(e.first_failure) + ', ' + plural(e.attempts || 0, 'attempt', 'attempts')),
+    ]);
+    d.dataset.id = e.id;
+    const rows = [
+      ['event id', e.event_id],
+      ['source', e.source],
+      ['page', e.page || '—'],
+      ['zone', e.zone || '—'],
+      ['backends left', (e.backends || []).join(', ')],
+      ['first failure', e.first_failure],
+      ['attempts', e.attempts],
+      ['last error', e.error || '—'],
+    ];
+    if (dead) {
+      rows.push(['dead since', e.dead_at], ['why', e.reason || '—'], ['journal id', e.journal_id || '—']);
+    } else if (e.consumer) {
+      rows.push(['held by', e.consumer + ' (idle ' + age((e.idle_ms || 0) / 1000) + ')']);
+    }
+    const body = el('div', { class: 'detail' }, dl(rows));
+    for (const [label, items] of [['URLs', e.urls], ['tags', e.tags], ['hosts', e.hosts], ['prefixes', e.prefixes], ['keys', e.keys], ['key sets', e.key_sets]]) {
+      if (items && items.length) body.append(itemList(label, items));
+    }
+    if (e.everything) body.append(el('p', {}, 'everything (the whole zone)'));
+    d.append(body);
+    const path = dead ? '/v1/journal/dead/' + encodeURIComponent(e.id) + '/replay' : '/v1/journal/' + encodeURIComponent(e.id) + '/replay';
+    return el('li', {}, d, confirmButton(key, 'Replay now', 'Confirm: replay ' + e.id + ' now', path, (r) => {
+      const res = r.data;
+      if (r.status === 404) return ['Entry ' + e.id + ' is gone (already purged).', ''];
+      if (!r.ok && !res.status) return ['Replay of ' + e.id + ' failed: ' + errorText(r), 'bad'];
+      return res.status === 'purged'
+        ? ['Replayed ' + e.id + ': purged.', 'ok']
+        : ['Replayed ' + e.id + ': still failing: ' + (res.error || res.status), 'bad'];
+    }));
+  }
+
+  function itemList(label, items) {
+    const ul = el('ul', { class: 'items', 'aria-label': label });
+    for (const it of items) ul.append(el('li', {}, it));
+    return el('div', {}, el('strong', {}, label + ' (' + items.length + ')'), ul);
+  }
+
+  function renderDeadActions(n) {
+    const box = $('dead-actions');
+    clear(box);
+    if (!n) return;
+    box.append(confirmButton('dead|all', 'Replay all dead letters', n === 1 ? 'Confirm: replay the dead letter now' : 'Confirm: replay all ' + n + ' dead letters now', '/v1/journal/dead/replay', (r) => {
+      if (!r.ok) return ['Replay of the dead letters failed: ' + errorText(r), 'bad'];
+      const d = r.data;
+      return ['Replayed ' + plural((d.replayed || []).length, 'dead letter', 'dead letters') + ': ' + (d.purged || 0) + ' purged, ' + (d.failed || 0) + ' still failing.', d.failed ? 'bad' : 'ok'];
+    }));
+  }
+
+  // confirmButton asks first, then posts to path; describe turns the
+  // answer into a notice.
+  function confirmButton(key, label, confirmLabel, path, describe) {
+    const box = el('div', { class: 'actions' });
+    if (state.confirm !== key) {
+      const b = el('button', { type: 'button', class: 'secondary', 'data-action': 'replay' }, label);
+      b.addEventListener('click', () => {
+        state.confirm = key;
+        state.sig.journal = state.sig.dead = '';
+        box.replaceWith(confirmButton(key, label, confirmLabel, path, describe));
+        const c = document.querySelector('[data-confirm="' + CSS.escape(key) + '"]');
+        if (c) c.focus();
+      });
+      box.append(b);
+      return box;
+    }
+    const yes = el('button', { type: 'button', class: 'danger', 'data-confirm': key }, confirmLabel);
+    const no = el('button', { type: 'button', class: 'secondary' }, 'Cancel');
+    yes.addEventListener('click', async () => {
+      yes.disabled = no.disabled = true;
+      notice('Replaying…');
+      try {
+        const r = await api('POST', path);
+        const [text, t] = describe(r);
+        notice(text, t);
+      } catch (e) {
+        if (!(e instanceof SignedOut)) notice('Replay failed: ' + e.message, 'bad');
+      }
+      state.confirm = '';
+      state.sig.journal = state.sig.dead = state.sig.purges = '';
+      refresh();
+    });
+    no.addEventListener('click', () => {
+      state.confirm = '';
+      state.sig.journal = state.sig.dead = '';
+      box.replaceWith(confirmButton(key, label, confirmLabel, path, describe));
+    });
+    box.append(yes, no);
+    return box;
+  }
+
+  // ---- charts -----------------------------------------------------------
+
+  async function loadStats() {
+    const r = await api('GET', '/v1/stats');
+    if (!r.ok) {
+      $('lag-summary').textContent = 'No recent history: ' + errorText(r);
+      return;
+    }
+    const s = r.data;
+    const slots = s.slots || [];
+    const t = s.totals || {};
+    const mins = (s.window_seconds || 900) / 60;
+    const slot = s.slot_seconds || 10;
+    $('lag-caption').textContent = 'Freshness lag, p99 per ' + slot + ' s';
+    $('rate-caption').textContent = 'Purges per ' + slot + ' s';
+    lagChart(slots, t);
+    rateChart(slots, t, mins);
+  }
+
+  const W = 360;
+  const H = 100;
+
+  function chartSVG(label) {
+    const s = svg('svg', { viewBox: '0 0 ' + W + ' ' + H, preserveAspectRatio: 'none', role: 'img', 'aria-label': label });
+    const title = svg('title');
+    title.textContent = label;
+    s.append(title, svg('line', { class: 'axis', x1: 0, y1: H - 0.5, x2: W, y2: H - 0.5 }));
+    return s;
+  }
+
+  function lagChart(slots, t) {
+    const top = Math.max(0.1, ...slots.map((x) => x.lag_p99_seconds || 0)) * 1.1;
+    const label = t.lag_count
+      ? 'Freshness lag over the last 15 minutes: p99 ' + secs(t.lag_p99_seconds) + ', max ' + secs(t.lag_max_seconds) + ', mean ' + secs(t.lag_mean_seconds) + ', ' + plural(t.lag_count, 'purge', 'purges') + ' with a lag'
+      : 'No purge with a freshness lag (occurred_at) in the last 15 minutes';
+    const s = chartSVG(label);
+    const step = W / Math.max(1, slots.length);
+    let d = '';
+    slots.forEach((x, i) => {
+      if (!x.lag_count) return;
+      const px = (i + 0.5) * step;
+      const py = H - (x.lag_p99_seconds / top) * (H - 4);
+      d += (d ? ' L' : 'M') + px.toFixed(1) + ' ' + py.toFixed(1);
+      s.append(svg('rect', { class: 'lagdot', x: (px - 1.5).toFixed(1), y: (py - 1.5).toFixed(1), width: 3, height: 3 }));
+    });
+    if (d) s.insertBefore(svg('path', { class: 'lag', d }), s.children[1]);
+    const box = $('chart-lag');
+    clear(box);
+    box.append(s);
+    $('lag-summary').textContent = label + (t.lag_count ? '; chart top ' + secs(top) : '') + '.';
+  }
+
+  function rateChart(slots, t, mins) {
+    const top = Math.max(1, ...slots.map((x) => x.purges || 0));
+    const rate = mins ? Math.round(((t.purges || 0) / mins) * 10) / 10 : 0;
+    const label = plural(t.purges || 0, 'purge', 'purges') + ' in the last 15 minutes (' + rate + ' a minute): ' + (t.ok || 0) + ' ok, ' + (t.journaled || 0) + ' journaled, ' + (t.failed || 0) + ' failed';
+    const s = chartSVG(label);
+    const step = W / Math.max(1, slots.length);
+    slots.forEach((x, i) => {
+      let y = H;
+      for (const k of ['ok', 'journaled', 'failed']) {
+        const v = x[k] || 0;
+        if (!v) continue;
+        const h = (v / top) * (H - 4);
+        y -= h;
+        s.append(svg('rect', { class: k, x: (i * step + 0.5).toFixed(1), y: y.toFixed(1), width: Math.max(1, step - 1).toFixed(1), height: h.toFixed(1) }));
+      }
+    });
+    const box = $('chart-rate');
+    clear(box);
+    box.append(s);
+    $('rate-summary').textContent = label + '; chart top ' + top + '.';
+  }
+
+  // ---- manual purge -----------------------------------------------------
+
+  function kind() {
+    return $('p-kind').value;
+  }
+
+  function showFields() {
+    const k = kind();
+    for (const f of document.querySelectorAll('#purge-form [data-for]')) {
+      f.hidden = !f.dataset.for.split(' ').includes(k);
+    }
+    const names = { url: 'URLs', tag: 'Cache tags', host: 'Hostnames', prefix: 'Prefixes (host + path, no scheme)' };
+    const label = $('p-items-label');
+    clear(label);
+    label.append((names[k] || 'Items') + ' ', el('span', { class: 'muted small' }, '(one per line)'));
+  }
+
+  function splitList(s, re) {
+    return s.split(re).map((x) => x.trim()).filter(Boolean);
+  }
+
+  // purgeBody is POST /v1/purge's body for the form, or throws what is
+  // missing.
+  function purgeBody() {
+    const k = kind();
+    const page = $('p-page').value.trim();
+    const body = {};
+    if (k === 'page' || k === 'incident' || k === 'component') {
+      if (!page) throw new Error('Give the page id.');
+      body.page_id = page;
+    }
+    if (k === 'incident') {
+      const inc = $('p-incident').value.trim();
+      if (!inc) throw new Error('Give the incident id.');
+      body.incident_id = inc;
+    }
+    if (k === 'component') {
+      const cs = splitList($('p-components').value, /[\s,]+/);
+      if (!cs.length) throw new Error('Give at least one component id.');
+      body.component_ids = cs;
+    }
+    const field = { url: 'urls', tag: 'tags', host: 'hosts', prefix: 'prefixes' }[k];
+    if (field) {
+      const items = splitList($('p-items').value, /\r?\n/);
+      if (!items.length) throw new Error('Give at least one item, one per line.');
+      body[field] = items;
+    }
+    if (k === 'everything') body.everything = true;
+    return body;
+  }
+
+  function resetPreview() {
+    state.preview = null;
+    $('p-plan').hidden = true;
+    clear($('p-plan-body'));
+  }
+
+  async function preview(ev) {
+    ev.preventDefault();
+    const err = $('p-error');
+    err.textContent = '';
+    clear($('p-result'));
+    resetPreview();
+    let body;
+    try {
+      body = purgeBody();
+    } catch (e) {
+      err.textContent = e.message;
+      return;
+    }
+    const btn = $('p-preview');
+    btn.disabled = true;
+    try {
+      const r = await api('POST', '/v1/purge', Object.assign({}, body, { dry_run: true }));
+      if (!r.ok) {
+        err.textContent = 'The dry run was refused: ' + errorText(r);
+        return;
+      }
+      state.preview = body;
+      const out = $('p-plan-body');
+      out.append(answerView(r.data, true));
+      $('p-plan').hidden = false;
+      $('p-confirm').focus();
+    } catch (e) {
+      if (!(e instanceof SignedOut)) err.textContent = 'The dry run failed: ' + e.message;
+    } finally {
+      btn.disabled = false;
+    }
+  }
+
+  async function confirmPurge() {
+    const body = state.preview;
+    if (!body) return;
+    const btn = $('p-confirm');
+    btn.disabled = true;
+    const out = $('p-result');
+    clear(out);
+    try {
+      const r = await api('POST', '/v1/purge', body);
+      resetPreview();
+      if (!r.data.status) {
+        out.append(el('p', { class: 'error', role: 'alert' }, 'The purge was refused: ' + errorText(r)));
+        return;
+      }
+      out.append(el('h3', {}, 'Purge answered HTTP ' + r.status), answerView(r.data, false));
+      notice('Purge ' + r.data.id + ': ' + r.data.status + '.', r.ok && r.data.status !== 'partial' && r.data.status !== 'failed' ? 'ok' : 'bad');
+      state.sig.purges = state.sig.journal = '';
+      refresh();
+    } catch (e) {
+      if (!(e instanceof SignedOut)) out.append(el('p', { class: 'error', role: 'alert' }, 'The purge failed: ' + e.message));
+    } finally {
+      btn.disabled = false;
+    }
+  }
+
+  // answerView shows a purge answer: status, plan items, results.
+  function answerView(a, dry) {
+    const p = a.plan || {};
+    const box = el('div', { class: 'answer', 'data-status': a.status });
+    box.append(el('p', {}, badge(a.status), ' ', el('span', { class: 'id' }, a.id || ''),
+      dry ? ' — nothing was purged yet.' : ''));
+    const rows = [['page', p.page || '—'], ['zone', p.zone || '—']];
+    if (a.journal_id) rows.push(['journal entry', a.journal_id]);
+    if (a.journal_error) rows.push(['journal error', a.journal_error]);
+    box.append(dl(rows));
+    for (const w of p.warnings || []) box.append(el('p', { class: 'warning' }, w));
+    if (p.everything) box.append(el('p', { class: 'warning' }, 'Everything: the whole zone.'));
+    for (const [label, items] of [['URLs', p.urls], ['tags', p.tags], ['hosts', p.hosts], ['prefixes', p.prefixes], ['keys', p.keys], ['key sets', p.key_sets]]) {
+      if (items && items.length) box.append(itemList(label, items));
+    }
+    box.append(resultsTable(a.results || []));
+    return box;
+  }
+
+  // ---- start ------------------------------------------------------------
+
+  function start() {
+    $('signin-form').addEventListener('submit', (ev) => {
+      ev.preventDefault();
+      const t = $('token').value.trim();
+      if (!t) {
+        $('signin-error').textContent = 'Enter the API token.';
+        return;
+      }
+      signIn(t, true);
+    });
+    $('signout').addEventListener('click', () => signOut('Signed out.'));
+    let debounce = 0;
+    const refilter = () => {
+      clearTimeout(debounce);
+      debounce = setTimeout(() => {
+        state.sig.purges = '';
+        if (!state.busy) refresh();
+      }, 250);
+    };
+    $('filters').addEventListener('submit', (ev) => ev.preventDefault());
+    $('f-page').addEventListener('input', refilter);
+    $('f-status').addEventListener('change', refilter);
+    $('f-source').addEventListener('change', refilter);
+    $('p-kind').addEventListener('change', () => {
+      showFields();
+      resetPreview();
+    });
+    $('purge-form').addEventListener('input', resetPreview);
+    $('purge-form').addEventListener('submit', preview);
+    $('p-confirm').addEventListener('click', confirmPurge);
+    $('p-cancel').addEventListener('click', () => {
+      resetPreview();
+      notice('Purge cancelled: nothing was purged.');
+    });
+    showFields();
+    const saved = sessionStorage.getItem(TOKEN_KEY);
+    if (saved) signIn(saved, false);
+    else $('token').focus();
+  }
+
+  if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', start);
+  else start();
+})();
