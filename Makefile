@@ -41,7 +41,7 @@ build: ## build bin/edgepurge (static, -trimpath, version and commit in -ldflags
 # test first makes sure what the tests use is there: Redis on
 # 127.0.0.1:6379 (started, or installed and started) and varnishd with the
 # xkey vmod (installed), so it works on a fresh machine.
-test: vet deps ## vet, gofmt check and every test with -race (starts Redis, installs varnishd if missing)
+test: vet deps ## vet, gofmt check and every test with -race (starts Redis, installs varnishd and redis-sentinel if missing)
 	go test -count=1 -race -timeout 15m ./...
 
 # fuzz runs each fuzz target for FUZZTIME (one `go test -fuzz` per target:
@@ -64,8 +64,9 @@ vet: ## gofmt check and go vet
 redis: ## make sure Redis answers on 127.0.0.1:6379
 	@scripts/ensure-redis.sh
 
-deps: redis ## make sure Redis and varnishd (with xkey) are there
+deps: redis ## make sure Redis, redis-sentinel and varnishd (with xkey) are there
 	@scripts/ensure-varnish.sh
+	@scripts/ensure-redis-sentinel.sh
 
 # sample sends the Statuspage-shaped example to a server started by `make run`.
 sample: ## send examples/statuspage-incident.json to the server of `make run`
