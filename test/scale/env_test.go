@@ -112,18 +112,8 @@ func (e *scaleEnv) serve(name string) *instance {
 	e.t.Helper()
 	addr := proc.FreeAddr(e.t)
 	cmd := exec.Command(proc.Binary(), "serve")
-	cmd.Env = append(os.Environ(),
-		"EDGEPURGE_CONFIG="+e.config,
-		"EDGEPURGE_LISTEN="+addr,
-		"REDIS_URL="+e.topo.url,
-		"CLOUDFLARE_API_TOKEN="+proc.CFToken,
-		"CLOUDFLARE_ZONE_ID="+proc.Zone,
-		"CLOUDFLARE_BASE_URL="+e.cfBase,
-		"EDGEPURGE_HOSTS={page_id}.status.example.com",
-		"EDGEPURGE_KEYS=statuspage:{page_id}:summary",
-		"EDGEPURGE_API_TOKEN="+proc.APIToken,
-		"EDGEPURGE_WEBHOOK_SECRETS="+webhookSecret,
-	)
+	cmd.Env = append(os.Environ(), e.env("EDGEPURGE_LISTEN="+addr)...)
+
 	p := &proc.Proc{Cmd: cmd, Base: "http://" + addr, Logs: &syncbuf.Buffer{}, Done: make(chan error, 1)}
 	cmd.Stdout, cmd.Stderr = p.Logs, p.Logs
 	if err := cmd.Start(); err != nil {
@@ -158,6 +148,22 @@ func allOK(checks []health.Status) bool {
 		}
 	}
 	return len(checks) > 0
+}
+
+// env is the environment of every edgepurge process and command of the
+// test, on top of the machine's.
+func (e *scaleEnv) env(extra ...string) []string {
+	return append([]string{
+		"EDGEPURGE_CONFIG=" + e.config,
+		"REDIS_URL=" + e.topo.url,
+		"CLOUDFLARE_API_TOKEN=" + proc.CFToken,
+		"CLOUDFLARE_ZONE_ID=" + proc.Zone,
+		"CLOUDFLARE_BASE_URL=" + e.cfBase,
+		"EDGEPURGE_HOSTS={page_id}.status.example.com",
+		"EDGEPURGE_KEYS=statuspage:{page_id}:summary",
+		"EDGEPURGE_API_TOKEN=" + proc.APIToken,
+		"EDGEPURGE_WEBHOOK_SECRETS=" + webhookSecret,
+	}, extra...)
 }
 
 // alive reports whether the instance's process is still running.

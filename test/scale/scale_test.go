@@ -73,7 +73,8 @@ func runScale(t *testing.T, topo topology) {
 		t.Run("RedeliveryToAnotherInstance", func(t *testing.T) { e.redelivery(t, insts) }) &&
 		t.Run("RegistryChangeSeenByAll", func(t *testing.T) { e.registryChange(t, insts) }) &&
 		t.Run("PrimaryFailover", func(t *testing.T) { e.failover(t, insts) }) &&
-		t.Run("InstanceKilledJournalTakenOver", func(t *testing.T) { e.instanceKilled(t, insts) })
+		t.Run("InstanceKilledJournalTakenOver", func(t *testing.T) { e.instanceKilled(t, insts) }) &&
+		t.Run("CommandsOnTheSharedRedis", func(t *testing.T) { e.commands(t, insts[0]) })
 	if ok {
 		e.noCrossSlot(t)
 	}
@@ -306,6 +307,31 @@ func (e *scaleEnv) instanceKilled(t *testing.T, insts []*instance) {
 	}
 	t.Logf("the survivors took over %d abandoned entries", took)
 	e.checkAnswers(t, events)
+}
+
+// commands: the CLI's paths that read or write the shared Redis directly
+// (the deploy gate, the journal listings, a replay, the audit listing
+// through an instance) work on the topology, without a routing error.
+func (e *scaleEnv) commands(t *testing.T, in *instance) {
+	e.t = t
+	for _, args := range [][]string{
+		{"check"},
+		{"journal"},
+		{"journal", "--dead"},
+		{"replay"},
+		{"log", "--server", in.Base, "--limit", "50"},
+		{"purge", "--direct", "--page", "cli1"},
+	} {
+		out, code := proc.Run(t, e.env(), args...)
+		first, _, _ := strings.Cut(out, "\n")
+		t.Logf("edgepurge %s: exit %d: %s", strings.Join(args, " "), code, first)
+		if code != 0 {
+			t.Errorf("edgepurge %s: exit %d:\n%s", strings.Join(args, " "), code, out)
+		}
+		if m := clusterErrors.FindString(out); m != "" {
+			t.Errorf("edgepurge %s printed a %s error:\n%s", strings.Join(args, " "), m, out)
+		}
+	}
 }
 
 // victimConsumer is the journal consumer name of an instance: host-pid.
