@@ -11,6 +11,9 @@ package scale
 import (
 	"context"
 	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
@@ -237,7 +240,11 @@ func (e *scaleEnv) failover(t *testing.T, insts []*instance) {
 	slack := 3 * time.Second // a PING a second, its timeout, the slot map's reload
 	for _, in := range insts {
 		red := w.red(in.name)
-		t.Logf("instance %s: redis check red %v; /readyz unready in %d samples", in.name, red, w.unready(in.name))
+		var rel []string
+		for _, r := range red {
+			rel = append(rel, fmt.Sprintf("from kill %+.1fs to promotion %+.1fs (%.1fs)", r.from.Sub(killedAt).Seconds(), r.to.Sub(promotedAt).Seconds(), r.to.Sub(r.from).Seconds()))
+		}
+		t.Logf("instance %s: redis check red %s; /readyz unready in %d samples", in.name, strings.Join(rel, ", "), w.unready(in.name))
 		if len(red) == 0 {
 			t.Errorf("instance %s: the redis check never went red with the primary dead for %s", in.name, promotedAt.Sub(killedAt).Round(time.Millisecond))
 		}
@@ -379,6 +386,9 @@ func (e *scaleEnv) checkAnswers(t *testing.T, events []sent) {
 func (e *scaleEnv) noCrossSlot(t *testing.T) {
 	for _, in := range e.all {
 		logs := in.Logs.String()
+		if dir := os.Getenv("EDGEPURGE_SCALE_LOGS"); dir != "" { // to read them after a run
+			_ = os.WriteFile(filepath.Join(dir, e.topo.mode+"-"+in.name+".log"), []byte(logs), 0o644)
+		}
 		for l := range strings.Lines(logs) {
 			if m := clusterErrors.FindString(l); m != "" {
 				t.Errorf("instance %s logged a %s error: %s", in.name, m, strings.TrimSpace(l))
