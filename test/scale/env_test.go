@@ -107,12 +107,12 @@ journal:
 }
 
 // serve starts an instance and waits until it is ready with every check,
-// the shared ones included, passing.
-func (e *scaleEnv) serve(name string) *instance {
+// the shared ones included, passing. env adds to the test's environment.
+func (e *scaleEnv) serve(name string, env ...string) *instance {
 	e.t.Helper()
 	addr := proc.FreeAddr(e.t)
 	cmd := exec.Command(proc.Binary(), "serve")
-	cmd.Env = append(os.Environ(), e.env("EDGEPURGE_LISTEN="+addr)...)
+	cmd.Env = append(os.Environ(), append(e.env("EDGEPURGE_LISTEN="+addr), env...)...)
 
 	p := &proc.Proc{Cmd: cmd, Base: "http://" + addr, Logs: &syncbuf.Buffer{}, Done: make(chan error, 1)}
 	cmd.Stdout, cmd.Stderr = p.Logs, p.Logs
@@ -148,6 +148,21 @@ func allOK(checks []health.Status) bool {
 		}
 	}
 	return len(checks) > 0
+}
+
+// variant writes a copy of the config with old replaced by new and
+// returns the environment that uses it.
+func (e *scaleEnv) variant(old, new string) []string {
+	e.t.Helper()
+	b, err := os.ReadFile(e.config)
+	if err != nil || !strings.Contains(string(b), old) {
+		e.t.Fatalf("config variant: %q not in the config (%v)", old, err)
+	}
+	p := filepath.Join(e.t.TempDir(), "variant.yaml")
+	if err := os.WriteFile(p, []byte(strings.Replace(string(b), old, new, 1)), 0o600); err != nil {
+		e.t.Fatal(err)
+	}
+	return []string{"EDGEPURGE_CONFIG=" + p}
 }
 
 // env is the environment of every edgepurge process and command of the
@@ -191,6 +206,10 @@ type verbose struct {
 }
 
 var probeClient = &http.Client{Timeout: 2 * time.Second}
+
+// eventClient sends single events; its timeout is well past
+// server.request_timeout.
+var eventClient = &http.Client{Timeout: 30 * time.Second}
 
 func readyz(in *instance) (verbose, error) {
 	var v verbose
@@ -318,7 +337,7 @@ func (e *scaleEnv) hook(in *instance, id string, body []byte) sent {
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	return e.post(probeClient, in, "/v1/hooks/events", body, map[string]string{
+	return e.post(eventClient, in, "/v1/hooks/events", body, map[string]string{
 		"webhook-id": id, "webhook-timestamp": fmt.Sprint(now.Unix()), "webhook-signature": sig,
 	})
 }
@@ -326,7 +345,7 @@ func (e *scaleEnv) hook(in *instance, id string, body []byte) sent {
 // purge sends one manual purge of page to in.
 func (e *scaleEnv) purge(in *instance, page string) sent {
 	body, _ := json.Marshal(map[string]any{"page_id": page})
-	s := e.post(probeClient, in, "/v1/purge", body, map[string]string{"Authorization": "Bearer " + proc.APIToken})
+	s := e.post(eventClient, in, "/v1/purge", body, map[string]string{"Authorization": "Bearer " + proc.APIToken})
 	s.page = page
 	return s
 }

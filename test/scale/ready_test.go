@@ -86,16 +86,18 @@ func (w *redisWatch) red(name string) []interval {
 	return out
 }
 
-// unready counts the samples in which name's /readyz was not ready or did
-// not answer.
-func (w *redisWatch) unready(name string) int {
+// unready counts the samples in which name's /readyz answered not ready,
+// and those it did not answer within the probe client's timeout.
+func (w *redisWatch) unready(name string) (notReady, unanswered int) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	n := 0
 	for _, s := range w.samples[name] {
-		if !s.answered || !s.ready {
-			n++
+		switch {
+		case !s.answered:
+			unanswered++
+		case !s.ready:
+			notReady++
 		}
 	}
-	return n
+	return notReady, unanswered
 }
