@@ -191,7 +191,7 @@ func (a *App) Run(ctx context.Context, ln net.Listener) error {
 func (a *App) probes() []health.Probe {
 	ps := []health.Probe{{
 		Name:     "redis",
-		Check:    func(ctx context.Context) error { return a.redis.Ping(ctx).Err() },
+		Check:    func(ctx context.Context) error { return PingRedis(ctx, a.redis) },
 		Interval: time.Second, Timeout: a.cfg.Redis.PingTimeout,
 		MaxAge: 3*time.Second + a.cfg.Redis.PingTimeout,
 		Shared: true,

@@ -1,6 +1,7 @@
 package app
 
 import (
+	"context"
 	"fmt"
 	"time"
 
@@ -13,6 +14,14 @@ import (
 // the request's Redis part (and readiness) quickly, not eat its deadline.
 const dialTimeout = time.Second
 
+// clusterReloadInterval bounds how long a Cluster client keeps sending a
+// slot to a primary that is gone. go-redis reloads its slot map on MOVED and
+// ASK answers, never on a refused connection, and otherwise only every
+// ClusterStateReloadInterval (60 s by default): after a failover, the keys
+// of the dead primary's slots (a third of them on a 3-primary cluster)
+// would fail for up to a minute though a replica had taken over in seconds.
+const clusterReloadInterval = time.Second
+
 // NewRedis returns a client for a single node, a Cluster or a
 // Sentinel-managed master, as the config's mode says.
 func NewRedis(c config.Redis) (redis.UniversalClient, error) {
@@ -23,6 +32,7 @@ func NewRedis(c config.Redis) (redis.UniversalClient, error) {
 			return nil, fmt.Errorf("redis url (cluster): %w", redactURLError(err))
 		}
 		o.MaxRetries, o.DialTimeout = 1, dialTimeout
+		o.ClusterStateReloadInterval = clusterReloadInterval
 		return redis.NewClusterClient(o), nil
 	case "sentinel":
 		o, err := redis.ParseFailoverURL(c.URL)
@@ -39,6 +49,24 @@ func NewRedis(c config.Redis) (redis.UniversalClient, error) {
 		o.MaxRetries, o.DialTimeout, o.DialerRetries = 1, dialTimeout, 1
 		return redis.NewClient(o), nil
 	}
+}
+
+// PingRedis is the readiness check of Redis: PING answered. On a Cluster,
+// every primary must answer (the slot map is reloaded first, so a replica
+// promoted in place of a dead primary counts once it serves): a primary gone
+// leaves its slots unusable, while a PING of one random node, what the
+// Cluster client sends, would still pass.
+func PingRedis(ctx context.Context, c redis.UniversalClient) error {
+	cc, ok := c.(*redis.ClusterClient)
+	if !ok {
+		return c.Ping(ctx).Err()
+	}
+	return cc.ForEachMaster(ctx, func(ctx context.Context, node *redis.Client) error {
+		if err := node.Ping(ctx).Err(); err != nil {
+			return fmt.Errorf("cluster primary %s: %w", node.Options().Addr, err)
+		}
+		return nil
+	})
 }
 
 // redactURLError drops the error's text when it could quote the URL, and

@@ -213,7 +213,7 @@ func (r *runner) redis(ctx context.Context) {
 	ctx, cancel := context.WithTimeout(ctx, r.timeout)
 	defer cancel()
 	start := time.Now()
-	if err := rdb.Ping(ctx).Err(); err != nil {
+	if err := app.PingRedis(ctx, rdb); err != nil {
 		r.add("redis", fmt.Errorf("PING %s: %w", redisHost(r.cfg.Redis.URL), err), "")
 		return
 	}

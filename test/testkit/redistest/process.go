@@ -43,9 +43,17 @@ func startProcess(dir string, port int, extra ...string) (*process, error) {
 		"--logfile", logPath,
 	}
 	args = append(args, extra...)
+	return runUntilPing(binary, args, port, logPath)
+}
+
+// runUntilPing starts binary with args (a redis-server or a sentinel that
+// listens on 127.0.0.1:port and logs to logPath) and returns once it
+// answers PING.
+func runUntilPing(binary string, args []string, port int, logPath string) (*process, error) {
+	name := filepath.Base(binary)
 	cmd := exec.Command(binary, args...)
 	if err := cmd.Start(); err != nil {
-		return nil, fmt.Errorf("start redis-server on port %d: %w", port, err)
+		return nil, fmt.Errorf("start %s on port %d: %w", name, port, err)
 	}
 	p := &process{cmd: cmd, done: make(chan struct{})}
 	go func() {
@@ -55,7 +63,7 @@ func startProcess(dir string, port int, extra ...string) (*process, error) {
 
 	if err := p.waitReady(addrOf(port)); err != nil {
 		p.kill()
-		return nil, fmt.Errorf("start redis-server on port %d: %w%s", port, err, logTail(logPath))
+		return nil, fmt.Errorf("start %s on port %d: %w%s", name, port, err, logTail(logPath))
 	}
 	return p, nil
 }
@@ -81,7 +89,7 @@ func (p *process) waitReady(addr string) error {
 		}
 		select {
 		case <-p.done:
-			return errors.New("redis-server exited before answering PING")
+			return errors.New("the process exited before answering PING")
 		case <-time.After(50 * time.Millisecond):
 		}
 		if time.Now().After(deadline) {

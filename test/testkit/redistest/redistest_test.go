@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/url"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -143,5 +144,79 @@ func TestStartCluster(t *testing.T) {
 	})
 	if err != nil || total.Load() != 100 {
 		t.Fatalf("keys over the masters = %d, %v; want 100 spread over all 3", total.Load(), err)
+	}
+}
+
+func TestClusterWithReplicasFailsOver(t *testing.T) {
+	ctx := testContext(t)
+	c := NewCluster(t, ClusterOptions{Masters: 3, Replicas: 1, NodeTimeout: 2 * time.Second})
+	if n := len(c.Addrs()); n != 6 {
+		t.Fatalf("Addrs() = %d nodes, want 6", n)
+	}
+	client := c.Client()
+	if err := client.Set(ctx, "busy", "v", 0).Err(); err != nil {
+		t.Fatalf("SET busy: %v", err)
+	}
+	slot, err := c.Slot(ctx, "busy")
+	if err != nil {
+		t.Fatal(err)
+	}
+	primary, err := c.MasterOf(ctx, slot, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Contains(c.Addrs()[:3], primary) {
+		t.Errorf("slot %d served by %s, want one of the first three nodes %v", slot, primary, c.Addrs()[:3])
+	}
+	start := time.Now()
+	c.Kill(primary)
+	if slices.Contains(c.Live(), primary) {
+		t.Fatalf("%s still live after Kill", primary)
+	}
+	promoted, err := c.WaitFailover(ctx, slot, primary)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("slot %d: %s killed, %s promoted after %s", slot, primary, promoted, time.Since(start).Round(time.Millisecond))
+	// The replica had the key: replication kept it.
+	if got, err := client.Get(ctx, "busy").Result(); err != nil || got != "v" {
+		t.Errorf("GET busy after the failover = %q, %v; want v", got, err)
+	}
+	if u, err := redis.ParseClusterURL(c.URL()); err != nil || len(u.Addrs) != 6 {
+		t.Errorf("ParseClusterURL(%q) = %v, %v; want 6 addrs", c.URL(), u, err)
+	}
+}
+
+func TestSentinelFailsOver(t *testing.T) {
+	ctx := testContext(t)
+	s := NewSentinel(t, SentinelOptions{})
+	t.Logf("sentinels run as %s", s.Binary)
+	if len(s.Sentinels()) != 3 || len(s.Servers()) != 2 {
+		t.Fatalf("%d sentinels, %d servers; want 3 and 2", len(s.Sentinels()), len(s.Servers()))
+	}
+	primary, err := s.Primary(ctx)
+	if err != nil || primary != s.Servers()[0] {
+		t.Fatalf("Primary() = %q, %v; want %s", primary, err, s.Servers()[0])
+	}
+	u, err := redis.ParseFailoverURL(s.URL())
+	if err != nil || u.MasterName != SentinelMaster || len(u.SentinelAddrs) != 3 {
+		t.Fatalf("ParseFailoverURL(%q) = %+v, %v", s.URL(), u, err)
+	}
+	client := s.Client()
+	if err := client.Set(ctx, "k", "v", 0).Err(); err != nil {
+		t.Fatalf("SET k: %v", err)
+	}
+	start := time.Now()
+	s.Kill(primary)
+	promoted, err := s.WaitFailover(ctx, primary)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if promoted != s.Servers()[1] {
+		t.Errorf("promoted %s, want the replica %s", promoted, s.Servers()[1])
+	}
+	t.Logf("%s killed, %s promoted after %s", primary, promoted, time.Since(start).Round(time.Millisecond))
+	if got, err := client.Get(ctx, "k").Result(); err != nil || got != "v" {
+		t.Errorf("GET k through the failover client = %q, %v; want v", got, err)
 	}
 }
