@@ -56,11 +56,7 @@ func (a *App) newBackends() error {
 			return fmt.Errorf("fastly: %w", err)
 		}
 		a.fastly = fp
-		layers, err := a.fastlyLayers()
-		if err != nil {
-			return fmt.Errorf("fastly: %w", err)
-		}
-		cdn = append(cdn, stack.Build(fastlyServices{fp, cfg.Fastly.Service}, layers).Purger)
+		cdn = append(cdn, stack.Build(fastlyServices{fp, cfg.Fastly.Service}, a.fastlyLayers()).Purger)
 	}
 	if cfg.Varnish.Enabled() {
 		v, err := varnish.New(varnish.Config{Nodes: cfg.Varnish.Nodes, SoftPurge: cfg.Varnish.SoftPurge, Timeout: cfg.Varnish.Timeout})
@@ -79,95 +75,87 @@ func (a *App) newBackends() error {
 	return nil
 }
 
-// cloudflareLayers are the Cloudflare purger's wrappers: the circuit
-// breaker (unless cloudflare.breaker.disabled), then the coalescing queue
-// with the account's shared rate budget — or, with cloudflare.coalesce
-// false, plain retries. Every retry is counted by reason.
-func (a *App) cloudflareLayers() (stack.Layers, error) {
-	cf := a.cfg.Cloudflare
-	onRetry := a.res.metrics.Retried(a.cf.Name())
-	var l stack.Layers
-	if !cf.Breaker.Disabled {
-		l.Breaker = a.breakerConfig(a.cf.Name(), cf.Breaker)
-	}
-	if !cf.Coalescing() {
-		a.log.Warn("coalescing is off: one CDN call per event (cloudflare.coalesce=false)")
-		l.Retry = &retry.Config{OnRetry: onRetry}
-		return l, nil
-	}
-	q := &queue.Config{
-		MaxURLsPerCall:  cf.MaxURLsPerCall,
-		MaxItemsPerCall: 100,
-		MaxInflight:     cf.MaxInflightCalls,
-		Observer:        a.Metrics.CDN(a.cf.Name()),
-		CallTimeout:     a.cfg.Server.PurgeTimeout,
-		OnRetry:         onRetry,
-	}
-	limits, err := cloudflareLimits(cf)
-	if err != nil {
-		return l, err
-	}
-	if !cf.Escalation.Disabled {
-		q.Escalation = &queue.Escalation{
-			After: cf.Escalation.After, URLRate: limits.URLs.PerSecond(), CoverCallRate: limits.Calls.PerSecond(),
-		}
-	}
-	if !cf.RateLimit.Disabled {
-		lim := ratelimit.New(a.redis, "edgepurge:ratelimit:"+cf.RateLimit.Account+":", limits, a.log)
-		lim.OnFallback = func(b ratelimit.Bucket) { a.Metrics.RateLimitFallbacks.WithLabelValues(string(b)).Inc() }
-		q.Limiter = lim
-		a.log.Info("cdn rate limits", "plan", cf.Plan, "urls", limits.URLs.String(), "calls", limits.Calls.String())
-	}
-	l.Queue = q
-	return l, nil
+// cdnBudget is what differs between the CDNs' wrapper stacks: the per-call
+// limits, the account's budget and where it lives in Redis.
+type cdnBudget struct {
+	name            string
+	breaker         config.Breaker
+	maxURLsPerCall  int
+	maxItemsPerCall int
+	maxInflight     int
+	limits          ratelimit.Limits
+	// shared is off when the config turns edgepurge's own budget off.
+	shared bool
+	prefix string // the budget's Redis prefix
 }
 
-// fastlyLayers are the Fastly purger's wrappers, as Cloudflare's: the
-// circuit breaker, then the coalescing queue with Fastly's shared budget —
-// or plain retries. Fastly purges one URL per API call, so the queue sends
-// URLs one to a call (several in flight): the budget is then counted per
-// call, and a throttled or failed URL is retried alone, not with the ones
-// that went through. Surrogate keys go 256 to a call.
-func (a *App) fastlyLayers() (stack.Layers, error) {
-	f := a.cfg.Fastly
-	const name = config.CDNFastly
-	onRetry := a.res.metrics.Retried(name)
+// cdnLayers are a CDN purger's wrappers: the circuit breaker (unless
+// disabled), then the coalescing queue with the account's shared budget
+// and the escalation to covers — or, with coalescing off, plain retries.
+// Every retry is counted by reason.
+func (a *App) cdnLayers(b cdnBudget) stack.Layers {
+	onRetry := a.res.metrics.Retried(b.name)
 	var l stack.Layers
-	if !f.Breaker.Disabled {
-		l.Breaker = a.breakerConfig(name, f.Breaker)
+	if !b.breaker.Disabled {
+		l.Breaker = a.breakerConfig(b.name, b.breaker)
 	}
 	if !a.cfg.Cloudflare.Coalescing() {
+		a.log.Warn("coalescing is off: one CDN call per event (cloudflare.coalesce=false)", "backend", b.name)
 		l.Retry = &retry.Config{OnRetry: onRetry}
-		return l, nil
+		return l
 	}
 	q := &queue.Config{
-		MaxURLsPerCall:  1,
-		MaxItemsPerCall: fastly.DefaultMaxKeysPerCall,
-		MaxInflight:     f.MaxInflightCalls,
-		Observer:        a.Metrics.CDN(name),
+		MaxURLsPerCall:  b.maxURLsPerCall,
+		MaxItemsPerCall: b.maxItemsPerCall,
+		MaxInflight:     b.maxInflight,
+		Observer:        a.Metrics.CDN(b.name),
 		CallTimeout:     a.cfg.Server.PurgeTimeout,
 		OnRetry:         onRetry,
 	}
-	rl := f.RateLimit
-	limits := ratelimit.Limits{
-		URLs:  ratelimit.FromPerSecond(rl.URLsPerSecond, rl.URLBurst),
-		Calls: ratelimit.FromPerSecond(rl.CallsPerSecond, rl.CallBurst),
+	if esc := a.cfg.Cloudflare.Escalation; !esc.Disabled {
+		q.Escalation = &queue.Escalation{After: esc.After, URLRate: b.limits.URLs.PerSecond(), CoverCallRate: b.limits.Calls.PerSecond()}
 	}
-	if !a.cfg.Cloudflare.Escalation.Disabled {
-		// Fastly's URL purges are one call each: its "URL queue" items are
-		// calls, its covers surrogate keys 256 to a call.
-		q.Escalation = &queue.Escalation{
-			After: a.cfg.Cloudflare.Escalation.After, URLRate: limits.URLs.PerSecond(), CoverCallRate: limits.Calls.PerSecond(),
-		}
-	}
-	if !f.RateLimit.Disabled {
-		lim := ratelimit.New(a.redis, config.FastlyRateLimitPrefix(rl.Account), limits, a.log)
-		lim.OnFallback = func(b ratelimit.Bucket) { a.Metrics.RateLimitFallbacks.WithLabelValues(string(b)).Inc() }
+	if b.shared {
+		lim := ratelimit.New(a.redis, b.prefix, b.limits, a.log)
+		lim.OnFallback = func(bk ratelimit.Bucket) { a.Metrics.RateLimitFallbacks.WithLabelValues(string(bk)).Inc() }
 		q.Limiter = lim
-		a.log.Info("fastly rate limits", "urls", limits.URLs.String(), "calls", limits.Calls.String())
+		a.log.Info("cdn rate limits", "backend", b.name, "urls", b.limits.URLs.String(), "calls", b.limits.Calls.String())
 	}
 	l.Queue = q
-	return l, nil
+	return l
+}
+
+// cloudflareLayers are the Cloudflare purger's wrappers: its plan's limits,
+// 100 items a tag/host/prefix call.
+func (a *App) cloudflareLayers() (stack.Layers, error) {
+	cf := a.cfg.Cloudflare
+	limits, err := cloudflareLimits(cf)
+	if err != nil {
+		return stack.Layers{}, err
+	}
+	return a.cdnLayers(cdnBudget{
+		name: a.cf.Name(), breaker: cf.Breaker, maxURLsPerCall: cf.MaxURLsPerCall, maxItemsPerCall: 100,
+		maxInflight: cf.MaxInflightCalls, limits: limits, shared: !cf.RateLimit.Disabled,
+		prefix: "edgepurge:ratelimit:" + cf.RateLimit.Account + ":",
+	}), nil
+}
+
+// fastlyLayers are the Fastly purger's wrappers. Fastly purges one URL per
+// API call, so the queue sends URLs one to a call (several in flight): the
+// budget is then counted per call, and a throttled or failed URL is
+// retried alone, not with the ones that went through. Surrogate keys go
+// 256 to a call; the covers are surrogate keys too.
+func (a *App) fastlyLayers() stack.Layers {
+	f := a.cfg.Fastly
+	rl := f.RateLimit
+	return a.cdnLayers(cdnBudget{
+		name: config.CDNFastly, breaker: f.Breaker, maxURLsPerCall: 1, maxItemsPerCall: fastly.DefaultMaxKeysPerCall,
+		maxInflight: f.MaxInflightCalls, shared: !rl.Disabled, prefix: config.FastlyRateLimitPrefix(rl.Account),
+		limits: ratelimit.Limits{
+			URLs:  ratelimit.FromPerSecond(rl.URLsPerSecond, rl.URLBurst),
+			Calls: ratelimit.FromPerSecond(rl.CallsPerSecond, rl.CallBurst),
+		},
+	})
 }
 
 // fastlyServices routes a purge to the Fastly service of its zone
