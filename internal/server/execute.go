@@ -19,7 +19,7 @@ func (s *Server) purge(ctx *fasthttp.RequestCtx, ev event.Event, dryRun bool) {
 		s.fail(ctx, o.HTTPStatus, o.Refusal)
 		return
 	}
-	writeJSON(ctx, o.HTTPStatus, o.Answer)
+	writeAnswer(ctx, o.HTTPStatus, &o.Answer)
 }
 
 // reject answers a request refused before it reached the pipeline (bad
