@@ -119,7 +119,7 @@ func TestAnswerJSONRefusesNaN(t *testing.T) {
 // take and on odd strings.
 func TestAnswerJSONMatchesEncodingJSON(t *testing.T) {
 	floats := []float64{0, -0.0, 1, 0.1, 1e-6, 9.99e-7, 1e20, 1e21, 123.456, 1.0 / 3, math.MaxFloat64, math.SmallestNonzeroFloat64, -1e-9, 5e-324}
-	strs := []string{"", "a", "<>&", "\u2028", "\x00\x1f\x7f", "\xed\xa0\x80", "é", "\xc3", "ok\"\\", "😀", "\ufffd"}
+	strs := []string{"", "a", "<>&", "\u2028", "\x00\x1f\x7f", "\b\f\v", "\xed\xa0\x80", "é", "\xc3", "ok\"\\", "😀", "\ufffd"}
 	for _, f := range floats {
 		for _, s := range strs {
 			a := Answer{ID: s, Status: s, DurationMS: f, JournalID: s, Plan: plan.Plan{Page: s, URLs: []string{s}},
