@@ -175,9 +175,9 @@ func (cfg Config) progress(ph Phase, run int, f Figures) {
 	if cfg.Progress == nil {
 		return
 	}
-	fmt.Fprintf(cfg.Progress, "%-11s run %d/%d: %6.0f events/s  p50 %s ms  p99 %s ms  non-200 %d  CDN calls %d (%.1f URLs/call)  429s %d  RSS %.0f MB  CPU%% server %.0f bench %.0f redis %.0f machine %.0f  [%.1fs]\n",
+	fmt.Fprintf(cfg.Progress, "%-11s run %d/%d: %6.0f events/s  p50 %s ms  p99 %s ms  non-200 %d  CDN calls %d (%.1f URLs/call)  429s %d  RSS %.0f MB  CPU%% server %.0f bench %.0f redis %.0f machine %.0f  server µs/event %.1f  [%.1fs]\n",
 		ph.Name, run+1, cfg.Runs, f.EventsPerSec, fmtMS(f.P50MS), fmtMS(f.P99MS), f.NonOK(),
-		f.CDNCalls, f.URLsPerCallMean, f.CDN429, f.PeakRSSMB, f.ServerCPUPct, f.BenchCPUPct, f.RedisCPUPct, f.MachineCPUPct, f.ElapsedS)
+		f.CDNCalls, f.URLsPerCallMean, f.CDN429, f.PeakRSSMB, f.ServerCPUPct, f.BenchCPUPct, f.RedisCPUPct, f.MachineCPUPct, f.ServerCPUUSPerEvent, f.ElapsedS)
 }
 
 // newIdentity makes up the bench's unique name and credentials.

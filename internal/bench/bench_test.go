@@ -55,8 +55,8 @@ func TestRunEndToEnd(t *testing.T) {
 		if !(0 < f.P50MS && f.P50MS <= f.P90MS && f.P90MS <= f.P99MS && f.P99MS <= f.MaxMS) {
 			t.Errorf("%s: latencies p50 %g p90 %g p99 %g max %g", p.Name, f.P50MS, f.P90MS, f.P99MS, f.MaxMS)
 		}
-		if f.PeakRSSMB <= 1 || f.ServerCPUPct <= 0 {
-			t.Errorf("%s: peak RSS %g MB, CPU %g %%", p.Name, f.PeakRSSMB, f.ServerCPUPct)
+		if f.PeakRSSMB <= 1 || f.ServerCPUPct <= 0 || f.ServerCPUUSPerEvent <= 0 {
+			t.Errorf("%s: peak RSS %g MB, CPU %g %%, %g µs per event", p.Name, f.PeakRSSMB, f.ServerCPUPct, f.ServerCPUUSPerEvent)
 		}
 	}
 	hot, bare := r.Phases[0].Median, r.Phases[1].Median

@@ -47,6 +47,10 @@ type Figures struct {
 	// ServerCPUPct is the server's CPU time over the run's wall time (100
 	// is one core busy); it includes the server's start and stop.
 	ServerCPUPct float64 `json:"server_cpu_pct"`
+	// ServerCPUUSPerEvent is the server's CPU time over the run, in µs,
+	// divided by the events it answered (any status): what one event costs
+	// the server, comparable between edgepurge and the bare handler.
+	ServerCPUUSPerEvent float64 `json:"server_cpu_us_per_event"`
 	// BenchCPUPct is the same for the bench process: the senders and the
 	// stand-in, which share the machine with the server.
 	BenchCPUPct float64 `json:"bench_cpu_pct"`
@@ -94,6 +98,13 @@ func newFigures(load loadResult, cdn cdnFigures, throttled int, rssBytes int64, 
 		f.RedisCPUPct = 100 * cpu.redis.Seconds() / load.elapsed.Seconds()
 		f.MachineCPUPct = cpu.machinePct
 	}
+	answered := 0
+	for _, n := range load.statuses {
+		answered += n
+	}
+	if answered > 0 {
+		f.ServerCPUUSPerEvent = float64(cpu.server.Microseconds()) / float64(answered)
+	}
 	for code, n := range load.statuses {
 		f.Statuses[statusName(code)] = n
 	}
@@ -131,26 +142,27 @@ func medianFigures(runs []Figures) Figures {
 		return int(math.Round(pick(func(f Figures) float64 { return float64(get(f)) })))
 	}
 	m := Figures{
-		Sent:            count(func(f Figures) int { return f.Sent }),
-		OK:              count(func(f Figures) int { return f.OK }),
-		Journaled:       count(func(f Figures) int { return f.Journaled }),
-		EventsPerSec:    pick(func(f Figures) float64 { return f.EventsPerSec }),
-		P50MS:           pick(func(f Figures) float64 { return f.P50MS }),
-		P90MS:           pick(func(f Figures) float64 { return f.P90MS }),
-		P99MS:           pick(func(f Figures) float64 { return f.P99MS }),
-		MaxMS:           pick(func(f Figures) float64 { return f.MaxMS }),
-		CDNCalls:        count(func(f Figures) int { return f.CDNCalls }),
-		URLsPerCallMean: pick(func(f Figures) float64 { return f.URLsPerCallMean }),
-		URLsPerCallMax:  count(func(f Figures) int { return f.URLsPerCallMax }),
-		CDN429:          count(func(f Figures) int { return f.CDN429 }),
-		MaxURLsPerSec:   count(func(f Figures) int { return f.MaxURLsPerSec }),
-		PeakRSSMB:       pick(func(f Figures) float64 { return f.PeakRSSMB }),
-		ElapsedS:        pick(func(f Figures) float64 { return f.ElapsedS }),
-		ServerCPUPct:    pick(func(f Figures) float64 { return f.ServerCPUPct }),
-		BenchCPUPct:     pick(func(f Figures) float64 { return f.BenchCPUPct }),
-		RedisCPUPct:     pick(func(f Figures) float64 { return f.RedisCPUPct }),
-		MachineCPUPct:   pick(func(f Figures) float64 { return f.MachineCPUPct }),
-		Statuses:        map[string]int{},
+		Sent:                count(func(f Figures) int { return f.Sent }),
+		OK:                  count(func(f Figures) int { return f.OK }),
+		Journaled:           count(func(f Figures) int { return f.Journaled }),
+		EventsPerSec:        pick(func(f Figures) float64 { return f.EventsPerSec }),
+		P50MS:               pick(func(f Figures) float64 { return f.P50MS }),
+		P90MS:               pick(func(f Figures) float64 { return f.P90MS }),
+		P99MS:               pick(func(f Figures) float64 { return f.P99MS }),
+		MaxMS:               pick(func(f Figures) float64 { return f.MaxMS }),
+		CDNCalls:            count(func(f Figures) int { return f.CDNCalls }),
+		URLsPerCallMean:     pick(func(f Figures) float64 { return f.URLsPerCallMean }),
+		URLsPerCallMax:      count(func(f Figures) int { return f.URLsPerCallMax }),
+		CDN429:              count(func(f Figures) int { return f.CDN429 }),
+		MaxURLsPerSec:       count(func(f Figures) int { return f.MaxURLsPerSec }),
+		PeakRSSMB:           pick(func(f Figures) float64 { return f.PeakRSSMB }),
+		ElapsedS:            pick(func(f Figures) float64 { return f.ElapsedS }),
+		ServerCPUPct:        pick(func(f Figures) float64 { return f.ServerCPUPct }),
+		BenchCPUPct:         pick(func(f Figures) float64 { return f.BenchCPUPct }),
+		ServerCPUUSPerEvent: pick(func(f Figures) float64 { return f.ServerCPUUSPerEvent }),
+		RedisCPUPct:         pick(func(f Figures) float64 { return f.RedisCPUPct }),
+		MachineCPUPct:       pick(func(f Figures) float64 { return f.MachineCPUPct }),
+		Statuses:            map[string]int{},
 	}
 	codes := map[string]bool{}
 	for _, r := range runs {

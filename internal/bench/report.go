@@ -149,7 +149,7 @@ func (r *Report) WriteTable(w io.Writer) error {
 	}
 	fmt.Fprint(bw, "\n\n")
 	tw := tabwriter.NewWriter(bw, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "scenario   \tsenders\t200/s\t200\t202\tother\tp50 ms\tp90 ms\tp99 ms\tmax ms\tCDN calls\tURLs/call\tmax/call\tCDN 429s\tmax URL/s\tRSS MB\t")
+	fmt.Fprintln(tw, "scenario   \tsenders\t200/s\t200\t202\tother\tp50 ms\tp90 ms\tp99 ms\tmax ms\tCDN calls\tURLs/call\tmax/call\tCDN 429s\tmax URL/s\tRSS MB\tsrv µs/ev\t")
 	for _, p := range r.Phases {
 		m := p.Median
 		cdn := func(s string) string {
@@ -158,10 +158,10 @@ func (r *Report) WriteTable(w io.Writer) error {
 			}
 			return s
 		}
-		fmt.Fprintf(tw, "%s\t%d\t%.0f\t%d\t%d\t%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%.1f\t\n",
+		fmt.Fprintf(tw, "%s\t%d\t%.0f\t%d\t%d\t%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%.1f\t%.1f\t\n",
 			fmt.Sprintf("%-11s", p.Name), p.Concurrency, m.EventsPerSec, m.OK, m.Journaled, m.Sent-m.OK-m.Journaled, fmtMS(m.P50MS), fmtMS(m.P90MS), fmtMS(m.P99MS), fmtMS(m.MaxMS),
 			cdn(strconv.Itoa(m.CDNCalls)), cdn(fmt.Sprintf("%.1f", m.URLsPerCallMean)), cdn(strconv.Itoa(m.URLsPerCallMax)),
-			cdn(strconv.Itoa(m.CDN429)), cdn(strconv.Itoa(m.MaxURLsPerSec)), m.PeakRSSMB)
+			cdn(strconv.Itoa(m.CDN429)), cdn(strconv.Itoa(m.MaxURLsPerSec)), m.PeakRSSMB, m.ServerCPUUSPerEvent)
 	}
 	if err := tw.Flush(); err != nil {
 		return fmt.Errorf("write report: %w", err)

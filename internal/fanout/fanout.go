@@ -88,7 +88,8 @@ func (f *Fanout) Run(ctx context.Context, id string, p plan.Plan, dryRun bool) A
 		a.DurationMS = millis(time.Since(start))
 		return a
 	}
-	if f.timeout > 0 {
+	if dl, ok := ctx.Deadline(); f.timeout > 0 && (!ok || time.Until(dl) > f.timeout) {
+		// (A caller's deadline sooner than ours bounds the run already.)
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, f.timeout)
 		defer cancel()

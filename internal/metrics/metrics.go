@@ -14,6 +14,10 @@ import (
 type Metrics struct {
 	Registry *prometheus.Registry
 
+	// the children of Events and BackendDuration, once resolved
+	events   children[prometheus.Counter]
+	backends children[prometheus.Observer]
+
 	// Events counts events by source and outcome (purged, partial, failed,
 	// dry_run, rejected, ...).
 	Events *prometheus.CounterVec
@@ -127,7 +131,7 @@ func (m *Metrics) ObserveEdgeCheck(result string) { m.Verifications.WithLabelVal
 
 // ObserveBackend records one backend's result (fanout.Observer).
 func (m *Metrics) ObserveBackend(backend, status string, d time.Duration) {
-	m.BackendDuration.WithLabelValues(backend, status).Observe(d.Seconds())
+	m.backends.with(backend, status, m.backendChild).Observe(d.Seconds())
 }
 
 // CDN returns the coalescer's observer for one backend.

@@ -79,15 +79,17 @@ func settleReserve(d time.Duration) time.Duration {
 // purge runs the plan on every backend, within the request's deadline less
 // the settle reserve, cut short at shutdown.
 func (p *Pipeline) purge(ctx context.Context, id string, pl plan.Plan, dryRun bool) fanout.Answer {
+	// One derived context for both: the shorter deadline and the cutoff.
+	var cancel context.CancelFunc
 	if deadline, ok := ctx.Deadline(); ok && p.cfg.Deadline > 0 {
-		var cancel context.CancelFunc
 		ctx, cancel = context.WithDeadline(ctx, deadline.Add(-settleReserve(p.cfg.Deadline)))
 		defer cancel()
 	}
 	if p.cfg.Cutoff != nil {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithCancel(ctx)
-		defer cancel()
+		if cancel == nil {
+			ctx, cancel = context.WithCancel(ctx)
+			defer cancel()
+		}
 		stop := context.AfterFunc(p.cfg.Cutoff, cancel)
 		defer stop()
 	}
@@ -96,7 +98,7 @@ func (p *Pipeline) purge(ctx context.Context, id string, pl plan.Plan, dryRun bo
 
 func (p *Pipeline) answerDuplicate(r Request) Outcome {
 	ev := r.Event
-	p.cfg.Metrics.Events.WithLabelValues(string(ev.Source), fanout.StatusDuplicate).Inc()
+	p.cfg.Metrics.Event(string(ev.Source), fanout.StatusDuplicate).Inc()
 	p.log.Info("duplicate event, not purged again", "request_id", r.RequestID, "id", ev.ID, "source", ev.Source, "page", ev.PageID)
 	return Outcome{HTTPStatus: http.StatusOK, Answer: fanout.Answer{
 		ID: ev.ID, Status: fanout.StatusDuplicate,
@@ -124,7 +126,7 @@ func planFailure(err error) Outcome {
 
 // refuse counts and logs an event refused before any purge.
 func (p *Pipeline) refuse(r Request, o Outcome) {
-	p.cfg.Metrics.Events.WithLabelValues(string(r.Event.Source), "rejected").Inc()
+	p.cfg.Metrics.Event(string(r.Event.Source), "rejected").Inc()
 	p.log.Info("request rejected", "request_id", r.RequestID, "source", r.Event.Source, "http_status", o.HTTPStatus, "reason", o.Refusal)
 }
 

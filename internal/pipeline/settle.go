@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"context"
+	"log/slog"
 	"net/http"
 	"time"
 
@@ -98,7 +99,7 @@ func (p *Pipeline) unfinished(ctx context.Context, ev event.Event, a fanout.Answ
 // record audits, counts and logs a purged (or unfinished) event.
 func (p *Pipeline) record(r Request, o Outcome) {
 	ev, a, pl := r.Event, o.Answer, o.Answer.Plan
-	p.cfg.Metrics.Events.WithLabelValues(string(ev.Source), a.Status).Inc()
+	p.cfg.Metrics.Event(string(ev.Source), a.Status).Inc()
 	p.audit(string(ev.Source), a, o.HTTPStatus)
 	lag := time.Duration(-1)
 	if a.Status == fanout.StatusPurged && !ev.OccurredAt.IsZero() {
@@ -109,22 +110,27 @@ func (p *Pipeline) record(r Request, o Outcome) {
 	if p.cfg.History != nil {
 		p.cfg.History.Observe(a.Status, lag)
 	}
-	attrs := []any{"request_id", r.RequestID, "id", ev.ID, "source", ev.Source, "type", ev.Type,
-		"page", ev.PageID, "status", a.Status, "http_status", o.HTTPStatus,
-		"urls", len(pl.URLs), "tags", len(pl.Tags), "keys", len(pl.Keys) + len(pl.KeySets), "duration_ms", a.DurationMS}
+	// Attrs, not key-value pairs: no boxing, no slice per event.
+	var buf [16]slog.Attr
+	attrs := append(buf[:0], slog.String("request_id", r.RequestID), slog.String("id", ev.ID),
+		slog.String("source", string(ev.Source)), slog.String("type", string(ev.Type)),
+		slog.String("page", ev.PageID), slog.String("status", a.Status), slog.Int("http_status", o.HTTPStatus),
+		slog.Int("urls", len(pl.URLs)), slog.Int("tags", len(pl.Tags)), slog.Int("keys", len(pl.Keys)+len(pl.KeySets)),
+		slog.Float64("duration_ms", a.DurationMS))
 	for _, res := range a.Results {
 		if res.Error != "" {
-			attrs = append(attrs, res.Backend+"_error", res.Error)
+			attrs = append(attrs, slog.String(res.Backend+"_error", res.Error))
 		}
 	}
+	ctx := context.Background()
 	switch {
 	case a.Status == fanout.StatusDryRun:
-		p.log.Info("event planned, not purged (dry run)", attrs...)
+		p.log.LogAttrs(ctx, slog.LevelInfo, "event planned, not purged (dry run)", attrs...)
 	case o.HTTPStatus == http.StatusOK:
-		p.log.Info("event purged", attrs...)
+		p.log.LogAttrs(ctx, slog.LevelInfo, "event purged", attrs...)
 	case o.HTTPStatus == http.StatusAccepted:
-		p.log.Warn("event journaled for re-drive", append(attrs, "journal_id", a.JournalID)...)
+		p.log.LogAttrs(ctx, slog.LevelWarn, "event journaled for re-drive", append(attrs, slog.String("journal_id", a.JournalID))...)
 	default:
-		p.log.Error("event not purged", attrs...)
+		p.log.LogAttrs(ctx, slog.LevelError, "event not purged", attrs...)
 	}
 }

@@ -215,66 +215,111 @@ func coverOf(pg page, pageID string) *Cover {
 	return c
 }
 
-// groupsFor narrows the page's paths to what the event can have changed.
-func groupsFor(ev event.Event) []group {
-	gs := []group{groupCommon}
+// groupsFor narrows the page's paths to what the event can have changed:
+// gs[:n].
+func groupsFor(ev event.Event) (gs [groupCount]group, n int) {
+	gs[n] = groupCommon
+	n++
 	all := ev.Type == event.PageUpdated
 	if all || ev.Type.IsIncident() || (ev.IncidentID != "" && !ev.Type.IsMaintenance()) {
-		gs = append(gs, groupIncident)
+		gs[n] = groupIncident
+		n++
 	}
 	if all || ev.Type.IsMaintenance() {
-		gs = append(gs, groupMaintenance)
+		gs[n] = groupMaintenance
+		n++
 	}
 	if all || ev.Type == event.ComponentUpdated || len(ev.ComponentIDs) > 0 {
-		gs = append(gs, groupComponent)
+		gs[n] = groupComponent
+		n++
 	}
-	return gs
+	return gs, n
 }
 
-// derive adds the page's URLs, tags and keys for ev to out.
+// derive adds the page's URLs, tags and keys for ev to out. The URLs are
+// rendered into one buffer and become substrings of one string: one
+// allocation for all of them.
 func (p *Planner) derive(out *Plan, pg page, ev event.Event) {
 	base := Vars{PageID: ev.PageID, IncidentID: ev.IncidentID}
-	for _, g := range groupsFor(ev) {
-		for _, t := range pg.rule.paths[g] {
+	gs, n := groupsFor(ev)
+	urls, hostLen := 0, 0
+	for _, g := range gs[:n] {
+		urls += len(pg.rule.paths[g])
+	}
+	for _, h := range pg.hosts {
+		hostLen = max(hostLen, len(h))
+	}
+	urls *= len(pg.hosts) * len(pg.rule.schemes)
+	buf := make([]byte, 0, urls*(hostLen+48))
+	ends := make([]int, 0, urls)
+	emit := func(t *Template, v Vars, host string) {
+		for _, scheme := range pg.rule.schemes {
+			start := len(buf)
+			buf = append(buf, scheme...)
+			buf = append(buf, "://"...)
+			buf = append(buf, host...)
+			var ok bool
+			if buf, ok = t.appendTo(buf, v); !ok {
+				buf = buf[:start]
+				return
+			}
+			ends = append(ends, len(buf))
+		}
+	}
+	for _, g := range gs[:n] {
+		for i := range pg.rule.paths[g] {
+			t := &pg.rule.paths[g][i]
 			for _, host := range pg.hosts {
 				v := base
 				v.Host = host
-				for _, path := range renderEach(t, v, ev.ComponentIDs) {
-					for _, scheme := range pg.rule.schemes {
-						out.URLs = append(out.URLs, scheme+"://"+host+path)
-					}
+				if !t.perComponent {
+					emit(t, v, host)
+					continue
+				}
+				for _, c := range ev.ComponentIDs {
+					v.ComponentID = c
+					emit(t, v, host)
 				}
 			}
 		}
 	}
-	for _, t := range pg.rule.tags {
-		out.Tags = append(out.Tags, renderEach(t, base, ev.ComponentIDs)...)
+	if len(ends) > 0 {
+		all := string(buf)
+		urls := slices.Grow(out.URLs, len(ends)+len(ev.URLs))
+		start := 0
+		for _, end := range ends {
+			urls = append(urls, all[start:end])
+			start = end
+		}
+		out.URLs = urls
 	}
-	for _, t := range pg.rule.keys {
-		out.Keys = append(out.Keys, renderEach(t, base, ev.ComponentIDs)...)
+	for i := range pg.rule.tags {
+		out.Tags = appendEach(out.Tags, &pg.rule.tags[i], base, ev.ComponentIDs)
 	}
-	for _, t := range pg.rule.keySets {
-		out.KeySets = append(out.KeySets, renderEach(t, base, ev.ComponentIDs)...)
+	for i := range pg.rule.keys {
+		out.Keys = appendEach(out.Keys, &pg.rule.keys[i], base, ev.ComponentIDs)
+	}
+	for i := range pg.rule.keySets {
+		out.KeySets = appendEach(out.KeySets, &pg.rule.keySets[i], base, ev.ComponentIDs)
 	}
 }
 
-// renderEach renders t once, or once per component when it uses
+// appendEach appends t rendered once, or once per component when it uses
 // {component_id}. A template whose variables the event lacks gives nothing.
-func renderEach(t Template, v Vars, components []string) []string {
-	if !t.Uses(VarComponentID) {
+func appendEach(dst []string, t *Template, v Vars, components []string) []string {
+	if !t.perComponent {
 		if s, ok := t.Render(v); ok {
-			return []string{s}
+			dst = append(dst, s)
 		}
-		return nil
+		return dst
 	}
-	out := make([]string, 0, len(components))
 	for _, c := range components {
 		v.ComponentID = c
 		if s, ok := t.Render(v); ok {
-			out = append(out, s)
+			dst = append(dst, s)
 		}
 	}
-	return out
+	return dst
 }
 
 // validHostname reports whether h is a DNS hostname (letters, digits and
@@ -283,7 +328,8 @@ func validHostname(h string) bool {
 	if h == "" || len(h) > 253 {
 		return false
 	}
-	for _, label := range strings.Split(h, ".") {
+	for rest := h; ; {
+		label, after, more := strings.Cut(rest, ".")
 		if label == "" || len(label) > 63 || label[0] == '-' || label[len(label)-1] == '-' {
 			return false
 		}
@@ -293,8 +339,11 @@ func validHostname(h string) bool {
 				return false
 			}
 		}
+		if !more {
+			return true
+		}
+		rest = after
 	}
-	return true
 }
 
 // checkKeys refuses a plan that would unlink edgepurge's own state.

@@ -19,6 +19,8 @@ type Template struct {
 	raw   string
 	parts []part
 	uses  map[string]bool
+	// perComponent says the template uses {component_id}.
+	perComponent bool
 }
 
 type part struct {
@@ -73,6 +75,7 @@ func Compile(s string, allowed ...string) (Template, error) {
 		}
 		t.parts = append(t.parts, part{v: name})
 		t.uses[name] = true
+		t.perComponent = t.perComponent || name == VarComponentID
 		rest = rest[open+end+1:]
 	}
 	if s == "" {
@@ -99,19 +102,30 @@ func (t Template) Uses(name string) bool { return t.uses[name] }
 // Render substitutes vars. It reports false when a variable the template
 // uses has no value for this event: such a template does not apply.
 func (t Template) Render(vars Vars) (string, bool) {
-	var b strings.Builder
+	var buf [128]byte
+	b, ok := t.appendTo(buf[:0], vars)
+	if !ok {
+		return "", false
+	}
+	return string(b), true
+}
+
+// appendTo appends the rendered template to dst; false (and dst as it
+// was) when a variable the template uses has no value.
+func (t *Template) appendTo(dst []byte, vars Vars) ([]byte, bool) {
+	n := len(dst)
 	for _, p := range t.parts {
 		if p.v == "" {
-			b.WriteString(p.lit)
+			dst = append(dst, p.lit...)
 			continue
 		}
 		val := vars.get(p.v)
 		if val == "" {
-			return "", false
+			return dst[:n], false
 		}
-		b.WriteString(val)
+		dst = append(dst, val...)
 	}
-	return b.String(), true
+	return dst, true
 }
 
 func contains(list []string, s string) bool {

@@ -19,13 +19,13 @@ func (s *Server) purge(ctx *fasthttp.RequestCtx, ev event.Event, dryRun bool) {
 		s.fail(ctx, o.HTTPStatus, o.Refusal)
 		return
 	}
-	writeJSON(ctx, o.HTTPStatus, o.Answer)
+	writeAnswer(ctx, o.HTTPStatus, &o.Answer)
 }
 
 // reject answers a request refused before it reached the pipeline (bad
 // credentials, not JSON, malformed), and counts it.
 func (s *Server) reject(ctx *fasthttp.RequestCtx, src event.Source, status int, msg string) {
-	s.cfg.Metrics.Events.WithLabelValues(string(src), "rejected").Inc()
+	s.cfg.Metrics.Event(string(src), "rejected").Inc()
 	s.log.Info("request rejected", "request_id", requestID(ctx), "source", src, "http_status", status, "reason", msg)
 	s.fail(ctx, status, msg)
 }

@@ -6,6 +6,8 @@ import (
 	"unicode"
 
 	"github.com/valyala/fasthttp"
+
+	"github.com/edgepurge/edgepurge/internal/fanout"
 )
 
 // errorBody is every non-purge answer's JSON.
@@ -24,6 +26,20 @@ func writeJSON(ctx *fasthttp.RequestCtx, status int, v any) {
 	ctx.SetStatusCode(status)
 	ctx.SetContentType("application/json")
 	ctx.SetBody(append(b, '\n'))
+}
+
+// writeAnswer answers status with a purge's answer, encoded straight
+// into the response body (the same bytes writeJSON would write).
+func writeAnswer(ctx *fasthttp.RequestCtx, status int, a *fanout.Answer) {
+	ctx.SetStatusCode(status)
+	ctx.SetContentType("application/json")
+	buf := ctx.Response.SwapBody(nil)
+	b, err := fanout.AppendJSON(buf[:0], a)
+	if err != nil {
+		ctx.SetStatusCode(fasthttp.StatusInternalServerError)
+		b = append(b[:0], `{"error":"could not encode the answer"}`...)
+	}
+	ctx.Response.SwapBody(append(b, '\n'))
 }
 
 // fail answers status with msg.

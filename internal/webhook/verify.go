@@ -9,8 +9,10 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"hash"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -39,6 +41,7 @@ var (
 // It is immutable and safe for concurrent use.
 type Verifier struct {
 	keys      [][]byte
+	macs      []*sync.Pool // of hash.Hash: keys[i]'s HMAC, reset after use
 	tolerance time.Duration
 }
 
@@ -66,7 +69,11 @@ func NewVerifier(secrets []string, tolerance time.Duration) (*Verifier, error) {
 		}
 		keys[i] = key
 	}
-	return &Verifier{keys: keys, tolerance: tolerance}, nil
+	macs := make([]*sync.Pool, len(keys))
+	for i, key := range keys {
+		macs[i] = &sync.Pool{New: func() any { return hmac.New(sha256.New, key) }}
+	}
+	return &Verifier{keys: keys, macs: macs, tolerance: tolerance}, nil
 }
 
 // Tolerance is the accepted distance between a delivery's timestamp and now.
@@ -90,10 +97,16 @@ func (v *Verifier) Verify(id, timestamp, signatures string, body []byte, now tim
 		return err
 	}
 
-	prefix := signedPrefix(id, timestamp)
+	var pb [128]byte
+	prefix := appendSignedPrefix(pb[:0], id, timestamp)
 	var sum [sha256.Size]byte
-	for _, key := range v.keys {
-		mac := computeMAC(sum[:0], key, prefix, body)
+	for i := range v.keys {
+		h := v.macs[i].Get().(hash.Hash)
+		h.Write(prefix)
+		h.Write(body)
+		mac := h.Sum(sum[:0])
+		h.Reset()
+		v.macs[i].Put(h)
 		if matchesAny(signatures, mac) {
 			return nil
 		}
@@ -150,7 +163,11 @@ func matchesAny(header string, mac []byte) bool {
 // signedPrefix is the part of the signed content before the body,
 // "{id}.{timestamp}.", built once so that each MAC takes two writes.
 func signedPrefix(id, timestamp string) []byte {
-	b := make([]byte, 0, len(id)+len(timestamp)+2)
+	return appendSignedPrefix(make([]byte, 0, len(id)+len(timestamp)+2), id, timestamp)
+}
+
+// appendSignedPrefix appends signedPrefix(id, timestamp) to b.
+func appendSignedPrefix(b []byte, id, timestamp string) []byte {
 	b = append(b, id...)
 	b = append(b, '.')
 	b = append(b, timestamp...)

@@ -1,0 +1,144 @@
+package server
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/valyala/fasthttp"
+
+	"github.com/edgepurge/edgepurge/cache"
+	"github.com/edgepurge/edgepurge/internal/config"
+	"github.com/edgepurge/edgepurge/internal/event"
+	"github.com/edgepurge/edgepurge/internal/fanout"
+	"github.com/edgepurge/edgepurge/internal/health"
+	"github.com/edgepurge/edgepurge/internal/metrics"
+	"github.com/edgepurge/edgepurge/internal/pipeline"
+	"github.com/edgepurge/edgepurge/internal/plan"
+	"github.com/edgepurge/edgepurge/internal/webhook"
+	"github.com/edgepurge/edgepurge/purge"
+)
+
+// The hot path as `make bench`'s overhead scenario drives it, without I/O:
+// a signed incident.updated hook for one page (the bench's two host
+// templates and one key: 22 URLs), through the real handler, signature
+// check, parser, planner, pipeline and fanout, to CDN and Redis purgers
+// that do nothing, logging as JSON to io.Discard.
+
+const benchSecret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+
+// nopCDN accepts every purge at once.
+type nopCDN struct{}
+
+func (nopCDN) Name() string { return "cloudflare" }
+func (nopCDN) Purge(_ context.Context, req purge.Request) (purge.Result, error) {
+	return purge.Result{Items: len(req.URLs) + len(req.Tags), Calls: 1}, nil
+}
+
+// nopKeys unlinks nothing.
+type nopKeys struct{}
+
+func (nopKeys) Name() string { return "redis" }
+func (nopKeys) Invalidate(_ context.Context, keys, sets []string) (cache.Result, error) {
+	return cache.Result{Keys: len(keys), Sets: len(sets)}, nil
+}
+
+func benchPlanner(tb testing.TB) *plan.Planner {
+	tb.Helper()
+	cfg := &config.Config{
+		Cloudflare: config.Cloudflare{ZoneID: "zone0"},
+		Limits:     config.Limits{MaxPlanURLs: 2000},
+		Defaults: &config.PageRule{
+			Hosts: []string{"{page_id}.status.example.com", "{page_id}.custom.example.com"},
+			Keys:  []string{"bench:statuspage:{page_id}:summary"},
+		},
+	}
+	p, err := plan.New(cfg, nil, slog.New(slog.DiscardHandler))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return p
+}
+
+func benchServer(tb testing.TB) *Server {
+	tb.Helper()
+	m := metrics.New("bench", "bench")
+	log := slog.New(slog.NewJSONHandler(io.Discard, nil))
+	v, err := webhook.NewVerifier([]string{benchSecret}, 0)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	f := fanout.New(fanout.Config{CDN: []purge.Purger{nopCDN{}}, Keys: nopKeys{}, Timeout: 10 * time.Second, Observer: m})
+	return New(Config{
+		Pipeline: pipeline.New(pipeline.Config{Planner: benchPlanner(tb), Purger: f, Metrics: m, Log: log,
+			Deadline: 10 * time.Second, Cutoff: context.Background(), KeysBackend: "redis"}),
+		Signatures: v, APIToken: "tok", Health: health.New(nil), Metrics: m, Log: log,
+		ReadTimeout: time.Second, WriteTimeout: time.Second, IdleTimeout: time.Second, MaxBodyBytes: 1 << 20,
+	})
+}
+
+const benchBody = `{"type":"incident.updated","page_id":"bench-p0","incident_id":"bench-inc0","occurred_at":"2026-12-02T16:00:00Z"}`
+
+func benchRequest(tb testing.TB, req *fasthttp.Request) {
+	tb.Helper()
+	now := time.Now()
+	sig, err := webhook.Sign(benchSecret, "msg_bench1", now, []byte(benchBody))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	req.Header.SetMethod(fasthttp.MethodPost)
+	req.SetRequestURI("/v1/hooks/events")
+	req.Header.SetContentType("application/json")
+	req.Header.Set("webhook-id", "msg_bench1")
+	req.Header.Set("webhook-timestamp", strconv.FormatInt(now.Unix(), 10))
+	req.Header.Set("webhook-signature", sig)
+	req.SetBodyString(benchBody)
+}
+
+// BenchmarkHookEvent is one signed hook event through the real handler.
+func BenchmarkHookEvent(b *testing.B) {
+	s := benchServer(b)
+	h := s.Handler()
+	var req fasthttp.Request
+	benchRequest(b, &req)
+	var ctx fasthttp.RequestCtx
+	b.ReportAllocs()
+	for b.Loop() {
+		ctx.Init(&req, nil, nil)
+		h(&ctx)
+		if ctx.Response.StatusCode() != fasthttp.StatusOK {
+			b.Fatalf("status %d: %s", ctx.Response.StatusCode(), ctx.Response.Body())
+		}
+	}
+}
+
+// BenchmarkParseHook is the parser alone.
+func BenchmarkParseHook(b *testing.B) {
+	body := []byte(benchBody)
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := event.ParseHook("msg_bench1", body); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkPlan is the planner alone.
+func BenchmarkPlan(b *testing.B) {
+	p := benchPlanner(b)
+	ev, err := event.ParseHook("msg_bench1", []byte(benchBody))
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx := context.Background()
+	b.ReportAllocs()
+	for b.Loop() {
+		pl, err := p.Plan(ctx, ev)
+		if err != nil || len(pl.URLs) != 22 {
+			b.Fatalf("%d URLs, %v", len(pl.URLs), err)
+		}
+	}
+}
