@@ -54,10 +54,7 @@ FUZZ_TARGETS := internal/webhook:FuzzVerify internal/event:FuzzParseHook interna
 	internal/statuspage:FuzzParse internal/plan:FuzzTemplate internal/plan:FuzzPlan
 .PHONY: fuzz
 fuzz: ## run each fuzz target for FUZZTIME (default 5s)
-	@set -e; for t in $(FUZZ_TARGETS); do \
-		echo "fuzz $${t#*:} in ./$${t%%:*} for $(FUZZTIME)"; \
-		go test -run '^$$' -fuzz "^$${t#*:}\$$" -fuzztime $(FUZZTIME) ./$${t%%:*}/; \
-	done
+	@scripts/fuzz.sh $(FUZZTIME) $(FUZZ_TARGETS)
 
 vet: ## gofmt check and go vet
 	@test -z "$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))" || { gofmt -l .; echo "gofmt needed"; exit 1; }
