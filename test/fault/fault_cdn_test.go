@@ -15,13 +15,13 @@ func cdnFault(t *testing.T, fault, clear func(stub *cfstub.Server)) counts {
 	e := newFaultEnv(t, faultOptions{})
 	p := e.serve()
 	l := e.startLoad(p.Base, 300, 8, 100*time.Millisecond)
-	l.waitSent(60)
+	l.WaitSent(60)
 	fault(e.stub)
 	time.Sleep(1500 * time.Millisecond)
 	clear(e.stub)
-	events := l.wait()
+	events := l.Wait()
 	c := e.invariant(events, 10*time.Second, false, nil)
-	if c.accepted202 == 0 {
+	if c.Accepted202 == 0 {
 		t.Error("no event was journaled: the fault did not bite")
 	}
 	waitUntil(t, "the journal to empty", 10*time.Second, func() bool { return e.journalLen() == 0 })

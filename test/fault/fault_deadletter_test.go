@@ -66,13 +66,13 @@ func TestFaultDeadLetters(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &pending); code != 0 || err != nil || len(pending) == 0 || pending[0].Zone != deadZone {
 		t.Errorf("edgepurge journal --json while the zone fails: exit %d, %v: %q", code, err, out)
 	}
-	events := l.wait()
+	events := l.Wait()
 	c := e.invariant(events, 10*time.Second, false, dead)
 
 	var journaled []string
 	for _, s := range events {
-		if dead(s.page) && s.code == http.StatusAccepted {
-			journaled = append(journaled, s.answer.ID)
+		if dead(s.Page) && s.Code == http.StatusAccepted {
+			journaled = append(journaled, s.Answer.ID)
 		}
 	}
 	if len(journaled) != 30 {
@@ -115,12 +115,12 @@ func TestFaultDeadLetters(t *testing.T) {
 	}
 	purged := e.stub.Purged(deadZone, "files")
 	for _, s := range events {
-		if !dead(s.page) {
+		if !dead(s.Page) {
 			continue
 		}
-		for _, u := range s.answer.Plan.URLs {
+		for _, u := range s.Answer.Plan.URLs {
 			if at, ok := purged[u]; !ok || at.Before(start) {
-				t.Errorf("event %s: %s not purged by the replay", s.page, u)
+				t.Errorf("event %s: %s not purged by the replay", s.Page, u)
 				break
 			}
 		}

@@ -3,27 +3,21 @@ package fault
 import (
 	"bytes"
 	"context"
-	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"slices"
-	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/redis/go-redis/v9"
 
-	"github.com/edgepurge/edgepurge/internal/fanout"
 	"github.com/edgepurge/edgepurge/test/cfstub"
+	"github.com/edgepurge/edgepurge/test/testkit/load"
 	"github.com/edgepurge/edgepurge/test/testkit/proc"
 	"github.com/edgepurge/edgepurge/test/testkit/redistest"
 	"github.com/edgepurge/edgepurge/test/testkit/syncbuf"
@@ -189,107 +183,32 @@ func tail(s string, n int) string {
 }
 
 // sent is one event of the load and what came of it.
-type sent struct {
-	page string
-	at   time.Time
-	code int
-	// err is a transport failure; refused says the connection was never
-	// accepted (nothing reached the server).
-	err     error
-	refused bool
-	answer  fanout.Answer
-}
+type sent = load.Sent
 
-// load sends events to a target that can change (a second instance).
-type load struct {
-	env     *faultEnv
-	target  atomic.Pointer[string]
-	next    atomic.Int64
-	done    atomic.Int64
-	events  []sent
-	wg      sync.WaitGroup
-	client  *http.Client
-	workers int
+// counts sums up a load's answers, for the test log and the report.
+type counts = load.Counts
+
+// faultLoad sends events to a target that can change (a second instance).
+type faultLoad struct {
+	*load.Load
+	target atomic.Pointer[string]
 }
 
 // startLoad sends n events with workers concurrent senders, each pausing
 // pace between events. Each event is a manual purge of its own page (11
 // URLs on its host, one Redis key written just before it is sent).
-func (e *faultEnv) startLoad(base string, n, workers int, pace time.Duration) *load {
-	l := &load{env: e, events: make([]sent, n), workers: workers,
-		// A new connection per request: an idle keep-alive connection
-		// closed by a draining server would pass for a request cut off.
-		client: &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}},
-	}
+func (e *faultEnv) startLoad(base string, n, workers int, pace time.Duration) *faultLoad {
+	l := &faultLoad{}
 	l.target.Store(&base)
-	for range workers {
-		l.wg.Go(func() {
-			for {
-				i := int(l.next.Add(1)) - 1
-				if i >= n {
-					return
-				}
-				l.send(i)
-				l.done.Add(1)
-				time.Sleep(pace)
-			}
-		})
-	}
+	l.Load = load.Start(n, workers, pace, func(client *http.Client, i int) sent {
+		page := fmt.Sprintf("f%d", i)
+		load.SetKey(e.rdb, e.prefix+"statuspage:"+page+":summary")
+		body := fmt.Sprintf(`{"page_id":%q,"incident_id":"inc%d"}`, page, i)
+		s := load.Post(client, *l.target.Load(), "/v1/purge", []byte(body), map[string]string{"Authorization": "Bearer " + proc.APIToken})
+		s.Page = page
+		return s
+	})
 	return l
-}
-
-func (l *load) send(i int) {
-	e := l.env
-	page := fmt.Sprintf("f%d", i)
-	// The key exists before the event: its absence later proves the purge.
-	ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
-	_ = e.rdb.Set(ctx, e.prefix+"statuspage:"+page+":summary", "cached", 0).Err()
-	cancel()
-	s := sent{page: page, at: time.Now()}
-	body := fmt.Sprintf(`{"page_id":%q,"incident_id":"inc%d"}`, page, i)
-	req, _ := http.NewRequest(http.MethodPost, *l.target.Load()+"/v1/purge", strings.NewReader(body))
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Authorization", "Bearer "+proc.APIToken)
-	resp, err := l.client.Do(req)
-	if err != nil {
-		var op *net.OpError
-		s.err, s.refused = err, errors.As(err, &op) && op.Op == "dial"
-		l.events[i] = s
-		return
-	}
-	raw, err := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	s.code = resp.StatusCode
-	if err != nil {
-		s.err = fmt.Errorf("read answer: %w", err)
-	} else if jerr := json.Unmarshal(raw, &s.answer); jerr != nil && s.code < 300 {
-		s.err = fmt.Errorf("2xx answer is not JSON: %w: %s", jerr, raw)
-	}
-	l.events[i] = s
-}
-
-// waitSent waits until n events were answered (or failed).
-func (l *load) waitSent(n int) {
-	for l.done.Load() < int64(n) {
-		time.Sleep(5 * time.Millisecond)
-	}
-}
-
-// wait waits for the whole load and returns its events.
-func (l *load) wait() []sent {
-	l.wg.Wait()
-	return l.events
-}
-
-// counts sums up a load's answers, for the test log and the report.
-type counts struct {
-	events, ok200, accepted202, failed5xx, throttled429, refused, cut int
-	byCode                                                            map[int]int
-}
-
-func (c counts) String() string {
-	return fmt.Sprintf("%d events: %d answered 2xx (%d × 200, %d × 202), %d × 5xx, %d × 429 %v, %d refused before reaching the server, %d transport errors after",
-		c.events, c.ok200+c.accepted202, c.ok200, c.accepted202, c.failed5xx, c.throttled429, c.byCode, c.refused, c.cut)
 }
 
 // invariant checks the promise over events and logs the counts. allowCut
@@ -297,96 +216,11 @@ func (c counts) String() string {
 // was SIGKILLed). excused lists event pages whose 2xx may be met by a dead
 // letter instead of a purge.
 func (e *faultEnv) invariant(events []sent, within time.Duration, allowCut bool, excused func(page string) bool) counts {
-	t := e.t
-	t.Helper()
-	c := counts{events: len(events), byCode: map[int]int{}}
-	var owed []sent
-	for _, s := range events {
-		switch {
-		case s.err != nil && s.refused:
-			c.refused++
-		case s.err != nil:
-			c.cut++
-			if !allowCut {
-				t.Errorf("event %s: no answer: %v", s.page, s.err)
-			}
-		case s.code == http.StatusOK:
-			c.ok200++
-			if s.answer.Status != fanout.StatusPurged {
-				t.Errorf("event %s: 200 with status %q", s.page, s.answer.Status)
-			}
-			owed = append(owed, s)
-		case s.code == http.StatusAccepted:
-			c.accepted202++
-			if s.answer.Status != fanout.StatusJournaled || s.answer.JournalID == "" {
-				t.Errorf("event %s: 202 with status %q, journal id %q", s.page, s.answer.Status, s.answer.JournalID)
-			}
-			owed = append(owed, s)
-		case s.code == http.StatusTooManyRequests:
-			c.throttled429++
-			c.byCode[s.code]++
-		case s.code == http.StatusBadGateway || s.code == http.StatusServiceUnavailable:
-			c.failed5xx++
-			c.byCode[s.code]++
-		default:
-			c.byCode[s.code]++
-			t.Errorf("event %s: answered %d, which is neither 2xx nor a status the caller retries", s.page, s.code)
-		}
-	}
-	deadline := time.Now().Add(within)
-	var missing []string
-	for {
-		missing = missing[:0]
-		purged := e.stub.Purged(proc.Zone, cfstub.KindFiles)
-		for _, s := range owed {
-			if excused != nil && excused(s.page) {
-				continue
-			}
-			if why := e.unpurged(s, purged); why != "" {
-				missing = append(missing, why)
-			}
-		}
-		if len(missing) == 0 || time.Now().After(deadline) {
-			break
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	if len(missing) > 0 {
-		t.Errorf("%d events answered 2xx were not purged within %s; first: %s", len(missing), within, strings.Join(missing[:min(5, len(missing))], "; "))
-	}
-	t.Logf("%s", c)
+	e.t.Helper()
+	chk := load.Check{Stub: e.stub, Redis: e.rdb, KeyPrefix: e.prefix, Poll: 100 * time.Millisecond, KeyTimeout: time.Second}
+	c := chk.Invariant(e.t, events, within, allowCut, excused)
+	e.t.Logf("%s", c)
 	return c
-}
-
-// unpurged says what of a 2xx event is not purged yet, or "".
-func (e *faultEnv) unpurged(s sent, purged map[string]time.Time) string {
-	if len(s.answer.Plan.URLs) != 11 {
-		return fmt.Sprintf("%s: plan of %d URLs, want 11", s.page, len(s.answer.Plan.URLs))
-	}
-	for _, u := range s.answer.Plan.URLs {
-		at, ok := purged[u]
-		if !ok {
-			return fmt.Sprintf("%s: %s never purged", s.page, u)
-		}
-		if at.Before(s.at) {
-			return fmt.Sprintf("%s: %s last purged at %s, before the event (%s)", s.page, u, at.Format(time.StampMicro), s.at.Format(time.StampMicro))
-		}
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-	defer cancel()
-	for _, k := range s.answer.Plan.Keys {
-		n, err := e.rdb.Exists(ctx, k).Result()
-		if err != nil {
-			return fmt.Sprintf("%s: key %s unreadable: %v", s.page, k, err)
-		}
-		if n != 0 {
-			return fmt.Sprintf("%s: key %s still in Redis", s.page, k)
-		}
-	}
-	if !slices.Contains(s.answer.Plan.Keys, e.prefix+"statuspage:"+s.page+":summary") {
-		return fmt.Sprintf("%s: plan keys %v lack the page's key", s.page, s.answer.Plan.Keys)
-	}
-	return ""
 }
 
 // journalLen is how many entries the test's journal holds.

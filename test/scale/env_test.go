@@ -1,30 +1,26 @@
 package scale
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/redis/go-redis/v9"
 
-	"github.com/edgepurge/edgepurge/internal/fanout"
 	"github.com/edgepurge/edgepurge/internal/health"
 	"github.com/edgepurge/edgepurge/internal/webhook"
 	"github.com/edgepurge/edgepurge/test/cfstub"
+	"github.com/edgepurge/edgepurge/test/testkit/load"
 	"github.com/edgepurge/edgepurge/test/testkit/proc"
 	"github.com/edgepurge/edgepurge/test/testkit/syncbuf"
 )
@@ -232,27 +228,16 @@ func (v verbose) check(name string) (health.Status, bool) {
 }
 
 // sent is one event of a load and what came of it.
-type sent struct {
-	to      string // the instance's name
-	page    string
-	at      time.Time
-	code    int
-	err     error
-	refused bool // the connection was never accepted
-	raw     string
-	answer  fanout.Answer
-}
+type sent = load.Sent
 
-// load is the shared load generator: events spread round-robin over the
-// instances in targets, which the test may change (an instance killed).
-type load struct {
-	env     *scaleEnv
+// counts sum up a load's answers.
+type counts = load.Counts
+
+// scaleLoad is the shared load generator: events spread round-robin over
+// the instances in targets, which the test may change (an instance killed).
+type scaleLoad struct {
+	*load.Load
 	targets atomic.Pointer[[]*instance]
-	next    atomic.Int64
-	done    atomic.Int64
-	events  []sent
-	wg      sync.WaitGroup
-	client  *http.Client
 }
 
 // loadOptions shape a load.
@@ -266,66 +251,30 @@ type loadOptions struct {
 
 // startLoad sends o.n manual purges, each of its own page (11 URLs on its
 // host plus o.extraURLs, and one Redis key written just before it is sent).
-func (e *scaleEnv) startLoad(targets []*instance, o loadOptions) *load {
-	l := &load{env: e, events: make([]sent, o.n),
-		client: &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}},
-	}
+func (e *scaleEnv) startLoad(targets []*instance, o loadOptions) *scaleLoad {
+	l := &scaleLoad{}
 	l.targets.Store(&targets)
-	for range o.workers {
-		l.wg.Go(func() {
-			for {
-				i := int(l.next.Add(1)) - 1
-				if i >= o.n {
-					return
-				}
-				l.send(i, o)
-				l.done.Add(1)
-				time.Sleep(o.pace)
-			}
-		})
-	}
+	l.Load = load.Start(o.n, o.workers, o.pace, func(client *http.Client, i int) sent {
+		page := fmt.Sprintf("%s%d", o.prefix, i)
+		load.SetKey(e.topo.rdb, "statuspage:"+page+":summary")
+		targets := *l.targets.Load()
+		in := targets[i%len(targets)]
+		urls := make([]string, o.extraURLs)
+		for j := range urls {
+			urls[j] = fmt.Sprintf("https://%s.status.example.com/extra/%d", page, j)
+		}
+		body, _ := json.Marshal(map[string]any{"page_id": page, "incident_id": fmt.Sprintf("inc%d", i), "urls": urls})
+		s := e.post(client, in, "/v1/purge", body, map[string]string{"Authorization": "Bearer " + proc.APIToken})
+		s.Page = page
+		return s
+	})
 	return l
-}
-
-func (l *load) send(i int, o loadOptions) {
-	e := l.env
-	page := fmt.Sprintf("%s%d", o.prefix, i)
-	ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
-	_ = e.topo.rdb.Set(ctx, "statuspage:"+page+":summary", "cached", 0).Err()
-	cancel()
-	targets := *l.targets.Load()
-	in := targets[i%len(targets)]
-	urls := make([]string, o.extraURLs)
-	for j := range urls {
-		urls[j] = fmt.Sprintf("https://%s.status.example.com/extra/%d", page, j)
-	}
-	body, _ := json.Marshal(map[string]any{"page_id": page, "incident_id": fmt.Sprintf("inc%d", i), "urls": urls})
-	l.events[i] = e.post(l.client, in, "/v1/purge", body, map[string]string{"Authorization": "Bearer " + proc.APIToken})
-	l.events[i].page = page
 }
 
 // post sends one request and records its answer.
 func (e *scaleEnv) post(client *http.Client, in *instance, path string, body []byte, headers map[string]string) sent {
-	s := sent{to: in.name, at: time.Now()}
-	req, _ := http.NewRequest(http.MethodPost, in.Base+path, bytes.NewReader(body))
-	req.Header.Set("Content-Type", "application/json")
-	for k, v := range headers {
-		req.Header.Set(k, v)
-	}
-	resp, err := client.Do(req)
-	if err != nil {
-		var op *net.OpError
-		s.err, s.refused = err, errors.As(err, &op) && op.Op == "dial"
-		return s
-	}
-	raw, err := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	s.code, s.raw = resp.StatusCode, string(raw)
-	if err != nil {
-		s.err = fmt.Errorf("read answer: %w", err)
-	} else if jerr := json.Unmarshal(raw, &s.answer); jerr != nil && s.code < 300 {
-		s.err = fmt.Errorf("2xx answer is not JSON: %w: %s", jerr, raw)
-	}
+	s := load.Post(client, in.Base, path, body, headers)
+	s.To = in.name
 	return s
 }
 
@@ -346,30 +295,8 @@ func (e *scaleEnv) hook(in *instance, id string, body []byte) sent {
 func (e *scaleEnv) purge(in *instance, page string) sent {
 	body, _ := json.Marshal(map[string]any{"page_id": page})
 	s := e.post(eventClient, in, "/v1/purge", body, map[string]string{"Authorization": "Bearer " + proc.APIToken})
-	s.page = page
+	s.Page = page
 	return s
-}
-
-func (l *load) waitSent(n int) {
-	for l.done.Load() < int64(n) {
-		time.Sleep(5 * time.Millisecond)
-	}
-}
-
-func (l *load) wait() []sent {
-	l.wg.Wait()
-	return l.events
-}
-
-// counts sum up a load's answers.
-type counts struct {
-	events, ok200, accepted202, refused, cut int
-	byCode                                   map[int]int
-}
-
-func (c counts) String() string {
-	return fmt.Sprintf("%d events: %d answered 2xx (%d × 200, %d × 202), others by status %v, %d refused before reaching an instance, %d cut",
-		c.events, c.ok200+c.accepted202, c.ok200, c.accepted202, c.byCode, c.refused, c.cut)
 }
 
 // invariant checks the promise over events: every 2xx has all its URLs
@@ -377,91 +304,9 @@ func (c counts) String() string {
 // `within`; every other answer is a status the caller retries. allowCut
 // permits requests that reached a SIGKILLed instance and got no answer.
 func (e *scaleEnv) invariant(events []sent, within time.Duration, allowCut bool) counts {
-	t := e.t
-	t.Helper()
-	c := counts{events: len(events), byCode: map[int]int{}}
-	var owed []sent
-	for _, s := range events {
-		switch {
-		case s.err != nil && s.refused:
-			c.refused++
-		case s.err != nil:
-			c.cut++
-			if !allowCut {
-				t.Errorf("event %s to %s: no answer: %v", s.page, s.to, s.err)
-			}
-		case s.code == http.StatusOK:
-			c.ok200++
-			if s.answer.Status != fanout.StatusPurged {
-				t.Errorf("event %s: 200 with status %q", s.page, s.answer.Status)
-			}
-			owed = append(owed, s)
-		case s.code == http.StatusAccepted:
-			c.accepted202++
-			if s.answer.Status != fanout.StatusJournaled || s.answer.JournalID == "" {
-				t.Errorf("event %s: 202 with status %q, journal id %q", s.page, s.answer.Status, s.answer.JournalID)
-			}
-			owed = append(owed, s)
-		case s.code == http.StatusTooManyRequests, s.code == http.StatusBadGateway, s.code == http.StatusServiceUnavailable:
-			c.byCode[s.code]++
-		default:
-			c.byCode[s.code]++
-			t.Errorf("event %s to %s: answered %d, neither 2xx nor a status the caller retries: %s", s.page, s.to, s.code, s.raw)
-		}
-	}
-	deadline := time.Now().Add(within)
-	var missing []string
-	for {
-		missing = missing[:0]
-		purged := e.stub.Purged(proc.Zone, cfstub.KindFiles)
-		for _, s := range owed {
-			if why := e.unpurged(s, purged); why != "" {
-				missing = append(missing, why)
-			}
-		}
-		if len(missing) == 0 || time.Now().After(deadline) {
-			break
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
-	if len(missing) > 0 {
-		t.Errorf("%d events answered 2xx were not purged within %s; first: %s", len(missing), within, strings.Join(missing[:min(5, len(missing))], "; "))
-	}
-	return c
-}
-
-// unpurged says what of a 2xx event is not purged yet, or "".
-func (e *scaleEnv) unpurged(s sent, purged map[string]time.Time) string {
-	if len(s.answer.Plan.URLs) < 11 {
-		return fmt.Sprintf("%s: plan of %d URLs, want at least 11", s.page, len(s.answer.Plan.URLs))
-	}
-	for _, u := range s.answer.Plan.URLs {
-		at, ok := purged[u]
-		if !ok {
-			return fmt.Sprintf("%s: %s never purged", s.page, u)
-		}
-		if at.Before(s.at) {
-			return fmt.Sprintf("%s: %s last purged before the event", s.page, u)
-		}
-	}
-	want := "statuspage:" + s.page + ":summary"
-	found := false
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-	defer cancel()
-	for _, k := range s.answer.Plan.Keys {
-		found = found || k == want
-		n, err := e.topo.rdb.Exists(ctx, k).Result()
-		if err != nil {
-			return fmt.Sprintf("%s: key %s unreadable: %v", s.page, k, err)
-		}
-		if n != 0 {
-			return fmt.Sprintf("%s: key %s still in Redis", s.page, k)
-		}
-	}
-	if !found {
-		return fmt.Sprintf("%s: plan keys %v lack %s", s.page, s.answer.Plan.Keys, want)
-	}
-	return ""
+	e.t.Helper()
+	chk := load.Check{Stub: e.stub, Redis: e.topo.rdb, ExtraURLs: true, Poll: 200 * time.Millisecond, KeyTimeout: 2 * time.Second}
+	return chk.Invariant(e.t, events, within, allowCut, nil)
 }
 
 // metric sums the samples of a metric (every label set) on an instance.

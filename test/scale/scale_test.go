@@ -97,12 +97,12 @@ func (e *scaleEnv) sharedBudget(t *testing.T, insts []*instance) {
 	e.t = t
 	const n, extra = 60, 100
 	l := e.startLoad(insts, loadOptions{prefix: "budget", n: n, workers: n, extraURLs: extra})
-	events := l.wait()
+	events := l.Wait()
 	c := e.invariant(events, 30*time.Second, false)
 	t.Logf("%s", c)
-	first, last := events[0].at, events[0].at
+	first, last := events[0].At, events[0].At
 	for _, s := range events {
-		first, last = minTime(first, s.at), maxTime(last, s.at)
+		first, last = minTime(first, s.At), maxTime(last, s.At)
 	}
 	asked := n * (11 + extra)
 	calls := e.stub.PurgeCalls()
@@ -153,8 +153,8 @@ func (e *scaleEnv) redelivery(t *testing.T, insts []*instance) {
 		t.Fatal(err)
 	}
 	first := e.hook(insts[0], id, body)
-	if first.err != nil || first.code != 200 || first.answer.Status != fanout.StatusPurged {
-		t.Fatalf("first delivery to %s: %d %v %s", insts[0].name, first.code, first.err, first.raw)
+	if first.Err != nil || first.Code != 200 || first.Answer.Status != fanout.StatusPurged {
+		t.Fatalf("first delivery to %s: %d %v %s", insts[0].name, first.Code, first.Err, first.Raw)
 	}
 	callsBefore := len(e.stub.PurgeCalls())
 	// The key is back (the page was rendered again): a redelivery must not
@@ -164,8 +164,8 @@ func (e *scaleEnv) redelivery(t *testing.T, insts []*instance) {
 	}
 	for _, in := range insts[1:] {
 		s := e.hook(in, id, body)
-		if s.err != nil || s.code != 200 || s.answer.Status != fanout.StatusDuplicate {
-			t.Errorf("redelivery to %s: %d %v %s; want 200 duplicate", in.name, s.code, s.err, s.raw)
+		if s.Err != nil || s.Code != 200 || s.Answer.Status != fanout.StatusDuplicate {
+			t.Errorf("redelivery to %s: %d %v %s; want 200 duplicate", in.name, s.Code, s.Err, s.Raw)
 		}
 	}
 	if n := len(e.stub.PurgeCalls()); n != callsBefore {
@@ -187,10 +187,10 @@ func (e *scaleEnv) registryChange(t *testing.T, insts []*instance) {
 		t.Fatal(err)
 	}
 	hostsOf := func(s sent) string {
-		if s.err != nil || s.code != 200 {
-			t.Fatalf("purge of %s on %s: %d %v %s", page, s.to, s.code, s.err, s.raw)
+		if s.Err != nil || s.Code != 200 {
+			t.Fatalf("purge of %s on %s: %d %v %s", page, s.To, s.Code, s.Err, s.Raw)
 		}
-		return s.answer.Plan.URLs[0]
+		return s.Answer.Plan.URLs[0]
 	}
 	for _, in := range insts {
 		if u := hostsOf(e.purge(in, page)); !strings.HasPrefix(u, "https://old.example.com/") {
@@ -221,7 +221,7 @@ func (e *scaleEnv) failover(t *testing.T, insts []*instance) {
 	e.stub.Reset()
 	w := watchRedis(insts)
 	l := e.startLoad(insts, loadOptions{prefix: "fo", n: 400, workers: 6, pace: 60 * time.Millisecond})
-	l.waitSent(60)
+	l.WaitSent(60)
 	killedAt := time.Now()
 	primary, waitPromoted, err := e.topo.killPrimary(ctx, urlBucketKey)
 	if err != nil {
@@ -232,15 +232,15 @@ func (e *scaleEnv) failover(t *testing.T, insts []*instance) {
 		t.Fatal(err)
 	}
 	promotedAt := time.Now()
-	t.Logf("primary %s killed after %d events; %s promoted %s later", primary, l.done.Load(), promoted, promotedAt.Sub(killedAt).Round(time.Millisecond))
-	events := l.wait()
+	t.Logf("primary %s killed after %d events; %s promoted %s later", primary, l.Done(), promoted, promotedAt.Sub(killedAt).Round(time.Millisecond))
+	events := l.Wait()
 	time.Sleep(2 * time.Second) // readiness settles after the load
 	w.close()
 
 	c := e.invariant(events, 20*time.Second, false)
 	t.Logf("%s", c)
-	if c.cut != 0 || c.refused != 0 {
-		t.Errorf("%d requests cut and %d refused: no instance should have gone away", c.cut, c.refused)
+	if c.Cut != 0 || c.Refused != 0 {
+		t.Errorf("%d requests cut and %d refused: no instance should have gone away", c.Cut, c.Refused)
 	}
 	// Readiness: red only around the outage, green after it.
 	slack := 3 * time.Second // a PING a second, its timeout, the slot map's reload
@@ -273,8 +273,8 @@ func (e *scaleEnv) failover(t *testing.T, insts []*instance) {
 			t.Fatalf("instance %s exited", in.name)
 		}
 		s := e.purge(in, "after-failover-"+in.name)
-		if s.code != 200 || s.answer.Status != fanout.StatusPurged {
-			t.Errorf("instance %s after the failover: %d %s; want 200 purged", in.name, s.code, s.raw)
+		if s.Code != 200 || s.Answer.Status != fanout.StatusPurged {
+			t.Errorf("instance %s after the failover: %d %s; want 200 purged", in.name, s.Code, s.Raw)
 		}
 	}
 	e.waitJournalEmpty(t)
@@ -291,7 +291,7 @@ func (e *scaleEnv) instanceKilled(t *testing.T, insts []*instance) {
 	victim, survivors := insts[2], insts[:2]
 	consumer := victimConsumer(t, victim)
 	l := e.startLoad(insts, loadOptions{prefix: "kill", n: 240, workers: 6, pace: 50 * time.Millisecond})
-	l.waitSent(30)
+	l.WaitSent(30)
 	e.stub.SetFailure(cfstub.Failure{Status: 500, Codes: []int{10000}, Message: "Internal server error"})
 	var held int64
 	waitUntil(t, "the victim to hold journal entries", 15*time.Second, func() bool {
@@ -305,10 +305,10 @@ func (e *scaleEnv) instanceKilled(t *testing.T, insts []*instance) {
 		t.Fatal(err)
 	}
 	l.targets.Store(&survivors)
-	t.Logf("%s (consumer %s) SIGKILLed holding %d journal entries, after %d events", victim.name, consumer, held, l.done.Load())
+	t.Logf("%s (consumer %s) SIGKILLed holding %d journal entries, after %d events", victim.name, consumer, held, l.Done())
 	time.Sleep(time.Second)
 	e.stub.ClearFailure()
-	events := l.wait()
+	events := l.Wait()
 	c := e.invariant(events, 20*time.Second, true)
 	t.Logf("%s", c)
 	e.waitJournalEmpty(t)
@@ -369,8 +369,8 @@ func (e *scaleEnv) deadLetters(t *testing.T) {
 	}
 	wg.Wait()
 	for _, s := range events {
-		if s.code != 202 {
-			t.Fatalf("purge of %s with the CDN failing: %d %s; want 202", s.page, s.code, s.raw)
+		if s.Code != 202 {
+			t.Fatalf("purge of %s with the CDN failing: %d %s; want 202", s.Page, s.Code, s.Raw)
 		}
 	}
 	start := time.Now()
@@ -393,7 +393,7 @@ func (e *scaleEnv) deadLetters(t *testing.T) {
 		t.Errorf("%d dead letters left after the replay (%v); want 0", n, err)
 	}
 	for i := range events {
-		events[i].code, events[i].answer.Status = 200, fanout.StatusPurged // owed: the replay purged them
+		events[i].Code, events[i].Answer.Status = 200, fanout.StatusPurged // owed: the replay purged them
 	}
 	e.invariant(events, 5*time.Second, false)
 }
@@ -449,8 +449,8 @@ var clusterErrors = regexp.MustCompile(`CROSSSLOT|\bMOVED\b|\bASK\b`)
 func (e *scaleEnv) checkAnswers(t *testing.T, events []sent) {
 	t.Helper()
 	for _, s := range events {
-		if m := clusterErrors.FindString(s.raw); m != "" {
-			t.Errorf("event %s answered %d with a %s error: %s", s.page, s.code, m, s.raw)
+		if m := clusterErrors.FindString(s.Raw); m != "" {
+			t.Errorf("event %s answered %d with a %s error: %s", s.Page, s.Code, m, s.Raw)
 		}
 	}
 }
