@@ -47,8 +47,17 @@ type Log struct {
 	cfg   Config
 	queue chan Record
 
-	mu   sync.Mutex
-	ring []entry // oldest first, cfg.Memory and at most an eighth more
+	mu sync.Mutex
+	// ring holds the last cfg.Memory records: it grows to cfg.Memory, then
+	// each record overwrites the oldest, at ring[next].
+	ring []entry
+	next int
+
+	// writer serializes Run and Flush; batch and buf are theirs, reused
+	// from batch to batch.
+	writer sync.Mutex
+	batch  []Record
+	buf    []byte
 }
 
 // entry is a ring slot; saved says Redis has the record too.
@@ -90,7 +99,7 @@ func (l *Log) Run(ctx context.Context) {
 	for {
 		select {
 		case r := <-l.queue:
-			l.write(context.Background(), l.drain(r), &downUntil)
+			l.writeQueued(context.Background(), r, &downUntil)
 		case <-ctx.Done():
 			dctx, cancel := context.WithTimeout(context.Background(), drainTimeout)
 			defer cancel()
@@ -106,11 +115,18 @@ func (l *Log) Flush(ctx context.Context) {
 	for {
 		select {
 		case r := <-l.queue:
-			l.write(ctx, l.drain(r), &downUntil)
+			l.writeQueued(ctx, r, &downUntil)
 		default:
 			return
 		}
 	}
+}
+
+// writeQueued writes first and whatever else is queued.
+func (l *Log) writeQueued(ctx context.Context, first Record, downUntil *time.Time) {
+	l.writer.Lock()
+	defer l.writer.Unlock()
+	l.write(ctx, l.drain(first), downUntil)
 }
 
 // maxBatch bounds the records one pipeline writes.
@@ -119,7 +135,8 @@ const maxBatch = 256
 // drain returns first and whatever else is queued, up to maxBatch: under
 // load, one round trip writes many records.
 func (l *Log) drain(first Record) []Record {
-	batch := []Record{first}
+	batch := append(l.batch[:0], first)
+	defer func() { l.batch = batch }()
 	for len(batch) < maxBatch {
 		select {
 		case r := <-l.queue:
@@ -151,12 +168,7 @@ func (l *Log) write(ctx context.Context, batch []Record, downUntil *time.Time) {
 	}
 	l.mu.Lock()
 	for _, r := range batch {
-		l.ring = append(l.ring, entry{rec: r, saved: saved})
-	}
-	// Trim in chunks, not one record at a time: a full ring would
-	// otherwise shift all of itself for every record.
-	if over := len(l.ring) - l.cfg.Memory; over > 0 && (over >= l.cfg.Memory/8 || over >= 1024) {
-		l.ring = slices.Clone(l.ring[over:])
+		l.keep(entry{rec: r, saved: saved})
 	}
 	l.mu.Unlock()
 }
@@ -165,13 +177,19 @@ func (l *Log) xadd(ctx context.Context, batch []Record) error {
 	ctx, cancel := context.WithTimeout(ctx, writeTimeout)
 	defer cancel()
 	pipe := l.rdb.Pipeline()
-	for _, r := range batch {
-		b, err := json.Marshal(r)
-		if err != nil {
+	// One buffer for the batch's records, reused by the next batch once
+	// this one is written; each XADD keeps its own slice of it (a slice of
+	// an outgrown array stays valid).
+	buf := l.buf[:0]
+	defer func() { l.buf = buf }()
+	for i := range batch {
+		start := len(buf)
+		var err error
+		if buf, err = batch[i].AppendJSON(buf); err != nil {
 			return fmt.Errorf("encode audit record: %w", err)
 		}
 		pipe.XAdd(ctx, &redis.XAddArgs{
-			Stream: l.cfg.Stream, MaxLen: l.cfg.MaxLen, Approx: true, Values: []any{field, b},
+			Stream: l.cfg.Stream, MaxLen: l.cfg.MaxLen, Approx: true, Values: []any{field, buf[start:len(buf):len(buf)]},
 		})
 	}
 	if _, err := pipe.Exec(ctx); err != nil {
@@ -244,14 +262,27 @@ func (l *Log) fromStream(ctx context.Context, f Filter, limit int) ([]Record, er
 	return out, nil
 }
 
+// keep puts e in the ring, over the oldest record once it is full. Called
+// with l.mu held.
+func (l *Log) keep(e entry) {
+	if len(l.ring) < l.cfg.Memory {
+		l.ring = append(l.ring, e)
+		return
+	}
+	l.ring[l.next] = e
+	l.next = (l.next + 1) % len(l.ring)
+}
+
 // fromRing returns the ring's records matching f, newest first; with
 // unsavedOnly, only those Redis does not have.
 func (l *Log) fromRing(f Filter, limit int, unsavedOnly bool) []Record {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	out := []Record{}
-	for i := len(l.ring) - 1; i >= 0 && len(out) < limit; i-- {
-		e := l.ring[i]
+	n := len(l.ring)
+	for k := 1; k <= n && len(out) < limit; k++ {
+		// Newest first: the slot before next, backwards around the ring.
+		e := l.ring[(l.next-k+n)%n]
 		if (!unsavedOnly || !e.saved) && f.match(e.rec) {
 			out = append(out, e.rec)
 		}

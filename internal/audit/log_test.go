@@ -94,3 +94,30 @@ func TestRunWritesWhatIsQueuedWhenStopped(t *testing.T) {
 		t.Errorf("stream holds %d records after stop, want 2", n)
 	}
 }
+
+// The ring overwrites its oldest record once full, whatever the batches'
+// sizes, and lists newest first with filters and limits, around the wrap.
+func TestRingWrapsAroundNewestFirst(t *testing.T) {
+	l := New(nil, Config{Buffer: 100, Memory: 4})
+	ctx := context.Background()
+	for i := range 11 {
+		status := "purged"
+		if i%2 == 1 {
+			status = "failed"
+		}
+		l.Record(rec(i, "p0", status))
+		if i%3 == 0 { // batches of 1 and 3 records
+			l.Flush(ctx)
+		}
+	}
+	l.Flush(ctx)
+	if got := ids(l.List(ctx, Filter{}).Records); got != "e10 e9 e8 e7 " {
+		t.Errorf("after 11 records in a ring of 4: %s", got)
+	}
+	if got := ids(l.List(ctx, Filter{Status: "failed"}).Records); got != "e9 e7 " {
+		t.Errorf("failed only: %s", got)
+	}
+	if got := ids(l.List(ctx, Filter{Limit: 2}).Records); got != "e10 e9 " {
+		t.Errorf("limit 2: %s", got)
+	}
+}

@@ -4,8 +4,8 @@ import (
 	"encoding/json"
 	"math"
 	"strconv"
-	"unicode/utf8"
 
+	"github.com/edgepurge/edgepurge/internal/jsonw"
 	"github.com/edgepurge/edgepurge/internal/plan"
 )
 
@@ -20,9 +20,9 @@ func AppendJSON(dst []byte, a *Answer) ([]byte, error) {
 		return dst, err
 	}
 	b := append(dst, `{"id":`...)
-	b = appendString(b, a.ID)
+	b = jsonw.String(b, a.ID)
 	b = append(b, `,"status":`...)
-	b = appendString(b, a.Status)
+	b = jsonw.String(b, a.Status)
 	b = append(b, `,"plan":`...)
 	b = appendPlan(b, &a.Plan)
 	b = append(b, `,"results":`...)
@@ -42,14 +42,14 @@ func AppendJSON(dst []byte, a *Answer) ([]byte, error) {
 		b = appendResults(b, a.Repurge)
 	}
 	b = append(b, `,"duration_ms":`...)
-	b = appendFloat(b, a.DurationMS)
+	b = jsonw.Float(b, a.DurationMS)
 	if a.JournalID != "" {
 		b = append(b, `,"journal_id":`...)
-		b = appendString(b, a.JournalID)
+		b = jsonw.String(b, a.JournalID)
 	}
 	if a.JournalError != "" {
 		b = append(b, `,"journal_error":`...)
-		b = appendString(b, a.JournalError)
+		b = jsonw.String(b, a.JournalError)
 	}
 	return append(b, '}'), nil
 }
@@ -89,11 +89,11 @@ func appendPlan(b []byte, p *plan.Plan) []byte {
 	}
 	if p.Page != "" {
 		field("page")
-		b = appendString(b, p.Page)
+		b = jsonw.String(b, p.Page)
 	}
 	if p.Zone != "" {
 		field("zone")
-		b = appendString(b, p.Zone)
+		b = jsonw.String(b, p.Zone)
 	}
 	field("urls")
 	b = appendStrings(b, p.URLs)
@@ -154,7 +154,7 @@ func appendStrings(b []byte, l []string) []byte {
 		if i > 0 {
 			b = append(b, ',')
 		}
-		b = appendString(b, s)
+		b = jsonw.String(b, s)
 	}
 	return append(b, ']')
 }
@@ -175,9 +175,9 @@ func appendResults(b []byte, rs []Result) []byte {
 
 func appendResult(b []byte, r *Result) []byte {
 	b = append(b, `{"backend":`...)
-	b = appendString(b, r.Backend)
+	b = jsonw.String(b, r.Backend)
 	b = append(b, `,"status":`...)
-	b = appendString(b, r.Status)
+	b = jsonw.String(b, r.Status)
 	b = append(b, `,"items":`...)
 	b = strconv.AppendInt(b, int64(r.Items), 10)
 	if r.Calls != 0 {
@@ -185,10 +185,10 @@ func appendResult(b []byte, r *Result) []byte {
 		b = strconv.AppendInt(b, int64(r.Calls), 10)
 	}
 	b = append(b, `,"duration_ms":`...)
-	b = appendFloat(b, r.DurationMS)
+	b = jsonw.Float(b, r.DurationMS)
 	if r.Error != "" {
 		b = append(b, `,"error":`...)
-		b = appendString(b, r.Error)
+		b = jsonw.String(b, r.Error)
 	}
 	if len(r.ErrorCodes) > 0 {
 		b = append(b, `,"error_codes":[`...)
@@ -214,9 +214,9 @@ func appendResult(b []byte, r *Result) []byte {
 			}
 			n := &r.Nodes[i]
 			b = append(b, `{"node":`...)
-			b = appendString(b, n.Node)
+			b = jsonw.String(b, n.Node)
 			b = append(b, `,"status":`...)
-			b = appendString(b, n.Status)
+			b = jsonw.String(b, n.Status)
 			b = append(b, `,"items":`...)
 			b = strconv.AppendInt(b, int64(n.Items), 10)
 			if n.Calls != 0 {
@@ -224,10 +224,10 @@ func appendResult(b []byte, r *Result) []byte {
 				b = strconv.AppendInt(b, int64(n.Calls), 10)
 			}
 			b = append(b, `,"duration_ms":`...)
-			b = appendFloat(b, n.DurationMS)
+			b = jsonw.Float(b, n.DurationMS)
 			if n.Error != "" {
 				b = append(b, `,"error":`...)
-				b = appendString(b, n.Error)
+				b = jsonw.String(b, n.Error)
 			}
 			b = append(b, '}')
 		}
@@ -235,117 +235,34 @@ func appendResult(b []byte, r *Result) []byte {
 	}
 	if r.PurgedBy != "" {
 		b = append(b, `,"purged_by":`...)
-		b = appendString(b, r.PurgedBy)
+		b = jsonw.String(b, r.PurgedBy)
 	}
 	if r.Escalation != "" {
 		b = append(b, `,"escalation":`...)
-		b = appendString(b, r.Escalation)
+		b = jsonw.String(b, r.Escalation)
 	}
 	return append(b, '}')
 }
 
 func appendCheck(b []byte, c *URLCheck) []byte {
 	b = append(b, `{"url":`...)
-	b = appendString(b, c.URL)
+	b = jsonw.String(b, c.URL)
 	b = append(b, `,"result":`...)
-	b = appendString(b, c.Result)
+	b = jsonw.String(b, c.Result)
 	if c.Repurged {
 		b = append(b, `,"repurged":true`...)
 	}
 	if c.Age != "" {
 		b = append(b, `,"age":`...)
-		b = appendString(b, c.Age)
+		b = jsonw.String(b, c.Age)
 	}
 	if c.CacheStatus != "" {
 		b = append(b, `,"cache_status":`...)
-		b = appendString(b, c.CacheStatus)
+		b = jsonw.String(b, c.CacheStatus)
 	}
 	if c.Error != "" {
 		b = append(b, `,"error":`...)
-		b = appendString(b, c.Error)
+		b = jsonw.String(b, c.Error)
 	}
 	return append(b, '}')
-}
-
-// appendFloat is encoding/json's float64 encoding (ES6 number formatting).
-func appendFloat(b []byte, f float64) []byte {
-	abs := math.Abs(f)
-	format := byte('f')
-	if abs != 0 && (abs < 1e-6 || abs >= 1e21) {
-		format = 'e'
-	}
-	b = strconv.AppendFloat(b, f, format, -1, 64)
-	if format == 'e' {
-		// clean up e-09 to e-9
-		n := len(b)
-		if n >= 4 && b[n-4] == 'e' && b[n-3] == '-' && b[n-2] == '0' {
-			b[n-2] = b[n-1]
-			b = b[:n-1]
-		}
-	}
-	return b
-}
-
-const hex = "0123456789abcdef"
-
-// htmlSafe marks the ASCII bytes written as they are.
-var htmlSafe = func() (t [utf8.RuneSelf]bool) {
-	for c := 0x20; c < utf8.RuneSelf; c++ {
-		t[c] = c != '"' && c != '\\' && c != '<' && c != '>' && c != '&'
-	}
-	return t
-}()
-
-// appendString is encoding/json's string encoding with HTML escaping (its
-// default): <, > and & as \u00XX, U+2028 and U+2029 escaped, invalid UTF-8
-// as U+FFFD.
-func appendString(b []byte, s string) []byte {
-	b = append(b, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		if c := s[i]; c < utf8.RuneSelf {
-			if htmlSafe[c] {
-				i++
-				continue
-			}
-			b = append(b, s[start:i]...)
-			switch c {
-			case '\\', '"':
-				b = append(b, '\\', c)
-			case '\b':
-				b = append(b, '\\', 'b')
-			case '\f':
-				b = append(b, '\\', 'f')
-			case '\n':
-				b = append(b, '\\', 'n')
-			case '\r':
-				b = append(b, '\\', 'r')
-			case '\t':
-				b = append(b, '\\', 't')
-			default:
-				b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xF])
-			}
-			i++
-			start = i
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 {
-			b = append(b, s[start:i]...)
-			b = append(b, `\ufffd`...)
-			i += size
-			start = i
-			continue
-		}
-		if r == '\u2028' || r == '\u2029' {
-			b = append(b, s[start:i]...)
-			b = append(b, '\\', 'u', '2', '0', '2', hex[r&0xF])
-			i += size
-			start = i
-			continue
-		}
-		i += size
-	}
-	b = append(b, s[start:]...)
-	return append(b, '"')
 }

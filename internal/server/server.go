@@ -82,14 +82,18 @@ func New(cfg Config) *Server {
 	s.baseCtx, s.cancelCtx = context.WithCancel(context.Background())
 	s.metrics = fasthttpadaptor.NewFastHTTPHandler(promhttp.HandlerFor(cfg.Metrics.Registry, promhttp.HandlerOpts{}))
 	s.http = &fasthttp.Server{
-		Handler:               s.recoverPanics(s.route),
-		ErrorHandler:          s.transportError,
-		Name:                  "edgepurge",
-		ReadTimeout:           cfg.ReadTimeout,
-		WriteTimeout:          cfg.WriteTimeout,
-		IdleTimeout:           cfg.IdleTimeout,
-		MaxRequestBodySize:    cfg.MaxBodyBytes,
-		CloseOnShutdown:       true,
+		Handler:            s.recoverPanics(s.route),
+		ErrorHandler:       s.transportError,
+		Name:               "edgepurge",
+		ReadTimeout:        cfg.ReadTimeout,
+		WriteTimeout:       cfg.WriteTimeout,
+		IdleTimeout:        cfg.IdleTimeout,
+		MaxRequestBodySize: cfg.MaxBodyBytes,
+		CloseOnShutdown:    true,
+		// A connection's 4 KiB read and write buffers go back to the pool
+		// between uses instead of staying with it while its request waits
+		// on a CDN call: with 1,000 senders that is 8 MB less held.
+		ReduceMemoryUsage:     true,
 		NoDefaultDate:         false,
 		NoDefaultServerHeader: true,
 		// fasthttp's parse errors would otherwise quote the request, whose
