@@ -62,6 +62,7 @@ type Planner struct {
 	// prefixes (Fastly), so that such a purge is refused, not half done.
 	noHostPurges string
 	log          *slog.Logger
+	cache        planCache
 }
 
 // New compiles the page rules of cfg. reg may be nil (no registry).
@@ -163,10 +164,20 @@ func renderHosts(r *rule, pageID string) ([]string, error) {
 // ErrRegistryUnavailable, *TooLargeError, *event.FieldError.
 func (p *Planner) Plan(ctx context.Context, ev event.Event) (Plan, error) {
 	out := Plan{Page: ev.PageID, Zone: p.defaultZone, SoftPurge: p.softPurge}
+	var key planKey
+	cache := false
 	if ev.PageID != "" {
 		pg, warnings, err := p.resolve(ctx, ev.PageID)
 		if err != nil {
 			return Plan{}, err
+		}
+		// An incomplete resolution (the registry was down) is never
+		// kept: the next event may find the page's hosts.
+		if cache = len(warnings) == 0 && cacheable(ev); cache {
+			key = keyOf(pg, ev)
+			if pl, ok := p.cache.get(key); ok {
+				return pl, nil
+			}
 		}
 		out.Warnings = warnings
 		out.Incomplete = len(warnings) > 0
@@ -197,6 +208,9 @@ func (p *Planner) Plan(ctx context.Context, ev event.Event) (Plan, error) {
 	}
 	if p.noHostPurges != "" && (len(out.Hosts) > 0 || len(out.Prefixes) > 0) {
 		return Plan{}, fmt.Errorf("%w: %s cannot purge by hostname or prefix; purge the page's URLs, or a surrogate key (tag) your VCL sets per host", ErrUnsupported, p.noHostPurges)
+	}
+	if cache {
+		out = p.cache.put(key, out)
 	}
 	return out, nil
 }
