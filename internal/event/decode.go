@@ -63,6 +63,15 @@ func decodeObject(body []byte, v any, strict bool) error {
 	if i := offsetOfInvalidUTF8(body); i >= 0 {
 		return &SyntaxError{Offset: int64(i) + 1, Msg: fmt.Sprintf("invalid UTF-8 (byte 0x%02x)", body[i])}
 	}
+	if !strict && json.Unmarshal(body, v) == nil {
+		// The common case, without a Decoder and its copy of the body:
+		// Unmarshal accepts exactly one JSON value and nothing after it.
+		// Any error is found again below, for its exact answer.
+		if body[start] != '{' {
+			return &SyntaxError{Offset: start + 1, Msg: "the body must be a JSON object"}
+		}
+		return checkDuplicateKeys(body)
+	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	if strict {
 		dec.DisallowUnknownFields()
