@@ -55,8 +55,13 @@ func chunk(items []string, size int) [][]string {
 	return chunks
 }
 
-// unique returns items without duplicates, in first-seen order.
+// unique returns items without duplicates, in first-seen order: items
+// itself when it has none (the caller must not change it), as a plan's
+// sorted lists never do.
 func unique(items []string) []string {
+	if !hasDuplicates(items) {
+		return items
+	}
 	seen := make(map[string]bool, len(items))
 	out := make([]string, 0, len(items))
 	for _, item := range items {
@@ -66,4 +71,27 @@ func unique(items []string) []string {
 		}
 	}
 	return out
+}
+
+// hasDuplicates reports whether an item appears twice: pairwise for a
+// short list (no map), by a set otherwise.
+func hasDuplicates(items []string) bool {
+	if len(items) <= 16 {
+		for i := 1; i < len(items); i++ {
+			for _, prev := range items[:i] {
+				if items[i] == prev {
+					return true
+				}
+			}
+		}
+		return false
+	}
+	seen := make(map[string]struct{}, len(items))
+	for _, item := range items {
+		if _, dup := seen[item]; dup {
+			return true
+		}
+		seen[item] = struct{}{}
+	}
+	return false
 }

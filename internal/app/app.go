@@ -242,15 +242,16 @@ func (l registryLookup) Lookup(ctx context.Context, pageID string) ([]string, st
 // duplicate check or a journal.
 func (a *App) pipelineConfig() pipeline.Config {
 	c := pipeline.Config{
-		Planner:     a.Planner,
-		Purger:      edgecheck.New(edgecheck.Config{Purger: a.Fanout, Observer: a.Metrics}),
-		DryRun:      a.cfg.DryRun,
-		Deadline:    a.cfg.Server.RequestTimeout,
-		KeysBackend: a.Fanout.KeysBackend(),
-		Metrics:     a.Metrics,
-		History:     a.history,
-		Log:         a.log,
-		Cutoff:      a.res.cutoff,
+		Planner:      a.Planner,
+		Purger:       edgecheck.New(edgecheck.Config{Purger: a.Fanout, Observer: a.Metrics}),
+		DryRun:       a.cfg.DryRun,
+		Deadline:     a.cfg.Server.RequestTimeout,
+		PurgeTimeout: a.cfg.Server.PurgeTimeout,
+		KeysBackend:  a.Fanout.KeysBackend(),
+		Metrics:      a.Metrics,
+		History:      a.history,
+		Log:          a.log,
+		Cutoff:       a.res.cutoff,
 	}
 	if a.ops.audit != nil {
 		c.Audit = a.ops.audit

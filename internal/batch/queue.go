@@ -181,6 +181,14 @@ func (q *Queue) Do(ctx context.Context, items []string) Outcome {
 
 	calls := map[uint64]bool{}
 	for i, e := range entries {
+		// The entries of one call are settled together: once the first is
+		// done, the rest usually are too, and a receive that cannot block
+		// is far cheaper than a select with the context.
+		select {
+		case <-e.done:
+			continue
+		default:
+		}
 		select {
 		case <-e.done:
 		case <-ctx.Done():

@@ -41,14 +41,17 @@ func (o Outcome) Refused() bool { return o.Refusal != "" }
 
 // Handle takes an event through its whole life: duplicate check, plan,
 // purge, settle, audit, metrics, log.
+//
+// The event's deadline is computed once; each step that waits on a backend
+// takes a context of its own from ctx, bounded by it (one timer a step, no
+// context per event that only parents others).
 func (p *Pipeline) Handle(ctx context.Context, r Request) Outcome {
 	ev := r.Event
+	deadline, _ := ctx.Deadline()
 	if p.cfg.Deadline > 0 {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, p.cfg.Deadline)
-		defer cancel()
+		deadline = earliest(deadline, time.Now().Add(p.cfg.Deadline))
 	}
-	if p.duplicate(ctx, ev) {
+	if p.duplicate(ctx, deadline, ev) {
 		return p.answerDuplicate(r)
 	}
 	pl, err := p.cfg.Planner.Plan(ctx, ev)
@@ -62,11 +65,28 @@ func (p *Pipeline) Handle(ctx context.Context, r Request) Outcome {
 		p.refuse(r, o)
 		return o
 	}
-	a := p.purge(ctx, ev.ID, pl, r.DryRun || p.cfg.DryRun)
-	o := p.settle(ctx, ev, a)
+	a := p.purge(ctx, deadline, ev.ID, pl, r.DryRun || p.cfg.DryRun)
+	o := p.settle(ctx, deadline, ev, a)
 	p.notePanics(r.RequestID, ev.ID, o.Answer)
 	p.record(r, o)
 	return o
+}
+
+// earliest is the sooner of two deadlines, the zero time meaning none.
+func earliest(a, b time.Time) time.Time {
+	if a.IsZero() || (!b.IsZero() && b.Before(a)) {
+		return b
+	}
+	return a
+}
+
+// withDeadline is context.WithDeadline, or ctx itself (and a no-op cancel)
+// for the zero deadline: no bound.
+func withDeadline(ctx context.Context, d time.Time) (context.Context, context.CancelFunc) {
+	if d.IsZero() {
+		return ctx, func() {}
+	}
+	return context.WithDeadline(ctx, d)
 }
 
 // settleReserve is the part of the request's deadline kept for settling
@@ -77,16 +97,20 @@ func settleReserve(d time.Duration) time.Duration {
 }
 
 // purge runs the plan on every backend, within the request's deadline less
-// the settle reserve, cut short at shutdown.
-func (p *Pipeline) purge(ctx context.Context, id string, pl plan.Plan, dryRun bool) fanout.Answer {
-	// One derived context for both: the shorter deadline and the cutoff.
-	var cancel context.CancelFunc
-	if deadline, ok := ctx.Deadline(); ok && p.cfg.Deadline > 0 {
-		ctx, cancel = context.WithDeadline(ctx, deadline.Add(-settleReserve(p.cfg.Deadline)))
-		defer cancel()
+// the settle reserve and within the purge timeout (so the fan-out needs no
+// timer of its own), cut short at shutdown.
+func (p *Pipeline) purge(ctx context.Context, deadline time.Time, id string, pl plan.Plan, dryRun bool) fanout.Answer {
+	end := deadline
+	if !end.IsZero() && p.cfg.Deadline > 0 {
+		end = end.Add(-settleReserve(p.cfg.Deadline))
 	}
+	if p.cfg.PurgeTimeout > 0 {
+		end = earliest(end, time.Now().Add(p.cfg.PurgeTimeout))
+	}
+	ctx, cancel := withDeadline(ctx, end)
+	defer cancel()
 	if p.cfg.Cutoff != nil {
-		if cancel == nil {
+		if end.IsZero() {
 			ctx, cancel = context.WithCancel(ctx)
 			defer cancel()
 		}
@@ -134,15 +158,24 @@ func (p *Pipeline) refuse(r Request, o Outcome) {
 // delays a purge by at most this much.
 const dedupeTimeout = 250 * time.Millisecond
 
+// dedupeContext bounds one duplicate-record read or write by
+// dedupeTimeout and the event's deadline. It does not follow ctx's
+// cancellation (the server's, at the end of a shutdown): the bound is
+// short, and so the context is not registered with ctx, which every event
+// shares.
+func dedupeContext(ctx context.Context, deadline time.Time) (context.Context, context.CancelFunc) {
+	return context.WithDeadline(context.WithoutCancel(ctx), earliest(deadline, time.Now().Add(dedupeTimeout)))
+}
+
 // duplicate reports whether ev was already purged. Only the hooks'
 // deliveries are checked: a person's purge is never a duplicate. When the
 // record cannot be read, the event is purged again: purging twice is
 // harmless, not purging is not.
-func (p *Pipeline) duplicate(ctx context.Context, ev event.Event) bool {
+func (p *Pipeline) duplicate(ctx context.Context, deadline time.Time, ev event.Event) bool {
 	if p.cfg.Dedupe == nil || !ev.Source.Redelivered() || ev.ID == "" {
 		return false
 	}
-	ctx, cancel := context.WithTimeout(ctx, dedupeTimeout)
+	ctx, cancel := dedupeContext(ctx, deadline)
 	defer cancel()
 	seen, err := p.cfg.Dedupe.Seen(ctx, ev.ID)
 	if err != nil {
@@ -154,11 +187,11 @@ func (p *Pipeline) duplicate(ctx context.Context, ev event.Event) bool {
 
 // markPurged records a successful purge, so the sender's retries are
 // duplicates. Only success is recorded: a failed event must stay retryable.
-func (p *Pipeline) markPurged(ctx context.Context, ev event.Event) {
+func (p *Pipeline) markPurged(ctx context.Context, deadline time.Time, ev event.Event) {
 	if p.cfg.Dedupe == nil || !ev.Source.Redelivered() || ev.ID == "" {
 		return
 	}
-	ctx, cancel := context.WithTimeout(ctx, dedupeTimeout)
+	ctx, cancel := dedupeContext(ctx, deadline)
 	defer cancel()
 	if _, err := p.cfg.Dedupe.MarkPurged(ctx, ev.ID); err != nil {
 		p.log.Warn("could not record the purged event id; a retry will purge again", "id", ev.ID, "err", err)

@@ -88,6 +88,10 @@ type Config struct {
 	// Deadline bounds everything Handle does for one event, every phase
 	// included; 0 means no bound of the pipeline's own.
 	Deadline time.Duration
+	// PurgeTimeout, when set, also bounds the purge step: the fan-out's
+	// own timeout (server.purge_timeout), so that the purge's one context
+	// carries both bounds.
+	PurgeTimeout time.Duration
 	// KeysBackend names the Redis side's results ("redis"): when it fails
 	// and nothing can record the CDN steps left after it, they are purged
 	// at once (see settle).

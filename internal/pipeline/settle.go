@@ -27,18 +27,20 @@ const (
 //     was purged, but the answer is 503 with Retry-After, never 2xx, and
 //     the id is not marked, so the sender's retry plans and purges again.
 //   - Anything unfinished: see unfinished.
-func (p *Pipeline) settle(ctx context.Context, ev event.Event, a fanout.Answer) Outcome {
+func (p *Pipeline) settle(ctx context.Context, deadline time.Time, ev event.Event, a fanout.Answer) Outcome {
 	incomplete := a.Plan.Incomplete && a.Status != fanout.StatusDryRun
 	switch {
 	case a.OK() && !incomplete:
 		if a.Status == fanout.StatusPurged {
-			p.markPurged(ctx, ev)
+			p.markPurged(ctx, deadline, ev)
 		}
 		return Outcome{HTTPStatus: http.StatusOK, Answer: a}
 	case a.OK():
 		a.Status = fanout.StatusPartial
 		return Outcome{HTTPStatus: http.StatusServiceUnavailable, RetryAfter: retryAfterIncomplete, Answer: a}
 	}
+	ctx, cancel := withDeadline(ctx, deadline)
+	defer cancel()
 	o := p.unfinished(ctx, ev, a)
 	if incomplete && o.HTTPStatus < 300 {
 		// Not reached: an incomplete plan is never journaled.
