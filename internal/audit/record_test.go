@@ -74,7 +74,7 @@ func TestRecordJSONRefusesWhatEncodingJSONRefuses(t *testing.T) {
 func TestRecordJSONRoundTrips(t *testing.T) {
 	r := Record{Time: time.Date(2026, 12, 2, 18, 41, 40, 5, time.UTC), Source: "hook", ID: "msg_1", Page: "p1",
 		Status: "purged", HTTPStatus: 200, Plan: PlanSize{URLs: 22, Keys: 1},
-		Results: []Result{{Backend: "redis", Status: "purged", Items: 1, Calls: 1}, {Backend: "cloudflare", Status: "failed", Items: 22, Error: "429 <too many>"}},
+		Results:    []Result{{Backend: "redis", Status: "purged", Items: 1, Calls: 1}, {Backend: "cloudflare", Status: "failed", Items: 22, Error: "429 <too many>"}},
 		DurationMS: 61.25}
 	b, err := r.AppendJSON(nil)
 	if err != nil {
