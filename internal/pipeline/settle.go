@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/edgepurge/edgepurge/internal/event"
@@ -127,7 +128,7 @@ func (p *Pipeline) warnSkipped(id string, skipped []string) {
 
 // record audits, counts and logs a purged (or unfinished) event.
 func (p *Pipeline) record(r *Request, o *Outcome) {
-	ev, a, pl := &r.Event, &o.Answer, &o.Answer.Plan
+	ev, a := &r.Event, &o.Answer
 	p.cfg.Metrics.Event(string(ev.Source), a.Status).Inc()
 	p.audit(string(ev.Source), a, o.HTTPStatus)
 	lag := time.Duration(-1)
@@ -139,21 +140,12 @@ func (p *Pipeline) record(r *Request, o *Outcome) {
 	if p.cfg.History != nil {
 		p.cfg.History.Observe(a.Status, lag)
 	}
-	// Attrs, not key-value pairs: no boxing, no slice per event.
-	// A few an append: an append of them all builds each in a temporary
-	// of its own first, all of them in this frame, under the log call's.
-	var buf [16]slog.Attr
-	attrs := append(buf[:0], slog.String("request_id", r.RequestID), slog.String("id", ev.ID))
-	attrs = append(attrs, slog.String("source", string(ev.Source)), slog.String("type", string(ev.Type)))
-	attrs = append(attrs, slog.String("page", ev.PageID), slog.String("status", a.Status))
-	attrs = append(attrs, slog.Int("http_status", o.HTTPStatus), slog.Int("urls", len(pl.URLs)))
-	attrs = append(attrs, slog.Int("tags", len(pl.Tags)), slog.Int("keys", len(pl.Keys)+len(pl.KeySets)))
-	attrs = append(attrs, slog.Float64("duration_ms", a.DurationMS))
-	for i := range a.Results {
-		if res := &a.Results[i]; res.Error != "" {
-			attrs = append(attrs, slog.String(res.Backend+"_error", res.Error))
-		}
-	}
+	// Attrs, not key-value pairs: no boxing, no slice per event. Their
+	// buffer comes from a pool (see attrBufs), and they are made out of
+	// line (outcomeAttrs): each is built in a temporary of its own first,
+	// which would take room in this frame, under the log call's.
+	buf := attrBufs.Get().(*[16]slog.Attr)
+	attrs := outcomeAttrs(buf, r, o)
 	ctx := context.Background()
 	switch {
 	case a.Status == fanout.StatusDryRun:
@@ -165,4 +157,31 @@ func (p *Pipeline) record(r *Request, o *Outcome) {
 	default:
 		p.log.LogAttrs(ctx, slog.LevelError, "event not purged", attrs...)
 	}
+	clear(buf[:]) // the log line copied them; keep no strings alive
+	attrBufs.Put(buf)
 }
+
+// outcomeAttrs puts the attributes of r's log line in buf and returns
+// them: appended to buf[:0], so that they go on the heap only when they
+// outgrow it.
+func outcomeAttrs(buf *[16]slog.Attr, r *Request, o *Outcome) []slog.Attr {
+	ev, a, pl := &r.Event, &o.Answer, &o.Answer.Plan
+	attrs := append(buf[:0], slog.String("request_id", r.RequestID), slog.String("id", ev.ID),
+		slog.String("source", string(ev.Source)), slog.String("type", string(ev.Type)),
+		slog.String("page", ev.PageID), slog.String("status", a.Status), slog.Int("http_status", o.HTTPStatus),
+		slog.Int("urls", len(pl.URLs)), slog.Int("tags", len(pl.Tags)), slog.Int("keys", len(pl.Keys)+len(pl.KeySets)),
+		slog.Float64("duration_ms", a.DurationMS))
+	for i := range a.Results {
+		if res := &a.Results[i]; res.Error != "" {
+			attrs = append(attrs, slog.String(res.Backend+"_error", res.Error))
+		}
+	}
+	return attrs
+}
+
+// attrBufs holds the buffers of record's log line. The log handler's
+// frames go on top of record's, at the deepest point of an event's
+// goroutine: a 640-byte buffer on the stack there would take it past
+// 8 KiB (see docs/performance.md, "Stack"), and one allocated per event
+// would be garbage.
+var attrBufs = sync.Pool{New: func() any { return new([16]slog.Attr) }}
