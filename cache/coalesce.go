@@ -51,20 +51,41 @@ func (c *Coalescer) Name() string { return "redis" }
 // every one was done, or ctx ended. Removed is not counted: a batch serves
 // several events.
 func (c *Coalescer) Invalidate(ctx context.Context, keys, sets []string) (Result, error) {
-	sets = unique(sets)
-	keys = withoutAny(unique(keys), sets)
+	keys, sets = distinct(keys, sets)
 	res := Result{Keys: len(keys), Sets: len(sets)}
-	var ko, so batch.Outcome
+	var err error
 	switch {
 	case len(sets) == 0:
-		ko = c.keys.Do(ctx, keys)
+		err = c.keys.Do(ctx, keys).Err
 	case len(keys) == 0:
-		so = c.sets.Do(ctx, sets)
+		err = c.sets.Do(ctx, sets).Err
 	default:
-		var wg sync.WaitGroup
-		wg.Go(func() { so = c.sets.Do(ctx, sets) })
-		ko = c.keys.Do(ctx, keys)
-		wg.Wait()
+		err = c.both(ctx, keys, sets)
 	}
-	return res, errors.Join(ko.Err, so.Err)
+	// Joined even when only one queue ran, as in both: the same kind of
+	// error whatever the keys.
+	return res, errors.Join(err)
+}
+
+// distinct is keys and sets without repeats, and keys without the sets.
+// (Kept out of line: its maps would take room in Invalidate's frame, which
+// an event's goroutine holds while it waits on Redis.)
+//
+//go:noinline
+func distinct(keys, sets []string) ([]string, []string) {
+	sets = unique(sets)
+	return withoutAny(unique(keys), sets), sets
+}
+
+// both unlinks keys and sets, the sets from a goroutine of their own; the
+// error joins both queues' errors. (A frame of its own: the goroutine's
+// closure and its captures take no room in Invalidate's, which every event
+// with one kind of key waits in.)
+func (c *Coalescer) both(ctx context.Context, keys, sets []string) error {
+	var ko, so batch.Outcome
+	var wg sync.WaitGroup
+	wg.Go(func() { so = c.sets.Do(ctx, sets) })
+	ko = c.keys.Do(ctx, keys)
+	wg.Wait()
+	return errors.Join(ko.Err, so.Err)
 }

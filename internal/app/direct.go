@@ -41,7 +41,7 @@ func NewDirect(cfg *config.Config, log *slog.Logger, build Build) (*Direct, erro
 // purged (a planning error).
 func (d *Direct) Purge(ctx context.Context, ev event.Event, dryRun bool) (fanout.Answer, error) {
 	ev.Source = event.SourceDirect
-	o := d.pipe.Handle(ctx, pipeline.Request{Event: ev, DryRun: dryRun})
+	o := d.pipe.Handle(ctx, &pipeline.Request{Event: ev, DryRun: dryRun})
 	if o.Refused() {
 		return fanout.Answer{}, errors.New("plan: " + o.Refusal)
 	}

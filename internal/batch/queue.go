@@ -153,33 +153,15 @@ func (e *DeadlineError) Unwrap() []error {
 
 // Do queues items (distinct) and waits until every one was sent and
 // answered, or ctx ends.
+//
+// A request's goroutine spends most of its life parked here, so this frame
+// holds only the wait: queuing the items (enqueue) and reading what became
+// of them (settled, gaveUp) have frames of their own.
 func (q *Queue) Do(ctx context.Context, items []string) Outcome {
-	var out Outcome
 	if len(items) == 0 {
-		return out
+		return Outcome{}
 	}
-	entries := make([]*entry, len(items))
-	q.mu.Lock()
-	for i, it := range items {
-		if e, ok := q.waiting[it]; ok {
-			e.waiters++
-			entries[i] = e
-			out.Coalesced++
-			continue
-		}
-		e := &entry{item: it, waiters: 1, done: make(chan struct{})}
-		q.waiting[it] = e
-		q.pending = append(q.pending, e)
-		q.live++
-		entries[i] = e
-	}
-	q.kick()
-	q.mu.Unlock()
-	if out.Coalesced > 0 && q.opts.OnCoalesced != nil {
-		q.opts.OnCoalesced(out.Coalesced)
-	}
-
-	calls := map[uint64]bool{}
+	entries, coalesced := q.enqueue(items)
 	for i, e := range entries {
 		// The entries of one call are settled together: once the first is
 		// done, the rest usually are too, and a receive that cannot block
@@ -192,20 +174,62 @@ func (q *Queue) Do(ctx context.Context, items []string) Outcome {
 		select {
 		case <-e.done:
 		case <-ctx.Done():
-			de := q.abandon(entries[i:])
-			de.Total, de.Cause = len(items), ctx.Err()
-			out.Err = de
-			out.Done, out.Calls = tally(entries[:i], calls)
-			return out
+			return q.gaveUp(ctx, entries, i, coalesced)
 		}
 	}
-	out.Done, out.Calls = tally(entries, calls)
+	return settled(entries, coalesced)
+}
+
+// enqueue queues items, joining the entries already waiting for any of
+// them; coalesced counts those.
+func (q *Queue) enqueue(items []string) (entries []*entry, coalesced int) {
+	entries = make([]*entry, len(items))
+	q.mu.Lock()
+	for i, it := range items {
+		if e, ok := q.waiting[it]; ok {
+			e.waiters++
+			entries[i] = e
+			coalesced++
+			continue
+		}
+		e := &entry{item: it, waiters: 1, done: make(chan struct{})}
+		q.waiting[it] = e
+		q.pending = append(q.pending, e)
+		q.live++
+		entries[i] = e
+	}
+	q.kick()
+	q.mu.Unlock()
+	if coalesced > 0 && q.opts.OnCoalesced != nil {
+		q.opts.OnCoalesced(coalesced)
+	}
+	return entries, coalesced
+}
+
+// settled is the outcome of entries, every one of them settled. (Kept out
+// of line: its map would take room in Do's frame.)
+//
+//go:noinline
+func settled(entries []*entry, coalesced int) Outcome {
+	out := Outcome{Coalesced: coalesced}
+	out.Done, out.Calls = tally(entries, map[uint64]bool{})
 	for _, e := range entries {
 		if e.err != nil {
 			out.Err = e.err
 			break
 		}
 	}
+	return out
+}
+
+// gaveUp is the outcome of entries when ctx ended while entries[i] was
+// not settled: the caller's claim on it and on those after it is dropped.
+func (q *Queue) gaveUp(ctx context.Context, entries []*entry, i, coalesced int) Outcome {
+	out := Outcome{Coalesced: coalesced}
+	de := q.abandon(entries[i:])
+	de.Total, de.Cause = len(entries), ctx.Err()
+	out.Err = de
+	out.Done, out.Calls = tally(entries[:i], map[uint64]bool{})
 	return out
 }
 

@@ -55,35 +55,55 @@ func New(cfg Config) *Checker {
 
 // RunOn is the Purger's RunOn: a re-drive of what failed is not checked
 // at the edge.
-func (v *Checker) RunOn(ctx context.Context, backends []string, id string, p plan.Plan) fanout.Answer {
-	return v.purger.RunOn(ctx, backends, id, p)
+func (v *Checker) RunOn(ctx context.Context, backends []string, id string, p *plan.Plan, a *fanout.Answer) {
+	v.purger.RunOn(ctx, backends, id, p, a)
 }
 
 var _ fanout.Runner = (*Checker)(nil)
 
-// Run purges p and, when p asks for verification and every backend accepted
-// the purge, checks every purged URL at the edge. URLs found stale are
-// purged again once (on every CDN, in order) and checked again; if any is
-// still stale, the answer's status is fanout.StatusStale, which is not OK,
-// so the caller retries.
-func (v *Checker) Run(ctx context.Context, id string, p plan.Plan, dryRun bool) fanout.Answer {
+// Run purges *p and, when p asks for verification and every backend
+// accepted the purge, checks every purged URL at the edge. URLs found stale
+// are purged again once (on every CDN, in order) and checked again; if any
+// is still stale, the answer's status is fanout.StatusStale, which is not
+// OK, so the caller retries.
+//
+// A plan that asks for no check goes straight to the Purger: the check's
+// locals live in frames of their own (runChecked, verify), not in this one,
+// which every purge's goroutine holds while it waits on the backends.
+func (v *Checker) Run(ctx context.Context, id string, p *plan.Plan, dryRun bool, a *fanout.Answer) {
 	if dryRun || p.VerifyEdge == "" || len(p.URLs) == 0 {
-		return v.purger.Run(ctx, id, p, dryRun)
+		v.purger.Run(ctx, id, p, dryRun, a)
+		return
 	}
+	v.runChecked(ctx, id, p, a)
+}
+
+// runChecked is Run for a plan checked at the edge: a snapshot of the
+// validators, the purge, then the check (verify).
+func (v *Checker) runChecked(ctx context.Context, id string, p *plan.Plan, a *fanout.Answer) {
 	start := time.Now()
 	before := v.snapshot(ctx, p.VerifyEdge, p.URLs)
 	purgedAt := time.Now()
-	a := v.purger.Run(ctx, id, p, false)
+	v.purger.Run(ctx, id, p, false, a)
 	if a.Status != fanout.StatusPurged {
 		// The caller retries anyway; a check now would only confirm it.
-		return a
+		return
 	}
+	v.verify(ctx, id, p, a, before, purgedAt)
+	a.DurationMS = float64(time.Since(start).Microseconds()) / 1000
+}
+
+// verify checks p's purged URLs at the edge, purges the stale ones again
+// and checks those again, and puts the checks and the second purge's
+// results in a.
+func (v *Checker) verify(ctx context.Context, id string, p *plan.Plan, a *fanout.Answer, before map[string]validators, purgedAt time.Time) {
 	checks := v.checkAll(ctx, p.VerifyEdge, p.URLs, before, purgedAt)
 
 	if stale := urlsWith(checks, fanout.CheckStale); len(stale) > 0 {
 		again := plan.Plan{Page: p.Page, Zone: p.Zone, URLs: stale, Tags: []string{}, Keys: []string{}, CDNOrder: p.CDNOrder}
 		repurgedAt := time.Now()
-		ra := v.purger.Run(ctx, id, again, false)
+		ra := new(fanout.Answer)
+		v.purger.Run(ctx, id, &again, false, ra)
 		a.Repurge = cdnResults(ra.Results)
 		rechecks := v.checkAll(ctx, p.VerifyEdge, stale, before, repurgedAt)
 		for i, c := range checks {
@@ -102,8 +122,6 @@ func (v *Checker) Run(ctx context.Context, id string, p plan.Plan, dryRun bool) 
 		}
 	}
 	a.Verification = checks
-	a.DurationMS = float64(time.Since(start).Microseconds()) / 1000
-	return a
 }
 
 func urlsWith(checks []fanout.URLCheck, result string) []string {

@@ -57,11 +57,15 @@ type countingPurger struct {
 	onRun  func()
 }
 
-func (p *countingPurger) RunOn(ctx context.Context, _ []string, id string, pl plan.Plan) fanout.Answer {
-	return p.Run(ctx, id, pl, false)
+func (p *countingPurger) RunOn(ctx context.Context, _ []string, id string, pl *plan.Plan, a *fanout.Answer) {
+	p.Run(ctx, id, pl, false, a)
 }
 
-func (p *countingPurger) Run(_ context.Context, id string, pl plan.Plan, dryRun bool) fanout.Answer {
+func (p *countingPurger) Run(ctx context.Context, id string, pl *plan.Plan, dryRun bool, a *fanout.Answer) {
+	*a = p.run(ctx, id, *pl, dryRun)
+}
+
+func (p *countingPurger) run(_ context.Context, id string, pl plan.Plan, dryRun bool) fanout.Answer {
 	p.mu.Lock()
 	p.plans = append(p.plans, pl)
 	p.mu.Unlock()
@@ -129,7 +133,7 @@ func TestEveryURLVerified(t *testing.T) {
 	e := newEdge(t, &purges, 0)
 	p := &countingPurger{onRun: func() { purges.Add(1) }}
 	obs := &countingObserver{counts: map[string]int{}}
-	a := New(Config{Purger: p, Observer: obs}).Run(context.Background(), "id", plan.Plan{URLs: urls, VerifyEdge: e.srv.URL}, false)
+	a := run(New(Config{Purger: p, Observer: obs}), context.Background(), "id", plan.Plan{URLs: urls, VerifyEdge: e.srv.URL}, false)
 	if a.Status != fanout.StatusPurged || len(a.Verification) != 3 || len(p.plans) != 1 || a.Repurge != nil {
 		t.Fatalf("answer %+v", a)
 	}
@@ -166,7 +170,7 @@ func TestStaleURLsAreRepurgedOnce(t *testing.T) {
 			e := newEdge(t, &purges, tc.fixedAfter, "/history")
 			p := &countingPurger{onRun: func() { purges.Add(1) }}
 			obs := &countingObserver{counts: map[string]int{}}
-			a := New(Config{Purger: p, Observer: obs}).Run(context.Background(), "id",
+			a := run(New(Config{Purger: p, Observer: obs}), context.Background(), "id",
 				plan.Plan{URLs: urls, Keys: []string{"k"}, CDNOrder: []string{"varnish"}, VerifyEdge: e.srv.URL}, false)
 			if a.Status != tc.wantStatus || len(p.plans) != 2 {
 				t.Fatalf("status %q after %d purges", a.Status, len(p.plans))
@@ -205,7 +209,7 @@ func TestNoCheckWithoutEdgeDryRunOrSuccess(t *testing.T) {
 		{"purge failed", plan.Plan{URLs: urls, VerifyEdge: e.srv.URL}, false, fanout.StatusPartial},
 	} {
 		p := &countingPurger{status: tc.status}
-		a := New(Config{Purger: p}).Run(context.Background(), "id", tc.p, tc.dryRun)
+		a := run(New(Config{Purger: p}), context.Background(), "id", tc.p, tc.dryRun)
 		if a.Verification != nil || len(p.plans) != 1 {
 			t.Errorf("%s: verification %+v after %d purges", tc.name, a.Verification, len(p.plans))
 		}
@@ -226,7 +230,7 @@ func TestAnEdgeDownIsFailedNotStale(t *testing.T) {
 	dead := "http://" + ln.Addr().String()
 	ln.Close()
 	p := &countingPurger{}
-	a := New(Config{Purger: p}).Run(context.Background(), "id", plan.Plan{URLs: urls, VerifyEdge: dead}, false)
+	a := run(New(Config{Purger: p}), context.Background(), "id", plan.Plan{URLs: urls, VerifyEdge: dead}, false)
 	if a.Status != fanout.StatusPurged || len(p.plans) != 1 {
 		t.Fatalf("status %q after %d purges", a.Status, len(p.plans))
 	}
@@ -251,11 +255,18 @@ type deadlinePurger struct {
 	left time.Duration
 }
 
-func (p *deadlinePurger) Run(ctx context.Context, id string, pl plan.Plan, dryRun bool) fanout.Answer {
+func (p *deadlinePurger) Run(ctx context.Context, id string, pl *plan.Plan, dryRun bool, a *fanout.Answer) {
 	if d, ok := ctx.Deadline(); ok {
 		p.left = time.Until(d)
 	}
-	return p.countingPurger.Run(ctx, id, pl, dryRun)
+	p.countingPurger.Run(ctx, id, pl, dryRun, a)
+}
+
+// run is v.Run answering by value, as the tests read it.
+func run(v *Checker, ctx context.Context, id string, p plan.Plan, dryRun bool) fanout.Answer {
+	var a fanout.Answer
+	v.Run(ctx, id, &p, dryRun, &a)
+	return a
 }
 
 // A hanging edge must not eat the purge's time: the snapshot before the
@@ -271,7 +282,7 @@ func TestASlowEdgeLeavesThePurgeItsTime(t *testing.T) {
 	p := &deadlinePurger{}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
-	a := New(Config{Purger: p}).Run(ctx, "id", plan.Plan{URLs: []string{"https://a.test/"}, VerifyEdge: edge.URL}, false)
+	a := run(New(Config{Purger: p}), ctx, "id", plan.Plan{URLs: []string{"https://a.test/"}, VerifyEdge: edge.URL}, false)
 	if p.left < 1500*time.Millisecond {
 		t.Errorf("the purge started with %s of a 2 s deadline left", p.left)
 	}

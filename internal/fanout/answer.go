@@ -119,10 +119,14 @@ type NodeResult struct {
 	Error      string  `json:"error,omitempty"`
 }
 
+// Answer's methods take a pointer: an Answer is large, and the pipeline's
+// frames that call them are on the stack of a request's goroutine while it
+// waits on a backend.
+
 // Backpressure reports whether every failed backend failed only because
 // the deadline passed before its items could be sent: the caller should
 // retry later (503 with Retry-After) rather than suspect the backend.
-func (a Answer) Backpressure() bool {
+func (a *Answer) Backpressure() bool {
 	failed := false
 	for _, r := range a.Results {
 		if r.Status == BackendFailed {
@@ -137,7 +141,7 @@ func (a Answer) Backpressure() bool {
 
 // StoppedAt is the backend whose failure stopped the chain, and the
 // backends skipped after it, in the order they run; "" when none failed.
-func (a Answer) StoppedAt() (failed string, skipped []string) {
+func (a *Answer) StoppedAt() (failed string, skipped []string) {
 	for _, r := range a.Results {
 		switch r.Status {
 		case BackendFailed:
@@ -151,7 +155,7 @@ func (a Answer) StoppedAt() (failed string, skipped []string) {
 
 // Merge puts b's results in place of a's results for the same backends (a
 // later run of steps a skipped) and updates a's status and duration.
-func (a *Answer) Merge(b Answer) {
+func (a *Answer) Merge(b *Answer) {
 	for _, r := range b.Results {
 		for i := range a.Results {
 			if a.Results[i].Backend == r.Backend {
@@ -164,7 +168,7 @@ func (a *Answer) Merge(b Answer) {
 }
 
 // OK reports whether every backend succeeded (or the run was a dry run).
-func (a Answer) OK() bool {
+func (a *Answer) OK() bool {
 	return a.Status == StatusPurged || a.Status == StatusDryRun || a.Status == StatusDuplicate
 }
 

@@ -26,12 +26,19 @@ type KeyInvalidator interface {
 // Runner runs plans on the backends and answers. *Fanout is one; the edge
 // check (package edgecheck) wraps one. Everything above it reaches the
 // backends through package pipeline.
+//
+// The plan and the answer go by pointer, the answer into one the caller
+// owns: they are large, and a request's goroutine waits on a backend at
+// the bottom of a chain of these calls, where copies of them in every
+// frame would double its stack.
 type Runner interface {
-	// Run purges p on every backend; with dryRun, nothing is sent.
-	Run(ctx context.Context, id string, p plan.Plan, dryRun bool) Answer
-	// RunOn purges p on the named backends only (a re-drive of what
-	// failed), never as a dry run.
-	RunOn(ctx context.Context, backends []string, id string, p plan.Plan) Answer
+	// Run purges *p on every backend and puts the answer in *a, all of
+	// which it overwrites; with dryRun, nothing is sent. p may point to
+	// a.Plan: a plan made in place in its answer is not copied.
+	Run(ctx context.Context, id string, p *plan.Plan, dryRun bool, a *Answer)
+	// RunOn purges *p on the named backends only (a re-drive of what
+	// failed), never as a dry run, and puts the answer in *a, as Run does.
+	RunOn(ctx context.Context, backends []string, id string, p *plan.Plan, a *Answer)
 }
 
 var _ Runner = (*Fanout)(nil)
@@ -77,16 +84,15 @@ func New(cfg Config) *Fanout {
 	return &Fanout{cdn: cfg.CDN, keys: cfg.Keys, timeout: cfg.Timeout, observer: cfg.Observer, onPanic: cfg.OnPanic}
 }
 
-// Run purges p and answers for the event id. It returns when every backend
-// finished or the deadline passed. With dryRun, nothing is sent anywhere.
-func (f *Fanout) Run(ctx context.Context, id string, p plan.Plan, dryRun bool) Answer {
+// Run purges *p and puts the answer for the event id in *a. It returns
+// when every backend finished or the deadline passed. With dryRun, nothing
+// is sent anywhere.
+func (f *Fanout) Run(ctx context.Context, id string, p *plan.Plan, dryRun bool, a *Answer) {
 	start := time.Now()
-	a := Answer{ID: id, Plan: p}
+	a.begin(id, p)
 	if dryRun {
-		a.Results = f.dryRun(p)
-		a.Status = StatusDryRun
-		a.DurationMS = millis(time.Since(start))
-		return a
+		f.answerDryRun(a, start)
+		return
 	}
 	if dl, ok := ctx.Deadline(); f.timeout > 0 && (!ok || time.Until(dl) > f.timeout) {
 		// (A caller's deadline sooner than ours bounds the run already.)
@@ -94,37 +100,64 @@ func (f *Fanout) Run(ctx context.Context, id string, p plan.Plan, dryRun bool) A
 		ctx, cancel = context.WithTimeout(ctx, f.timeout)
 		defer cancel()
 	}
+	f.chain(ctx, a)
+	a.DurationMS = millis(time.Since(start))
+}
 
-	// The chain, in the order a cache refills: the origin-side cache
-	// (Redis) first, then the CDNs from the inner to the outer. A step
-	// starts only after the one before it succeeded; once one failed, the
-	// rest are skipped (left to the journal, which re-drives the chain
-	// from there, in order), so that no outer cache refetches a copy an
-	// inner one, or the origin's Redis, still holds.
+// chain runs a.Plan on the backends, one step after the other, and puts
+// their results and the overall status in a.
+//
+// The chain, in the order a cache refills: the origin-side cache (Redis)
+// first, then the CDNs from the inner to the outer. A step starts only
+// after the one before it succeeded; once one failed, the rest are skipped
+// (left to the journal, which re-drives the chain from there, in order),
+// so that no outer cache refetches a copy an inner one, or the origin's
+// Redis, still holds.
+func (f *Fanout) chain(ctx context.Context, a *Answer) {
+	p := &a.Plan
 	cdn := f.ordered(p.CDNOrder)
+	// Each step's result is made in place, in results.
 	results := make([]Result, len(cdn), len(cdn)+1)
 	var stoppedAt string
 	if f.keys != nil {
-		results = append(results, f.invalidate(ctx, p))
-		if r := results[len(cdn)]; r.Status == BackendFailed {
+		results = results[:len(cdn)+1]
+		r := &results[len(cdn)]
+		f.invalidate(ctx, p, r)
+		if r.Status == BackendFailed {
 			stoppedAt = r.Backend
 		}
 	}
 	for i, c := range cdn {
 		if stoppedAt != "" {
-			results[i] = skipped(c.Name(), stoppedAt)
+			skip(&results[i], c.Name(), stoppedAt)
 			continue
 		}
-		results[i] = f.purgeCDN(ctx, c, p.CDN())
+		f.purgeCDN(ctx, c, p, &results[i])
 		if results[i].Status == BackendFailed {
 			stoppedAt = results[i].Backend
 		}
 	}
-
 	a.Results = results
 	a.Status = overall(results)
+}
+
+// begin readies a for a run of *p for the event id: the plan is copied in
+// unless p is a.Plan already, and every other field is cleared, field by
+// field (a composite literal would be built on the stack first): a field
+// added to Answer goes in this list.
+func (a *Answer) begin(id string, p *plan.Plan) {
+	if p != &a.Plan {
+		a.Plan = *p
+	}
+	a.ID, a.Status, a.Results, a.Verification, a.Repurge = id, "", nil, nil, nil
+	a.DurationMS, a.JournalID, a.JournalError = 0, "", ""
+}
+
+// answerDryRun answers a dry run of a.Plan begun at start.
+func (f *Fanout) answerDryRun(a *Answer, start time.Time) {
+	a.Results = f.dryRun(&a.Plan)
+	a.Status = StatusDryRun
 	a.DurationMS = millis(time.Since(start))
-	return a
 }
 
 // ordered is the CDN purgers in the plan's order: the purgers it names
@@ -150,16 +183,20 @@ func (f *Fanout) ordered(order []string) []purge.Purger {
 	return out
 }
 
-// skipped is the result of a step not run because an earlier step
-// (stoppedAt) failed.
-func skipped(backend, stoppedAt string) Result {
-	return Result{
+// skip makes r the result of a step not run because an earlier step
+// (stoppedAt) failed. (Out of line: the result and the message are built
+// in its frame, not in chain's, which the request's goroutine holds while
+// it waits on a backend.)
+//
+//go:noinline
+func skip(r *Result, backend, stoppedAt string) {
+	*r = Result{
 		Backend: backend, Status: BackendSkipped, Retryable: true,
 		Error: "not run: " + stoppedAt + " failed first, and this cache would refill from it",
 	}
 }
 
-func (f *Fanout) dryRun(p plan.Plan) []Result {
+func (f *Fanout) dryRun(p *plan.Plan) []Result {
 	var out []Result
 	for _, c := range f.ordered(p.CDNOrder) {
 		out = append(out, Result{Backend: c.Name(), Status: BackendDryRun, Items: p.CDN().Items()})
@@ -186,11 +223,14 @@ func (f *Fanout) recoverBackend(backend string, start time.Time, r *Result) {
 	f.observe(backend, BackendFailed, d)
 }
 
-func (f *Fanout) purgeCDN(ctx context.Context, c purge.Purger, req purge.Request) (r Result) {
-	defer f.recoverBackend(c.Name(), time.Now(), &r)
-	r = Result{Backend: c.Name(), Status: BackendOK}
-	if req.Empty() {
-		return r
+// purgeCDN runs p's CDN part on c and puts the result in *r. The request
+// is made here, not by the caller, so it takes room only in this frame.
+func (f *Fanout) purgeCDN(ctx context.Context, c purge.Purger, p *plan.Plan, r *Result) {
+	defer f.recoverBackend(c.Name(), time.Now(), r)
+	*r = Result{Backend: c.Name(), Status: BackendOK}
+	var req purge.Request
+	if !cdnRequest(p, &req) {
+		return
 	}
 	start := time.Now()
 	var res purge.Result
@@ -201,7 +241,25 @@ func (f *Fanout) purgeCDN(ctx context.Context, c purge.Purger, req purge.Request
 	} else {
 		res, err = c.Purge(ctx, req)
 	}
-	d := time.Since(start)
+	f.cdnResult(r, res, nodes, err, time.Since(start))
+}
+
+// cdnRequest puts p's CDN part in req and reports whether it asks for
+// anything. (Out of line: inlined, the request would be built in a
+// temporary and copied to check it, each copy in purgeCDN's frame.)
+//
+//go:noinline
+func cdnRequest(p *plan.Plan, req *purge.Request) bool {
+	*req = p.CDN()
+	return !req.Empty()
+}
+
+// cdnResult puts in r what a CDN purger answered after d. (Out of line:
+// its locals take no room in purgeCDN's frame, which the request's
+// goroutine holds while it waits on the CDN.)
+//
+//go:noinline
+func (f *Fanout) cdnResult(r *Result, res purge.Result, nodes []purge.NodeResult, err error, d time.Duration) {
 	r.Items, r.Calls, r.DurationMS = res.Items, res.Calls, millis(d)
 	if res.Escalation != "" {
 		r.PurgedBy, r.Escalation = "cover", res.Escalation
@@ -219,7 +277,6 @@ func (f *Fanout) purgeCDN(ctx context.Context, c purge.Purger, req purge.Request
 		}
 	}
 	f.observe(r.Backend, r.Status, d)
-	return r
 }
 
 // nodeResults turns a purger's per-node detail into the answer's.
@@ -238,11 +295,12 @@ func nodeResults(nodes []purge.NodeResult) []NodeResult {
 	return out
 }
 
-func (f *Fanout) invalidate(ctx context.Context, p plan.Plan) (r Result) {
-	defer f.recoverBackend(f.keys.Name(), time.Now(), &r)
-	r = Result{Backend: f.keys.Name(), Status: BackendOK}
+// invalidate runs p's Redis part and puts the result in *r.
+func (f *Fanout) invalidate(ctx context.Context, p *plan.Plan, r *Result) {
+	defer f.recoverBackend(f.keys.Name(), time.Now(), r)
+	*r = Result{Backend: f.keys.Name(), Status: BackendOK}
 	if len(p.Keys) == 0 && len(p.KeySets) == 0 {
-		return r
+		return
 	}
 	start := time.Now()
 	res, err := f.keys.Invalidate(ctx, p.Keys, p.KeySets)
@@ -256,7 +314,6 @@ func (f *Fanout) invalidate(ctx context.Context, p plan.Plan) (r Result) {
 		r.Items = res.Keys + res.Sets
 	}
 	f.observe(r.Backend, r.Status, d)
-	return r
 }
 
 func (f *Fanout) observe(backend, status string, d time.Duration) {

@@ -70,7 +70,7 @@ func TestStatuses(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			cdn := &scriptedPurger{name: "cdn", err: tc.cdnErr}
 			f := New(Config{CDN: []purge.Purger{cdn}, Keys: &scriptedKeys{err: tc.keysErr}})
-			a := f.Run(context.Background(), "id1", samplePlan, false)
+			a := run(f, context.Background(), "id1", samplePlan, false)
 			if a.Status != tc.want || a.OK() != (tc.want == StatusPurged) {
 				t.Errorf("status = %q, want %q", a.Status, tc.want)
 			}
@@ -143,7 +143,7 @@ func TestStepsRunInTheOrderACacheRefills(t *testing.T) {
 		CDN:  []purge.Purger{clockedPurger{name: "varnish", c: c}, clockedPurger{name: "cloudflare", c: c}},
 		Keys: clockedKeys{c},
 	})
-	a := f.Run(context.Background(), "id", samplePlan, false)
+	a := run(f, context.Background(), "id", samplePlan, false)
 	want := []string{"redis start", "redis end", "varnish start", "varnish end", "cloudflare start", "cloudflare end"}
 	if a.Status != StatusPurged || !slices.Equal(c.events, want) {
 		t.Errorf("%s, steps %q, want %q", a.Status, c.events, want)
@@ -157,7 +157,7 @@ func TestAFailedInnerCDNLeavesTheOuterOnesUnpurged(t *testing.T) {
 		CDN:  []purge.Purger{clockedPurger{name: "varnish", c: c, err: inner}, clockedPurger{name: "cloudflare", c: c}},
 		Keys: clockedKeys{c},
 	})
-	a := f.Run(context.Background(), "id", samplePlan, false)
+	a := run(f, context.Background(), "id", samplePlan, false)
 	if slices.Contains(c.events, "cloudflare start") {
 		t.Errorf("the outer CDN was purged after the inner one failed: %q", c.events)
 	}
@@ -170,11 +170,11 @@ func TestAFailedInnerCDNLeavesTheOuterOnesUnpurged(t *testing.T) {
 		CDN:  []purge.Purger{clockedPurger{name: "varnish", c: c}, clockedPurger{name: "cloudflare", c: c}},
 		Keys: clockedKeys{c},
 	})
-	b := f2.RunOn(context.Background(), []string{"cloudflare", "varnish"}, "id", samplePlan)
+	b := runOn(f2, context.Background(), []string{"cloudflare", "varnish"}, "id", samplePlan)
 	if want := []string{"varnish start", "varnish end", "cloudflare start", "cloudflare end"}; b.Status != StatusPurged || !slices.Equal(c.events, want) {
 		t.Errorf("re-drive: %s, steps %q, want %q", b.Status, c.events, want)
 	}
-	a.Merge(b)
+	a.Merge(&b)
 	if a.Status != StatusPurged {
 		t.Errorf("merged: %s %+v", a.Status, a.Results)
 	}
@@ -182,7 +182,7 @@ func TestAFailedInnerCDNLeavesTheOuterOnesUnpurged(t *testing.T) {
 
 func TestDryRunCallsNoBackend(t *testing.T) {
 	cdn, keys := &scriptedPurger{name: "cdn"}, &scriptedKeys{}
-	a := New(Config{CDN: []purge.Purger{cdn}, Keys: keys}).Run(context.Background(), "id", samplePlan, true)
+	a := run(New(Config{CDN: []purge.Purger{cdn}, Keys: keys}), context.Background(), "id", samplePlan, true)
 	if a.Status != StatusDryRun || cdn.calls.Load() != 0 || keys.calls.Load() != 0 {
 		t.Errorf("dry run: status %q, cdn calls %d, redis calls %d", a.Status, cdn.calls.Load(), keys.calls.Load())
 	}
@@ -195,7 +195,7 @@ func TestDeadlineBoundsTheWholePurge(t *testing.T) {
 	slow := &scriptedPurger{name: "cdn", delay: time.Hour}
 	f := New(Config{CDN: []purge.Purger{slow}, Keys: &scriptedKeys{}, Timeout: 50 * time.Millisecond})
 	done := make(chan Answer)
-	go func() { done <- f.Run(context.Background(), "id", samplePlan, false) }()
+	go func() { done <- run(f, context.Background(), "id", samplePlan, false) }()
 	select {
 	case a := <-done:
 		if a.Status != StatusPartial || !a.Results[0].Retryable {
@@ -208,8 +208,22 @@ func TestDeadlineBoundsTheWholePurge(t *testing.T) {
 
 func TestEmptyPartsAreNotSent(t *testing.T) {
 	cdn, keys := &scriptedPurger{name: "cdn"}, &scriptedKeys{}
-	a := New(Config{CDN: []purge.Purger{cdn}, Keys: keys}).Run(context.Background(), "id", plan.Plan{Keys: []string{"k"}}, false)
+	a := run(New(Config{CDN: []purge.Purger{cdn}, Keys: keys}), context.Background(), "id", plan.Plan{Keys: []string{"k"}}, false)
 	if cdn.calls.Load() != 0 || keys.calls.Load() != 1 || a.Status != StatusPurged {
 		t.Errorf("cdn calls %d, redis calls %d, status %q", cdn.calls.Load(), keys.calls.Load(), a.Status)
 	}
+}
+
+// run is f.Run answering by value, as the tests read it.
+func run(f *Fanout, ctx context.Context, id string, p plan.Plan, dryRun bool) Answer {
+	var a Answer
+	f.Run(ctx, id, &p, dryRun, &a)
+	return a
+}
+
+// runOn is f.RunOn answering by value, as the tests read it.
+func runOn(f *Fanout, ctx context.Context, backends []string, id string, p plan.Plan) Answer {
+	var a Answer
+	f.RunOn(ctx, backends, id, &p, &a)
+	return a
 }

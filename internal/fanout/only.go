@@ -26,8 +26,8 @@ func (f *Fanout) Only(backends []string) *Fanout {
 }
 
 // RunOn is Run on the named backends only (see Only); never a dry run.
-func (f *Fanout) RunOn(ctx context.Context, backends []string, id string, p plan.Plan) Answer {
-	return f.Only(backends).Run(ctx, id, p, false)
+func (f *Fanout) RunOn(ctx context.Context, backends []string, id string, p *plan.Plan, a *Answer) {
+	f.Only(backends).Run(ctx, id, p, false, a)
 }
 
 // KeysBackend is the name of the Redis side's results ("redis"), or ""

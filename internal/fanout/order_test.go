@@ -47,7 +47,7 @@ func TestPlanOrdersTheCDNs(t *testing.T) {
 		}})
 		p := samplePlan
 		p.CDNOrder = tc.order
-		a := f.Run(context.Background(), "id", p, false)
+		a := run(f, context.Background(), "id", p, false)
 		var answered []string
 		for _, r := range a.Results {
 			answered = append(answered, r.Backend)
@@ -55,7 +55,7 @@ func TestPlanOrdersTheCDNs(t *testing.T) {
 		if !slices.Equal(rec.names, tc.want) || !slices.Equal(answered, tc.want) {
 			t.Errorf("order %q: called %q, answered %q, want %q", tc.order, rec.names, answered, tc.want)
 		}
-		dry := f.Run(context.Background(), "id", p, true)
+		dry := run(f, context.Background(), "id", p, true)
 		if dry.Results[0].Backend != tc.want[0] {
 			t.Errorf("dry run order %q: first %q", tc.order, dry.Results[0].Backend)
 		}
@@ -82,7 +82,7 @@ func (nodesPurger) PurgeNodes(context.Context, purge.Request) (purge.Result, []p
 }
 
 func TestNodesAreInTheAnswer(t *testing.T) {
-	a := New(Config{CDN: []purge.Purger{nodesPurger{}}}).Run(context.Background(), "id", samplePlan, false)
+	a := run(New(Config{CDN: []purge.Purger{nodesPurger{}}}), context.Background(), "id", samplePlan, false)
 	r := a.Results[0]
 	want := []NodeResult{
 		{Node: "http://a:6081", Status: BackendOK, Items: 3, Calls: 2, DurationMS: 1.5},

@@ -26,7 +26,7 @@ func TestAFullJournalRefusesTheWriteNeverDropsAnEntry(t *testing.T) {
 	w := Writer{To: j, KeysBackend: "redis", Metrics: m}
 	a := fanout.Answer{ID: "e3", Status: fanout.StatusFailed, Results: []fanout.Result{
 		{Backend: "cloudflare", Status: fanout.BackendFailed, Retryable: true, Error: "HTTP 500"}}}
-	_, ok, err := w.Journal(ctx, "hook", a)
+	_, ok, err := w.Journal(ctx, "hook", &a)
 	if !ok || !errors.Is(err, ErrFull) {
 		t.Fatalf("write to a full journal: ok %v, err %v; want ErrFull", ok, err)
 	}

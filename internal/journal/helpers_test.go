@@ -49,11 +49,15 @@ func through(s *scripted, rec pipeline.Recorder) *pipeline.Pipeline {
 	return pipeline.New(pipeline.Config{Purger: s, Audit: rec})
 }
 
-func (s *scripted) Run(ctx context.Context, id string, p plan.Plan, _ bool) fanout.Answer {
-	return s.RunOn(ctx, []string{"cloudflare", "redis"}, id, p)
+func (s *scripted) Run(ctx context.Context, id string, p *plan.Plan, _ bool, a *fanout.Answer) {
+	s.RunOn(ctx, []string{"cloudflare", "redis"}, id, p, a)
 }
 
-func (s *scripted) RunOn(ctx context.Context, backends []string, id string, p plan.Plan) fanout.Answer {
+func (s *scripted) RunOn(ctx context.Context, backends []string, id string, p *plan.Plan, a *fanout.Answer) {
+	*a = s.runOn(ctx, backends, id, *p)
+}
+
+func (s *scripted) runOn(ctx context.Context, backends []string, id string, p plan.Plan) fanout.Answer {
 	s.mu.Lock()
 	s.calls = append(s.calls, call{backends, id, p})
 	hang := s.hang

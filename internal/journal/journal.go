@@ -79,11 +79,26 @@ func (j *Journal) Config() Config { return j.cfg }
 
 // Write records e durably and returns its entry id.
 func (j *Journal) Write(ctx context.Context, e Entry) (string, error) {
+	b, err := encode(&e)
+	if err != nil {
+		return "", err
+	}
+	return j.write(ctx, b)
+}
+
+// encode is e as written to the stream: without its id, which the stream
+// gives it.
+func encode(e *Entry) ([]byte, error) {
 	e.ID = ""
 	b, err := json.Marshal(e)
 	if err != nil {
-		return "", fmt.Errorf("encode journal entry: %w", err)
+		return nil, fmt.Errorf("encode journal entry: %w", err)
 	}
+	return b, nil
+}
+
+// write records an encoded entry durably and returns its entry id.
+func (j *Journal) write(ctx context.Context, b []byte) (string, error) {
 	ctx, cancel := context.WithTimeout(ctx, writeTimeout)
 	defer cancel()
 	id, err := j.add(ctx, j.cfg.Stream, j.cfg.MaxEntries, b)

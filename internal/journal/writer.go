@@ -21,12 +21,18 @@ type Writer struct {
 
 // Journal writes a's unfinished part (see Unfinished). ok is false when
 // there is none that may be journaled; err says the write failed.
-func (w Writer) Journal(ctx context.Context, source string, a fanout.Answer) (id string, ok bool, err error) {
-	e, ok := Unfinished(source, a, w.KeysBackend, time.Now())
+//
+// The entry is made and encoded out of line (encodeUnfinished), so that it
+// takes no room in this frame, which the request's goroutine holds while
+// it waits on Redis.
+func (w Writer) Journal(ctx context.Context, source string, a *fanout.Answer) (id string, ok bool, err error) {
+	b, ok, err := encodeUnfinished(source, a, w.KeysBackend)
 	if !ok {
 		return "", false, nil
 	}
-	id, err = w.To.Write(ctx, e)
+	if err == nil {
+		id, err = w.To.write(ctx, b)
+	}
 	if w.Metrics != nil {
 		switch {
 		case err == nil:
@@ -36,4 +42,17 @@ func (w Writer) Journal(ctx context.Context, source string, a fanout.Answer) (id
 		}
 	}
 	return id, true, err
+}
+
+// encodeUnfinished is a's unfinished part, encoded as Journal.Write
+// encodes an entry; ok is false when there is none that may be journaled.
+//
+//go:noinline
+func encodeUnfinished(source string, a *fanout.Answer, keysBackend string) (b []byte, ok bool, err error) {
+	e, ok := Unfinished(source, *a, keysBackend, time.Now())
+	if !ok {
+		return nil, false, nil
+	}
+	b, err = encode(&e)
+	return b, true, err
 }

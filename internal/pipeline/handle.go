@@ -45,31 +45,64 @@ func (o Outcome) Refused() bool { return o.Refusal != "" }
 // The event's deadline is computed once; each step that waits on a backend
 // takes a context of its own from ctx, bounded by it (one timer a step, no
 // context per event that only parents others).
-func (p *Pipeline) Handle(ctx context.Context, r Request) Outcome {
-	ev := r.Event
+//
+// The request and the outcome go by pointer, and the outcome is made here,
+// once, on the heap: the plan is made in place in its answer, and the
+// purge answers into it. The goroutine waits on the backends below this
+// frame for most of an event's life, and copies of these large structs in
+// every frame on the way down would double its stack. Each step with
+// locals of its own (planning, settling, the log line) has its own frame,
+// gone by the time the goroutine waits on the next.
+func (p *Pipeline) Handle(ctx context.Context, r *Request) *Outcome {
 	deadline, _ := ctx.Deadline()
 	if p.cfg.Deadline > 0 {
 		deadline = earliest(deadline, time.Now().Add(p.cfg.Deadline))
 	}
-	if p.duplicate(ctx, deadline, ev) {
+	if p.duplicate(ctx, deadline, &r.Event) {
 		return p.answerDuplicate(r)
 	}
-	pl, err := p.cfg.Planner.Plan(ctx, ev)
-	if err != nil {
-		o := planFailure(err)
-		p.refuse(r, o)
+	o := new(Outcome)
+	if !p.plan(ctx, r, o) {
 		return o
 	}
-	if pl.Empty() {
-		o := Outcome{HTTPStatus: http.StatusUnprocessableEntity, Refusal: "nothing to purge for this event"}
-		p.refuse(r, o)
-		return o
-	}
-	a := p.purge(ctx, deadline, ev.ID, pl, r.DryRun || p.cfg.DryRun)
-	o := p.settle(ctx, deadline, ev, a)
-	p.notePanics(r.RequestID, ev.ID, o.Answer)
-	p.record(r, o)
+	a := &o.Answer
+	p.purge(ctx, deadline, r.Event.ID, &a.Plan, r.DryRun || p.cfg.DryRun, a)
+	p.finish(ctx, deadline, r, o)
 	return o
+}
+
+// plan makes r's plan in o.Answer.Plan. When there is none (a planning
+// error, nothing to purge), it refuses the event in o instead and says
+// false.
+func (p *Pipeline) plan(ctx context.Context, r *Request, o *Outcome) bool {
+	var err error
+	o.Answer.Plan, err = p.cfg.Planner.Plan(ctx, r.Event)
+	return p.planned(r, o, err)
+}
+
+// planned reports whether o.Answer.Plan, planned with err, is a plan to
+// purge; if not, it refuses r in o. (Out of line: the answers it builds
+// take no room in plan's frame, which a goroutine holds while the planner
+// reads the page registry.)
+func (p *Pipeline) planned(r *Request, o *Outcome, err error) bool {
+	switch {
+	case err != nil:
+		*o = planFailure(err)
+	case o.Answer.Plan.Empty():
+		*o = Outcome{HTTPStatus: http.StatusUnprocessableEntity, Refusal: "nothing to purge for this event"}
+	default:
+		return true
+	}
+	p.refuse(r, o)
+	return false
+}
+
+// finish settles a purged (or unfinished) event's outcome, then notes its
+// panics and records it.
+func (p *Pipeline) finish(ctx context.Context, deadline time.Time, r *Request, o *Outcome) {
+	p.settle(ctx, deadline, &r.Event, o)
+	p.notePanics(r.RequestID, r.Event.ID, &o.Answer)
+	p.record(r, o)
 }
 
 // earliest is the sooner of two deadlines, the zero time meaning none.
@@ -99,7 +132,9 @@ func settleReserve(d time.Duration) time.Duration {
 // purge runs the plan on every backend, within the request's deadline less
 // the settle reserve and within the purge timeout (so the fan-out needs no
 // timer of its own), cut short at shutdown.
-func (p *Pipeline) purge(ctx context.Context, deadline time.Time, id string, pl plan.Plan, dryRun bool) fanout.Answer {
+//
+// The answer goes in *a; pl may be &a.Plan (see fanout.Runner).
+func (p *Pipeline) purge(ctx context.Context, deadline time.Time, id string, pl *plan.Plan, dryRun bool, a *fanout.Answer) {
 	end := deadline
 	if !end.IsZero() && p.cfg.Deadline > 0 {
 		end = end.Add(-settleReserve(p.cfg.Deadline))
@@ -117,14 +152,14 @@ func (p *Pipeline) purge(ctx context.Context, deadline time.Time, id string, pl 
 		stop := context.AfterFunc(p.cfg.Cutoff, cancel)
 		defer stop()
 	}
-	return p.cfg.Purger.Run(ctx, id, pl, dryRun)
+	p.cfg.Purger.Run(ctx, id, pl, dryRun, a)
 }
 
-func (p *Pipeline) answerDuplicate(r Request) Outcome {
-	ev := r.Event
+func (p *Pipeline) answerDuplicate(r *Request) *Outcome {
+	ev := &r.Event
 	p.cfg.Metrics.Event(string(ev.Source), fanout.StatusDuplicate).Inc()
 	p.log.Info("duplicate event, not purged again", "request_id", r.RequestID, "id", ev.ID, "source", ev.Source, "page", ev.PageID)
-	return Outcome{HTTPStatus: http.StatusOK, Answer: fanout.Answer{
+	return &Outcome{HTTPStatus: http.StatusOK, Answer: fanout.Answer{
 		ID: ev.ID, Status: fanout.StatusDuplicate,
 		Plan: plan.Plan{Page: ev.PageID, URLs: []string{}, Tags: []string{}, Keys: []string{}}, Results: []fanout.Result{},
 	}}
@@ -149,7 +184,7 @@ func planFailure(err error) Outcome {
 }
 
 // refuse counts and logs an event refused before any purge.
-func (p *Pipeline) refuse(r Request, o Outcome) {
+func (p *Pipeline) refuse(r *Request, o *Outcome) {
 	p.cfg.Metrics.Event(string(r.Event.Source), "rejected").Inc()
 	p.log.Info("request rejected", "request_id", r.RequestID, "source", r.Event.Source, "http_status", o.HTTPStatus, "reason", o.Refusal)
 }
@@ -171,7 +206,7 @@ func dedupeContext(ctx context.Context, deadline time.Time) (context.Context, co
 // deliveries are checked: a person's purge is never a duplicate. When the
 // record cannot be read, the event is purged again: purging twice is
 // harmless, not purging is not.
-func (p *Pipeline) duplicate(ctx context.Context, deadline time.Time, ev event.Event) bool {
+func (p *Pipeline) duplicate(ctx context.Context, deadline time.Time, ev *event.Event) bool {
 	if p.cfg.Dedupe == nil || !ev.Source.Redelivered() || ev.ID == "" {
 		return false
 	}
@@ -187,7 +222,7 @@ func (p *Pipeline) duplicate(ctx context.Context, deadline time.Time, ev event.E
 
 // markPurged records a successful purge, so the sender's retries are
 // duplicates. Only success is recorded: a failed event must stay retryable.
-func (p *Pipeline) markPurged(ctx context.Context, deadline time.Time, ev event.Event) {
+func (p *Pipeline) markPurged(ctx context.Context, deadline time.Time, ev *event.Event) {
 	if p.cfg.Dedupe == nil || !ev.Source.Redelivered() || ev.ID == "" {
 		return
 	}
@@ -200,7 +235,7 @@ func (p *Pipeline) markPurged(ctx context.Context, deadline time.Time, ev event.
 
 // notePanics counts and logs every backend of a that panicked: fanout
 // recovered the panic and answered it as a failed result.
-func (p *Pipeline) notePanics(requestID, id string, a fanout.Answer) {
+func (p *Pipeline) notePanics(requestID, id string, a *fanout.Answer) {
 	for _, r := range a.Results {
 		if r.Error == fanout.PanicError {
 			p.cfg.Metrics.Panics.Inc()
@@ -210,8 +245,8 @@ func (p *Pipeline) notePanics(requestID, id string, a fanout.Answer) {
 }
 
 // audit records an answer in the audit trail, when there is one.
-func (p *Pipeline) audit(source string, a fanout.Answer, httpStatus int) {
+func (p *Pipeline) audit(source string, a *fanout.Answer, httpStatus int) {
 	if p.cfg.Audit != nil {
-		p.cfg.Audit.Record(audit.FromAnswer(source, a, httpStatus, time.Now()))
+		p.cfg.Audit.Record(audit.FromAnswer(source, *a, httpStatus, time.Now()))
 	}
 }

@@ -43,7 +43,8 @@ type Journaler interface {
 	// Journal writes a's unfinished part. ok is false when a has none that
 	// may be journaled (a backend refused for good); err says the write
 	// failed.
-	Journal(ctx context.Context, source string, a fanout.Answer) (id string, ok bool, err error)
+	// a is read only.
+	Journal(ctx context.Context, source string, a *fanout.Answer) (id string, ok bool, err error)
 }
 
 // Recorder keeps the audit trail (package audit). Record must not block:
@@ -119,16 +120,16 @@ func New(cfg Config) *Pipeline {
 // the named backends (all of them when backends is empty), never as a dry
 // run, and records it in the audit trail under source.
 func (p *Pipeline) Run(ctx context.Context, source, id string, pl plan.Plan, backends []string) fanout.Answer {
-	var a fanout.Answer
+	a := new(fanout.Answer)
 	if len(backends) == 0 {
-		a = p.cfg.Purger.Run(ctx, id, pl, false)
+		p.cfg.Purger.Run(ctx, id, &pl, false, a)
 	} else {
-		a = p.cfg.Purger.RunOn(ctx, backends, id, pl)
+		p.cfg.Purger.RunOn(ctx, backends, id, &pl, a)
 	}
 	p.notePanics("", id, a)
 	p.audit(source, a, 0)
 	if p.cfg.History != nil {
 		p.cfg.History.Observe(a.Status, -1)
 	}
-	return a
+	return *a
 }

@@ -46,14 +46,19 @@ type backends struct {
 	on     [][]string
 }
 
-func (b *backends) Run(ctx context.Context, id string, p plan.Plan, dryRun bool) fanout.Answer {
+func (b *backends) Run(ctx context.Context, id string, p *plan.Plan, dryRun bool, a *fanout.Answer) {
 	if dryRun {
-		return fanout.Answer{ID: id, Plan: p, Status: fanout.StatusDryRun}
+		*a = fanout.Answer{ID: id, Plan: *p, Status: fanout.StatusDryRun}
+		return
 	}
-	return b.RunOn(ctx, nil, id, p)
+	b.RunOn(ctx, nil, id, p, a)
 }
 
-func (b *backends) RunOn(_ context.Context, names []string, id string, p plan.Plan) fanout.Answer {
+func (b *backends) RunOn(ctx context.Context, names []string, id string, p *plan.Plan, a *fanout.Answer) {
+	*a = b.runOn(ctx, names, id, *p)
+}
+
+func (b *backends) runOn(_ context.Context, names []string, id string, p plan.Plan) fanout.Answer {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	b.runs++
@@ -76,7 +81,7 @@ type journal struct {
 	n   int
 }
 
-func (j *journal) Journal(context.Context, string, fanout.Answer) (string, bool, error) {
+func (j *journal) Journal(context.Context, string, *fanout.Answer) (string, bool, error) {
 	j.n++
 	return "1-0", j.ok, j.err
 }
@@ -92,8 +97,8 @@ func (r *records) Record(rec audit.Record) {
 	r.recs = append(r.recs, rec)
 }
 
-func hook(id, page string) Request {
-	return Request{Event: event.Event{ID: id, Source: event.SourceHook, Type: event.IncidentUpdated, PageID: page}}
+func hook(id, page string) *Request {
+	return &Request{Event: event.Event{ID: id, Source: event.SourceHook, Type: event.IncidentUpdated, PageID: page}}
 }
 
 func TestRefusalsPurgeNothing(t *testing.T) {
@@ -225,11 +230,15 @@ func TestShutdownCutoffCutsThePurge(t *testing.T) {
 // fail.
 type ctxBackends struct{}
 
-func (c ctxBackends) Run(ctx context.Context, id string, p plan.Plan, _ bool) fanout.Answer {
-	return c.RunOn(ctx, nil, id, p)
+func (c ctxBackends) Run(ctx context.Context, id string, p *plan.Plan, _ bool, a *fanout.Answer) {
+	c.RunOn(ctx, nil, id, p, a)
 }
 
-func (ctxBackends) RunOn(ctx context.Context, _ []string, id string, p plan.Plan) fanout.Answer {
+func (c ctxBackends) RunOn(ctx context.Context, _ []string, id string, p *plan.Plan, a *fanout.Answer) {
+	*a = c.runOn(ctx, id, *p)
+}
+
+func (ctxBackends) runOn(ctx context.Context, id string, p plan.Plan) fanout.Answer {
 	select {
 	case <-ctx.Done():
 		return fanout.Answer{ID: id, Plan: p, Status: fanout.StatusFailed,
@@ -284,7 +293,11 @@ type chain struct {
 	runs [][]string
 }
 
-func (c *chain) Run(_ context.Context, id string, p plan.Plan, _ bool) fanout.Answer {
+func (c *chain) Run(ctx context.Context, id string, p *plan.Plan, dryRun bool, a *fanout.Answer) {
+	*a = c.run(ctx, id, *p, dryRun)
+}
+
+func (c *chain) run(_ context.Context, id string, p plan.Plan, _ bool) fanout.Answer {
 	c.mu.Lock()
 	c.runs = append(c.runs, []string{"redis", "varnish", "cloudflare"})
 	c.mu.Unlock()
@@ -295,7 +308,11 @@ func (c *chain) Run(_ context.Context, id string, p plan.Plan, _ bool) fanout.An
 	}}
 }
 
-func (c *chain) RunOn(_ context.Context, names []string, id string, p plan.Plan) fanout.Answer {
+func (c *chain) RunOn(ctx context.Context, names []string, id string, p *plan.Plan, a *fanout.Answer) {
+	*a = c.runOn(ctx, names, id, *p)
+}
+
+func (c *chain) runOn(_ context.Context, names []string, id string, p plan.Plan) fanout.Answer {
 	c.mu.Lock()
 	c.runs = append(c.runs, names)
 	c.mu.Unlock()
@@ -341,7 +358,7 @@ func TestRedisDownTheCDNsArePurgedAnywayAndTheAnswerIsNot2xx(t *testing.T) {
 func TestOneDeadlineCoversTheWholeRequest(t *testing.T) {
 	j := &journal{ok: true}
 	p := New(Config{Planner: onePlan{}, Purger: ctxBackends{}, Journal: j, Deadline: 200 * time.Millisecond})
-	done := make(chan Outcome, 1)
+	done := make(chan *Outcome, 1)
 	go func() { done <- p.Handle(context.Background(), hook("e1", "p1")) }()
 	select {
 	case o := <-done:

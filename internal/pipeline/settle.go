@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/edgepurge/edgepurge/internal/event"
@@ -27,26 +28,30 @@ const (
 //     was purged, but the answer is 503 with Retry-After, never 2xx, and
 //     the id is not marked, so the sender's retry plans and purges again.
 //   - Anything unfinished: see unfinished.
-func (p *Pipeline) settle(ctx context.Context, deadline time.Time, ev event.Event, a fanout.Answer) Outcome {
+//
+// It settles o in place: o.Answer is the purge's answer.
+func (p *Pipeline) settle(ctx context.Context, deadline time.Time, ev *event.Event, o *Outcome) {
+	a := &o.Answer
 	incomplete := a.Plan.Incomplete && a.Status != fanout.StatusDryRun
 	switch {
 	case a.OK() && !incomplete:
 		if a.Status == fanout.StatusPurged {
 			p.markPurged(ctx, deadline, ev)
 		}
-		return Outcome{HTTPStatus: http.StatusOK, Answer: a}
+		o.HTTPStatus = http.StatusOK
+		return
 	case a.OK():
 		a.Status = fanout.StatusPartial
-		return Outcome{HTTPStatus: http.StatusServiceUnavailable, RetryAfter: retryAfterIncomplete, Answer: a}
+		o.HTTPStatus, o.RetryAfter = http.StatusServiceUnavailable, retryAfterIncomplete
+		return
 	}
 	ctx, cancel := withDeadline(ctx, deadline)
 	defer cancel()
-	o := p.unfinished(ctx, ev, a)
+	p.unfinished(ctx, ev, o)
 	if incomplete && o.HTTPStatus < 300 {
 		// Not reached: an incomplete plan is never journaled.
 		o.HTTPStatus, o.RetryAfter = http.StatusServiceUnavailable, retryAfterIncomplete
 	}
-	return o
 }
 
 // unfinished answers a purge that did not complete: a 2xx only when the
@@ -68,39 +73,62 @@ func (p *Pipeline) settle(ctx context.Context, deadline time.Time, ev event.Even
 // origin cannot serve from an unreachable Redis either, so purging the
 // CDNs cannot refill them from it, and leaving them would leave the page
 // stale for as long as Redis is down. The answer stays non-2xx.
-func (p *Pipeline) unfinished(ctx context.Context, ev event.Event, a fanout.Answer) Outcome {
+//
+// It settles o in place, as settle does.
+func (p *Pipeline) unfinished(ctx context.Context, ev *event.Event, o *Outcome) {
+	a := &o.Answer
 	var journalErr error
 	if p.cfg.Journal != nil && a.Status != fanout.StatusStale && !a.Plan.Incomplete {
 		id, ok, err := p.cfg.Journal.Journal(ctx, string(ev.Source), a)
 		switch {
 		case ok && err == nil:
 			a.Status, a.JournalID = fanout.StatusJournaled, id
-			return Outcome{HTTPStatus: http.StatusAccepted, Answer: a}
+			o.HTTPStatus = http.StatusAccepted
+			return
 		case ok:
 			journalErr = err
 			a.JournalError = "the unfinished part could not be journaled; retry the event: " + err.Error()
 		}
 	}
-	if failed, skipped := a.StoppedAt(); failed != "" && failed == p.cfg.KeysBackend && len(skipped) > 0 {
-		p.log.Warn("redis step failed and cannot be journaled: purging the CDNs now", "id", ev.ID, "cdns", skipped)
-		a.Merge(p.cfg.Purger.RunOn(ctx, skipped, ev.ID, a.Plan))
-	}
-	if journalErr != nil {
-		return Outcome{HTTPStatus: http.StatusServiceUnavailable, RetryAfter: retryAfterJournal, Answer: a}
-	}
-	if a.Plan.Incomplete {
-		return Outcome{HTTPStatus: http.StatusServiceUnavailable, RetryAfter: retryAfterIncomplete, Answer: a}
-	}
-	if a.Backpressure() {
+	p.purgeSkipped(ctx, ev.ID, a)
+	switch {
+	case journalErr != nil:
+		o.HTTPStatus, o.RetryAfter = http.StatusServiceUnavailable, retryAfterJournal
+	case a.Plan.Incomplete:
+		o.HTTPStatus, o.RetryAfter = http.StatusServiceUnavailable, retryAfterIncomplete
+	case a.Backpressure():
 		// Not sent in time: the CDN budget is spent. Come back later.
-		return Outcome{HTTPStatus: http.StatusServiceUnavailable, RetryAfter: retryAfterBudget, Answer: a}
+		o.HTTPStatus, o.RetryAfter = http.StatusServiceUnavailable, retryAfterBudget
+	default:
+		o.HTTPStatus = http.StatusBadGateway
 	}
-	return Outcome{HTTPStatus: http.StatusBadGateway, Answer: a}
+}
+
+// purgeSkipped purges now the CDN steps skipped after a failed Redis step
+// that cannot be journaled (see unfinished), if there are any, and merges
+// what they did into a.
+func (p *Pipeline) purgeSkipped(ctx context.Context, id string, a *fanout.Answer) {
+	failed, skipped := a.StoppedAt()
+	if failed == "" || failed != p.cfg.KeysBackend || len(skipped) == 0 {
+		return
+	}
+	p.warnSkipped(id, skipped)
+	b := new(fanout.Answer)
+	p.cfg.Purger.RunOn(ctx, skipped, id, &a.Plan, b)
+	a.Merge(b)
+}
+
+// warnSkipped logs purgeSkipped's purge. (Out of line: the log call's
+// locals would take room in purgeSkipped's frame, held during the purge.)
+//
+//go:noinline
+func (p *Pipeline) warnSkipped(id string, skipped []string) {
+	p.log.Warn("redis step failed and cannot be journaled: purging the CDNs now", "id", id, "cdns", skipped)
 }
 
 // record audits, counts and logs a purged (or unfinished) event.
-func (p *Pipeline) record(r Request, o Outcome) {
-	ev, a, pl := r.Event, o.Answer, o.Answer.Plan
+func (p *Pipeline) record(r *Request, o *Outcome) {
+	ev, a := &r.Event, &o.Answer
 	p.cfg.Metrics.Event(string(ev.Source), a.Status).Inc()
 	p.audit(string(ev.Source), a, o.HTTPStatus)
 	lag := time.Duration(-1)
@@ -112,18 +140,12 @@ func (p *Pipeline) record(r Request, o Outcome) {
 	if p.cfg.History != nil {
 		p.cfg.History.Observe(a.Status, lag)
 	}
-	// Attrs, not key-value pairs: no boxing, no slice per event.
-	var buf [16]slog.Attr
-	attrs := append(buf[:0], slog.String("request_id", r.RequestID), slog.String("id", ev.ID),
-		slog.String("source", string(ev.Source)), slog.String("type", string(ev.Type)),
-		slog.String("page", ev.PageID), slog.String("status", a.Status), slog.Int("http_status", o.HTTPStatus),
-		slog.Int("urls", len(pl.URLs)), slog.Int("tags", len(pl.Tags)), slog.Int("keys", len(pl.Keys)+len(pl.KeySets)),
-		slog.Float64("duration_ms", a.DurationMS))
-	for _, res := range a.Results {
-		if res.Error != "" {
-			attrs = append(attrs, slog.String(res.Backend+"_error", res.Error))
-		}
-	}
+	// Attrs, not key-value pairs: no boxing, no slice per event. Their
+	// buffer comes from a pool (see attrBufs), and they are made out of
+	// line (outcomeAttrs): each is built in a temporary of its own first,
+	// which would take room in this frame, under the log call's.
+	buf := attrBufs.Get().(*[16]slog.Attr)
+	attrs := outcomeAttrs(buf, r, o)
 	ctx := context.Background()
 	switch {
 	case a.Status == fanout.StatusDryRun:
@@ -135,4 +157,31 @@ func (p *Pipeline) record(r Request, o Outcome) {
 	default:
 		p.log.LogAttrs(ctx, slog.LevelError, "event not purged", attrs...)
 	}
+	clear(buf[:]) // the log line copied them; keep no strings alive
+	attrBufs.Put(buf)
 }
+
+// outcomeAttrs puts the attributes of r's log line in buf and returns
+// them: appended to buf[:0], so that they go on the heap only when they
+// outgrow it.
+func outcomeAttrs(buf *[16]slog.Attr, r *Request, o *Outcome) []slog.Attr {
+	ev, a, pl := &r.Event, &o.Answer, &o.Answer.Plan
+	attrs := append(buf[:0], slog.String("request_id", r.RequestID), slog.String("id", ev.ID),
+		slog.String("source", string(ev.Source)), slog.String("type", string(ev.Type)),
+		slog.String("page", ev.PageID), slog.String("status", a.Status), slog.Int("http_status", o.HTTPStatus),
+		slog.Int("urls", len(pl.URLs)), slog.Int("tags", len(pl.Tags)), slog.Int("keys", len(pl.Keys)+len(pl.KeySets)),
+		slog.Float64("duration_ms", a.DurationMS))
+	for i := range a.Results {
+		if res := &a.Results[i]; res.Error != "" {
+			attrs = append(attrs, slog.String(res.Backend+"_error", res.Error))
+		}
+	}
+	return attrs
+}
+
+// attrBufs holds the buffers of record's log line. The log handler's
+// frames go on top of record's, at the deepest point of an event's
+// goroutine: a 640-byte buffer on the stack there would take it past
+// 8 KiB (see docs/performance.md, "Stack"), and one allocated per event
+// would be garbage.
+var attrBufs = sync.Pool{New: func() any { return new([16]slog.Attr) }}

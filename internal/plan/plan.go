@@ -54,8 +54,10 @@ type Cover struct {
 	Hosts []string `json:"hosts,omitempty"`
 }
 
-// CDN is the CDN part of the plan.
-func (p Plan) CDN() purge.Request {
+// CDN is the CDN part of the plan. (Its receiver, like Empty's, is a
+// pointer: a Plan is large, and a copy of it would take room in the frame
+// of the purge that a request's goroutine holds while it waits on a CDN.)
+func (p *Plan) CDN() purge.Request {
 	return purge.Request{
 		Zone: p.Zone, URLs: p.URLs, Tags: p.Tags,
 		Hosts: p.Hosts, Prefixes: p.Prefixes, Everything: p.Everything, Soft: p.SoftPurge,
@@ -64,7 +66,7 @@ func (p Plan) CDN() purge.Request {
 }
 
 // Empty reports whether the plan purges nothing at all.
-func (p Plan) Empty() bool {
+func (p *Plan) Empty() bool {
 	return p.CDN().Empty() && len(p.Keys) == 0 && len(p.KeySets) == 0
 }
 

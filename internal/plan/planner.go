@@ -162,15 +162,30 @@ func renderHosts(r *rule, pageID string) ([]string, error) {
 
 // Plan computes what ev purges. Errors: ErrUnknownPage,
 // ErrRegistryUnavailable, *TooLargeError, *event.FieldError.
+//
+// The page is found first (which may wait on the page registry), and the
+// plan made from it in a frame of its own (planFor): a goroutine waiting
+// on the registry holds this frame, and the plan's locals would double it.
 func (p *Planner) Plan(ctx context.Context, ev event.Event) (Plan, error) {
+	if ev.PageID == "" {
+		return p.planFor(&ev, nil, nil)
+	}
+	pg, warnings, err := p.resolve(ctx, ev.PageID)
+	if err != nil {
+		return Plan{}, err
+	}
+	return p.planFor(&ev, &pg, warnings)
+}
+
+// planFor is Plan once the event's page, if it names one, is found: pg and
+// the warnings of its resolution; pg is nil when ev names no page.
+func (p *Planner) planFor(e *event.Event, pg *page, warnings []string) (Plan, error) {
+	ev := *e
 	out := Plan{Page: ev.PageID, Zone: p.defaultZone, SoftPurge: p.softPurge}
 	var key planKey
 	cache := false
-	if ev.PageID != "" {
-		pg, warnings, err := p.resolve(ctx, ev.PageID)
-		if err != nil {
-			return Plan{}, err
-		}
+	if pg != nil {
+		pg := *pg
 		// An incomplete resolution (the registry was down) is never
 		// kept: the next event may find the page's hosts.
 		if cache = len(warnings) == 0 && cacheable(ev); cache {

@@ -6,6 +6,7 @@ import (
 	"github.com/valyala/fasthttp"
 
 	"github.com/edgepurge/edgepurge/internal/event"
+	"github.com/edgepurge/edgepurge/internal/pipeline"
 )
 
 // handleManualPurge serves POST /v1/purge for the person on call.
@@ -24,12 +25,12 @@ func (s *Server) handleManualPurge(ctx *fasthttp.RequestCtx) {
 		s.reject(ctx, event.SourceManual, fasthttp.StatusBadRequest, err.Error())
 		return
 	}
-	ev, err := req.Event(newID("man_"))
-	if err != nil {
+	var r pipeline.Request
+	if err := parse(&r, func() (event.Event, error) { return req.Event(newID("man_")) }); err != nil {
 		s.reject(ctx, event.SourceManual, fasthttp.StatusBadRequest, err.Error())
 		return
 	}
-	s.purge(ctx, ev, req.DryRun)
+	s.purge(ctx, &r, req.DryRun)
 }
 
 // authorized reports whether the request bears the API token, answering

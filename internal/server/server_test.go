@@ -33,12 +33,12 @@ func (panickyPlanner) Plan(_ context.Context, ev event.Event) (plan.Plan, error)
 
 type okPurger struct{}
 
-func (p okPurger) RunOn(ctx context.Context, _ []string, id string, pl plan.Plan) fanout.Answer {
-	return p.Run(ctx, id, pl, false)
+func (p okPurger) RunOn(ctx context.Context, _ []string, id string, pl *plan.Plan, a *fanout.Answer) {
+	p.Run(ctx, id, pl, false, a)
 }
 
-func (okPurger) Run(_ context.Context, id string, p plan.Plan, _ bool) fanout.Answer {
-	return fanout.Answer{ID: id, Status: fanout.StatusPurged, Plan: p}
+func (okPurger) Run(_ context.Context, id string, p *plan.Plan, _ bool, a *fanout.Answer) {
+	*a = fanout.Answer{ID: id, Status: fanout.StatusPurged, Plan: *p}
 }
 
 func startServer(t *testing.T, logs io.Writer) (*Server, string) {

@@ -53,7 +53,7 @@ type load struct {
 }
 
 // escalable reports whether req may be purged by its cover.
-func (p *Purger) escalable(req purge.Request) bool {
+func (p *Purger) escalable(req *purge.Request) bool {
 	c := req.Cover
 	return p.cfg.Escalation != nil && c != nil && len(req.URLs) > 0 && (len(c.Tags) > 0 || len(c.Hosts) > 0)
 }
@@ -107,14 +107,15 @@ func (p *Purger) shouldEscalate(extra int) (ok bool, why string) {
 // doURLs purges a request's URLs, or its cover instead when the rule says
 // so, at once or while the URLs wait. Its outcome counts the URLs done
 // when the cover went out; why is the escalation's reason, or "".
-func (p *Purger) doURLs(ctx context.Context, req purge.Request, urls []string) (batch.Outcome, string) {
+func (p *Purger) doURLs(ctx context.Context, req *purge.Request, urls []string) (batch.Outcome, string) {
 	if ok, why := p.shouldEscalate(len(urls)); ok {
 		return p.doCover(ctx, req, len(urls)), why
 	}
 	uctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	done := make(chan batch.Outcome, 1)
-	go func() { done <- p.queue(req.Zone, kindURLs, req.Soft).Do(uctx, urls) }()
+	zone, soft := req.Zone, req.Soft // not req: it would escape with the goroutine
+	go func() { done <- p.queue(zone, kindURLs, soft).Do(uctx, urls) }()
 	tick := time.NewTicker(checkEvery)
 	defer tick.Stop()
 	for {
@@ -137,18 +138,18 @@ func (p *Purger) doURLs(ctx context.Context, req purge.Request, urls []string) (
 
 // doCover purges req's cover, its tags and hosts in their queues, and
 // counts the urls URLs done when all of it went out.
-func (p *Purger) doCover(ctx context.Context, req purge.Request, urls int) batch.Outcome {
+func (p *Purger) doCover(ctx context.Context, req *purge.Request, urls int) batch.Outcome {
 	if p.cfg.Observer != nil {
 		p.cfg.Observer.Escalated(urls)
 	}
-	c := req.Cover
+	c, zone, soft := req.Cover, req.Zone, req.Soft // not req: it would escape with the goroutines
 	var tags, hosts batch.Outcome
 	var wg sync.WaitGroup
 	if len(c.Tags) > 0 {
-		wg.Go(func() { tags = p.queue(req.Zone, kindTags, req.Soft).Do(ctx, c.Tags) })
+		wg.Go(func() { tags = p.queue(zone, kindTags, soft).Do(ctx, c.Tags) })
 	}
 	if len(c.Hosts) > 0 {
-		wg.Go(func() { hosts = p.queue(req.Zone, kindHosts, req.Soft).Do(ctx, c.Hosts) })
+		wg.Go(func() { hosts = p.queue(zone, kindHosts, soft).Do(ctx, c.Hosts) })
 	}
 	wg.Wait()
 	out := batch.Outcome{Calls: tags.Calls + hosts.Calls, Done: urls}

@@ -119,36 +119,78 @@ const everything = "*"
 // Purge queues every item of req and returns once all were sent and
 // answered, or ctx ended. It never reports success for an item that was
 // not sent.
+//
+// The common request, of one kind of item, is sent from this goroutine;
+// one of several kinds sends each kind from a goroutine of its own
+// (purgeParts). Either way the request goes on by pointer: a request's
+// goroutine waits below this frame, and a copy in each frame would take
+// room in its stack.
 func (p *Purger) Purge(ctx context.Context, req purge.Request) (purge.Result, error) {
+	pt, ok := onlyPart(&req)
+	if !ok {
+		return p.purgeParts(ctx, &req)
+	}
+	o, escalation := p.do(ctx, &req, pt, p.escalable(&req))
+	return fold([]batch.Outcome{o}, []string{escalation})
+}
+
+// onlyPart is req's items, when they are all of one kind.
+func onlyPart(req *purge.Request) (pt part, ok bool) {
+	n := 0
+	if len(req.URLs) > 0 {
+		pt, n = part{kindURLs, req.URLs}, n+1
+	}
+	if len(req.Tags) > 0 {
+		pt, n = part{kindTags, req.Tags}, n+1
+	}
+	if len(req.Hosts) > 0 {
+		pt, n = part{kindHosts, req.Hosts}, n+1
+	}
+	if len(req.Prefixes) > 0 {
+		pt, n = part{kindPrefixes, req.Prefixes}, n+1
+	}
+	if req.Everything {
+		pt, n = part{kindEverything, []string{everything}}, n+1
+	}
+	return pt, n == 1
+}
+
+// purgeParts sends each kind of req's items (none, or several) from a
+// goroutine of its own and waits for them all.
+func (p *Purger) purgeParts(ctx context.Context, req *purge.Request) (purge.Result, error) {
+	r := *req // the goroutines' own, so that the caller's stays on its stack
 	var parts []part
-	for _, pt := range []part{{kindURLs, req.URLs}, {kindTags, req.Tags}, {kindHosts, req.Hosts}, {kindPrefixes, req.Prefixes}} {
+	for _, pt := range []part{{kindURLs, r.URLs}, {kindTags, r.Tags}, {kindHosts, r.Hosts}, {kindPrefixes, r.Prefixes}} {
 		if len(pt.items) > 0 {
 			parts = append(parts, pt)
 		}
 	}
-	if req.Everything {
+	if r.Everything {
 		parts = append(parts, part{kindEverything, []string{everything}})
 	}
-	escalable := p.escalable(req)
+	escalable := p.escalable(&r)
 	outcomes := make([]batch.Outcome, len(parts))
 	escalations := make([]string, len(parts))
-	do := func(i int, pt part) {
-		if pt.kind == kindURLs && escalable {
-			outcomes[i], escalations[i] = p.doURLs(ctx, req, pt.items)
-			return
-		}
-		outcomes[i] = p.queue(req.Zone, pt.kind, req.Soft).Do(ctx, pt.items)
+	var wg sync.WaitGroup
+	for i, pt := range parts {
+		wg.Go(func() { outcomes[i], escalations[i] = p.do(ctx, &r, pt, escalable) })
 	}
-	if len(parts) == 1 { // the common case: URLs only, no goroutine
-		do(0, parts[0])
-	} else {
-		var wg sync.WaitGroup
-		for i, pt := range parts {
-			wg.Go(func() { do(i, pt) })
-		}
-		wg.Wait()
-	}
+	wg.Wait()
+	return fold(outcomes, escalations)
+}
 
+// do sends one part of req through its queue and waits; escalation is
+// the reason its URLs were purged by the page's cover instead, or "".
+func (p *Purger) do(ctx context.Context, req *purge.Request, pt part, escalable bool) (o batch.Outcome, escalation string) {
+	if pt.kind == kindURLs && escalable {
+		return p.doURLs(ctx, req, pt.items)
+	}
+	return p.queue(req.Zone, pt.kind, req.Soft).Do(ctx, pt.items), ""
+}
+
+// fold folds the outcomes of a request's parts, and their escalations,
+// into its result.
+func fold(outcomes []batch.Outcome, escalations []string) (purge.Result, error) {
 	var res purge.Result
 	var errs []error
 	for i, o := range outcomes {
