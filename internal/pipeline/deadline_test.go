@@ -27,13 +27,13 @@ func (d *deadlines) note(list *[]time.Time, ctx context.Context) {
 	d.mu.Unlock()
 }
 
-func (d *deadlines) Run(ctx context.Context, id string, p plan.Plan, _ bool) fanout.Answer {
+func (d *deadlines) Run(ctx context.Context, id string, p *plan.Plan, _ bool, a *fanout.Answer) {
 	d.note(&d.purge, ctx)
-	return fanout.Answer{ID: id, Plan: p, Status: fanout.StatusPurged}
+	*a = fanout.Answer{ID: id, Plan: *p, Status: fanout.StatusPurged}
 }
 
-func (d *deadlines) RunOn(ctx context.Context, _ []string, id string, p plan.Plan) fanout.Answer {
-	return d.Run(ctx, id, p, false)
+func (d *deadlines) RunOn(ctx context.Context, _ []string, id string, p *plan.Plan, a *fanout.Answer) {
+	d.Run(ctx, id, p, false, a)
 }
 
 func (d *deadlines) Seen(ctx context.Context, _ string) (bool, error) {
