@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+
 	"github.com/edgepurge/edgepurge/internal/config"
 	"github.com/edgepurge/edgepurge/test/testkit/redistest"
 )
@@ -35,6 +37,14 @@ func TestClusterPingFollowsFailover(t *testing.T) {
 	primary, err := c.MasterOf(ctx, slot, "")
 	if err != nil {
 		t.Fatal(err)
+	}
+	// Replication is asynchronous: let the replica have k before its
+	// primary dies, or the promoted one may rightly not know it.
+	node := redis.NewClient(&redis.Options{Addr: primary})
+	acked, err := node.Do(ctx, "WAIT", 1, 5000).Int()
+	node.Close()
+	if err != nil || acked < 1 {
+		t.Fatalf("WAIT for the replica of %s: %d replicas, %v", primary, acked, err)
 	}
 	c.Kill(primary)
 	pctx, pcancel := context.WithTimeout(ctx, time.Second)
