@@ -17,6 +17,7 @@ package pipeline
 import (
 	"context"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/edgepurge/edgepurge/internal/audit"
@@ -103,6 +104,12 @@ type Config struct {
 type Pipeline struct {
 	cfg Config
 	log *slog.Logger
+	// attrBufs holds the buffers of record's log line. The log handler's
+	// frames go on top of record's, at the deepest point of an event's
+	// goroutine: a 640-byte buffer on the stack there would take it past
+	// 8 KiB (see docs/performance.md, "Third step: every stack under
+	// 8 KiB"), and one allocated per event would be garbage.
+	attrBufs sync.Pool
 }
 
 // New returns a Pipeline.
@@ -113,7 +120,9 @@ func New(cfg Config) *Pipeline {
 	if cfg.Metrics == nil {
 		cfg.Metrics = metrics.New("", "")
 	}
-	return &Pipeline{cfg: cfg, log: cfg.Log}
+	p := &Pipeline{cfg: cfg, log: cfg.Log}
+	p.attrBufs.New = func() any { return new([16]slog.Attr) }
+	return p
 }
 
 // Run purges a plan made elsewhere (the canary's, a journal entry's) on

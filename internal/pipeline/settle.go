@@ -4,7 +4,6 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
-	"sync"
 	"time"
 
 	"github.com/edgepurge/edgepurge/internal/event"
@@ -141,10 +140,10 @@ func (p *Pipeline) record(r *Request, o *Outcome) {
 		p.cfg.History.Observe(a.Status, lag)
 	}
 	// Attrs, not key-value pairs: no boxing, no slice per event. Their
-	// buffer comes from a pool (see attrBufs), and they are made out of
+	// buffer comes from a pool (see Pipeline.attrBufs), and they are made out of
 	// line (outcomeAttrs): each is built in a temporary of its own first,
 	// which would take room in this frame, under the log call's.
-	buf := attrBufs.Get().(*[16]slog.Attr)
+	buf := p.attrBufs.Get().(*[16]slog.Attr)
 	attrs := outcomeAttrs(buf, r, o)
 	ctx := context.Background()
 	switch {
@@ -158,7 +157,7 @@ func (p *Pipeline) record(r *Request, o *Outcome) {
 		p.log.LogAttrs(ctx, slog.LevelError, "event not purged", attrs...)
 	}
 	clear(buf[:]) // the log line copied them; keep no strings alive
-	attrBufs.Put(buf)
+	p.attrBufs.Put(buf)
 }
 
 // outcomeAttrs puts the attributes of r's log line in buf and returns
@@ -178,10 +177,3 @@ func outcomeAttrs(buf *[16]slog.Attr, r *Request, o *Outcome) []slog.Attr {
 	}
 	return attrs
 }
-
-// attrBufs holds the buffers of record's log line. The log handler's
-// frames go on top of record's, at the deepest point of an event's
-// goroutine: a 640-byte buffer on the stack there would take it past
-// 8 KiB (see docs/performance.md, "Stack"), and one allocated per event
-// would be garbage.
-var attrBufs = sync.Pool{New: func() any { return new([16]slog.Attr) }}

@@ -137,22 +137,27 @@ func (p *Purger) Purge(ctx context.Context, req purge.Request) (purge.Result, er
 // onlyPart is req's items, when they are all of one kind.
 func onlyPart(req *purge.Request) (pt part, ok bool) {
 	n := 0
+	eachPart(req, func(p part) { pt, n = p, n+1 })
+	return pt, n == 1
+}
+
+// eachPart calls f with each kind of req's items, in a fixed order.
+func eachPart(req *purge.Request, f func(part)) {
 	if len(req.URLs) > 0 {
-		pt, n = part{kindURLs, req.URLs}, n+1
+		f(part{kindURLs, req.URLs})
 	}
 	if len(req.Tags) > 0 {
-		pt, n = part{kindTags, req.Tags}, n+1
+		f(part{kindTags, req.Tags})
 	}
 	if len(req.Hosts) > 0 {
-		pt, n = part{kindHosts, req.Hosts}, n+1
+		f(part{kindHosts, req.Hosts})
 	}
 	if len(req.Prefixes) > 0 {
-		pt, n = part{kindPrefixes, req.Prefixes}, n+1
+		f(part{kindPrefixes, req.Prefixes})
 	}
 	if req.Everything {
-		pt, n = part{kindEverything, []string{everything}}, n+1
+		f(part{kindEverything, []string{everything}})
 	}
-	return pt, n == 1
 }
 
 // purgeParts sends each kind of req's items (none, or several) from a
@@ -160,14 +165,7 @@ func onlyPart(req *purge.Request) (pt part, ok bool) {
 func (p *Purger) purgeParts(ctx context.Context, req *purge.Request) (purge.Result, error) {
 	r := *req // the goroutines' own, so that the caller's stays on its stack
 	var parts []part
-	for _, pt := range []part{{kindURLs, r.URLs}, {kindTags, r.Tags}, {kindHosts, r.Hosts}, {kindPrefixes, r.Prefixes}} {
-		if len(pt.items) > 0 {
-			parts = append(parts, pt)
-		}
-	}
-	if r.Everything {
-		parts = append(parts, part{kindEverything, []string{everything}})
-	}
+	eachPart(&r, func(pt part) { parts = append(parts, pt) })
 	escalable := p.escalable(&r)
 	outcomes := make([]batch.Outcome, len(parts))
 	escalations := make([]string, len(parts))
