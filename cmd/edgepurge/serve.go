@@ -14,6 +14,7 @@ import (
 
 	"github.com/edgepurge/edgepurge/internal/app"
 	"github.com/edgepurge/edgepurge/internal/config"
+	"github.com/edgepurge/edgepurge/internal/logging"
 )
 
 func newServe(g *globalFlags) *cobra.Command {
@@ -30,7 +31,11 @@ On SIGTERM or SIGINT, readiness fails at once, then the server drains.`,
 			if err != nil {
 				return &exitError{code: 2, err: err}
 			}
-			log := app.NewLogger(cfg.Log, os.Stderr)
+			// Every event logs a line: many requests' lines are written
+			// together, not one write(2) each (see logging.Writer).
+			lw := logging.NewWriter(os.Stderr, 0)
+			defer lw.Close()
+			log := app.NewLogger(cfg.Log, lw)
 			redis.SetLogger(app.RedisLogger{Log: log})
 			a, err := app.New(cfg, log, app.Build{Version: version, Commit: commit})
 			if err != nil {

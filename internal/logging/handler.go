@@ -1,0 +1,250 @@
+// Package logging is the process log's plumbing: a JSON slog handler that
+// writes the lines slog.JSONHandler writes at a fraction of its cost, and a
+// Writer that gathers the lines of many goroutines into few writes.
+//
+// Every event of the hot path ends in one log line, so the line's cost is
+// the event's: slog.JSONHandler formats a float through encoding/json and
+// writes each line with a system call under its lock, which hundreds of
+// concurrent requests queue on.
+package logging
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"math"
+	"strconv"
+	"sync"
+	"time"
+	"unicode/utf8"
+)
+
+// JSONHandler is a slog.Handler whose output is byte for byte
+// slog.JSONHandler's. It writes the attributes of the common kinds itself
+// (strings, numbers, booleans, durations, times) and hands any
+// record or attribute it does not (groups, LogValuers, other values) to a
+// slog.JSONHandler with the same options and attributes, which writes it
+// to the same writer, under the same lock.
+type JSONHandler struct {
+	out   *lockedWriter
+	std   slog.Handler // the same handler, for what the fast path leaves
+	level slog.Leveler
+	pre   []byte // the attributes of WithAttrs: `,"k":v` each
+	bufs  *sync.Pool
+}
+
+// NewJSONHandler returns a JSONHandler writing to w. Options other than
+// Level (AddSource, ReplaceAttr) make every record go through
+// slog.JSONHandler.
+func NewJSONHandler(w io.Writer, opts *slog.HandlerOptions) slog.Handler {
+	if opts == nil {
+		opts = &slog.HandlerOptions{}
+	}
+	out := &lockedWriter{w: w}
+	std := slog.NewJSONHandler(out, opts)
+	if opts.AddSource || opts.ReplaceAttr != nil {
+		return std
+	}
+	level := opts.Level
+	if level == nil {
+		level = slog.LevelInfo
+	}
+	return &JSONHandler{out: out, std: std, level: level, bufs: &sync.Pool{New: func() any {
+		b := make([]byte, 0, 1024)
+		return &b
+	}}}
+}
+
+// Enabled reports whether l is at or above the handler's level.
+func (h *JSONHandler) Enabled(_ context.Context, l slog.Level) bool {
+	return l >= h.level.Level()
+}
+
+// WithAttrs returns a handler whose lines carry as too.
+func (h *JSONHandler) WithAttrs(as []slog.Attr) slog.Handler {
+	if len(as) == 0 {
+		return h
+	}
+	std := h.std.WithAttrs(as)
+	pre := h.pre[:len(h.pre):len(h.pre)] // an append copies
+	for _, a := range as {
+		var ok bool
+		if pre, ok = appendAttr(pre, a); !ok {
+			return std
+		}
+	}
+	return &JSONHandler{out: h.out, std: std, level: h.level, pre: pre, bufs: h.bufs}
+}
+
+// WithGroup returns slog.JSONHandler's handler for the group: groups are
+// rare here, and not worth a fast path.
+func (h *JSONHandler) WithGroup(name string) slog.Handler {
+	if name == "" {
+		return h
+	}
+	return h.std.WithGroup(name)
+}
+
+// maxPooled is the largest line buffer kept for the next line.
+const maxPooled = 16 << 10
+
+// Handle writes r as one line.
+func (h *JSONHandler) Handle(ctx context.Context, r slog.Record) error {
+	bp := h.bufs.Get().(*[]byte)
+	defer func() {
+		if cap(*bp) <= maxPooled {
+			h.bufs.Put(bp)
+		}
+	}()
+	b, ok := (*bp)[:0], true
+	b = append(b, '{')
+	if !r.Time.IsZero() {
+		t := r.Time.Round(0) // as slog: no monotonic reading
+		if y := t.Year(); y < 0 || y >= 10000 {
+			return h.std.Handle(ctx, r) // slog writes an error in the line
+		}
+		b = append(b, `"time":"`...)
+		b = t.AppendFormat(b, time.RFC3339Nano)
+		b = append(b, `",`...)
+	}
+	b = append(b, `"level":`...)
+	b = appendString(b, r.Level.String())
+	b = append(b, `,"msg":`...)
+	b = appendString(b, r.Message)
+	b = append(b, h.pre...)
+	r.Attrs(func(a slog.Attr) bool {
+		b, ok = appendAttr(b, a)
+		return ok
+	})
+	*bp = b
+	if !ok {
+		return h.std.Handle(ctx, r)
+	}
+	b = append(b, '}', '\n')
+	*bp = b
+	_, err := h.out.Write(b)
+	return err
+}
+
+// appendAttr appends `,"key":value` and reports true, or reports false if
+// only slog.JSONHandler writes a exactly (b is then to be dropped).
+func appendAttr(b []byte, a slog.Attr) ([]byte, bool) {
+	if a.Key == "" {
+		return b, false // slog elides empty attrs and inlines groups
+	}
+	b = append(b, ',')
+	b = appendString(b, a.Key)
+	b = append(b, ':')
+	v := a.Value
+	switch v.Kind() {
+	case slog.KindString:
+		b = appendString(b, v.String())
+	case slog.KindInt64:
+		b = strconv.AppendInt(b, v.Int64(), 10)
+	case slog.KindUint64:
+		b = strconv.AppendUint(b, v.Uint64(), 10)
+	case slog.KindFloat64:
+		f := v.Float64()
+		if math.IsNaN(f) || math.IsInf(f, 0) {
+			return b, false // slog writes encoding/json's error
+		}
+		b = appendFloat(b, f)
+	case slog.KindBool:
+		b = strconv.AppendBool(b, v.Bool())
+	case slog.KindDuration:
+		b = strconv.AppendInt(b, int64(v.Duration()), 10)
+	case slog.KindTime:
+		t := v.Time()
+		if y := t.Year(); y < 0 || y >= 10000 {
+			return b, false
+		}
+		b = append(b, '"')
+		b = t.AppendFormat(b, time.RFC3339Nano)
+		b = append(b, '"')
+	default: // groups, LogValuers, errors and other values (rare here)
+		return b, false
+	}
+	return b, true
+}
+
+// appendFloat appends a finite f as encoding/json writes it (which is what
+// slog.JSONHandler calls).
+func appendFloat(b []byte, f float64) []byte {
+	abs := math.Abs(f)
+	format := byte('f')
+	if abs != 0 && (abs < 1e-6 || abs >= 1e21) {
+		format = 'e'
+	}
+	b = strconv.AppendFloat(b, f, format, -1, 64)
+	if format == 'e' {
+		// clean up e-09 to e-9
+		if n := len(b); n >= 4 && b[n-4] == 'e' && b[n-3] == '-' && b[n-2] == '0' {
+			b[n-2] = b[n-1]
+			b = b[:n-1]
+		}
+	}
+	return b
+}
+
+const hex = "0123456789abcdef"
+
+// appendString appends s quoted as slog.JSONHandler quotes it: no HTML
+// escaping, control bytes as \u00XX but for \n, \r and \t, invalid UTF-8
+// as \ufffd, U+2028 and U+2029 escaped.
+func appendString(b []byte, s string) []byte {
+	b = append(b, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		if c := s[i]; c < utf8.RuneSelf {
+			if c >= 0x20 && c != '"' && c != '\\' {
+				i++
+				continue
+			}
+			b = append(b, s[start:i]...)
+			switch c {
+			case '\\', '"':
+				b = append(b, '\\', c)
+			case '\n':
+				b = append(b, '\\', 'n')
+			case '\r':
+				b = append(b, '\\', 'r')
+			case '\t':
+				b = append(b, '\\', 't')
+			default:
+				b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xF])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r == utf8.RuneError && size == 1:
+			b = append(b, s[start:i]...)
+			b = append(b, `\ufffd`...)
+		case r == '\u2028' || r == '\u2029':
+			b = append(b, s[start:i]...)
+			b = append(b, '\\', 'u', '2', '0', '2', hex[r&0xF])
+		default:
+			i += size
+			continue
+		}
+		i += size
+		start = i
+	}
+	b = append(b, s[start:]...)
+	return append(b, '"')
+}
+
+// lockedWriter serializes the handler's writes and slog.JSONHandler's to
+// one writer, so that lines are never interleaved.
+type lockedWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
+}
