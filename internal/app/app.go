@@ -80,8 +80,11 @@ func New(cfg *config.Config, log *slog.Logger, build Build) (*App, error) {
 	// The per-event look-ups (registry, duplicate check) are single-key
 	// commands from many concurrent requests: go-redis's auto-pipeliner
 	// sends them together, sharing round trips and syscalls (measured: 14 %
-	// less server time per event on the hot path; see README, Performance).
-	perEvent, err := a.redis.AutoPipeline()
+	// less server time per event on the hot path; see docs/performance.md).
+	// Its deferred face, so that each look-up waits no longer than its
+	// context (redisdo.Do): the blocking face ignores a queued command's
+	// deadline.
+	perEvent, err := a.redis.AsyncAutoPipeline()
 	if err != nil {
 		return nil, fmt.Errorf("redis auto-pipeline: %w", err)
 	}

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/edgepurge/edgepurge/internal/redisdo"
 )
 
 // DefaultTTL outlives the Standard Webhooks tolerance (5 minutes) with a
@@ -30,22 +32,23 @@ func New(client redis.UniversalClient, prefix string, ttl time.Duration) *Store 
 	return &Store{client: client, prefix: prefix, ttl: ttl}
 }
 
-// Seen reports whether id was already purged successfully.
+// Seen reports whether id was already purged successfully. It gives up when
+// ctx ends, even on the auto-pipeliner (see redisdo.Do).
 func (s *Store) Seen(ctx context.Context, id string) (bool, error) {
-	n, err := s.client.Exists(ctx, s.prefix+id).Result()
-	if err != nil {
+	cmd := redis.NewIntCmd(ctx, "exists", s.prefix+id)
+	if err := redisdo.Do(ctx, s.client, cmd); err != nil {
 		return false, fmt.Errorf("look up event id: %w", err)
 	}
-	return n == 1, nil
+	return cmd.Val() == 1, nil
 }
 
 // MarkPurged records that id was purged. It is called only after success,
 // so that a failed event can be retried. It reports false when the id was
 // already recorded (a concurrent delivery of the same event won the race).
 func (s *Store) MarkPurged(ctx context.Context, id string) (bool, error) {
-	ok, err := s.client.SetNX(ctx, s.prefix+id, time.Now().UTC().Format(time.RFC3339Nano), s.ttl).Result()
-	if err != nil {
+	cmd := redis.NewBoolCmd(ctx, "set", s.prefix+id, time.Now().UTC().Format(time.RFC3339Nano), "px", s.ttl.Milliseconds(), "nx")
+	if err := redisdo.Do(ctx, s.client, cmd); err != nil {
 		return false, fmt.Errorf("record event id: %w", err)
 	}
-	return ok, nil
+	return cmd.Val(), nil
 }

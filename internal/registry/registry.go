@@ -13,6 +13,8 @@ import (
 	"strings"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/edgepurge/edgepurge/internal/redisdo"
 )
 
 // DefaultPrefix is the key prefix of page entries when none is configured.
@@ -51,12 +53,14 @@ func New(client redis.UniversalClient, prefix string) *Registry {
 }
 
 // Lookup returns the registered page pageID. found is false when no entry
-// exists or it lists no hostname; err is set only when Redis fails.
+// exists or it lists no hostname; err is set only when Redis fails or ctx
+// ends first (see redisdo.Do).
 func (r *Registry) Lookup(ctx context.Context, pageID string) (page Page, found bool, err error) {
-	values, err := r.client.HMGet(ctx, r.key(pageID), fieldHosts, fieldZone).Result()
-	if err != nil {
+	cmd := redis.NewSliceCmd(ctx, "hmget", r.key(pageID), fieldHosts, fieldZone)
+	if err := redisdo.Do(ctx, r.client, cmd); err != nil {
 		return Page{}, false, fmt.Errorf("look up page %q: %w", pageID, err)
 	}
+	values := cmd.Val()
 	// HMGET answers nil for a missing field, and for every field of a
 	// missing hash.
 	hosts := NormalizeHosts(strings.Split(stringOf(values[0]), ","))
