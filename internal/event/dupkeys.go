@@ -16,26 +16,37 @@ import (
 // matches them to struct fields, escapes decoded and case folded, so
 // "page_id" and "PAGE_ID" (or "page\u005fid") are duplicates too.
 func checkDuplicateKeys(body []byte) error {
-	type frame struct {
-		object    bool
-		expectKey bool
-		keys      map[string]struct{}
+	// The open objects' folded keys, back to back in folded (ends[k] is
+	// where key k ends), on the stack for most bodies: a body costs a few
+	// allocations, not one per key. An object with few keys is searched
+	// linearly; past linearKeys, through a map.
+	var stackA [8]dupFrame
+	var foldedA [512]byte
+	var endsA [32]int
+	stack, folded, ends := stackA[:0], foldedA[:0], endsA[:0]
+	start := func(k int) int {
+		if k == 0 {
+			return 0
+		}
+		return ends[k-1]
 	}
-	var stack []frame
 	for i := 0; i < len(body); i++ {
 		switch body[i] {
 		case '{':
-			stack = append(stack, frame{object: true, expectKey: true})
+			stack = append(stack, dupFrame{object: true, expectKey: true, first: len(ends)})
 		case '[':
-			stack = append(stack, frame{})
+			stack = append(stack, dupFrame{})
 		case '}', ']':
+			if f := stack[len(stack)-1]; f.object {
+				folded, ends = folded[:start(f.first)], ends[:f.first]
+			}
 			stack = stack[:len(stack)-1]
 		case ',':
 			if top := len(stack) - 1; top >= 0 && stack[top].object {
 				stack[top].expectKey = true
 			}
 		case '"':
-			start := i
+			from := i
 			i = stringEnd(body, i)
 			top := len(stack) - 1
 			if top < 0 || !stack[top].object || !stack[top].expectKey {
@@ -43,21 +54,46 @@ func checkDuplicateKeys(body []byte) error {
 			}
 			f := &stack[top]
 			f.expectKey = false
-			key := foldKey(unquote(body[start : i+1]))
-			if f.keys == nil {
-				f.keys = make(map[string]struct{})
-			}
-			if _, dup := f.keys[key]; dup {
-				return &SyntaxError{
-					Offset: int64(start) + 1,
-					Msg:    "duplicate key " + quote(string(unquote(body[start:i+1]))),
+			at := len(folded)
+			folded = appendFolded(folded, unquote(body[from:i+1]))
+			key := folded[at:]
+			if f.set == nil && len(ends)-f.first >= linearKeys {
+				f.set = make(map[string]struct{}, 2*linearKeys)
+				for k := f.first; k < len(ends); k++ {
+					f.set[string(folded[start(k):ends[k]])] = struct{}{}
 				}
 			}
-			f.keys[key] = struct{}{}
+			dup := false
+			if f.set != nil {
+				_, dup = f.set[string(key)]
+				f.set[string(key)] = struct{}{}
+			} else {
+				for k := f.first; k < len(ends) && !dup; k++ {
+					dup = string(folded[start(k):ends[k]]) == string(key)
+				}
+			}
+			if dup {
+				return &SyntaxError{
+					Offset: int64(from) + 1,
+					Msg:    "duplicate key " + quote(string(unquote(body[from:i+1]))),
+				}
+			}
+			ends = append(ends, len(folded))
 		}
 	}
 	return nil
 }
+
+// dupFrame is an open object or array of checkDuplicateKeys.
+type dupFrame struct {
+	object, expectKey bool
+	first             int                 // its first key's index in ends
+	set               map[string]struct{} // its keys, once past linearKeys
+}
+
+// linearKeys is how many keys an object may have before its keys are
+// looked up in a map rather than one by one.
+const linearKeys = 16
 
 // stringEnd returns the index of the quote closing the JSON string that
 // opens at body[i].
@@ -89,11 +125,11 @@ func unquote(lit []byte) []byte {
 	return inner
 }
 
-// foldKey folds a key the way encoding/json does when it matches a key to a
-// struct field: ASCII upper-cased, other runes to the smallest of their
-// simple fold set (so "ſ" matches "s" and the Kelvin sign matches "k").
-func foldKey(key []byte) string {
-	out := make([]byte, 0, len(key))
+// appendFolded appends key folded the way encoding/json folds a key to
+// match it to a struct field: ASCII upper-cased, other runes to the
+// smallest of their simple fold set (so "ſ" matches "s" and the Kelvin
+// sign matches "k").
+func appendFolded(out, key []byte) []byte {
 	for i := 0; i < len(key); {
 		if c := key[i]; c < utf8.RuneSelf {
 			if 'a' <= c && c <= 'z' {
@@ -107,7 +143,7 @@ func foldKey(key []byte) string {
 		out = utf8.AppendRune(out, foldRune(r))
 		i += n
 	}
-	return string(out)
+	return out
 }
 
 func foldRune(r rune) rune {
