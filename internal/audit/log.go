@@ -58,6 +58,10 @@ type Log struct {
 	writer sync.Mutex
 	batch  []Record
 	buf    []byte
+
+	// xaddHead is every record's XADD up to its value, boxed once: "xadd",
+	// stream, "maxlen", "~", max, "*", field.
+	xaddHead []any
 }
 
 // entry is a ring slot; saved says Redis has the record too.
@@ -77,7 +81,11 @@ func New(rdb redis.UniversalClient, cfg Config) *Log {
 	if cfg.Log == nil {
 		cfg.Log = slog.New(slog.DiscardHandler)
 	}
-	return &Log{rdb: rdb, cfg: cfg, queue: make(chan Record, cfg.Buffer)}
+	xadd := []any{"xadd", cfg.Stream}
+	if cfg.MaxLen > 0 {
+		xadd = append(xadd, "maxlen", "~", cfg.MaxLen)
+	}
+	return &Log{rdb: rdb, cfg: cfg, queue: make(chan Record, cfg.Buffer), xaddHead: append(xadd, "*", field)}
 }
 
 // Record queues r for the writer. When the queue is full, r is dropped and
@@ -188,9 +196,10 @@ func (l *Log) xadd(ctx context.Context, batch []Record) error {
 		if buf, err = batch[i].AppendJSON(buf); err != nil {
 			return fmt.Errorf("encode audit record: %w", err)
 		}
-		pipe.XAdd(ctx, &redis.XAddArgs{
-			Stream: l.cfg.Stream, MaxLen: l.cfg.MaxLen, Approx: true, Values: []any{field, buf[start:len(buf):len(buf)]},
-		})
+		// XADD stream MAXLEN ~ max * r JSON, as pipe.XAdd would send it,
+		// without its arguments built anew for each record.
+		args := append(make([]any, 0, len(l.xaddHead)+1), l.xaddHead...)
+		_ = pipe.Process(ctx, redis.NewStringCmd(ctx, append(args, buf[start:len(buf):len(buf)])...))
 	}
 	if _, err := pipe.Exec(ctx); err != nil {
 		return fmt.Errorf("write %d audit records: %w", len(batch), err)
