@@ -196,10 +196,15 @@ const dedupeTimeout = 250 * time.Millisecond
 // dedupeContext bounds one duplicate-record read or write by
 // dedupeTimeout and the event's deadline. It does not follow ctx's
 // cancellation (the server's, at the end of a shutdown): the bound is
-// short, and so the context is not registered with ctx, which every event
-// shares.
-func dedupeContext(ctx context.Context, deadline time.Time) (context.Context, context.CancelFunc) {
-	return context.WithDeadline(context.WithoutCancel(ctx), earliest(deadline, time.Now().Add(dedupeTimeout)))
+// short. When dedupeTimeout is the sooner bound (nearly always), the
+// context is one shared by every event of a boundTick (see sharedBounds),
+// ending up to a tick late, and it carries none of ctx's values.
+func (p *Pipeline) dedupeContext(ctx context.Context, deadline time.Time) (context.Context, context.CancelFunc) {
+	now := time.Now()
+	if deadline.IsZero() || deadline.After(now.Add(dedupeTimeout+boundTick)) {
+		return p.dedupeBounds.within(now, dedupeTimeout), func() {}
+	}
+	return context.WithDeadline(context.WithoutCancel(ctx), earliest(deadline, now.Add(dedupeTimeout)))
 }
 
 // duplicate reports whether ev was already purged. Only the hooks'
@@ -210,7 +215,7 @@ func (p *Pipeline) duplicate(ctx context.Context, deadline time.Time, ev *event.
 	if p.cfg.Dedupe == nil || !ev.Source.Redelivered() || ev.ID == "" {
 		return false
 	}
-	ctx, cancel := dedupeContext(ctx, deadline)
+	ctx, cancel := p.dedupeContext(ctx, deadline)
 	defer cancel()
 	seen, err := p.cfg.Dedupe.Seen(ctx, ev.ID)
 	if err != nil {
@@ -226,7 +231,7 @@ func (p *Pipeline) markPurged(ctx context.Context, deadline time.Time, ev *event
 	if p.cfg.Dedupe == nil || !ev.Source.Redelivered() || ev.ID == "" {
 		return
 	}
-	ctx, cancel := dedupeContext(ctx, deadline)
+	ctx, cancel := p.dedupeContext(ctx, deadline)
 	defer cancel()
 	if _, err := p.cfg.Dedupe.MarkPurged(ctx, ev.ID); err != nil {
 		p.log.Warn("could not record the purged event id; a retry will purge again", "id", ev.ID, "err", err)

@@ -110,6 +110,9 @@ type Pipeline struct {
 	// 8 KiB (see docs/performance.md, "Third step: every stack under
 	// 8 KiB"), and one allocated per event would be garbage.
 	attrBufs sync.Pool
+	// dedupeBounds bound the duplicate checks and marks (see
+	// dedupeContext).
+	dedupeBounds sharedBounds
 }
 
 // New returns a Pipeline.
