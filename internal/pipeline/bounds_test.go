@@ -7,32 +7,44 @@ import (
 	"time"
 )
 
-// TestSharedBounds: a bound ends no sooner than asked and at most a tick
-// later; callers of one tick share a context; the context does end.
+// TestSharedBounds: a bound ends no later than asked and less than a tick
+// sooner; callers of one tick share a context; the context does end, at
+// its deadline or with its parent.
 func TestSharedBounds(t *testing.T) {
 	var s sharedBounds
 	now := time.Now()
-	for _, d := range []time.Duration{time.Millisecond, 30 * time.Millisecond, dedupeTimeout} {
-		ctx := s.within(now, d)
-		end, ok := ctx.Deadline()
-		if want := now.Add(d); !ok || end.Before(want) || end.After(want.Add(boundTick)) {
-			t.Errorf("within(%v): ends %v after now, want %v to %v", d, end.Sub(now), d, d+boundTick)
+	for _, d := range []time.Duration{30 * time.Millisecond, dedupeTimeout, time.Minute} {
+		end, ok := s.until(now.Add(d)).Deadline()
+		if want := now.Add(d); !ok || end.After(want) || !end.After(want.Add(-boundTick)) {
+			t.Errorf("until now+%v: ends %v after now, want %v to %v", d, end.Sub(now), d-boundTick, d)
 		}
 	}
-	a := s.within(now, dedupeTimeout)
-	if b := s.within(now.Add(time.Microsecond), dedupeTimeout); b != a {
-		t.Error("two callers a microsecond apart got two contexts")
+	a := s.until(now.Add(time.Hour))
+	if b := s.until(now.Add(time.Hour + time.Microsecond)); b != a && now.Add(time.Hour).Truncate(boundTick) == now.Add(time.Hour+time.Microsecond).Truncate(boundTick) {
+		t.Error("two callers of one tick got two contexts")
 	}
-	if c := s.within(now.Add(2*boundTick), dedupeTimeout); c == a {
+	if c := s.until(now.Add(time.Hour + 2*boundTick)); c == a {
 		t.Error("a caller two ticks later got a context ending too soon for it")
 	}
-	ctx := s.within(time.Now(), time.Millisecond)
+	ctx := s.until(time.Now().Add(2 * boundTick))
 	select {
 	case <-ctx.Done():
 		if !errors.Is(ctx.Err(), context.DeadlineExceeded) {
 			t.Errorf("err %v, want the deadline's", ctx.Err())
 		}
 	case <-time.After(5 * time.Second):
-		t.Fatal("a 1 ms bound never ended")
+		t.Fatal("a 20 ms bound never ended")
+	}
+	parent, cancel := context.WithCancel(context.Background())
+	p := sharedBounds{parent: parent}
+	ctx = p.until(time.Now().Add(time.Hour))
+	cancel()
+	select {
+	case <-ctx.Done():
+		if !errors.Is(ctx.Err(), context.Canceled) {
+			t.Errorf("err %v, want the parent's", ctx.Err())
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("a bound outlived its parent")
 	}
 }

@@ -49,7 +49,7 @@ func (d *deadlines) MarkPurged(ctx context.Context, _ string) (bool, error) {
 // Each step's context carries the bound it must: the purge the sooner of
 // the request's deadline less the settle reserve and the purge timeout;
 // the duplicate check and mark the sooner of the request's deadline and
-// dedupeTimeout (rounded up to a boundTick).
+// dedupeTimeout (rounded down to a boundTick).
 func TestEachStepGetsItsBound(t *testing.T) {
 	for _, tc := range []struct {
 		name                   string
@@ -70,21 +70,21 @@ func TestEachStepGetsItsBound(t *testing.T) {
 			if o.HTTPStatus != 200 || len(d.purge) != 1 || len(d.seen) != 1 || len(d.marks) != 1 {
 				t.Fatalf("%d; %d purges, %d checks, %d marks", o.HTTPStatus, len(d.purge), len(d.seen), len(d.marks))
 			}
-			within := func(what string, got time.Time, want, late time.Duration) {
+			within := func(what string, got time.Time, want, soon time.Duration) {
 				t.Helper()
-				if got.IsZero() || got.Before(before.Add(want)) || got.After(after.Add(want+late)) {
-					t.Errorf("%s deadline %v after the start; want %v (up to %v later)", what, got.Sub(before), want, late)
+				if got.IsZero() || !got.After(before.Add(want-soon)) || got.After(after.Add(want)) {
+					t.Errorf("%s deadline %v after the start; want %v (up to %v sooner)", what, got.Sub(before), want, soon)
 				}
 			}
 			// The duplicate check's bound, when it is dedupeTimeout, is
 			// shared by the events of a tick (sharedBounds).
-			late := time.Duration(0)
+			soon := time.Duration(0)
 			if tc.wantDedupe == dedupeTimeout {
-				late = boundTick
+				soon = boundTick
 			}
 			within("purge", d.purge[0], tc.wantPurge, 0)
-			within("duplicate check", d.seen[0], tc.wantDedupe, late)
-			within("mark", d.marks[0], tc.wantDedupe, late)
+			within("duplicate check", d.seen[0], tc.wantDedupe, soon)
+			within("mark", d.marks[0], tc.wantDedupe, soon)
 		})
 	}
 }
@@ -111,5 +111,26 @@ func TestCallersDeadlineBounds(t *testing.T) {
 	p.Handle(ctx, hook("e1", "p1"))
 	if len(d.purge) != 1 || d.purge[0].After(want) || d.seen[0].After(want) {
 		t.Errorf("purge deadline %v, check %v; want none after the caller's %v", d.purge, d.seen, want)
+	}
+}
+
+// With a cut-off, as the server has, the purge's bound is shared by the
+// events of a tick: up to a tick sooner than asked, and it ends with the
+// cut-off.
+func TestSharedPurgeBound(t *testing.T) {
+	d := &deadlines{}
+	cutoff, cut := context.WithCancel(context.Background())
+	defer cut()
+	p := New(Config{Planner: onePlan{}, Purger: d, Dedupe: d, Deadline: 10 * time.Second, PurgeTimeout: 3 * time.Second, Cutoff: cutoff})
+	before := time.Now()
+	p.Handle(context.Background(), hook("e1", "p1"))
+	after := time.Now()
+	if got := d.purge[0]; !got.After(before.Add(3*time.Second-boundTick)) || got.After(after.Add(3*time.Second)) {
+		t.Errorf("purge deadline %v after the start; want 3s (up to %v sooner)", got.Sub(before), boundTick)
+	}
+	cut()
+	cp := New(Config{Planner: onePlan{}, Purger: ctxBackends{}, Deadline: 10 * time.Second, Cutoff: cutoff})
+	if o := cp.Handle(context.Background(), hook("e2", "p1")); o.Answer.Status != fanout.StatusFailed {
+		t.Errorf("a purge after the cut-off: %s", o.Answer.Status)
 	}
 }

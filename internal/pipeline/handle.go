@@ -135,24 +135,46 @@ func settleReserve(d time.Duration) time.Duration {
 //
 // The answer goes in *a; pl may be &a.Plan (see fanout.Runner).
 func (p *Pipeline) purge(ctx context.Context, deadline time.Time, id string, pl *plan.Plan, dryRun bool, a *fanout.Answer) {
+	ctx, cancel := p.purgeContext(ctx, deadline)
+	defer cancel()
+	p.cfg.Purger.Run(ctx, id, pl, dryRun, a)
+}
+
+// sharedPurgeBound is the shortest purge bound that is shared (see
+// purgeContext): a tick is at most 1 % of it.
+const sharedPurgeBound = 100 * boundTick
+
+// purgeContext is the purge's context: it ends at the request's deadline
+// less the settle reserve, or at the purge timeout, whichever is sooner,
+// or at the cut-off.
+//
+// When there is a cut-off, ctx has no deadline of its own and the bound is
+// long (the server's case), the context is one shared by the events of a
+// boundTick, ending up to a tick sooner, and it follows the cut-off, not
+// ctx (see Config.Cutoff): nothing to register for each event with the
+// contexts every event shares.
+func (p *Pipeline) purgeContext(ctx context.Context, deadline time.Time) (context.Context, context.CancelFunc) {
+	now := time.Now()
 	end := deadline
 	if !end.IsZero() && p.cfg.Deadline > 0 {
 		end = end.Add(-settleReserve(p.cfg.Deadline))
 	}
 	if p.cfg.PurgeTimeout > 0 {
-		end = earliest(end, time.Now().Add(p.cfg.PurgeTimeout))
+		end = earliest(end, now.Add(p.cfg.PurgeTimeout))
+	}
+	if _, own := ctx.Deadline(); p.cfg.Cutoff != nil && !own && !end.IsZero() && end.Sub(now) >= sharedPurgeBound {
+		return p.purgeBounds.until(end), func() {}
 	}
 	ctx, cancel := withDeadline(ctx, end)
-	defer cancel()
-	if p.cfg.Cutoff != nil {
-		if end.IsZero() {
-			ctx, cancel = context.WithCancel(ctx)
-			defer cancel()
-		}
-		stop := context.AfterFunc(p.cfg.Cutoff, cancel)
-		defer stop()
+	if p.cfg.Cutoff == nil {
+		return ctx, cancel
 	}
-	p.cfg.Purger.Run(ctx, id, pl, dryRun, a)
+	if end.IsZero() {
+		cancel() // the no-op of withDeadline
+		ctx, cancel = context.WithCancel(ctx)
+	}
+	stop := context.AfterFunc(p.cfg.Cutoff, cancel)
+	return ctx, func() { stop(); cancel() }
 }
 
 func (p *Pipeline) answerDuplicate(r *Request) *Outcome {
@@ -198,13 +220,13 @@ const dedupeTimeout = 250 * time.Millisecond
 // cancellation (the server's, at the end of a shutdown): the bound is
 // short. When dedupeTimeout is the sooner bound (nearly always), the
 // context is one shared by every event of a boundTick (see sharedBounds),
-// ending up to a tick late, and it carries none of ctx's values.
+// ending up to a tick sooner, and it carries none of ctx's values.
 func (p *Pipeline) dedupeContext(ctx context.Context, deadline time.Time) (context.Context, context.CancelFunc) {
 	now := time.Now()
-	if deadline.IsZero() || deadline.After(now.Add(dedupeTimeout+boundTick)) {
-		return p.dedupeBounds.within(now, dedupeTimeout), func() {}
+	if deadline.IsZero() || deadline.After(now.Add(dedupeTimeout)) {
+		return p.dedupeBounds.until(now.Add(dedupeTimeout)), func() {}
 	}
-	return context.WithDeadline(context.WithoutCancel(ctx), earliest(deadline, now.Add(dedupeTimeout)))
+	return context.WithDeadline(context.WithoutCancel(ctx), deadline)
 }
 
 // duplicate reports whether ev was already purged. Only the hooks'

@@ -85,7 +85,9 @@ type Config struct {
 	Log     *slog.Logger
 	// Cutoff, when it ends, cuts the events' purges in flight short, so
 	// that each is still answered before the process exits (shutdown).
-	// Nil means never.
+	// Nil means never. When set, it must end no later than the contexts
+	// Handle is given that have no deadline (the server's, which ends
+	// after the drain): a purge then follows Cutoff, not them.
 	Cutoff context.Context
 	// Deadline bounds everything Handle does for one event, every phase
 	// included; 0 means no bound of the pipeline's own.
@@ -110,9 +112,9 @@ type Pipeline struct {
 	// 8 KiB (see docs/performance.md, "Third step: every stack under
 	// 8 KiB"), and one allocated per event would be garbage.
 	attrBufs sync.Pool
-	// dedupeBounds bound the duplicate checks and marks (see
-	// dedupeContext).
-	dedupeBounds sharedBounds
+	// dedupeBounds and purgeBounds bound the duplicate checks and marks,
+	// and the purges (see dedupeContext, purgeContext).
+	dedupeBounds, purgeBounds sharedBounds
 }
 
 // New returns a Pipeline.
@@ -124,6 +126,7 @@ func New(cfg Config) *Pipeline {
 		cfg.Metrics = metrics.New("", "")
 	}
 	p := &Pipeline{cfg: cfg, log: cfg.Log}
+	p.purgeBounds.parent = cfg.Cutoff
 	p.attrBufs.New = func() any { return new([16]slog.Attr) }
 	return p
 }
