@@ -67,9 +67,17 @@ func (s *Server) handleStatuspage(ctx *fasthttp.RequestCtx) {
 		return
 	}
 	var r pipeline.Request
-	if err := parse(&r, func() (event.Event, error) { return statuspage.Parse(ctx.PostBody()) }); err != nil {
+	if err := s.parseStatuspage(&r, ctx.PostBody()); err != nil {
 		s.reject(ctx, event.SourceStatuspage, fasthttp.StatusBadRequest, err.Error())
 		return
 	}
 	s.purge(ctx, &r, false)
+}
+
+// parseStatuspage parses a Statuspage body into r.Event on a worker of
+// s.deep: encoding/json goes too deep for the request's goroutine's stack
+// (see deepWork).
+func (s *Server) parseStatuspage(r *pipeline.Request, body []byte) (err error) {
+	s.deep.run(func() { r.Event, err = statuspage.Parse(body) })
+	return err
 }
