@@ -83,8 +83,8 @@ func New(cfg *config.Config, log *slog.Logger, build Build) (*App, error) {
 	// less server time per event on the hot path; see docs/performance.md).
 	// Its deferred face, so that each look-up waits no longer than its
 	// context (redisdo.Do): the blocking face ignores a queued command's
-	// deadline.
-	perEvent, err := a.redis.AsyncAutoPipeline()
+	// deadline. Batched as the blocking face batches (up to 300 commands).
+	perEvent, err := a.redis.AsyncAutoPipelineWithOptions(redis.DefaultBlockingAutoPipelineOptions())
 	if err != nil {
 		return nil, fmt.Errorf("redis auto-pipeline: %w", err)
 	}
