@@ -25,11 +25,6 @@ type cached struct {
 	expires time.Time
 }
 
-// LookupTimeout bounds a look-up that misses the cache: a stalled Redis
-// costs an event this much, then the planner's answer for an unavailable
-// registry, never the client's socket timeouts.
-const LookupTimeout = 500 * time.Millisecond
-
 // maxCached bounds the cache; past it, the cache starts over.
 const maxCached = 100_000
 
@@ -38,8 +33,7 @@ func NewCache(r *Registry, ttl time.Duration) *Cache {
 	return &Cache{r: r, ttl: ttl, now: time.Now, entries: map[string]cached{}}
 }
 
-// Lookup is Registry.Lookup, answered from the cache when fresh, within
-// LookupTimeout when not.
+// Lookup is Registry.Lookup, answered from the cache when fresh.
 func (c *Cache) Lookup(ctx context.Context, pageID string) (Page, bool, error) {
 	now := c.now()
 	c.mu.Lock()
@@ -48,7 +42,7 @@ func (c *Cache) Lookup(ctx context.Context, pageID string) (Page, bool, error) {
 	if ok && now.Before(e.expires) {
 		return e.page, e.found, nil
 	}
-	page, found, err := c.lookup(ctx, pageID)
+	page, found, err := c.r.Lookup(ctx, pageID)
 	if err != nil {
 		return page, found, err
 	}
@@ -59,11 +53,4 @@ func (c *Cache) Lookup(ctx context.Context, pageID string) (Page, bool, error) {
 	c.entries[pageID] = cached{page: page, found: found, expires: now.Add(c.ttl)}
 	c.mu.Unlock()
 	return page, found, nil
-}
-
-// lookup reads pageID from Redis within LookupTimeout.
-func (c *Cache) lookup(ctx context.Context, pageID string) (Page, bool, error) {
-	ctx, cancel := context.WithTimeout(ctx, LookupTimeout)
-	defer cancel()
-	return c.r.Lookup(ctx, pageID)
 }

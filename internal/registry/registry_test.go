@@ -2,6 +2,7 @@ package registry
 
 import (
 	"context"
+	"errors"
 	"reflect"
 	"strings"
 	"testing"
@@ -168,5 +169,32 @@ func TestNormalizeHosts(t *testing.T) {
 	}
 	if got := NormalizeHosts(nil); got != nil {
 		t.Errorf("NormalizeHosts(nil) = %q, want nil", got)
+	}
+}
+
+// TestLookupBoundedByItsContext: on the auto-pipelined client the service
+// uses, a look-up gives up when its context ends, even with Redis stalled
+// (go-redis's blocking face would wait for the stall to end).
+func TestLookupBoundedByItsContext(t *testing.T) {
+	srv := redistest.StartServer(t)
+	admin := redistest.ClientOf(t, srv.Addr())
+	ap, err := redistest.ClientOf(t, srv.Addr()).AsyncAutoPipeline()
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := New(ap, "stall:")
+	ctx := context.Background()
+	if _, _, err := r.Lookup(ctx, "warm"); err != nil {
+		t.Fatal(err)
+	}
+	if err := admin.Do(ctx, "CLIENT", "PAUSE", "2500", "ALL").Err(); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(ctx, 100*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	_, _, err = r.Lookup(ctx, "p1")
+	if took := time.Since(start); !errors.Is(err, context.DeadlineExceeded) || took > 1500*time.Millisecond {
+		t.Fatalf("look-up with Redis paused: %v after %v, want the context's deadline", err, took)
 	}
 }

@@ -168,6 +168,11 @@ func TestClusterWithReplicasFailsOver(t *testing.T) {
 	if !slices.Contains(c.Addrs()[:3], primary) {
 		t.Errorf("slot %d served by %s, want one of the first three nodes %v", slot, primary, c.Addrs()[:3])
 	}
+	// Replication is asynchronous: let the replica have the key before its
+	// primary dies, or the promoted one may rightly not know it.
+	if acked, err := c.nodeClient(primary).Do(ctx, "WAIT", 1, 5000).Int(); err != nil || acked < 1 {
+		t.Fatalf("WAIT for the replica of %s: %d replicas, %v", primary, acked, err)
+	}
 	start := time.Now()
 	c.Kill(primary)
 	if slices.Contains(c.Live(), primary) {
