@@ -1,12 +1,14 @@
 // Package jsonw appends JSON values byte for byte as encoding/json writes
 // them, without reflection: for the hot path's answer and audit record,
 // whose encoders are hand-written (fanout.AppendJSON, audit.AppendJSON)
-// and pinned against encoding/json by tests.
+// and pinned against encoding/json by tests, and (SlogString) for the log
+// line, pinned against log/slog's.
 package jsonw
 
 import (
 	"math"
 	"strconv"
+	"strings"
 	"unicode/utf8"
 )
 
@@ -32,39 +34,51 @@ func Float(b []byte, f float64) []byte {
 
 const hex = "0123456789abcdef"
 
-// htmlSafe marks the ASCII bytes written as they are.
-var htmlSafe = func() (t [utf8.RuneSelf]bool) {
+// htmlSafe and logSafe mark the ASCII bytes String and SlogString write
+// as they are.
+var htmlSafe, logSafe = safeSet("<>&"), safeSet("")
+
+func safeSet(escaped string) (t [utf8.RuneSelf]bool) {
 	for c := 0x20; c < utf8.RuneSelf; c++ {
-		t[c] = c != '"' && c != '\\' && c != '<' && c != '>' && c != '&'
+		t[c] = c != '"' && c != '\\' && !strings.ContainsRune(escaped, rune(c))
 	}
 	return t
-}()
+}
 
 // String appends s as encoding/json writes a string: with HTML escaping
 // (its default): <, > and & as \u00XX, U+2028 and U+2029 escaped, invalid UTF-8
 // as U+FFFD.
-func String(b []byte, s string) []byte {
+func String(b []byte, s string) []byte { return quote(b, s, &htmlSafe, true) }
+
+// SlogString appends s as log/slog's JSONHandler writes a string: as
+// String, but with <, > and & as they are, and \b and \f as \u0008 and
+// \u000c.
+func SlogString(b []byte, s string) []byte { return quote(b, s, &logSafe, false) }
+
+// quote appends s quoted: the bytes safe marks as they are, \b and \f
+// short when short says so.
+func quote(b []byte, s string, safe *[utf8.RuneSelf]bool, short bool) []byte {
 	b = append(b, '"')
 	start := 0
 	for i := 0; i < len(s); {
 		if c := s[i]; c < utf8.RuneSelf {
-			if htmlSafe[c] {
+			if safe[c] {
 				i++
 				continue
 			}
 			b = append(b, s[start:i]...)
-			switch c {
-			case '\\', '"':
+			switch {
+			case c == '\\' || c == '"':
 				b = append(b, '\\', c)
-			case '\b':
+			case c == '\b' && short:
 				b = append(b, '\\', 'b')
-			case '\f':
+			case c == '\f' && short:
 				b = append(b, '\\', 'f')
-			case '\n':
+			case c == '\n':
 				b = append(b, '\\', 'n')
-			case '\r':
+			case c == '\r':
 				b = append(b, '\\', 'r')
-			case '\t':
+			case c == '\t':
 				b = append(b, '\\', 't')
 			default:
 				b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xF])

@@ -16,7 +16,8 @@ import (
 	"strconv"
 	"sync"
 	"time"
-	"unicode/utf8"
+
+	"github.com/edgepurge/edgepurge/internal/jsonw"
 )
 
 // JSONHandler is a slog.Handler whose output is byte for byte
@@ -108,9 +109,9 @@ func (h *JSONHandler) Handle(ctx context.Context, r slog.Record) error {
 		b = append(b, `",`...)
 	}
 	b = append(b, `"level":`...)
-	b = appendString(b, r.Level.String())
+	b = jsonw.SlogString(b, r.Level.String())
 	b = append(b, `,"msg":`...)
-	b = appendString(b, r.Message)
+	b = jsonw.SlogString(b, r.Message)
 	b = append(b, h.pre...)
 	r.Attrs(func(a slog.Attr) bool {
 		b, ok = appendAttr(b, a)
@@ -133,12 +134,12 @@ func appendAttr(b []byte, a slog.Attr) ([]byte, bool) {
 		return b, false // slog elides empty attrs and inlines groups
 	}
 	b = append(b, ',')
-	b = appendString(b, a.Key)
+	b = jsonw.SlogString(b, a.Key)
 	b = append(b, ':')
 	v := a.Value
 	switch v.Kind() {
 	case slog.KindString:
-		b = appendString(b, v.String())
+		b = jsonw.SlogString(b, v.String())
 	case slog.KindInt64:
 		b = strconv.AppendInt(b, v.Int64(), 10)
 	case slog.KindUint64:
@@ -148,7 +149,7 @@ func appendAttr(b []byte, a slog.Attr) ([]byte, bool) {
 		if math.IsNaN(f) || math.IsInf(f, 0) {
 			return b, false // slog writes encoding/json's error
 		}
-		b = appendFloat(b, f)
+		b = jsonw.Float(b, f) // what slog.JSONHandler has encoding/json write
 	case slog.KindBool:
 		b = strconv.AppendBool(b, v.Bool())
 	case slog.KindDuration:
@@ -165,75 +166,6 @@ func appendAttr(b []byte, a slog.Attr) ([]byte, bool) {
 		return b, false
 	}
 	return b, true
-}
-
-// appendFloat appends a finite f as encoding/json writes it (which is what
-// slog.JSONHandler calls).
-func appendFloat(b []byte, f float64) []byte {
-	abs := math.Abs(f)
-	format := byte('f')
-	if abs != 0 && (abs < 1e-6 || abs >= 1e21) {
-		format = 'e'
-	}
-	b = strconv.AppendFloat(b, f, format, -1, 64)
-	if format == 'e' {
-		// clean up e-09 to e-9
-		if n := len(b); n >= 4 && b[n-4] == 'e' && b[n-3] == '-' && b[n-2] == '0' {
-			b[n-2] = b[n-1]
-			b = b[:n-1]
-		}
-	}
-	return b
-}
-
-const hex = "0123456789abcdef"
-
-// appendString appends s quoted as slog.JSONHandler quotes it: no HTML
-// escaping, control bytes as \u00XX but for \n, \r and \t, invalid UTF-8
-// as \ufffd, U+2028 and U+2029 escaped.
-func appendString(b []byte, s string) []byte {
-	b = append(b, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		if c := s[i]; c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' {
-				i++
-				continue
-			}
-			b = append(b, s[start:i]...)
-			switch c {
-			case '\\', '"':
-				b = append(b, '\\', c)
-			case '\n':
-				b = append(b, '\\', 'n')
-			case '\r':
-				b = append(b, '\\', 'r')
-			case '\t':
-				b = append(b, '\\', 't')
-			default:
-				b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xF])
-			}
-			i++
-			start = i
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		switch {
-		case r == utf8.RuneError && size == 1:
-			b = append(b, s[start:i]...)
-			b = append(b, `\ufffd`...)
-		case r == '\u2028' || r == '\u2029':
-			b = append(b, s[start:i]...)
-			b = append(b, '\\', 'u', '2', '0', '2', hex[r&0xF])
-		default:
-			i += size
-			continue
-		}
-		i += size
-		start = i
-	}
-	b = append(b, s[start:]...)
-	return append(b, '"')
 }
 
 // lockedWriter serializes the handler's writes and slog.JSONHandler's to

@@ -26,25 +26,23 @@ func TestSharedBounds(t *testing.T) {
 	if c := s.until(now.Add(time.Hour + 2*boundTick)); c == a {
 		t.Error("a caller two ticks later got a context ending too soon for it")
 	}
-	ctx := s.until(time.Now().Add(2 * boundTick))
-	select {
-	case <-ctx.Done():
-		if !errors.Is(ctx.Err(), context.DeadlineExceeded) {
-			t.Errorf("err %v, want the deadline's", ctx.Err())
-		}
-	case <-time.After(5 * time.Second):
-		t.Fatal("a 20 ms bound never ended")
-	}
+	endsWith(t, s.until(time.Now().Add(2*boundTick)), context.DeadlineExceeded)
 	parent, cancel := context.WithCancel(context.Background())
 	p := sharedBounds{parent: parent}
-	ctx = p.until(time.Now().Add(time.Hour))
+	ctx := p.until(time.Now().Add(time.Hour))
 	cancel()
+	endsWith(t, ctx, context.Canceled)
+}
+
+// endsWith waits for ctx to end (5 s at most) and checks its error.
+func endsWith(t *testing.T, ctx context.Context, want error) {
+	t.Helper()
 	select {
 	case <-ctx.Done():
-		if !errors.Is(ctx.Err(), context.Canceled) {
-			t.Errorf("err %v, want the parent's", ctx.Err())
+		if !errors.Is(ctx.Err(), want) {
+			t.Errorf("ended with %v, want %v", ctx.Err(), want)
 		}
 	case <-time.After(5 * time.Second):
-		t.Fatal("a bound outlived its parent")
+		t.Fatalf("never ended, want %v", want)
 	}
 }

@@ -1,7 +1,9 @@
 package server
 
 import (
+	"bytes"
 	"context"
+	"runtime"
 	"sync"
 	"testing"
 )
@@ -30,6 +32,13 @@ func TestDeepWorkRunsAndReturns(t *testing.T) {
 		if r != deepRecursion(32)+i {
 			t.Fatalf("job %d: %d", i, r)
 		}
+	}
+	// The work runs on a worker, not on the caller's goroutine (whose
+	// stack must stay small): the caller's frames are not under it.
+	var stack []byte
+	d.run(func() { stack = make([]byte, 64<<10); stack = stack[:runtime.Stack(stack, false)] })
+	if bytes.Contains(stack, []byte("(*deepWork).run(")) || !bytes.Contains(stack, []byte("(*deepWork).work(")) {
+		t.Errorf("the work ran on the caller's goroutine:\n%s", stack)
 	}
 }
 
