@@ -50,7 +50,7 @@ test: vet deps ## vet, gofmt check and every test with -race (starts Redis, inst
 # -fuzz takes one target per package run). A crasher is written to the
 # package's testdata/fuzz; fix it and keep it as a regression seed.
 FUZZTIME ?= 5s
-FUZZ_TARGETS := internal/webhook:FuzzVerify internal/event:FuzzParseHook internal/event:FuzzParseManual \
+FUZZ_TARGETS := internal/webhook:FuzzVerify internal/event:FuzzParseHook internal/event:FuzzHookFastPath internal/event:FuzzParseManual \
 	internal/statuspage:FuzzParse internal/plan:FuzzTemplate internal/plan:FuzzPlan \
 	internal/logging:FuzzHandlerWritesWhatSlogWrites internal/jsonw:FuzzString
 .PHONY: fuzz

@@ -253,7 +253,7 @@ func keyInvalidator(cfg *config.Config, rdb redis.UniversalClient) fanout.KeyInv
 func fastlyHTTPClient(m *metrics.Ops) *http.Client {
 	return &http.Client{
 		Timeout: fastly.DefaultTimeout,
-		Transport: observing{next: http.DefaultTransport, observe: func(r *http.Request, status int) {
+		Transport: observing{next: cdnTransport(), observe: func(r *http.Request, status int) {
 			m.ObserveCDNRequest(config.CDNFastly, fastlyService(r.URL.Path), status)
 		}},
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
@@ -289,10 +289,27 @@ func (o observing) RoundTrip(r *http.Request) (*http.Response, error) {
 	return resp, err
 }
 
-// cloudflareHTTPClient is the Cloudflare purger's HTTP client: the default
-// transport, counting the answers to purge calls by zone and status.
+// cloudflareHTTPClient is the Cloudflare purger's HTTP client: a CDN
+// transport (cdnTransport), counting the answers to purge calls by zone
+// and status.
 func cloudflareHTTPClient(m *metrics.Ops) *http.Client {
-	return &http.Client{Transport: cloudflare.ObservingTransport(nil, func(zone string, status int) {
+	return &http.Client{Transport: cloudflare.ObservingTransport(cdnTransport(), func(zone string, status int) {
 		m.ObserveCDNRequest("cloudflare", zone, status)
 	})}
+}
+
+// cdnIdleConnsPerHost is how many idle connections a CDN client keeps to
+// its API's host. Every call of every zone (or service) and kind goes to
+// that one host, up to max_inflight_calls of each at once; Go's default of
+// 2 closed the others after each call, so that a storm dialled (and, at
+// the real CDN, shook hands over TLS) again for most calls.
+const cdnIdleConnsPerHost = 128
+
+// cdnTransport is a CDN client's transport: Go's default one, keeping
+// cdnIdleConnsPerHost idle connections. Idle ones still close after 90 s.
+func cdnTransport() *http.Transport {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.MaxIdleConns = max(t.MaxIdleConns, cdnIdleConnsPerHost)
+	t.MaxIdleConnsPerHost = cdnIdleConnsPerHost
+	return t
 }

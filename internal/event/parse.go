@@ -29,8 +29,11 @@ func ParseHook(id string, body []byte) (Event, error) {
 		return Event{}, err
 	}
 	var h hookBody
-	if err := DecodeObject(body, &h); err != nil {
-		return Event{}, err
+	if !decodeHookFast(body, &h) {
+		h = hookBody{}
+		if err := DecodeObject(body, &h); err != nil {
+			return Event{}, err
+		}
 	}
 	e := Event{
 		ID:           id,
