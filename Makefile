@@ -51,7 +51,7 @@ test: vet deps ## vet, gofmt check and every test with -race (starts Redis, inst
 # package's testdata/fuzz; fix it and keep it as a regression seed.
 FUZZTIME ?= 5s
 FUZZ_TARGETS := internal/webhook:FuzzVerify internal/event:FuzzParseHook internal/event:FuzzHookFastPath internal/event:FuzzParseManual \
-	internal/statuspage:FuzzParse internal/plan:FuzzTemplate internal/plan:FuzzPlan \
+	internal/statuspage:FuzzParse internal/statuspage:FuzzFastPath internal/plan:FuzzTemplate internal/plan:FuzzPlan \
 	internal/logging:FuzzHandlerWritesWhatSlogWrites internal/jsonw:FuzzString
 .PHONY: fuzz
 fuzz: ## run each fuzz target for FUZZTIME (default 5s)

@@ -38,7 +38,7 @@ func IsMalformed(err error) bool {
 // DecodeObject decodes body, which must be exactly one JSON object, into v
 // (a pointer to a struct). Unknown fields are accepted so that senders can
 // add fields. Keys match struct tags case-insensitively, so a key repeated in
-// one object, even in another case, is refused (see checkDuplicateKeys), as
+// one object, even in another case, is refused (see CheckDuplicateKeys), as
 // is invalid UTF-8. Errors are a *SyntaxError, or a *FieldError for a value
 // of the wrong JSON type.
 func DecodeObject(body []byte, v any) error {
@@ -70,7 +70,7 @@ func decodeObject(body []byte, v any, strict bool) error {
 		if body[start] != '{' {
 			return &SyntaxError{Offset: start + 1, Msg: "the body must be a JSON object"}
 		}
-		return checkDuplicateKeys(body)
+		return CheckDuplicateKeys(body)
 	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	if strict {
@@ -87,7 +87,7 @@ func decodeObject(body []byte, v any, strict bool) error {
 	if rest := skipSpace(body, dec.InputOffset()); rest < int64(len(body)) {
 		return &SyntaxError{Offset: rest + 1, Msg: "unexpected data after the JSON object"}
 	}
-	return checkDuplicateKeys(body)
+	return CheckDuplicateKeys(body)
 }
 
 // skipSpace returns the index of the first byte at or after i that is not

@@ -37,7 +37,7 @@ func TestDuplicateKeysPerObject(t *testing.T) {
 		`{"\u0041":1,"a":2}`:                                      `"a"`,
 		`{"s":1,"ſ":2}`:                                           `"ſ"`,
 	} {
-		err := checkDuplicateKeys([]byte(body))
+		err := CheckDuplicateKeys([]byte(body))
 		switch {
 		case dup == "" && err != nil:
 			t.Errorf("%.60s…: %v, want no duplicate", body, err)

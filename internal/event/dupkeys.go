@@ -6,7 +6,7 @@ import (
 	"unicode/utf8"
 )
 
-// checkDuplicateKeys returns a *SyntaxError for the first object key that
+// CheckDuplicateKeys returns a *SyntaxError for the first object key that
 // repeats an earlier key of the same object. body must already be valid
 // JSON (it is walked, not validated).
 //
@@ -15,30 +15,24 @@ import (
 // while encoding/json keeps the last. Keys are compared as encoding/json
 // matches them to struct fields, escapes decoded and case folded, so
 // "page_id" and "PAGE_ID" (or "page\u005fid") are duplicates too.
-func checkDuplicateKeys(body []byte) error {
-	// The open objects' folded keys, back to back in folded (ends[k] is
-	// where key k ends), on the stack for most bodies: a body costs a few
-	// allocations, not one per key. An object with few keys is searched
-	// linearly; past linearKeys, through a map.
+func CheckDuplicateKeys(body []byte) error {
+	// The open objects' keys, as the hash of each folded key and where
+	// the key is in body, on the stack for most bodies: a body costs no
+	// allocation. An object's keys are compared by hash one by one, and
+	// when two hashes match, by their folded keys; past linearKeys, an
+	// object's folded keys go in a map.
 	var stackA [8]dupFrame
-	var foldedA [512]byte
-	var endsA [32]int
-	stack, folded, ends := stackA[:0], foldedA[:0], endsA[:0]
-	start := func(k int) int {
-		if k == 0 {
-			return 0
-		}
-		return ends[k-1]
-	}
+	var keysA [32]dupKey
+	stack, keys := stackA[:0], keysA[:0]
 	for i := 0; i < len(body); i++ {
 		switch body[i] {
 		case '{':
-			stack = append(stack, dupFrame{object: true, expectKey: true, first: len(ends)})
+			stack = append(stack, dupFrame{object: true, expectKey: true, first: len(keys)})
 		case '[':
 			stack = append(stack, dupFrame{})
 		case '}', ']':
 			if f := stack[len(stack)-1]; f.object {
-				folded, ends = folded[:start(f.first)], ends[:f.first]
+				keys = keys[:f.first]
 			}
 			stack = stack[:len(stack)-1]
 		case ',':
@@ -54,22 +48,24 @@ func checkDuplicateKeys(body []byte) error {
 			}
 			f := &stack[top]
 			f.expectKey = false
-			at := len(folded)
-			folded = appendFolded(folded, unquote(body[from:i+1]))
-			key := folded[at:]
-			if f.set == nil && len(ends)-f.first >= linearKeys {
+			key := dupKey{hash: foldedHash(unquote(body[from : i+1])), from: from, to: i + 1}
+			if f.set == nil && len(keys)-f.first >= linearKeys {
 				f.set = make(map[string]struct{}, 2*linearKeys)
-				for k := f.first; k < len(ends); k++ {
-					f.set[string(folded[start(k):ends[k]])] = struct{}{}
+				for _, k := range keys[f.first:] {
+					f.set[string(k.folded(body))] = struct{}{}
 				}
 			}
 			dup := false
 			if f.set != nil {
-				_, dup = f.set[string(key)]
-				f.set[string(key)] = struct{}{}
+				folded := string(key.folded(body))
+				_, dup = f.set[folded]
+				f.set[folded] = struct{}{}
 			} else {
-				for k := f.first; k < len(ends) && !dup; k++ {
-					dup = string(folded[start(k):ends[k]]) == string(key)
+				for _, k := range keys[f.first:] {
+					if k.hash == key.hash && string(k.folded(body)) == string(key.folded(body)) {
+						dup = true
+						break
+					}
 				}
 			}
 			if dup {
@@ -78,22 +74,58 @@ func checkDuplicateKeys(body []byte) error {
 					Msg:    "duplicate key " + quote(string(unquote(body[from:i+1]))),
 				}
 			}
-			ends = append(ends, len(folded))
+			keys = append(keys, key)
 		}
 	}
 	return nil
 }
 
-// dupFrame is an open object or array of checkDuplicateKeys.
+// dupFrame is an open object or array of CheckDuplicateKeys.
 type dupFrame struct {
 	object, expectKey bool
-	first             int                 // its first key's index in ends
-	set               map[string]struct{} // its keys, once past linearKeys
+	first             int                 // its first key's index in keys
+	set               map[string]struct{} // its folded keys, once past linearKeys
+}
+
+// dupKey is an object key of CheckDuplicateKeys: the hash of its folded
+// form, and its literal, quotes included, at body[from:to].
+type dupKey struct {
+	hash     uint64
+	from, to int
+}
+
+// folded is the key folded (see appendFolded).
+func (k dupKey) folded(body []byte) []byte {
+	return appendFolded(nil, unquote(body[k.from:k.to]))
 }
 
 // linearKeys is how many keys an object may have before its keys are
 // looked up in a map rather than one by one.
-const linearKeys = 16
+const linearKeys = 64
+
+// foldedHash is the FNV-1a hash of key folded (see appendFolded), made
+// without a copy of it.
+func foldedHash(key []byte) uint64 {
+	const offset, prime = 14695981039346656037, 1099511628211
+	h := uint64(offset)
+	for i := 0; i < len(key); {
+		if c := key[i]; c < utf8.RuneSelf {
+			if 'a' <= c && c <= 'z' {
+				c -= 'a' - 'A'
+			}
+			h = (h ^ uint64(c)) * prime
+			i++
+			continue
+		}
+		r, n := utf8.DecodeRune(key[i:])
+		var buf [utf8.UTFMax]byte
+		for _, c := range utf8.AppendRune(buf[:0], foldRune(r)) {
+			h = (h ^ uint64(c)) * prime
+		}
+		i += n
+	}
+	return h
+}
 
 // stringEnd returns the index of the quote closing the JSON string that
 // opens at body[i].

@@ -7,7 +7,8 @@ import (
 )
 
 // deepWork runs work whose stack goes deep on a few goroutines of its own:
-// encoding/json decoding a Statuspage body (objects three and four levels
+// encoding/json decoding a Statuspage body that the one-pass decoder
+// leaves to it (see statuspage.ParseFast) (objects three and four levels
 // down) on top of fasthttp's and the handlers' frames passes the 8 KiB a
 // goroutine starts with. A request's goroutine whose stack doubled once
 // keeps 16 KiB while its event waits on the CDN, and doubles again each

@@ -74,10 +74,18 @@ func (s *Server) handleStatuspage(ctx *fasthttp.RequestCtx) {
 	s.purge(ctx, &r, false)
 }
 
-// parseStatuspage parses a Statuspage body into r.Event on a worker of
-// s.deep: encoding/json goes too deep for the request's goroutine's stack
-// (see deepWork).
+// parseStatuspage parses a Statuspage body into r.Event: by the one-pass
+// decoder on the request's goroutine, or, for a body it leaves to
+// encoding/json, on a worker of s.deep: encoding/json goes too deep for
+// the request's goroutine's stack (see deepWork). (Out of line: the event
+// parsed is copied in this frame, gone before the purge.)
+//
+//go:noinline
 func (s *Server) parseStatuspage(r *pipeline.Request, body []byte) (err error) {
+	var handled bool
+	if r.Event, handled, err = statuspage.ParseFast(body); handled {
+		return err
+	}
 	s.deep.run(func() { r.Event, err = statuspage.Parse(body) })
 	return err
 }

@@ -18,10 +18,18 @@ import (
 // The page is page.id, or incident.page_id or component.page_id when page is
 // absent. An incident wins over a component_update if a body has both.
 func Parse(body []byte) (event.Event, error) {
+	if e, handled, err := ParseFast(body); handled {
+		return e, err
+	}
 	var n notification
 	if err := event.DecodeObject(body, &n); err != nil {
 		return event.Event{}, fmt.Errorf("statuspage notification: %w", err)
 	}
+	return notificationEvent(n)
+}
+
+// notificationEvent is the event of a decoded notification.
+func notificationEvent(n notification) (event.Event, error) {
 	e, err := toEvent(n)
 	if err != nil {
 		return event.Event{}, fmt.Errorf("statuspage notification: %w", err)
