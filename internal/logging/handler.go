@@ -92,39 +92,91 @@ const maxPooled = 16 << 10
 // Handle writes r as one line.
 func (h *JSONHandler) Handle(ctx context.Context, r slog.Record) error {
 	bp := h.bufs.Get().(*[]byte)
-	defer func() {
-		if cap(*bp) <= maxPooled {
-			h.bufs.Put(bp)
-		}
-	}()
-	b, ok := (*bp)[:0], true
+	defer h.putBuf(bp)
+	b, ok := h.head((*bp)[:0], r.Time, r.Level, r.Message)
+	if ok {
+		r.Attrs(func(a slog.Attr) bool {
+			b, ok = appendAttr(b, a)
+			return ok
+		})
+	}
+	*bp = b
+	if !ok {
+		return h.std.Handle(ctx, r)
+	}
+	return h.end(bp)
+}
+
+// handleAttrs is Handle for a record of t, level, msg and attrs, made
+// only when slog.JSONHandler is to write it (see LogAttrs).
+func (h *JSONHandler) handleAttrs(ctx context.Context, t time.Time, level slog.Level, msg string, attrs []slog.Attr) error {
+	bp := h.bufs.Get().(*[]byte)
+	defer h.putBuf(bp)
+	b, ok := h.head((*bp)[:0], t, level, msg)
+	for i := 0; ok && i < len(attrs); i++ {
+		b, ok = appendAttr(b, attrs[i])
+	}
+	*bp = b
+	if !ok {
+		r := slog.NewRecord(t, level, msg, 0)
+		r.AddAttrs(attrs...)
+		return h.std.Handle(ctx, r)
+	}
+	return h.end(bp)
+}
+
+// head appends a line's start: {, time, level, msg and the attributes of
+// WithAttrs. It reports false if only slog.JSONHandler writes the time
+// exactly.
+func (h *JSONHandler) head(b []byte, t time.Time, level slog.Level, msg string) ([]byte, bool) {
 	b = append(b, '{')
-	if !r.Time.IsZero() {
-		t := r.Time.Round(0) // as slog: no monotonic reading
+	if !t.IsZero() {
+		t = t.Round(0) // as slog: no monotonic reading
 		if y := t.Year(); y < 0 || y >= 10000 {
-			return h.std.Handle(ctx, r) // slog writes an error in the line
+			return b, false // slog writes an error in the line
 		}
 		b = append(b, `"time":"`...)
 		b = t.AppendFormat(b, time.RFC3339Nano)
 		b = append(b, `",`...)
 	}
 	b = append(b, `"level":`...)
-	b = jsonw.SlogString(b, r.Level.String())
+	b = jsonw.SlogString(b, level.String())
 	b = append(b, `,"msg":`...)
-	b = jsonw.SlogString(b, r.Message)
-	b = append(b, h.pre...)
-	r.Attrs(func(a slog.Attr) bool {
-		b, ok = appendAttr(b, a)
-		return ok
-	})
-	*bp = b
-	if !ok {
-		return h.std.Handle(ctx, r)
-	}
-	b = append(b, '}', '\n')
-	*bp = b
-	_, err := h.out.Write(b)
+	b = jsonw.SlogString(b, msg)
+	return append(b, h.pre...), true
+}
+
+// end ends the line in *bp and writes it.
+func (h *JSONHandler) end(bp *[]byte) error {
+	*bp = append(*bp, '}', '\n')
+	_, err := h.out.Write(*bp)
 	return err
+}
+
+func (h *JSONHandler) putBuf(bp *[]byte) {
+	if cap(*bp) <= maxPooled {
+		h.bufs.Put(bp)
+	}
+}
+
+// LogAttrs is l.LogAttrs without the caller's program counter, which
+// slog.Logger takes with runtime.Callers for every line and only a handler
+// with AddSource reads (edgepurge sets none). For a JSONHandler, the line
+// is written straight from attrs, with no slog.Record (whose attributes
+// past the fifth go in a slice of their own). The hot path logs each event
+// through it.
+func LogAttrs(ctx context.Context, l *slog.Logger, level slog.Level, msg string, attrs ...slog.Attr) {
+	h := l.Handler()
+	if !h.Enabled(ctx, level) {
+		return
+	}
+	if jh, ok := h.(*JSONHandler); ok {
+		_ = jh.handleAttrs(ctx, time.Now(), level, msg, attrs)
+		return
+	}
+	r := slog.NewRecord(time.Now(), level, msg, 0)
+	r.AddAttrs(attrs...)
+	_ = h.Handle(ctx, r)
 }
 
 // appendAttr appends `,"key":value` and reports true, or reports false if

@@ -222,3 +222,54 @@ func ExampleNewJSONHandler() {
 type stdout struct{}
 
 func (stdout) Write(p []byte) (int, error) { fmt.Print(string(p)); return len(p), nil }
+
+// TestLogAttrsWritesWhatSlogWrites: a line logged through LogAttrs is the
+// line slog.Logger.LogAttrs writes through slog.JSONHandler (the time
+// aside, which each takes as it logs), on the fast path and the hand-over,
+// and through another handler too.
+func TestLogAttrsWritesWhatSlogWrites(t *testing.T) {
+	attrs := []slog.Attr{slog.String("request_id", "r-1"), slog.String("id", "evt_1"), slog.String("source", "hook"),
+		slog.String("type", "incident.updated"), slog.String("page", "p0"), slog.String("status", "purged"),
+		slog.Int("http_status", 200), slog.Int("urls", 22), slog.Int("tags", 2), slog.Int("keys", 3), slog.Float64("duration_ms", 51.25)}
+	now := regexp.MustCompile(`(?m)^\{"time":"[^"]+",`)
+	for name, attrs := range map[string][]slog.Attr{
+		"event":     attrs,
+		"hand-over": append(attrs[:2:2], slog.Any("err", errors.New("x")), slog.Group("g", slog.Int("a", 1))),
+		"none":      nil,
+	} {
+		var ours, std, other bytes.Buffer
+		ctx := context.Background()
+		LogAttrs(ctx, slog.New(NewJSONHandler(&ours, nil)).With("component", "pipeline"), slog.LevelWarn, "event purged", attrs...)
+		slog.New(slog.NewJSONHandler(&std, nil)).With("component", "pipeline").LogAttrs(ctx, slog.LevelWarn, "event purged", attrs...)
+		LogAttrs(ctx, slog.New(slog.NewJSONHandler(&other, nil)).With("component", "pipeline"), slog.LevelWarn, "event purged", attrs...)
+		o, s, x := now.ReplaceAllString(ours.String(), "{"), now.ReplaceAllString(std.String(), "{"), now.ReplaceAllString(other.String(), "{")
+		if o != s || x != s || !strings.HasSuffix(s, "}\n") {
+			t.Errorf("%s:\n ours  %s\n slog  %s\n other %s", name, o, s, x)
+		}
+	}
+	var buf bytes.Buffer
+	LogAttrs(context.Background(), slog.New(NewJSONHandler(&buf, nil)), slog.LevelDebug, "below the level", attrs...)
+	if buf.Len() != 0 {
+		t.Errorf("a line below the level was written: %s", buf.String())
+	}
+}
+
+// TestLogAttrsAllocatesNothing: an event's line, with its eleven
+// attributes, costs no allocation (slog.Logger.LogAttrs costs one: the
+// record's attributes past the fifth).
+func TestLogAttrsAllocatesNothing(t *testing.T) {
+	var buf bytes.Buffer
+	l := slog.New(NewJSONHandler(&buf, nil)).With("component", "pipeline")
+	attrs := make([]slog.Attr, 11)
+	for i := range attrs {
+		attrs[i] = slog.Int("n"+strconv.Itoa(i), i)
+	}
+	ctx := context.Background()
+	allocs := testing.AllocsPerRun(200, func() {
+		buf.Reset()
+		LogAttrs(ctx, l, slog.LevelInfo, "event purged", attrs...)
+	})
+	if allocs != 0 {
+		t.Errorf("%v allocations per line, want 0", allocs)
+	}
+}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/edgepurge/edgepurge/internal/event"
 	"github.com/edgepurge/edgepurge/internal/fanout"
+	"github.com/edgepurge/edgepurge/internal/logging"
 )
 
 // Retry-After of the non-2xx answers of an unfinished purge, in seconds.
@@ -139,7 +140,8 @@ func (p *Pipeline) record(r *Request, o *Outcome) {
 	if p.cfg.History != nil {
 		p.cfg.History.Observe(a.Status, lag)
 	}
-	// Attrs, not key-value pairs: no boxing, no slice per event. Their
+	// Attrs, not key-value pairs: no boxing, no slice per event; through
+	// logging.LogAttrs, no program counter and no record either. Their
 	// buffer comes from a pool (see Pipeline.attrBufs), and they are made out of
 	// line (outcomeAttrs): each is built in a temporary of its own first,
 	// which would take room in this frame, under the log call's.
@@ -148,13 +150,13 @@ func (p *Pipeline) record(r *Request, o *Outcome) {
 	ctx := context.Background()
 	switch {
 	case a.Status == fanout.StatusDryRun:
-		p.log.LogAttrs(ctx, slog.LevelInfo, "event planned, not purged (dry run)", attrs...)
+		logging.LogAttrs(ctx, p.log, slog.LevelInfo, "event planned, not purged (dry run)", attrs...)
 	case o.HTTPStatus == http.StatusOK:
-		p.log.LogAttrs(ctx, slog.LevelInfo, "event purged", attrs...)
+		logging.LogAttrs(ctx, p.log, slog.LevelInfo, "event purged", attrs...)
 	case o.HTTPStatus == http.StatusAccepted:
-		p.log.LogAttrs(ctx, slog.LevelWarn, "event journaled for re-drive", append(attrs, slog.String("journal_id", a.JournalID))...)
+		logging.LogAttrs(ctx, p.log, slog.LevelWarn, "event journaled for re-drive", append(attrs, slog.String("journal_id", a.JournalID))...)
 	default:
-		p.log.LogAttrs(ctx, slog.LevelError, "event not purged", attrs...)
+		logging.LogAttrs(ctx, p.log, slog.LevelError, "event not purged", attrs...)
 	}
 	clear(buf[:]) // the log line copied them; keep no strings alive
 	p.attrBufs.Put(buf)
