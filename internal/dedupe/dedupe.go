@@ -6,6 +6,7 @@ package dedupe
 import (
 	"context"
 	"fmt"
+	"sync/atomic"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -22,6 +23,17 @@ type Store struct {
 	client redis.UniversalClient
 	prefix string
 	ttl    time.Duration
+	// ttlArg is ttl in milliseconds, boxed once for every mark.
+	ttlArg any
+	// stamp is the latest mark's value, which the marks of the same
+	// millisecond share (see markValue).
+	stamp atomic.Pointer[stamp]
+}
+
+// stamp is a mark's value and the millisecond it names.
+type stamp struct {
+	ms    int64
+	value any
 }
 
 // New returns a Store keeping ids under prefix for ttl (DefaultTTL when 0).
@@ -29,7 +41,7 @@ func New(client redis.UniversalClient, prefix string, ttl time.Duration) *Store 
 	if ttl <= 0 {
 		ttl = DefaultTTL
 	}
-	return &Store{client: client, prefix: prefix, ttl: ttl}
+	return &Store{client: client, prefix: prefix, ttl: ttl, ttlArg: ttl.Milliseconds()}
 }
 
 // Seen reports whether id was already purged successfully. It gives up when
@@ -42,13 +54,29 @@ func (s *Store) Seen(ctx context.Context, id string) (bool, error) {
 	return cmd.Val() == 1, nil
 }
 
-// MarkPurged records that id was purged. It is called only after success,
-// so that a failed event can be retried. It reports false when the id was
-// already recorded (a concurrent delivery of the same event won the race).
+// MarkPurged records that id was purged, with the time it was, to the
+// millisecond. It is called only after success, so that a failed event can
+// be retried. It reports false when the id was already recorded (a
+// concurrent delivery of the same event won the race).
 func (s *Store) MarkPurged(ctx context.Context, id string) (bool, error) {
-	cmd := redis.NewBoolCmd(ctx, "set", s.prefix+id, time.Now().UTC().Format(time.RFC3339Nano), "px", s.ttl.Milliseconds(), "nx")
+	cmd := redis.NewBoolCmd(ctx, "set", s.prefix+id, s.markValue(time.Now()), "px", s.ttlArg, "nx")
 	if err := redisdo.Do(ctx, s.client, cmd); err != nil {
 		return false, fmt.Errorf("record event id: %w", err)
 	}
 	return cmd.Val(), nil
+}
+
+// markTime is a mark's value: a UTC RFC 3339 time to the millisecond.
+const markTime = "2006-01-02T15:04:05.000Z07:00"
+
+// markValue is the value of a mark made at now, formatted and boxed once a
+// millisecond: in a storm, many marks share it.
+func (s *Store) markValue(now time.Time) any {
+	ms := now.UnixMilli()
+	if st := s.stamp.Load(); st != nil && st.ms == ms {
+		return st.value
+	}
+	st := &stamp{ms: ms, value: time.UnixMilli(ms).UTC().Format(markTime)}
+	s.stamp.Store(st)
+	return st.value
 }

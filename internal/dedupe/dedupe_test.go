@@ -2,6 +2,7 @@ package dedupe
 
 import (
 	"context"
+	"regexp"
 	"testing"
 	"time"
 
@@ -27,6 +28,11 @@ func TestSeenAfterMark(t *testing.T) {
 	if seen, _ := s.Seen(ctx, "msg_2"); seen {
 		t.Error("another id seen")
 	}
+	if v := rdb.Get(ctx, s.prefix+"msg_1").Val(); !regexp.MustCompile(`^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$`).MatchString(v) {
+		t.Errorf("mark = %q, want the time of the purge, UTC, to the millisecond", v)
+	} else if at, _ := time.Parse(markTime, v); time.Since(at) > time.Minute || time.Until(at) > time.Second {
+		t.Errorf("mark = %q, want about now", v)
+	}
 	ttl := rdb.TTL(ctx, s.prefix+"msg_1").Val()
 	if ttl <= 50*time.Second || ttl > time.Minute {
 		t.Errorf("ttl = %v, want about 1m", ttl)
@@ -42,5 +48,22 @@ func TestRedisDownIsAnError(t *testing.T) {
 	defer cancel()
 	if _, err := s.Seen(ctx, "x"); err == nil {
 		t.Error("Seen with Redis down: no error")
+	}
+}
+
+// TestMarksOfAMillisecondShareTheirValue: the marks of one millisecond
+// share one value, formatted once; the next millisecond has its own.
+func TestMarksOfAMillisecondShareTheirValue(t *testing.T) {
+	s := New(nil, "p:", 0)
+	at := time.Date(2026, 12, 3, 14, 0, 0, 123_456_789, time.FixedZone("CET", 3600))
+	a, b := s.markValue(at), s.markValue(at.Add(500*time.Microsecond))
+	if a != "2026-12-03T13:00:00.123Z" || b != a {
+		t.Errorf("marks of one millisecond = %v, %v; want 2026-12-03T13:00:00.123Z twice", a, b)
+	}
+	if allocs := testing.AllocsPerRun(100, func() { s.markValue(at) }); allocs != 0 {
+		t.Errorf("%v allocations for a millisecond's second mark, want 0", allocs)
+	}
+	if c := s.markValue(at.Add(time.Millisecond)); c != "2026-12-03T13:00:00.124Z" {
+		t.Errorf("next millisecond's mark = %v", c)
 	}
 }
