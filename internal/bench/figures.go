@@ -17,6 +17,11 @@ type Figures struct {
 	Sent      int `json:"sent"`
 	OK        int `json:"ok"`
 	Journaled int `json:"journaled"`
+	// Other is how many got any other answer, or none. A run's Sent is OK +
+	// Journaled + Other; in medians each is the median of its own, so
+	// Other is never derived from the other medians (which could make it
+	// negative).
+	Other int `json:"other"`
 	// EventsPerSec is 200 answers per second of the whole run, from the
 	// first request to the last answer.
 	EventsPerSec float64 `json:"events_per_sec"`
@@ -78,6 +83,7 @@ func newFigures(load loadResult, cdn cdnFigures, throttled int, rssBytes int64, 
 		Sent:            load.sent,
 		OK:              load.ok(),
 		Journaled:       load.statuses[202],
+		Other:           load.sent - load.ok() - load.statuses[202],
 		P50MS:           ms(percentile(load.latencies, 50)),
 		P90MS:           ms(percentile(load.latencies, 90)),
 		P99MS:           ms(percentile(load.latencies, 99)),
@@ -145,6 +151,7 @@ func medianFigures(runs []Figures) Figures {
 		Sent:                count(func(f Figures) int { return f.Sent }),
 		OK:                  count(func(f Figures) int { return f.OK }),
 		Journaled:           count(func(f Figures) int { return f.Journaled }),
+		Other:               count(func(f Figures) int { return f.Other }),
 		EventsPerSec:        pick(func(f Figures) float64 { return f.EventsPerSec }),
 		P50MS:               pick(func(f Figures) float64 { return f.P50MS }),
 		P90MS:               pick(func(f Figures) float64 { return f.P90MS }),

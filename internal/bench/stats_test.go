@@ -84,3 +84,20 @@ func TestMedianFigures(t *testing.T) {
 		t.Errorf("worst non-2xx = %d", w)
 	}
 }
+
+// The "other" column is the median of each run's own count, not what the
+// medians of sent, 200 and 202 leave (in one make bench run of naive, -5).
+func TestMedianOtherIsItsOwnMedian(t *testing.T) {
+	runs := []Figures{
+		{Sent: 100, OK: 60, Journaled: 40},
+		{Sent: 100, OK: 40, Journaled: 60},
+		{Sent: 112, OK: 55, Journaled: 55, Other: 2},
+	}
+	m := medianFigures(runs)
+	if got := m.Sent - m.OK - m.Journaled; got >= 0 {
+		t.Fatalf("the example does not show the difference: %d", got)
+	}
+	if m.Other != 0 {
+		t.Errorf("other = %d, want the median of 0, 0 and 2", m.Other)
+	}
+}

@@ -128,7 +128,8 @@ type Cloudflare struct {
 	// commit) and never purges an item twice while it waits; default true.
 	// Off, every event makes its own calls (for comparison only).
 	Coalesce *bool `yaml:"coalesce"`
-	// MaxInflightCalls is how many purge calls may be in flight per zone.
+	// MaxInflightCalls is how many purge calls may be in flight per zone
+	// and kind (default DefaultCloudflareMaxInflightCalls).
 	MaxInflightCalls int `yaml:"max_inflight_calls"`
 	// Plan picks the account's rate-limit preset: free, pro, business or
 	// enterprise (default pro). The explicit limits below override it.

@@ -45,6 +45,9 @@ func TestEnvOnlyMode(t *testing.T) {
 	if cfg.Server.MaxBodyBytes != 1<<20 || cfg.Server.PurgeTimeout != 10*time.Second || cfg.Cloudflare.MaxURLsPerCall != 100 {
 		t.Errorf("defaults not set: %+v", cfg.Server)
 	}
+	if cfg.Cloudflare.MaxInflightCalls != 8 {
+		t.Errorf("cloudflare.max_inflight_calls = %d, want 8 (see DefaultCloudflareMaxInflightCalls)", cfg.Cloudflare.MaxInflightCalls)
+	}
 }
 
 func TestNoCDNNeedsExplicitDryRun(t *testing.T) {

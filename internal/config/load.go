@@ -34,6 +34,15 @@ const (
 	DefaultDedupeTTL       = 30 * time.Minute
 )
 
+// DefaultCloudflareMaxInflightCalls is the default of
+// cloudflare.max_inflight_calls. It is set so that the rate budget, not the
+// call slots, bounds a zone's purges: one status page's event is about 20
+// URLs, and at 4 slots a zone on the pro budget (1,350 URLs/s after the
+// headroom) could spend it only while the API answered within about 60 ms
+// (measured: at 50 ms, 4 slots made 453 calls in 8 s where 8 made the
+// budget's 546; see docs/performance.md).
+const DefaultCloudflareMaxInflightCalls = 8
+
 // Getenv reads an environment variable; os.Getenv in production, a map in tests.
 type Getenv func(key string) string
 
@@ -253,7 +262,7 @@ func (c *Config) setDefaults() {
 		c.Cloudflare.Escalation.After = DefaultEscalationAfter
 	}
 	if c.Cloudflare.MaxInflightCalls == 0 {
-		c.Cloudflare.MaxInflightCalls = 4
+		c.Cloudflare.MaxInflightCalls = DefaultCloudflareMaxInflightCalls
 	}
 	if c.Cloudflare.Plan == "" {
 		c.Cloudflare.Plan = "pro"
