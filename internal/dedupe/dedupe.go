@@ -22,8 +22,7 @@ const DefaultTTL = 30 * time.Minute
 type Store struct {
 	client redis.UniversalClient
 	prefix string
-	ttl    time.Duration
-	// ttlArg is ttl in milliseconds, boxed once for every mark.
+	// ttlArg is the marks' TTL in milliseconds, boxed once for every mark.
 	ttlArg any
 	// stamp is the latest mark's value, which the marks of the same
 	// millisecond share (see markValue).
@@ -41,7 +40,7 @@ func New(client redis.UniversalClient, prefix string, ttl time.Duration) *Store 
 	if ttl <= 0 {
 		ttl = DefaultTTL
 	}
-	return &Store{client: client, prefix: prefix, ttl: ttl, ttlArg: ttl.Milliseconds()}
+	return &Store{client: client, prefix: prefix, ttlArg: ttl.Milliseconds()}
 }
 
 // Seen reports whether id was already purged successfully. It gives up when

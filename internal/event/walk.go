@@ -356,16 +356,12 @@ func (w *Walker) key(first int) ([]byte, bool) {
 	if !ok || !plain {
 		return nil, false
 	}
-	h := uint32(2166136261)
 	for _, c := range key {
 		if c >= utf8.RuneSelf {
 			return nil, false
 		}
-		if 'a' <= c && c <= 'z' {
-			c -= 'a' - 'A'
-		}
-		h = (h ^ uint32(c)) * 16777619
 	}
+	h := uint32(foldedHash(key)) // half of it: a keyRef stays small on the stack
 	for _, k := range w.keys[first:w.open] {
 		if k.hash == h && bytes.EqualFold(w.b[k.from:k.to], key) {
 			return nil, false

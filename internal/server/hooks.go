@@ -86,6 +86,6 @@ func (s *Server) parseStatuspage(r *pipeline.Request, body []byte) (err error) {
 	if r.Event, handled, err = statuspage.ParseFast(body); handled {
 		return err
 	}
-	s.deep.run(func() { r.Event, err = statuspage.Parse(body) })
+	s.deep.run(func() { r.Event, err = statuspage.ParseSlow(body) })
 	return err
 }

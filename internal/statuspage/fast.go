@@ -3,8 +3,8 @@ package statuspage
 import "github.com/edgepurge/edgepurge/internal/event"
 
 // ParseFast is Parse for the notifications its one-pass decoder takes,
-// which are nearly all: handled is false when it leaves the body to Parse
-// (see decodeFast). Unlike encoding/json, it needs little stack, so it
+// which are nearly all: handled is false when it leaves the body to
+// ParseSlow (see decodeFast). Unlike encoding/json, it needs little stack, so it
 // can run on a request's goroutine.
 func ParseFast(body []byte) (e event.Event, handled bool, err error) {
 	var n notification

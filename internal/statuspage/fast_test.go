@@ -110,6 +110,30 @@ func TestParseAnswersAsBefore(t *testing.T) {
 	}
 }
 
+// TestParseSlowAnswersAsParseFast: for every body the fast path takes,
+// ParseSlow (the server's fallback, by encoding/json alone) makes the same
+// event, or the same error.
+func TestParseSlowAnswersAsParseFast(t *testing.T) {
+	bodies := fixtureBodies(t)
+	for _, b := range fastBodies {
+		bodies = append(bodies, []byte(b))
+	}
+	for _, body := range bodies {
+		fast, handled, fastErr := ParseFast(body)
+		if !handled {
+			t.Errorf("ParseFast left %s", body)
+			continue
+		}
+		slow, slowErr := ParseSlow(body)
+		if (fastErr == nil) != (slowErr == nil) || fastErr != nil && fastErr.Error() != slowErr.Error() {
+			t.Errorf("%s: ParseFast's error %v, ParseSlow's %v", body, fastErr, slowErr)
+		}
+		if !reflect.DeepEqual(fast, slow) {
+			t.Errorf("%s: ParseFast made %+v, ParseSlow %+v", body, fast, slow)
+		}
+	}
+}
+
 // FuzzFastPath: whatever body the fast path takes, encoding/json takes
 // too, with the same notification, nil and empty slices alike.
 func FuzzFastPath(f *testing.F) {
@@ -151,11 +175,7 @@ func BenchmarkParse(b *testing.B) {
 	b.Run("encoding-json", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
-			var n notification
-			if err := event.DecodeObject(body, &n); err != nil {
-				b.Fatal(err)
-			}
-			if _, err := notificationEvent(n); err != nil {
+			if _, err := ParseSlow(body); err != nil {
 				b.Fatal(err)
 			}
 		}

@@ -21,6 +21,12 @@ func Parse(body []byte) (event.Event, error) {
 	if e, handled, err := ParseFast(body); handled {
 		return e, err
 	}
+	return ParseSlow(body)
+}
+
+// ParseSlow is Parse by encoding/json alone: for a body ParseFast left
+// (Parse would try ParseFast again first). Its stack goes deep.
+func ParseSlow(body []byte) (event.Event, error) {
 	var n notification
 	if err := event.DecodeObject(body, &n); err != nil {
 		return event.Event{}, fmt.Errorf("statuspage notification: %w", err)
