@@ -31,15 +31,18 @@ func consoleConfig(cfg *config.Config) {
 	cfg.Server.PurgeTimeout = time.Second
 }
 
-// startConsole runs edgepurge with consoleConfig, its audit trail under
-// the test's own prefix (the shared Redis holds other tests' records), and
-// waits until it is ready.
-func startConsole(t *testing.T) *harness.H {
+// startConsole runs edgepurge with consoleConfig (then edits), its audit
+// trail under the test's own prefix (the shared Redis holds other tests'
+// records), and waits until it is ready.
+func startConsole(t *testing.T, edits ...func(cfg *config.Config)) *harness.H {
 	t.Helper()
 	prefix := redistest.Prefix(t)
 	h := harness.Start(t, cfstub.Options{}, func(cfg *config.Config) {
 		consoleConfig(cfg)
 		cfg.Audit.Stream = prefix + "audit"
+		for _, edit := range edits {
+			edit(cfg)
+		}
 	})
 	h.WaitReady()
 	return h

@@ -26,6 +26,14 @@
     sig: { purges: '', journal: '', dead: '' },
     preview: null, // the manual purge body whose dry run is shown
     refreshFailed: false, // the notice shows a failed refresh
+    readyz: null, // the last /readyz?verbose answer of this refresh, null when unread
+    backends: null, // the last /v1/backends answer of this refresh, null when unread
+    backendsError: '', // why it is null
+    dryRun: false, // the last /v1/backends that was read said dry_run
+    // The result of each replay, by its button's key, shown beside the
+    // button (and, once the entry is gone, where it was) until the next
+    // replay of it or "Dismiss": {text, tone, at, pending, entry}.
+    replays: new Map(),
   };
 
   const $ = (id) => document.getElementById(id);
@@ -208,13 +216,19 @@
     state.confirm = '';
     state.preview = null;
     state.refreshFailed = false;
+    state.readyz = state.backends = null;
+    state.backendsError = '';
+    state.dryRun = false;
+    state.replays.clear();
     state.sig = { purges: '', journal: '', dead: '' };
+    $('dry-run-banner').hidden = true;
     // Nothing the API said stays in the page.
-    for (const id of ['checks-body', 'purge-list', 'journal-list', 'dead-list', 'dead-actions', 'chart-lag', 'chart-rate', 'p-plan-body', 'p-result']) {
-      const n = id === 'checks-body' ? document.querySelector('#checks tbody') : $(id);
+    for (const id of ['checks-body', 'backends-body', 'purge-list', 'journal-list', 'dead-list', 'dead-actions', 'chart-lag', 'chart-rate', 'p-plan-body', 'p-result']) {
+      const n = id === 'checks-body' ? document.querySelector('#checks tbody')
+        : id === 'backends-body' ? document.querySelector('#backend-table tbody') : $(id);
       if (n) clear(n);
     }
-    for (const id of ['ready-summary', 'purges-summary', 'journal-summary', 'dead-summary', 'lag-summary', 'rate-summary', 'notice', 'version', 'p-error']) {
+    for (const id of ['ready-summary', 'backends-summary', 'purges-summary', 'journal-summary', 'dead-summary', 'lag-summary', 'rate-summary', 'notice', 'version', 'p-error']) {
       $(id).textContent = '';
     }
     $('p-plan').hidden = true;
@@ -233,9 +247,10 @@
     state.busy = true;
     clearTimeout(state.timer);
     const gen = state.generation;
-    const results = await Promise.allSettled([loadReadiness(), loadPurges(), loadJournal(), loadStats()]);
+    const results = await Promise.allSettled([loadBackends(), loadReadiness(), loadPurges(), loadJournal(), loadStats()]);
     if (gen !== state.generation) return;
     state.busy = false;
+    renderVerdict();
     const failed = results.find((r) => r.status === 'rejected' && !(r.reason instanceof SignedOut));
     if (failed) {
       state.refreshFailed = true;
@@ -256,22 +271,128 @@
     }
   }
 
+  // ---- backends ---------------------------------------------------------
+
+  // loadBackends reads GET /v1/backends: one row per backend target (Redis,
+  // each Cloudflare zone, Fastly service, Varnish node), from the calls
+  // this instance made to it, probes included.
+  async function loadBackends() {
+    state.backends = null;
+    state.backendsError = '';
+    const r = await api('GET', '/v1/backends');
+    const sum = $('backends-summary');
+    const body = document.querySelector('#backend-table tbody');
+    if (!r.ok || !Array.isArray(r.data.backends)) {
+      state.backendsError = r.status === 404
+        ? 'this instance has no backends report (GET /v1/backends answered 404)'
+        : 'the backends report could not be read: ' + errorText(r);
+      clear(sum);
+      sum.append(badge('unknown', 'warn'), ' ' + state.backendsError[0].toUpperCase() + state.backendsError.slice(1) + '.');
+      clear(body);
+      return;
+    }
+    const d = r.data;
+    state.backends = d;
+    state.dryRun = d.dry_run === true;
+    $('dry-run-banner').hidden = !state.dryRun;
+    const list = d.backends;
+    const count = (st) => list.filter((b) => b.state === st).length;
+    const parts = [];
+    for (const st of ['failing', 'degraded', 'ok', 'unknown']) {
+      const n = count(st);
+      if (n) parts.push(n + ' ' + st);
+    }
+    clear(sum);
+    sum.append(plural(list.length, 'backend target', 'backend targets') + (parts.length ? ': ' + parts.join(', ') : '') +
+      '. Failing means no successful purge for ' + (d.window_seconds || 30) + ' s while purges failed; updated ' + new Date().toLocaleTimeString() + '.');
+    clear(body);
+    if (!list.length) {
+      body.append(el('tr', {}, el('td', { colspan: 8, class: 'empty' }, 'No backend is configured.')));
+      return;
+    }
+    // Rebuilt on every poll: the ages move, and no row holds state.
+    for (const b of list) body.append(backendRow(b));
+  }
+
+  const STATE_TONE = { ok: 'ok', degraded: 'warn', failing: 'bad', unknown: 'none' };
+
+  function backendName(b) {
+    return b.check || ((b.backend || '?') + (b.target ? ' ' + b.target : ''));
+  }
+
+  function backendRow(b) {
+    const st = b.state || 'unknown';
+    const stateCell = el('td', {}, badge(st, STATE_TONE[st] || 'bad'));
+    if (b.failing_since && st !== 'ok') stateCell.append(el('span', { class: 'sub-line' }, 'failing for ' + age((Date.now() - Date.parse(b.failing_since)) / 1000)));
+    if (st === 'unknown') stateCell.append(el('span', { class: 'sub-line' }, 'no call yet'));
+    const budget = el('td', {});
+    if (b.budget && b.budget.length) {
+      for (const x of b.budget) budget.append(el('span', { class: 'sub-line mono' }, (x.bucket || 'calls') + ' ' + (x.used_1m || 0) + ' / ' + (x.limit_1m || 0)));
+    } else {
+      budget.append(el('span', { class: 'muted', title: 'no rate budget' }, '—'));
+    }
+    const errCell = el('td', {});
+    if (b.error) {
+      errCell.append(el('span', { class: st === 'ok' ? 'muted' : '' }, b.error));
+      if (b.last_failure) errCell.append(el('span', { class: 'sub-line' }, timeEl(b.last_failure, ago(b.last_failure))));
+    } else {
+      errCell.append(el('span', { class: 'muted' }, '—'));
+    }
+    return el('tr', { 'data-check': backendName(b), 'data-backend': b.backend || '', 'data-target': b.target || '', 'data-state': st },
+      el('th', { scope: 'row' }, el('span', { class: 'mono' }, backendName(b))),
+      stateCell,
+      el('td', { class: 'last-success' }, b.last_success ? timeEl(b.last_success, ago(b.last_success)) : 'never'),
+      el('td', { class: 'calls' }, (b.failures_5m || 0) + ' / ' + (b.calls_5m || 0)),
+      el('td', { class: 'breaker' }, breakerCell(b.breaker)),
+      el('td', { class: 'queue' }, String(b.queue_depth || 0)),
+      budget,
+      errCell);
+  }
+
+  function breakerCell(s) {
+    if (!s) return el('span', { class: 'muted', title: 'this backend has no circuit breaker' }, '—');
+    if (s === 'closed') return 'closed';
+    return badge(s, s === 'open' ? 'bad' : 'warn');
+  }
+
+  // verdict is the readiness badge: /readyz and /v1/backends together, so
+  // that it is never plain green while a backend purges nothing.
+  function verdict() {
+    const rz = state.readyz;
+    const list = state.backends ? state.backends.backends : [];
+    const names = (st) => list.filter((b) => b.state === st).map(backendName);
+    const failing = names('failing');
+    const degraded = names('degraded');
+    const more = [];
+    if (rz && rz.ready === false && rz.failing.length) more.push('not ready: ' + rz.failing.join(', '));
+    if (rz && rz.degraded.length) more.push('degraded: ' + rz.degraded.join(', '));
+    if (failing.length) return { tone: 'bad', text: 'NOT PURGING: ' + failing.join(', '), more };
+    if (!rz) return { tone: 'bad', text: 'UNKNOWN: readiness could not be read', more };
+    if (typeof rz.ready !== 'boolean') return { tone: 'bad', text: 'UNKNOWN: ' + rz.error, more };
+    if (rz.ready === false) return { tone: 'bad', text: 'NOT READY: ' + (rz.failing.join(', ') || 'no check named'), more: more.slice(1) };
+    const warn = [...new Set(degraded.concat(rz.degraded))];
+    if (warn.length) return { tone: 'warn', text: 'DEGRADED: ' + warn.join(', '), more: [] };
+    if (!state.backends) return { tone: 'warn', text: 'ready, backends unknown', more: [state.backendsError] };
+    if (state.dryRun) return { tone: 'warn', text: 'ready, DRY RUN: purges nothing', more: [] };
+    return { tone: 'ok', text: 'ready', more: list.length ? ['every backend purging or not yet called'] : [] };
+  }
+
+  function renderVerdict() {
+    const v = verdict();
+    const sum = $('ready-summary');
+    clear(sum);
+    sum.append(el('span', { class: 'verdict ' + v.tone, 'data-verdict': v.tone }, v.text));
+    const more = v.more.filter(Boolean);
+    if (more.length) sum.append(' ' + more.join('; '));
+  }
+
   // ---- readiness --------------------------------------------------------
 
   async function loadReadiness() {
+    state.readyz = null;
     const r = await api('GET', '/readyz?verbose');
     const d = r.data;
-    const sum = $('ready-summary');
-    clear(sum);
-    if (d.ready === true) {
-      sum.append(badge('ready', 'ok'));
-      if (d.degraded && d.degraded.length) sum.append(' degraded: ' + d.degraded.join(', '));
-    } else if (d.ready === false) {
-      sum.append(badge('NOT READY', 'bad'), ' failing: ' + (d.failing || []).join(', '));
-      if (d.degraded && d.degraded.length) sum.append('; degraded: ' + d.degraded.join(', '));
-    } else {
-      sum.append(badge('unknown', 'bad'), ' ' + errorText(r));
-    }
+    state.readyz = { ready: d.ready, failing: d.failing || [], degraded: d.degraded || [], error: typeof d.ready === 'boolean' ? '' : errorText(r) };
     const body = document.querySelector('#checks tbody');
     clear(body);
     for (const c of d.checks || []) {
@@ -287,8 +408,13 @@
 
   // ---- recent purges ----------------------------------------------------
 
+  // The list shows up to ROWS rows; it reads more records than that, since
+  // the re-drive attempts of one entry share a row.
+  const ROWS = 50;
+  const READ = 200;
+
   function purgeQuery() {
-    const q = new URLSearchParams({ limit: '50' });
+    const q = new URLSearchParams({ limit: String(READ) });
     const page = $('f-page').value.trim();
     if (page) q.set('page_id', page);
     if ($('f-status').value) q.set('status', $('f-status').value);
@@ -308,28 +434,80 @@
       return;
     }
     const recs = r.data.records || [];
-    sum.textContent = recs.length + (recs.length === 1 ? ' purge' : ' purges') + ', newest first' +
+    const rows = groupRedrives(recs).slice(0, ROWS);
+    const shown = rows.reduce((n, row) => n + (row.attempts ? row.attempts.length : 1), 0);
+    const grouped = rows.filter((row) => row.attempts && row.attempts.length > 1).length;
+    sum.textContent = plural(shown, 'purge', 'purges') + ', newest first' +
+      (grouped ? ' (the re-drive attempts of ' + plural(grouped, 'journal entry', 'journal entries') + ' grouped, a row each)' : '') +
       (r.data.from === 'memory' ? ' (from this instance\'s memory only: ' + (r.data.warning || 'Redis unreadable') + ')' : '') +
       '; updated ' + new Date().toLocaleTimeString();
-    const sig = path + JSON.stringify(recs);
+    const sig = path + JSON.stringify(rows);
     if (sig === state.sig.purges) return;
     state.sig.purges = sig;
     clear(list);
-    if (!recs.length) {
+    if (!rows.length) {
       list.append(el('li', { class: 'empty' }, 'No purges match.'));
       return;
     }
-    for (const rec of recs) list.append(purgeItem(rec));
+    for (const row of rows) list.append(row.attempts ? redriveGroup(row) : el('li', {}, purgeItem(row.rec, false)));
   }
 
-  function purgeItem(rec) {
+  // groupRedrives turns the records (newest first) into rows: a record of
+  // its own, or every re-drive attempt of one journal entry together. A
+  // re-drive is recorded with the event id of the entry it re-drives (the
+  // journal entry's event_id), so that id ties the attempts to their entry.
+  // A group stands where its newest attempt is, its attempts newest first.
+  function groupRedrives(recs) {
+    const rows = [];
+    const groups = new Map();
+    for (const rec of recs) {
+      if (rec.source !== 'redrive' || !rec.id) {
+        rows.push({ rec });
+        continue;
+      }
+      let g = groups.get(rec.id);
+      if (!g) {
+        g = { id: rec.id, attempts: [] };
+        groups.set(rec.id, g);
+        rows.push(g);
+      }
+      g.attempts.push(rec);
+    }
+    return rows;
+  }
+
+  function redriveGroup(g) {
+    const newest = g.attempts[0];
+    const oldest = g.attempts[g.attempts.length - 1];
+    const n = g.attempts.length;
+    const tally = new Map();
+    for (const a of g.attempts) tally.set(a.status, (tally.get(a.status) || 0) + 1);
+    const key = 'redrive|' + g.id;
+    const d = details(key, [timeEl(newest.time, clock(newest.time)), badge(newest.status), el('span', { class: 'muted' }, 'redrive'),
+      el('span', { class: 'id' }, newest.page ? 'page ' + newest.page : '(no page)'),
+      el('span', { class: 'id muted' }, g.id),
+      el('span', { class: 'count' }, plural(n, 're-drive attempt', 're-drive attempts')),
+      n > 1 ? el('span', { class: 'muted small' }, [...tally].map(([st, c]) => c + ' ' + st).join(', ') + '; first ' + clock(oldest.time)) : null]);
+    d.dataset.redriveOf = g.id;
+    d.dataset.attempts = String(n);
+    const ol = el('ol', { class: 'list attempts', 'aria-label': 're-drive attempts of ' + g.id + ', newest first' });
+    for (const a of g.attempts) ol.append(el('li', {}, purgeItem(a, true)));
+    d.append(el('div', { class: 'detail' }, ol));
+    return el('li', { class: 'group' }, d);
+  }
+
+  // purgeItem is one audit record; an attempt of a re-drive group is
+  // marked as such rather than by its event id, which the event's own
+  // record (and the group) already carry.
+  function purgeItem(rec, attempt) {
     const key = 'purge|' + rec.time + '|' + rec.source + '|' + rec.id;
     const d = details(key,
       [timeEl(rec.time, clock(rec.time)), badge(rec.status), el('span', { class: 'muted' }, rec.source),
         el('span', { class: 'id' }, rec.page ? 'page ' + rec.page : '(no page)'),
         el('span', { class: 'id muted' }, rec.id),
         el('span', { class: 'muted small' }, Math.round((rec.duration_ms || 0) * 10) / 10 + ' ms')]);
-    d.dataset.id = rec.id;
+    if (attempt) d.dataset.attempt = rec.id;
+    else d.dataset.id = rec.id;
     d.dataset.page = rec.page || '';
     const p = rec.plan || {};
     const plan = [plural(p.urls || 0, 'URL', 'URLs'), plural(p.tags || 0, 'tag', 'tags'), plural(p.keys || 0, 'key', 'keys')];
@@ -349,7 +527,7 @@
       resultsTable(rec.results || []));
     body.classList.add('plan');
     d.append(body);
-    return el('li', {}, d);
+    return d;
   }
 
   // details makes a <details> whose open state survives re-rendering.
@@ -421,17 +599,23 @@
     const entries = d.entries || [];
     if (entries.length < n) sum.append(' (the oldest ' + entries.length + ' listed)');
     // idle_ms changes on every poll; the list is rebuilt only when the
-    // entries themselves (or the replay awaiting confirmation) change.
-    const sig = state.confirm + JSON.stringify(entries.map((e) => [e.id, e.attempts, e.error, e.consumer]));
+    // entries themselves, the replay awaiting confirmation or a replay's
+    // result change.
+    const prefix = dead ? 'dead|' : 'journal|';
+    const results = [...state.replays].filter(([k]) => k.startsWith(prefix));
+    const sig = state.confirm + JSON.stringify(entries.map((e) => [e.id, e.attempts, e.error, e.consumer])) + JSON.stringify(results);
     if (sig === state.sig[sigKey]) return;
     state.sig[sigKey] = sig;
     clear(list);
     if (dead) renderDeadActions(n);
-    if (!entries.length) {
-      list.append(el('li', { class: 'empty' }, dead ? 'No dead letters.' : 'Nothing to re-drive.'));
-      return;
-    }
+    if (!entries.length) list.append(el('li', { class: 'empty' }, dead ? 'No dead letters.' : 'Nothing to re-drive.'));
     for (const e of entries) list.append(journalItem(e, dead));
+    // An entry a replay purged is gone from the list; its result stays
+    // where it was, beside the entry's name, until dismissed.
+    const listed = new Set(entries.map((e) => prefix + e.id));
+    for (const [key, res] of results) {
+      if (res.gone && res.entry && !listed.has(key)) list.append(replayedItem(key, res));
+    }
   }
 
   function journalItem(e, dead) {
@@ -465,14 +649,43 @@
     if (e.everything) body.append(el('p', {}, 'everything (the whole zone)'));
     d.append(body);
     const path = dead ? '/v1/journal/dead/' + encodeURIComponent(e.id) + '/replay' : '/v1/journal/' + encodeURIComponent(e.id) + '/replay';
-    return el('li', {}, d, confirmButton(key, 'Replay now', 'Confirm: replay ' + e.id + ' now', path, (r) => {
+    const entry = { id: e.id, event_id: e.event_id || '', page: e.page || '' };
+    return el('li', {}, d, confirmButton(key, 'Replay now', 'Confirm: replay ' + e.id + ' now', path, entry, (r) => {
       const res = r.data;
-      if (r.status === 404) return ['Entry ' + e.id + ' is gone (already purged).', ''];
-      if (!r.ok && !res.status) return ['Replay of ' + e.id + ' failed: ' + errorText(r), 'bad'];
+      if (r.status === 404) return ['Entry ' + e.id + ' is gone (already purged).', '', true];
+      if (r.status === 409) return ['Not replayed: ' + errorText(r), 'warn', false];
+      if (!r.ok && !res.status) return ['Replay of ' + e.id + ' failed: ' + errorText(r), 'bad', false];
       return res.status === 'purged'
-        ? ['Replayed ' + e.id + ': purged.', 'ok']
-        : ['Replayed ' + e.id + ': still failing: ' + (res.error || res.status), 'bad'];
+        ? ['Replayed ' + e.id + ': purged.' + (res.error ? ' ' + res.error : ''), 'ok', true]
+        : ['Replayed ' + e.id + ': still failing: ' + (res.error || res.status), 'bad', false];
     }));
+  }
+
+  // replayedItem stands where an entry a replay purged was.
+  function replayedItem(key, res) {
+    const e = res.entry;
+    return el('li', { class: 'replayed', 'data-replayed': e.id },
+      el('span', { class: 'id' }, e.id), ' ', el('span', { class: 'id' }, e.page ? 'page ' + e.page : '(no page)'), ' ',
+      el('span', { class: 'id muted' }, e.event_id), ' ', el('span', { class: 'muted small' }, 'replayed, no longer in the list'),
+      el('div', { class: 'actions' }, replayResult(key, res)));
+  }
+
+  // replayResult is a replay's outcome, shown beside its button.
+  function replayResult(key, res) {
+    const p = el('p', { class: 'replay-result' + (res.tone ? ' ' + res.tone : ''), role: 'status', 'data-result-for': key },
+      res.text, ' ', el('span', { class: 'muted small' }, '(' + new Date(res.at).toLocaleTimeString() + ')'));
+    if (!res.pending) {
+      const x = el('button', { type: 'button', class: 'secondary small', 'data-dismiss': key }, 'Dismiss');
+      x.addEventListener('click', () => {
+        state.replays.delete(key);
+        state.sig.journal = state.sig.dead = '';
+        const li = p.closest('li.replayed');
+        if (li) li.remove();
+        else p.remove();
+      });
+      p.append(' ', x);
+    }
+    return p;
   }
 
   function itemList(label, items) {
@@ -484,50 +697,73 @@
   function renderDeadActions(n) {
     const box = $('dead-actions');
     clear(box);
-    if (!n) return;
-    box.append(confirmButton('dead|all', 'Replay all dead letters', n === 1 ? 'Confirm: replay the dead letter now' : 'Confirm: replay all ' + n + ' dead letters now', '/v1/journal/dead/replay', (r) => {
-      if (!r.ok) return ['Replay of the dead letters failed: ' + errorText(r), 'bad'];
+    if (!n && !state.replays.has('dead|all')) return;
+    box.append(confirmButton('dead|all', 'Replay all dead letters', n === 1 ? 'Confirm: replay the dead letter now' : 'Confirm: replay all ' + n + ' dead letters now', '/v1/journal/dead/replay', null, (r) => {
+      if (r.status === 409) return ['Not replayed: ' + errorText(r), 'warn', false];
+      if (!r.ok) return ['Replay of the dead letters failed: ' + errorText(r), 'bad', false];
       const d = r.data;
-      return ['Replayed ' + plural((d.replayed || []).length, 'dead letter', 'dead letters') + ': ' + (d.purged || 0) + ' purged, ' + (d.failed || 0) + ' still failing.', d.failed ? 'bad' : 'ok'];
+      return ['Replayed ' + plural((d.replayed || []).length, 'dead letter', 'dead letters') + ': ' + (d.purged || 0) + ' purged, ' + (d.failed || 0) + ' still failing.', d.failed ? 'bad' : 'ok', false];
     }));
   }
 
   // confirmButton asks first, then posts to path; describe turns the
-  // answer into a notice.
-  function confirmButton(key, label, confirmLabel, path, describe) {
-    const box = el('div', { class: 'actions' });
+  // answer into [text, tone, gone] (gone: the entry left the list), shown
+  // beside the button (and in the notice) until the next replay of it.
+  // entry ({id, event_id, page}) names the entry where it was once gone.
+  function confirmButton(key, label, confirmLabel, path, entry, describe) {
+    const box = el('div', { class: 'actions', 'data-actions-for': key });
+    const again = () => confirmButton(key, label, confirmLabel, path, entry, describe);
+    const res = state.replays.get(key);
+    if (res && res.pending) {
+      box.append(el('button', { type: 'button', class: 'secondary', 'data-action': 'replay', disabled: true }, label), replayResult(key, res));
+      return box;
+    }
     if (state.confirm !== key) {
       const b = el('button', { type: 'button', class: 'secondary', 'data-action': 'replay' }, label);
       b.addEventListener('click', () => {
         state.confirm = key;
         state.sig.journal = state.sig.dead = '';
-        box.replaceWith(confirmButton(key, label, confirmLabel, path, describe));
+        box.replaceWith(again());
         const c = document.querySelector('[data-confirm="' + CSS.escape(key) + '"]');
         if (c) c.focus();
       });
       box.append(b);
+      if (res) box.append(replayResult(key, res));
       return box;
     }
     const yes = el('button', { type: 'button', class: 'danger', 'data-confirm': key }, confirmLabel);
     const no = el('button', { type: 'button', class: 'secondary' }, 'Cancel');
+    // show puts the current state of the replay beside the button, wherever
+    // the list has been rebuilt to meanwhile.
+    const show = () => {
+      const cur = document.querySelector('[data-actions-for="' + CSS.escape(key) + '"]');
+      if (cur) cur.replaceWith(again());
+    };
     yes.addEventListener('click', async () => {
       yes.disabled = no.disabled = true;
+      state.confirm = '';
+      state.replays.set(key, { text: 'Replaying…', tone: '', at: Date.now(), pending: true, entry });
+      show();
       notice('Replaying…');
+      let out;
       try {
         const r = await api('POST', path);
-        const [text, t] = describe(r);
-        notice(text, t);
+        const [text, t, gone] = describe(r);
+        out = { text, tone: t, at: Date.now(), gone: !!gone, entry };
       } catch (e) {
-        if (!(e instanceof SignedOut)) notice('Replay failed: ' + e.message, 'bad');
+        if (e instanceof SignedOut) return;
+        out = { text: 'Replay failed: ' + e.message, tone: 'bad', at: Date.now(), gone: false, entry };
       }
-      state.confirm = '';
+      state.replays.set(key, out);
+      notice(out.text, out.tone);
+      show();
       state.sig.journal = state.sig.dead = state.sig.purges = '';
       refresh();
     });
     no.addEventListener('click', () => {
       state.confirm = '';
       state.sig.journal = state.sig.dead = '';
-      box.replaceWith(confirmButton(key, label, confirmLabel, path, describe));
+      box.replaceWith(again());
     });
     box.append(yes, no);
     return box;
@@ -711,8 +947,13 @@
         out.append(el('p', { class: 'error', role: 'alert' }, 'The purge was refused: ' + errorText(r)));
         return;
       }
-      out.append(el('h3', {}, 'Purge answered HTTP ' + r.status), answerView(r.data, false));
-      notice('Purge ' + r.data.id + ': ' + r.data.status + '.', r.ok && r.data.status !== 'partial' && r.data.status !== 'failed' ? 'ok' : 'bad');
+      out.append(el('h3', {}, 'Purge answered HTTP ' + r.status));
+      // A dry run's answer is no success: nothing was purged.
+      const dry = r.data.status === 'dry_run';
+      if (dry) out.append(el('p', { class: 'warning', role: 'alert' }, 'DRY RUN: nothing was purged. This instance is a dry run and purges nothing.'));
+      out.append(answerView(r.data, false));
+      if (dry) notice('Purge ' + r.data.id + ': dry_run. DRY RUN: nothing was purged.', 'warn');
+      else notice('Purge ' + r.data.id + ': ' + r.data.status + '.', r.ok && r.data.status !== 'partial' && r.data.status !== 'failed' ? 'ok' : 'bad');
       state.sig.purges = state.sig.journal = '';
       refresh();
     } catch (e) {
