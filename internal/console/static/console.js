@@ -303,8 +303,8 @@
       if (n) parts.push(n + ' ' + st);
     }
     clear(sum);
-    sum.append(plural(list.length, 'backend target', 'backend targets') + (parts.length ? ': ' + parts.join(', ') : '') +
-      '. Failing means no successful purge for ' + (d.window_seconds || 30) + ' s while purges failed; updated ' + new Date().toLocaleTimeString() + '.');
+    sum.append(plural(list.length, 'backend target', 'backend targets') + (parts.length ? ': ' + parts.join(', ') : '') + '. ',
+      el('span', { class: 'muted small' }, 'Failing: no successful purge for ' + (d.window_seconds || 30) + ' s while purges failed. Updated ' + new Date().toLocaleTimeString() + '.'));
     clear(body);
     if (!list.length) {
       body.append(el('tr', {}, el('td', { colspan: 8, class: 'empty' }, 'No backend is configured.')));
@@ -322,16 +322,16 @@
 
   function backendRow(b) {
     const st = b.state || 'unknown';
-    const stateCell = el('td', {}, badge(st, STATE_TONE[st] || 'bad'));
+    const stateCell = el('td', { 'data-label': 'state' }, badge(st, STATE_TONE[st] || 'bad'));
     if (b.failing_since && st !== 'ok') stateCell.append(el('span', { class: 'sub-line' }, 'failing for ' + age((Date.now() - Date.parse(b.failing_since)) / 1000)));
     if (st === 'unknown') stateCell.append(el('span', { class: 'sub-line' }, 'no call yet'));
-    const budget = el('td', {});
+    const budget = el('td', { 'data-label': 'budget used (1 min)' });
     if (b.budget && b.budget.length) {
       for (const x of b.budget) budget.append(el('span', { class: 'sub-line mono' }, (x.bucket || 'calls') + ' ' + (x.used_1m || 0) + ' / ' + (x.limit_1m || 0)));
     } else {
       budget.append(el('span', { class: 'muted', title: 'no rate budget' }, '—'));
     }
-    const errCell = el('td', {});
+    const errCell = el('td', { 'data-label': 'last error' });
     if (b.error) {
       errCell.append(el('span', { class: st === 'ok' ? 'muted' : '' }, b.error));
       if (b.last_failure) errCell.append(el('span', { class: 'sub-line' }, timeEl(b.last_failure, ago(b.last_failure))));
@@ -341,10 +341,10 @@
     return el('tr', { 'data-check': backendName(b), 'data-backend': b.backend || '', 'data-target': b.target || '', 'data-state': st },
       el('th', { scope: 'row' }, el('span', { class: 'mono' }, backendName(b))),
       stateCell,
-      el('td', { class: 'last-success' }, b.last_success ? timeEl(b.last_success, ago(b.last_success)) : 'never'),
-      el('td', { class: 'calls' }, (b.failures_5m || 0) + ' / ' + (b.calls_5m || 0)),
-      el('td', { class: 'breaker' }, breakerCell(b.breaker)),
-      el('td', { class: 'queue' }, String(b.queue_depth || 0)),
+      el('td', { class: 'last-success', 'data-label': 'last successful purge' }, b.last_success ? timeEl(b.last_success, ago(b.last_success)) : 'never'),
+      el('td', { class: 'calls', 'data-label': 'failed / calls (5 min)' }, (b.failures_5m || 0) + ' / ' + (b.calls_5m || 0)),
+      el('td', { class: 'breaker', 'data-label': 'breaker' }, breakerCell(b.breaker)),
+      el('td', { class: 'queue', 'data-label': 'queue' }, String(b.queue_depth || 0)),
       budget,
       errCell);
   }
@@ -365,7 +365,8 @@
     const degraded = names('degraded');
     const more = [];
     if (rz && rz.ready === false && rz.failing.length) more.push('not ready: ' + rz.failing.join(', '));
-    if (rz && rz.degraded.length) more.push('degraded: ' + rz.degraded.join(', '));
+    const alsoDegraded = rz ? rz.degraded.filter((c) => !failing.includes(c)) : [];
+    if (alsoDegraded.length) more.push('degraded: ' + alsoDegraded.join(', '));
     if (failing.length) return { tone: 'bad', text: 'NOT PURGING: ' + failing.join(', '), more };
     if (!rz) return { tone: 'bad', text: 'UNKNOWN: readiness could not be read', more };
     if (typeof rz.ready !== 'boolean') return { tone: 'bad', text: 'UNKNOWN: ' + rz.error, more };
