@@ -38,12 +38,12 @@ type Build struct {
 
 // App is a configured edgepurge: everything serve needs.
 type App struct {
-	cfg     *config.Config
-	ops     ops
-	log     *slog.Logger
-	redis   redis.UniversalClient
-	cf      *cloudflare.Purger // nil when Cloudflare is off
-	fastly  *fastly.Purger     // nil when Fastly is off
+	cfg    *config.Config
+	ops    ops
+	log    *slog.Logger
+	redis  redis.UniversalClient
+	cf     *cloudflare.Purger // nil when Cloudflare is off
+	fastly *fastly.Purger     // nil when Fastly is off
 	// stacks are the CDN backends as built, in configuration order;
 	// budgets their shared rate budgets by name; varnishNodes the Varnish
 	// nodes' names.
@@ -51,11 +51,11 @@ type App struct {
 	budgets        map[string]ratelimit.Limits
 	varnishNodes   []string
 	backendMetrics *metrics.Backends
-	res     resilience         // retry and breaker metrics, the shutdown cut-off
-	jrnl    journalParts       // the re-drive journal
-	history *history.History   // the recent purges, for the console's charts
-	Planner *plan.Planner
-	Fanout  *fanout.Fanout
+	res            resilience       // retry and breaker metrics, the shutdown cut-off
+	jrnl           journalParts     // the re-drive journal
+	history        *history.History // the recent purges, for the console's charts
+	Planner        *plan.Planner
+	Fanout         *fanout.Fanout
 	// Pipeline is the life of every purge (hooks, manual, canary, re-drive).
 	Pipeline *pipeline.Pipeline
 	Health   *health.Checker
