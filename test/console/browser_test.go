@@ -161,14 +161,21 @@ func (b *browser) text(sel string) string {
 // waitFor polls a JavaScript condition until it holds.
 func (b *browser) waitFor(what, expr string) {
 	b.t.Helper()
-	deadline := time.Now().Add(waitTimeout)
+	b.waitWithin(waitTimeout, what, expr)
+}
+
+// waitWithin is waitFor with its own bound, for what takes the server
+// longer than a page's refresh (a readiness window, a breaker's cooldown).
+func (b *browser) waitWithin(bound time.Duration, what, expr string) {
+	b.t.Helper()
+	deadline := time.Now().Add(bound)
 	for time.Now().Before(deadline) {
 		if b.bool(expr) {
 			return
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	b.t.Fatalf("waited %v for %s (%s)", waitTimeout, what, expr)
+	b.t.Fatalf("waited %v for %s (%s)", bound, what, expr)
 }
 
 // waitText waits until the element of sel contains want as text.

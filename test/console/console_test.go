@@ -111,8 +111,9 @@ func TestConsoleInABrowser(t *testing.T) {
 	b.typeInto("#token", harness.TestAPIToken)
 	b.click("#signin-form button[type=submit]")
 	b.waitFor("the console", `!document.getElementById('app').hidden`)
+	b.waitFor("the green verdict", `document.querySelector('#ready-summary [data-verdict="ok"]') !== null`)
 	b.waitText("#ready-summary", "ready")
-	for _, check := range []string{"config", "redis", "cloudflare_token"} {
+	for _, check := range []string{"config", "redis", "cloudflare zone " + harness.TestZone} {
 		row := fmt.Sprintf(`#checks tr[data-check=%q]`, check)
 		b.waitText(row, "ok")
 		if s := b.text(row + " td:nth-of-type(3)"); !strings.Contains(s, "ago") {

@@ -5,14 +5,17 @@ package console_test
 
 import (
 	"fmt"
+	"net"
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/edgepurge/edgepurge/internal/config"
 	"github.com/edgepurge/edgepurge/internal/fanout"
 	"github.com/edgepurge/edgepurge/test/cfstub"
 	"github.com/edgepurge/edgepurge/test/testkit/harness"
+	"github.com/edgepurge/edgepurge/test/testkit/redistest"
 )
 
 // noBreaker keeps Cloudflare's circuit breaker out of a test that fails
@@ -208,6 +211,218 @@ func TestConsoleGroupsRedriveAttempts(t *testing.T) {
 	b.waitFor("only the re-drives", `document.querySelector('#purge-list > li > details[data-id]') === null && document.querySelector('`+group1+`') !== null`)
 	if n := eval[int](b, `document.querySelectorAll('#purge-list > li').length`); n != 2 {
 		t.Errorf("filtered by source redrive: %d rows, want the 2 groups", n)
+	}
+	b.noProblems()
+}
+
+// quickTargets proves the backends every second and calls a target
+// failing after 3 s without a success, so that an outage shows within
+// seconds; the breaker probes again after 2 s.
+func quickTargets(cfg *config.Config) {
+	cfg.Probe.Interval = time.Second
+	cfg.Readiness.Window = 3 * time.Second
+	cfg.Cloudflare.Breaker.Cooldown = 2 * time.Second
+}
+
+// watchForLies records, in the page, every moment the verdict is green
+// while a backend row says degraded or failing: the page must never show
+// that, not even for one refresh.
+const watchForLies = `(() => { window.__lies = [];
+	new MutationObserver(() => {
+		const bad = document.querySelector('#backend-table tr[data-state="failing"], #backend-table tr[data-state="degraded"]');
+		if (bad && document.querySelector('#ready-summary [data-verdict="ok"]')) window.__lies.push(bad.dataset.check + ' ' + bad.dataset.state);
+	}).observe(document.getElementById('app'), {subtree: true, childList: true, attributes: true, characterData: true});
+	return true; })()`
+
+// TestConsoleBackendsPanelShowsAFailingZone: the Backends panel, first on
+// the page, lists Redis and the Cloudflare zone, both ok and the verdict
+// green; when the Cloudflare stand-in fails every purge (the probes keep
+// calling it), the zone's row turns failing (in red, with its failed calls,
+// breaker, last success and the CDN's error) and the verdict red "NOT
+// PURGING: cloudflare zone …" although /readyz still answers ready; once the
+// stand-in heals, the row is ok and the verdict green again. At no moment
+// is the verdict green above a failing or degraded row.
+func TestConsoleBackendsPanelShowsAFailingZone(t *testing.T) {
+	h := startConsole(t, quickTargets)
+	b := newBrowser(t, 1280, 900)
+	signIn(b, h, harness.TestAPIToken)
+
+	zone := `#backend-table tr[data-check="cloudflare zone ` + harness.TestZone + `"]`
+	redis := `#backend-table tr[data-check="redis"]`
+	b.waitFor("both backends ok", fmt.Sprintf(`document.querySelector(%q)?.dataset.state === 'ok' && document.querySelector(%q)?.dataset.state === 'ok'`, zone, redis))
+	b.waitFor("the green verdict", `document.querySelector('#ready-summary [data-verdict="ok"]') !== null`)
+	if !b.bool(`document.querySelector('#app > section').id === 'backends'`) {
+		t.Error("the Backends panel is not the first panel")
+	}
+	if rows := eval[[]string](b, `[...document.querySelectorAll('#backend-table tbody tr')].map(r => r.dataset.check)`); len(rows) != 2 || rows[0] != "redis" {
+		t.Errorf("backend rows %q, want redis then the zone", rows)
+	}
+	if s := b.text(zone + " td.breaker"); s != "closed" {
+		t.Errorf("the zone's breaker: %q, want closed", s)
+	}
+	if s := b.text(zone + " td.last-success"); !strings.Contains(s, "ago") {
+		t.Errorf("the zone's last success: %q, want an age", s)
+	}
+	if !b.bool(`document.querySelector('` + zone + ` td.last-success time').title !== ''`) {
+		t.Error("the last success has no absolute time in its title")
+	}
+	if !b.bool(watchForLies) {
+		t.Fatal("could not watch the page")
+	}
+	b.shot("15-backends-ok")
+
+	// Every purge fails: the zone turns failing once the window has passed.
+	h.Stub.SetFailure(cdnDown)
+	b.waitWithin(time.Minute, "the zone failing", fmt.Sprintf(`document.querySelector(%q)?.dataset.state === 'failing'`, zone))
+	b.waitFor("the red verdict", `document.querySelector('#ready-summary [data-verdict="bad"]') !== null`)
+	b.waitText("#ready-summary", "NOT PURGING: cloudflare zone "+harness.TestZone)
+	if code, r := h.Readyz(); code != http.StatusOK || !r.Ready {
+		t.Logf("/readyz: %d %+v", code, r) // the verdict's point is that ready alone does not say it
+	}
+	for cell, want := range map[string]string{"state": "failing for", "last-success": "ago", "error-text": "HTTP 500: code 10000: Internal server error"} {
+		if s := b.text(zone + " td." + cell); !strings.Contains(s, want) {
+			t.Errorf("the failing zone's %s: %q, want %q", cell, s, want)
+		}
+	}
+	if !b.bool(`document.querySelector('` + zone + ` .badge').classList.contains('bad')`) {
+		t.Error("the failing state is not shown in red")
+	}
+	var failed, calls int
+	if _, err := fmt.Sscanf(b.text(zone+" td.calls"), "%d / %d", &failed, &calls); err != nil || failed < 1 || calls < failed {
+		t.Errorf("the zone's failed / calls: %q (%v)", b.text(zone+" td.calls"), err)
+	}
+	if s := b.text(zone + " td.breaker"); s != "closed" && s != "open" && s != "half-open" {
+		t.Errorf("the zone's breaker: %q", s)
+	}
+	if s := b.text(zone + " td.budget"); !strings.Contains(s, "urls") || !strings.Contains(s, " / ") {
+		t.Errorf("the zone's budget: %q, want urls used / limit", s)
+	}
+	b.waitText("#backends-summary", "1 failing")
+	if s := b.text(redis); !strings.Contains(s, "ok") {
+		t.Errorf("redis while the CDN fails: %s", s)
+	}
+	b.shot("16-backend-failing")
+
+	// The stand-in heals: the next probe the breaker lets through succeeds.
+	h.Stub.ClearFailure()
+	b.waitWithin(time.Minute, "the zone ok again", fmt.Sprintf(`document.querySelector(%q)?.dataset.state === 'ok'`, zone))
+	b.waitFor("the green verdict again", `document.querySelector('#ready-summary [data-verdict="ok"]') !== null`)
+	b.waitText("#ready-summary", "ready")
+	if s := b.text(zone + " td.error-text"); s != "—" {
+		t.Errorf("the healed zone's last error: %q, want none", s)
+	}
+	b.shot("17-backend-healed")
+
+	if lies := eval[[]string](b, `window.__lies`); len(lies) > 0 {
+		t.Errorf("the verdict was green above %v", lies)
+	}
+	b.noProblems()
+}
+
+// TestConsoleDryRunBanner: a dry-run instance says so at the top of the
+// page, in a banner that has no way to close it and stays; the verdict is
+// not green; a purge by hand ends in "DRY RUN: nothing was purged", not in
+// a success, and reaches no CDN.
+func TestConsoleDryRunBanner(t *testing.T) {
+	h := startConsole(t, func(cfg *config.Config) { cfg.DryRun = true })
+	b := newBrowser(t, 1280, 900)
+	signIn(b, h, harness.TestAPIToken)
+
+	b.waitFor("the banner", `document.getElementById('dry-run-banner').checkVisibility()`)
+	if s := b.text("#dry-run-banner"); s != "DRY RUN — this instance purges nothing" {
+		t.Errorf("the banner says %q", s)
+	}
+	if !b.bool(`(() => { const r = document.getElementById('dry-run-banner').getBoundingClientRect();
+		return r.top < document.getElementById('backends').getBoundingClientRect().top && r.top < 120 && r.height >= 40; })()`) {
+		t.Error("the banner is not big and at the top")
+	}
+	if b.bool(`document.querySelector('#dry-run-banner button, #dry-run-banner a')`) {
+		t.Error("the banner can be dismissed")
+	}
+	b.waitFor("the verdict", `document.querySelector('#ready-summary [data-verdict]') !== null && !document.querySelector('#ready-summary [data-verdict="none"]')`)
+	if b.bool(`document.querySelector('#ready-summary [data-verdict="ok"]')`) {
+		t.Errorf("the verdict is green in a dry run: %s", b.text("#ready-summary"))
+	}
+	b.waitText("#ready-summary", "DRY RUN")
+
+	// A purge by hand: the plan, then "Purge now", which purges nothing.
+	before := time.Now()
+	b.typeInto("#p-page", "p0")
+	b.click("#p-preview")
+	b.waitFor("the plan", `!document.getElementById('p-plan').hidden`)
+	b.click("#p-confirm")
+	b.waitText("#p-result", "DRY RUN: nothing was purged")
+	if !b.bool(`document.querySelector('#p-result .answer[data-status="dry_run"]')`) {
+		t.Errorf("the answer: %s", b.text("#p-result"))
+	}
+	b.waitText("#notice", "nothing was purged")
+	if b.bool(`document.getElementById('notice').classList.contains('ok') || document.querySelector('#p-result .badge.ok')`) {
+		t.Errorf("the dry run's purge is shown as a success: notice %q, result %q", b.text("#notice"), b.text("#p-result"))
+	}
+	if at, ok := h.Stub.Purged(harness.TestZone, cfstub.KindTags)["page:p0"]; ok && at.After(before) {
+		t.Error("the dry run purged")
+	}
+	// The banner stays across the polls.
+	sum := b.text("#purges-summary")
+	b.waitFor("another poll", fmt.Sprintf(`document.getElementById('purges-summary').textContent !== %q`, sum))
+	if !b.bool(`document.getElementById('dry-run-banner').checkVisibility()`) {
+		t.Error("the banner went away")
+	}
+	b.shot("18-dry-run")
+	b.noProblems()
+}
+
+// TestConsoleVarnishDown is the issue's second case: Varnish the only CDN
+// and its one node down. The console shows the node failing and the
+// verdict red "NOT PURGING: varnish node …", never a green "ready" above
+// the failed purges.
+func TestConsoleVarnishDown(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	node := "http://" + ln.Addr().String()
+	ln.Close() // nothing listens there now: the node is down
+	prefix := redistest.Prefix(t)
+	h := harness.Start(t, cfstub.Options{}, func(cfg *config.Config) {
+		consoleConfig(cfg)
+		quickTargets(cfg)
+		cfg.Audit.Stream = prefix + "audit"
+		cfg.Cloudflare = config.Cloudflare{}
+		cfg.Varnish.Nodes = []string{node}
+	})
+	b := newBrowser(t, 1280, 900)
+	code, raw := h.SendEvent("msg_varnish_down", []byte(`{"type":"incident.updated","page_id":"p0","incident_id":"inc1"}`))
+	if code/100 == 2 && harness.DecodeAnswer(t, raw).Status == fanout.StatusPurged {
+		t.Fatalf("an event with the only CDN down was purged: %d %s", code, raw)
+	}
+	signIn(b, h, harness.TestAPIToken)
+	b.waitFor("the console", `!document.getElementById('app').hidden`)
+	if !b.bool(watchForLies) {
+		t.Fatal("could not watch the page")
+	}
+	row := `#backend-table tr[data-check="varnish node ` + node + `"]`
+	b.waitWithin(time.Minute, "the node failing", fmt.Sprintf(`document.querySelector(%q)?.dataset.state === 'failing'`, row))
+	b.waitText("#ready-summary", "NOT PURGING: varnish node "+node)
+	if !b.bool(`document.querySelector('#ready-summary [data-verdict="bad"]')`) {
+		t.Errorf("the verdict is not red: %s", b.text("#ready-summary"))
+	}
+	if s := b.text(row + " td.last-success"); s != "never" {
+		t.Errorf("the dead node's last success: %q, want never", s)
+	}
+	if s := b.text(row + " td.error-text"); s == "—" || s == "" {
+		t.Error("the dead node's row shows no error")
+	}
+	if s := b.text(row + " td.breaker"); s != "—" {
+		t.Errorf("Varnish's breaker: %q, want — (it has none)", s)
+	}
+	b.waitFor("the event in the recent purges", `document.querySelector('#purge-list details[data-id="msg_varnish_down"]') !== null`)
+	t.Logf("the verdict: %s", b.text("#ready-summary"))
+	t.Logf("the node's row: %s", b.text(row))
+	t.Logf("the event: %s", b.text(`#purge-list details[data-id="msg_varnish_down"] > summary`))
+	b.shot("19-varnish-down")
+	if lies := eval[[]string](b, `window.__lies`); len(lies) > 0 {
+		t.Errorf("the verdict was green above %v", lies)
 	}
 	b.noProblems()
 }

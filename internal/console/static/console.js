@@ -26,7 +26,7 @@
     sig: { purges: '', journal: '', dead: '' },
     preview: null, // the manual purge body whose dry run is shown
     refreshFailed: false, // the notice shows a failed refresh
-    readyz: null, // the last /readyz?verbose answer of this refresh, null when unread
+    readyz: undefined, // the last /readyz?verbose answer; null when unreadable, undefined before the first
     backends: null, // the last /v1/backends answer of this refresh, null when unread
     backendsError: '', // why it is null
     dryRun: false, // the last /v1/backends that was read said dry_run
@@ -216,7 +216,8 @@
     state.confirm = '';
     state.preview = null;
     state.refreshFailed = false;
-    state.readyz = state.backends = null;
+    state.readyz = undefined;
+    state.backends = null;
     state.backendsError = '';
     state.dryRun = false;
     state.replays.clear();
@@ -250,6 +251,12 @@
     const results = await Promise.allSettled([loadBackends(), loadReadiness(), loadPurges(), loadJournal(), loadStats()]);
     if (gen !== state.generation) return;
     state.busy = false;
+    // What could not be read is unknown now, not what it was.
+    if (results[0].status === 'rejected') {
+      state.backends = null;
+      state.backendsError = 'the backends report could not be read';
+    }
+    if (results[1].status === 'rejected') state.readyz = null;
     renderVerdict();
     const failed = results.find((r) => r.status === 'rejected' && !(r.reason instanceof SignedOut));
     if (failed) {
@@ -277,8 +284,6 @@
   // each Cloudflare zone, Fastly service, Varnish node), from the calls
   // this instance made to it, probes included.
   async function loadBackends() {
-    state.backends = null;
-    state.backendsError = '';
     const r = await api('GET', '/v1/backends');
     const sum = $('backends-summary');
     const body = document.querySelector('#backend-table tbody');
@@ -286,6 +291,8 @@
       state.backendsError = r.status === 404
         ? 'this instance has no backends report (GET /v1/backends answered 404)'
         : 'the backends report could not be read: ' + errorText(r);
+      state.backends = null;
+      renderVerdict();
       clear(sum);
       sum.append(badge('unknown', 'warn'), ' ' + state.backendsError[0].toUpperCase() + state.backendsError.slice(1) + '.');
       clear(body);
@@ -293,6 +300,7 @@
     }
     const d = r.data;
     state.backends = d;
+    state.backendsError = '';
     state.dryRun = d.dry_run === true;
     $('dry-run-banner').hidden = !state.dryRun;
     const list = d.backends;
@@ -312,6 +320,9 @@
     }
     // Rebuilt on every poll: the ages move, and no row holds state.
     for (const b of list) body.append(backendRow(b));
+    // The verdict changes with the rows, in the same task: the page never
+    // shows a failing row under a green verdict.
+    renderVerdict();
   }
 
   const STATE_TONE = { ok: 'ok', degraded: 'warn', failing: 'bad', unknown: 'none' };
@@ -322,16 +333,16 @@
 
   function backendRow(b) {
     const st = b.state || 'unknown';
-    const stateCell = el('td', { 'data-label': 'state' }, badge(st, STATE_TONE[st] || 'bad'));
+    const stateCell = el('td', { class: 'state', 'data-label': 'state' }, badge(st, STATE_TONE[st] || 'bad'));
     if (b.failing_since && st !== 'ok') stateCell.append(el('span', { class: 'sub-line' }, 'failing for ' + age((Date.now() - Date.parse(b.failing_since)) / 1000)));
     if (st === 'unknown') stateCell.append(el('span', { class: 'sub-line' }, 'no call yet'));
-    const budget = el('td', { 'data-label': 'budget used (1 min)' });
+    const budget = el('td', { class: 'budget', 'data-label': 'budget used (1 min)' });
     if (b.budget && b.budget.length) {
       for (const x of b.budget) budget.append(el('span', { class: 'sub-line mono' }, (x.bucket || 'calls') + ' ' + (x.used_1m || 0) + ' / ' + (x.limit_1m || 0)));
     } else {
       budget.append(el('span', { class: 'muted', title: 'no rate budget' }, '—'));
     }
-    const errCell = el('td', { 'data-label': 'last error' });
+    const errCell = el('td', { class: 'error-text', 'data-label': 'last error' });
     if (b.error) {
       errCell.append(el('span', { class: st === 'ok' ? 'muted' : '' }, b.error));
       if (b.last_failure) errCell.append(el('span', { class: 'sub-line' }, timeEl(b.last_failure, ago(b.last_failure))));
@@ -368,11 +379,13 @@
     const alsoDegraded = rz ? rz.degraded.filter((c) => !failing.includes(c)) : [];
     if (alsoDegraded.length) more.push('degraded: ' + alsoDegraded.join(', '));
     if (failing.length) return { tone: 'bad', text: 'NOT PURGING: ' + failing.join(', '), more };
+    if (rz === undefined) return { tone: 'none', text: 'checking…', more };
     if (!rz) return { tone: 'bad', text: 'UNKNOWN: readiness could not be read', more };
     if (typeof rz.ready !== 'boolean') return { tone: 'bad', text: 'UNKNOWN: ' + rz.error, more };
     if (rz.ready === false) return { tone: 'bad', text: 'NOT READY: ' + (rz.failing.join(', ') || 'no check named'), more: more.slice(1) };
     const warn = [...new Set(degraded.concat(rz.degraded))];
     if (warn.length) return { tone: 'warn', text: 'DEGRADED: ' + warn.join(', '), more: [] };
+    if (!state.backends && !state.backendsError) return { tone: 'none', text: 'checking…', more: [] };
     if (!state.backends) return { tone: 'warn', text: 'ready, backends unknown', more: [state.backendsError] };
     if (state.dryRun) return { tone: 'warn', text: 'ready, DRY RUN: purges nothing', more: [] };
     return { tone: 'ok', text: 'ready', more: list.length ? ['every backend purging or not yet called'] : [] };
@@ -390,10 +403,10 @@
   // ---- readiness --------------------------------------------------------
 
   async function loadReadiness() {
-    state.readyz = null;
     const r = await api('GET', '/readyz?verbose');
     const d = r.data;
     state.readyz = { ready: d.ready, failing: d.failing || [], degraded: d.degraded || [], error: typeof d.ready === 'boolean' ? '' : errorText(r) };
+    renderVerdict();
     const body = document.querySelector('#checks tbody');
     clear(body);
     for (const c of d.checks || []) {
@@ -841,7 +854,8 @@
     const box = $('chart-rate');
     clear(box);
     box.append(s);
-    $('rate-summary').textContent = label + '; chart top ' + top + '.';
+    // In a dry run, "ok" means planned: say so next to the green bars.
+    $('rate-summary').textContent = label + '; chart top ' + top + '.' + (state.dryRun ? ' DRY RUN: none of them purged anything.' : '');
   }
 
   // ---- manual purge -----------------------------------------------------
