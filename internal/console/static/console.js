@@ -374,21 +374,23 @@
     const names = (st) => list.filter((b) => b.state === st).map(backendName);
     const failing = names('failing');
     const degraded = names('degraded');
-    const more = [];
-    if (rz && rz.ready === false && rz.failing.length) more.push('not ready: ' + rz.failing.join(', '));
     const alsoDegraded = rz ? rz.degraded.filter((c) => !failing.includes(c)) : [];
-    if (alsoDegraded.length) more.push('degraded: ' + alsoDegraded.join(', '));
-    if (failing.length) return { tone: 'bad', text: 'NOT PURGING: ' + failing.join(', '), more };
+    const more = alsoDegraded.length ? ['degraded: ' + alsoDegraded.join(', ')] : [];
+    if (failing.length) {
+      const notReady = rz && rz.ready === false && rz.failing.length ? ['not ready: ' + rz.failing.join(', ')] : [];
+      return { tone: 'bad', text: 'NOT PURGING: ' + failing.join(', '), more: notReady.concat(more) };
+    }
     if (rz === undefined) return { tone: 'none', text: 'checking…', more };
     if (!rz) return { tone: 'bad', text: 'UNKNOWN: readiness could not be read', more };
     if (typeof rz.ready !== 'boolean') return { tone: 'bad', text: 'UNKNOWN: ' + rz.error, more };
-    if (rz.ready === false) return { tone: 'bad', text: 'NOT READY: ' + (rz.failing.join(', ') || 'no check named'), more: more.slice(1) };
+    if (rz.ready === false) return { tone: 'bad', text: 'NOT READY: ' + (rz.failing.join(', ') || 'no check named'), more };
     const warn = [...new Set(degraded.concat(rz.degraded))];
     if (warn.length) return { tone: 'warn', text: 'DEGRADED: ' + warn.join(', '), more: [] };
     if (!state.backends && !state.backendsError) return { tone: 'none', text: 'checking…', more: [] };
     if (!state.backends) return { tone: 'warn', text: 'ready, backends unknown', more: [state.backendsError] };
     if (state.dryRun) return { tone: 'warn', text: 'ready, DRY RUN: purges nothing', more: [] };
-    return { tone: 'ok', text: 'ready', more: list.length ? ['every backend purging or not yet called'] : [] };
+    const uncalled = list.filter((b) => b.state !== 'ok').length;
+    return { tone: 'ok', text: 'ready', more: [uncalled ? plural(uncalled, 'backend', 'backends') + ' not called yet' : list.length ? 'every backend purging' : ''] };
   }
 
   function renderVerdict() {
