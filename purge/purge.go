@@ -120,6 +120,13 @@ type Error struct {
 	// Unsent says the CDN never received the items: the deadline passed
 	// while they waited for a call slot or rate budget.
 	Unsent bool
+	// Permission, when the CDN refused the call because the credential
+	// lacks a permission, names that permission as the operator would add
+	// it (Cloudflare "Zone → Cache Purge → Purge", "Zone → Zone → Read";
+	// Fastly scopes "purge_select", "purge_all", "global:read"); empty
+	// otherwise, a wrong or unknown credential included, so that a missing
+	// grant is told apart from a bad token.
+	Permission string
 }
 
 // Error implements error.
@@ -140,6 +147,9 @@ func (e *Error) Error() string {
 	if e.Message != "" {
 		b.WriteString(": ")
 		b.WriteString(e.Message)
+	}
+	if e.Permission != "" && !strings.Contains(e.Message, e.Permission) {
+		fmt.Fprintf(&b, " (missing permission: %s)", e.Permission)
 	}
 	return b.String()
 }
