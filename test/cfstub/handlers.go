@@ -77,7 +77,8 @@ func (s *Server) spend(now time.Time, body purgeBody) (bool, time.Duration) {
 // handleVerify serves GET /user/tokens/verify, which verifies user tokens
 // only: Cloudflare documents account-owned tokens as verified at
 // /accounts/{account_id}/tokens/verify, and public reports show this
-// endpoint answering them 401 (code 1000, as for an unknown token).
+// endpoint answering them 401. The stand-in answers them as an unknown
+// token, code 1000; that code is not confirmed for this case.
 func (s *Server) handleVerify(w http.ResponseWriter, r *http.Request) {
 	call := Call{At: time.Now(), Method: r.Method, Path: r.URL.Path}
 	s.serve(w, r, call, true, func(tok Token) answer {
