@@ -24,9 +24,9 @@ type zoneDetails struct {
 // and be visible to the token (a token scoped to other zones cannot read,
 // nor purge, this one). Reading needs "Zone → Zone → Read", which purging
 // does not: a token without it is refused with 403 (code 9109), and the
-// error names PermissionZoneRead. It is a plain authenticated GET: the SDK's zones
-// package would add a large dependency for one call. Its error is a
-// *purge.Error that never contains the token.
+// error names PermissionZoneRead. It is a plain authenticated GET: the
+// SDK's zones package would add a large dependency for one call. Its error
+// is a *purge.Error that never contains the token.
 func (p *Purger) CheckZone(ctx context.Context, zoneID string) error {
 	op := "read cloudflare zone " + zoneID
 	if zoneID == "" {
