@@ -82,7 +82,8 @@ func signIn(b *browser, h *harness.H, token string) {
 // journaled entry after a CDN failure replayed now, a dead letter replayed,
 // a phone-sized screen, sign-out — without a single console message.
 func TestConsoleInABrowser(t *testing.T) {
-	h := startConsole(t)
+	// As deployed: the probes prove the zone from the start.
+	h := startConsole(t, func(cfg *config.Config) { cfg.Probe.Disabled = false })
 	b := newBrowser(t, 1280, 900)
 
 	// The API refuses without the token, and the page holds no data.

@@ -219,6 +219,7 @@ func TestConsoleGroupsRedriveAttempts(t *testing.T) {
 // failing after 3 s without a success, so that an outage shows within
 // seconds; the breaker probes again after 2 s.
 func quickTargets(cfg *config.Config) {
+	cfg.Probe.Disabled = false
 	cfg.Probe.Interval = time.Second
 	cfg.Readiness.Window = 3 * time.Second
 	cfg.Cloudflare.Breaker.Cooldown = 2 * time.Second
