@@ -18,12 +18,17 @@ func newCheck(g *globalFlags) *cobra.Command {
 	var timeout time.Duration
 	cmd := &cobra.Command{
 		Use:   "check",
-		Short: "Deploy gate: validate the config and prove Redis and the CDN can be used",
+		Short: "Deploy gate: validate the config and prove every backend can purge, by purging",
 		Long: `Load the config exactly as serve does, validate it (every page's templates
-render, hosts are hostnames, zones are set, secrets are well-formed), PING
-Redis, verify the Cloudflare token and read every configured zone with it.
-One line per check, ✓ or ✗ with the reason; secrets are never printed.
-Exit status: 0 when every check passed, 1 otherwise.`,
+render, hosts are hostnames, zones are set, secrets are well-formed), then
+prove each backend by doing its work: Redis answers PING and unlinks
+edgepurge:probe; every Cloudflare zone, Fastly service and Varnish node
+purges the probe URL and tag (probe.path, probe.tag) through the clients
+serve uses. The token verify and the zone and service reads follow as
+detail: one the token has no permission for is skipped (–), never a
+failure, since a purge-only token is what least privilege asks for.
+One line per check, ✓, – or ✗ with the reason and the fix; secrets are
+never printed. Exit status: 0 when every check passed, 1 otherwise.`,
 		Example: `  edgepurge check --config /etc/edgepurge.yaml
   edgepurge check --json`,
 		Args: cobra.NoArgs,

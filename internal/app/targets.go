@@ -5,11 +5,14 @@ import (
 	"time"
 
 	"github.com/edgepurge/edgepurge/internal/config"
+	"github.com/edgepurge/edgepurge/internal/event"
+	"github.com/edgepurge/edgepurge/internal/fanout"
 	"github.com/edgepurge/edgepurge/internal/health"
 	"github.com/edgepurge/edgepurge/internal/metrics"
 	"github.com/edgepurge/edgepurge/internal/server"
 	"github.com/edgepurge/edgepurge/purge"
 	"github.com/edgepurge/edgepurge/purge/ratelimit"
+	"github.com/edgepurge/edgepurge/purge/retry"
 	"github.com/edgepurge/edgepurge/purge/stack"
 )
 
@@ -196,4 +199,20 @@ func fastlyServiceIDs(f config.Fastly) []string {
 	}
 	slices.Sort(out)
 	return slices.Compact(out)
+}
+
+// initMetrics sets to 0 every series whose labels are known at start (see
+// metrics.Metrics.Init), the retries' too.
+func (a *App) initMetrics() {
+	cdns := a.cdnOrder()
+	a.Metrics.Init(
+		[]string{string(event.SourceHook), string(event.SourceStatuspage), string(event.SourceManual)},
+		[]string{fanout.StatusPurged, fanout.StatusPartial, fanout.StatusFailed, fanout.StatusDuplicate,
+			fanout.StatusDryRun, fanout.StatusStale, fanout.StatusJournaled},
+		cdns)
+	for _, b := range cdns {
+		for _, reason := range []string{retry.ReasonThrottled, retry.ReasonServer, retry.ReasonTimeout, retry.ReasonNetwork, retry.ReasonOther} {
+			a.res.metrics.CDNRetries.WithLabelValues(b, reason)
+		}
+	}
 }

@@ -277,7 +277,7 @@ func (c *Checker) Report() (bool, []Status) {
 	for _, t := range c.targets {
 		st := c.targetStatus(t, now)
 		if !st.OK {
-			st.Gating = c.gating(&state{shared: true}, st, now)
+			st.Gating = c.sharedGating(st, now)
 			ready = ready && !st.Gating
 		}
 		out = append(out, st)
@@ -316,6 +316,12 @@ func (c *Checker) gating(s *state, st Status, now time.Time) bool {
 	if !s.shared {
 		return true
 	}
+	return c.sharedGating(st, now)
+}
+
+// sharedGating reports whether a failing shared check makes the instance
+// unready: once it has failed for longer than the shared grace.
+func (c *Checker) sharedGating(st Status, now time.Time) bool {
 	if c.sharedGrace <= 0 || st.FailingSince.IsZero() {
 		return false
 	}

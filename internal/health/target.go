@@ -39,15 +39,16 @@ type Target struct {
 	// slots count calls over the last five minutes, slotWidth each, as a
 	// ring indexed by the slot's start.
 	slots [slotCount]slot
-	// onCall, when set, is told each call's outcome (the metrics).
-	onCall func(ok bool, at time.Time)
 }
 
-// The ring of a Target's recent calls: five minutes in 10 s slots.
+// RecentCalls is how far back a TargetStatus counts calls.
+const RecentCalls = 5 * time.Minute
+
+// The ring of a Target's recent calls: RecentCalls in 10 s slots, and one
+// more for the current, partial one.
 const (
-	slotWidth   = 10 * time.Second
-	slotCount   = 31 // one more than five minutes' worth: the current slot is partial
-	RecentCalls = 5 * time.Minute
+	slotWidth = 10 * time.Second
+	slotCount = int64(RecentCalls/slotWidth) + 1
 )
 
 type slot struct {
@@ -95,11 +96,7 @@ func (t *Target) Call(err error, urls, flex int) {
 			t.failingSince = now
 		}
 	}
-	onCall := t.onCall
 	t.mu.Unlock()
-	if onCall != nil {
-		onCall(err == nil, now)
-	}
 }
 
 // slot is the ring's slot of now, emptied when it held an older one;
@@ -149,7 +146,7 @@ type TargetStatus struct {
 	URLs, Flex int
 }
 
-// Status is the target's record at now, judged with window.
+// status is the target's record at now, judged with window.
 func (t *Target) status(now time.Time, window time.Duration) TargetStatus {
 	t.mu.Lock()
 	defer t.mu.Unlock()

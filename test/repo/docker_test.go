@@ -376,8 +376,9 @@ func TestDockerfileHealthcheckPassesWhileNotReady(t *testing.T) {
 		"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir(),
 		"EDGEPURGE_DRY_RUN=true", "EDGEPURGE_LISTEN=" + addr,
 		"REDIS_URL=redis://127.0.0.1:1/0", // nothing listens there
-		// Redis is a shared check: it fails readiness only past this grace.
-		"EDGEPURGE_CONFIG=" + writeTemp(t, "readiness:\n  shared_grace: 1ms\n"),
+		// Redis is a shared check: it fails once it has failed for the
+		// window, and fails readiness only past this grace.
+		"EDGEPURGE_CONFIG=" + writeTemp(t, "readiness:\n  shared_grace: 1ms\n  window: 100ms\n"),
 	}
 	srv.Stdout, srv.Stderr = &out, &out
 	if err := srv.Start(); err != nil {
