@@ -130,8 +130,10 @@ func (in *instance) check() string { return "cloudflare zone " + in.zone }
 // configuration from the environment (as an operator would) plus a file
 // that moves its Redis keys under a test-unique prefix, so that the two
 // instances do not share a journal (each would re-drive the other's).
-// Readiness and probes keep their defaults.
-func serve(t *testing.T, name, zone string) *instance {
+// Readiness and probes keep their defaults. addr is where it listens,
+// chosen before Prometheus starts so that Prometheus scrapes it from its
+// first second.
+func serve(t *testing.T, name, zone, addr string) *instance {
 	t.Helper()
 	stub := cfstub.New(cfstub.Options{Tokens: []string{proc.CFToken}})
 	cfBase, err := stub.Start()
@@ -153,7 +155,6 @@ registry:
 	if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	addr := proc.FreeAddr(t)
 	cmd := exec.Command(proc.Binary(), "serve", "--config", cfgPath)
 	cmd.Env = append(os.Environ(),
 		"EDGEPURGE_LISTEN="+addr,
@@ -536,11 +537,16 @@ func TestBackendOutagePages(t *testing.T) {
 		t.Skip("a real Prometheus for about five minutes; not in -short")
 	}
 	bin := prometheus(t)
-	calm := serve(t, "calm", "zone-alerts-calm")
-	outage := serve(t, "outage", "zone-alerts-outage")
-	ps := startPrometheus(t, bin, []string{calm.addr, outage.addr})
+	// Prometheus first, so that it sees the instances start: up at 0
+	// until they listen, then their backend gauges at 0 ("not checked
+	// yet") for the first seconds. Neither may page.
+	calmAddr, outageAddr := proc.FreeAddr(t), proc.FreeAddr(t)
+	ps := startPrometheus(t, bin, []string{calmAddr, outageAddr})
+	start := time.Now()
+	calm := serve(t, "calm", "zone-alerts-calm", calmAddr)
+	outage := serve(t, "outage", "zone-alerts-outage", outageAddr)
 	events := startSender(t, calm, outage)
-	w := &watcher{t: t, ps: ps, start: time.Now(), calm: calm, outage: outage, bad: map[string]bool{}, seen: map[string]bool{}}
+	w := &watcher{t: t, ps: ps, start: start, calm: calm, outage: outage, bad: map[string]bool{}, seen: map[string]bool{}}
 
 	// Prometheus scrapes both, and both zone checks pass.
 	var calmFrom time.Time
