@@ -120,6 +120,11 @@ type Error struct {
 	// Unsent says the CDN never received the items: the deadline passed
 	// while they waited for a call slot or rate budget.
 	Unsent bool
+	// Permission, when the CDN refused the call because the credential
+	// lacks a permission, names that permission as the operator adds it
+	// (Cloudflare's "Zone → Cache Purge → Purge", Fastly's scope
+	// "purge_select"); empty otherwise.
+	Permission string
 }
 
 // Error implements error.
@@ -140,6 +145,9 @@ func (e *Error) Error() string {
 	if e.Message != "" {
 		b.WriteString(": ")
 		b.WriteString(e.Message)
+	}
+	if e.Permission != "" && !strings.Contains(e.Message, e.Permission) {
+		b.WriteString(" (the credential lacks the permission " + e.Permission + ")")
 	}
 	return b.String()
 }

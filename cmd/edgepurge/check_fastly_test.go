@@ -9,8 +9,8 @@ import (
 )
 
 // FASTLY_API_TOKEN, FASTLY_SERVICE_ID and EDGEPURGE_HOSTS alone are a valid
-// setup; check verifies the token (the credential check) and reads the
-// service, and names what is broken.
+// setup; check proves the service by a probe purge (and reads the token and
+// the service as detail), and names what is broken.
 func TestCheckFastly(t *testing.T) {
 	const token, service = "fastly-cli-token", "svc0cli"
 	stub := fastlystub.New(fastlystub.Options{Tokens: []string{token}, Services: []string{service}})
@@ -28,15 +28,15 @@ func TestCheckFastly(t *testing.T) {
 		}
 	}
 	out, code := proc.Run(t, env(token, service), "check")
-	if code != 0 || !strings.HasPrefix(lineOf(out, "fastly_token"), "✓") || !strings.HasPrefix(lineOf(out, "fastly_service "+service), "✓") {
+	if code != 0 || !strings.HasPrefix(lineOf(out, "fastly token"), "✓") || !strings.HasPrefix(lineOf(out, "fastly service "+service), "✓") {
 		t.Fatalf("good Fastly setup: exit %d:\n%s", code, out)
 	}
 	out, code = proc.Run(t, env("wrong-token", service), "check")
-	if code != 1 || !strings.HasPrefix(lineOf(out, "fastly_token"), "✗") || !strings.Contains(lineOf(out, "fastly_token"), "401") {
+	if code != 1 || !strings.HasPrefix(lineOf(out, "fastly service "+service), "✗") || !strings.Contains(lineOf(out, "fastly service "+service), "401") {
 		t.Errorf("bad token: exit %d:\n%s", code, out)
 	}
 	out, code = proc.Run(t, env(token, "svcunknown"), "check")
-	if code != 1 || !strings.HasPrefix(lineOf(out, "fastly_service svcunknown"), "✗") {
+	if code != 1 || !strings.HasPrefix(lineOf(out, "fastly service svcunknown"), "✗") || !strings.Contains(lineOf(out, "fastly service svcunknown"), "404") {
 		t.Errorf("unknown service: exit %d:\n%s", code, out)
 	}
 	if strings.Contains(out, token) {

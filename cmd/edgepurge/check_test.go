@@ -73,8 +73,9 @@ func TestCheckGoodSetupPasses(t *testing.T) {
 	for name, detail := range map[string]string{
 		"config": "loaded and valid", "templates": "0 pages compiled, and the default rule",
 		"hosts": "1 rules render to valid hostnames (17 URLs for a page.updated)", "zones": proc.Zone,
-		"redis": "PING " + redistest.SharedAddr + " answered in", "cloudflare_token": "valid and active",
-		"zone " + proc.Zone: "readable with the token",
+		"redis": redistest.SharedAddr + ": PING and UNLINK edgepurge:probe answered in", "cloudflare token": "valid and active",
+		"cloudflare zone " + proc.Zone:      "purged https://edgepurge-probe.status.example.com/.well-known/edgepurge-probe and tag edgepurge-probe in",
+		"read cloudflare zone " + proc.Zone: "readable with the token",
 	} {
 		if l := lineOf(out, name); !strings.HasPrefix(l, "✓") || !strings.Contains(l, detail) {
 			t.Errorf("check %s: %q, want ✓ and %q", name, l, detail)
@@ -102,7 +103,7 @@ func TestCheckGoodSetupPasses(t *testing.T) {
 	for _, c := range rep.Checks {
 		names = append(names, c.Name)
 	}
-	want := []string{"config", "templates", "hosts", "zones", "secrets", "redis", "cloudflare_token", "zone " + proc.Zone}
+	want := []string{"config", "templates", "hosts", "zones", "secrets", "redis", "cloudflare zone " + proc.Zone, "cloudflare token", "read cloudflare zone " + proc.Zone}
 	if !slices.Equal(names, want) {
 		t.Errorf("checks = %q, want %q", names, want)
 	}
@@ -123,26 +124,26 @@ func TestCheckNamesWhatIsBroken(t *testing.T) {
 		redis:   func(t *testing.T) string { s := redistest.StartServer(t); s.Stop(); return s.URL() },
 		check:   "redis",
 		reasons: []string{"connection refused"},
-		passing: []string{"cloudflare_token", "zone " + proc.Zone, "templates"},
+		passing: []string{"cloudflare token", "cloudflare zone " + proc.Zone, "templates"},
 	}, {
 		name:    "token rejected",
 		stub:    cfstub.Options{Tokens: []string{"another-token"}},
-		check:   "cloudflare_token",
-		reasons: []string{"verify cloudflare token: HTTP 401: code 1000: Invalid API Token"},
+		check:   "cloudflare zone " + proc.Zone,
+		reasons: []string{"in zone " + proc.Zone + ": HTTP 403"},
 		passing: []string{"redis"},
 	}, {
 		name:    "zone missing",
 		stub:    cfstub.Options{Tokens: []string{proc.CFToken}, Zones: []string{"some-other-zone"}},
-		check:   "zone " + proc.Zone,
-		reasons: []string{"read cloudflare zone " + proc.Zone + ": HTTP 400: code 7003, 7000"},
-		passing: []string{"cloudflare_token", "redis"},
+		check:   "cloudflare zone " + proc.Zone,
+		reasons: []string{"in zone " + proc.Zone + ": HTTP 400: code 7003, 7000"},
+		passing: []string{"cloudflare token", "redis"},
 	}, {
 		name:    "bad template",
 		stub:    cfstub.Options{Tokens: []string{proc.CFToken}},
 		config:  "pages:\n  p1:\n    hosts: [\"{page}.status.example.com\"]\n",
 		check:   "templates",
 		reasons: []string{`pages.p1.hosts[0]: template "{page}.status.example.com": unknown variable {page}`},
-		passing: []string{"redis", "cloudflare_token"},
+		passing: []string{"redis", "cloudflare token"},
 	}, {
 		name:    "invalid hostname",
 		stub:    cfstub.Options{Tokens: []string{proc.CFToken}},

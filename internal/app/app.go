@@ -28,6 +28,7 @@ import (
 	"github.com/edgepurge/edgepurge/internal/webhook"
 	"github.com/edgepurge/edgepurge/purge/cloudflare"
 	"github.com/edgepurge/edgepurge/purge/fastly"
+	"github.com/edgepurge/edgepurge/purge/ratelimit"
 )
 
 // Build identifies the binary.
@@ -37,17 +38,24 @@ type Build struct {
 
 // App is a configured edgepurge: everything serve needs.
 type App struct {
-	cfg     *config.Config
-	ops     ops
-	log     *slog.Logger
-	redis   redis.UniversalClient
-	cf      *cloudflare.Purger // nil when Cloudflare is off
-	fastly  *fastly.Purger     // nil when Fastly is off
-	res     resilience         // retry and breaker metrics, the shutdown cut-off
-	jrnl    journalParts       // the re-drive journal
-	history *history.History   // the recent purges, for the console's charts
-	Planner *plan.Planner
-	Fanout  *fanout.Fanout
+	cfg    *config.Config
+	ops    ops
+	log    *slog.Logger
+	redis  redis.UniversalClient
+	cf     *cloudflare.Purger // nil when Cloudflare is off
+	fastly *fastly.Purger     // nil when Fastly is off
+	// stacks are the CDN backends as built, in configuration order;
+	// budgets their shared rate budgets by name; varnishNodes the Varnish
+	// nodes' names.
+	stacks         []cdnStack
+	budgets        map[string]ratelimit.Limits
+	varnishNodes   []string
+	backendMetrics *metrics.Backends
+	res            resilience       // retry and breaker metrics, the shutdown cut-off
+	jrnl           journalParts     // the re-drive journal
+	history        *history.History // the recent purges, for the console's charts
+	Planner        *plan.Planner
+	Fanout         *fanout.Fanout
 	// Pipeline is the life of every purge (hooks, manual, canary, re-drive).
 	Pipeline *pipeline.Pipeline
 	Health   *health.Checker
@@ -67,15 +75,12 @@ func New(cfg *config.Config, log *slog.Logger, build Build) (*App, error) {
 	a.history = history.New(history.DefaultSlot, history.DefaultWindow)
 	a.ops.metrics = metrics.NewOps(a.Metrics.Registry)
 	a.res = newResilience(a.Metrics)
-	a.Health = health.New(func(name string, ok bool) {
-		v := 0.0
-		if ok {
-			v = 1
-		}
-		a.Metrics.Ready.WithLabelValues(name).Set(v)
-	})
+	a.Health = health.New(nil)
 	a.Health.Set("config", 0, nil)
 	a.Health.SetSharedGrace(cfg.Readiness.SharedGrace)
+	a.Health.SetWindow(cfg.Readiness.Window)
+	a.Metrics.Registry.MustRegister(metrics.NewReadyCollector(a.readiness))
+	a.backendMetrics = metrics.NewBackends(a.Metrics.Registry)
 
 	// The per-event look-ups (registry, duplicate check) are single-key
 	// commands from many concurrent requests: go-redis's auto-pipeliner
@@ -131,6 +136,7 @@ func New(cfg *config.Config, log *slog.Logger, build Build) (*App, error) {
 		StatuspageToken: cfg.Auth.StatuspageToken.Value(),
 		APIToken:        cfg.Auth.APIToken.Value(),
 		Health:          a.Health,
+		Backends:        a.backendsReport,
 		Metrics:         a.Metrics,
 		Log:             log,
 		Version:         build.Version,
@@ -161,7 +167,9 @@ func (a *App) Run(ctx context.Context, ln net.Listener) error {
 	defer probes.Wait()
 	probeCtx, stopProbes := context.WithCancel(context.Background())
 	defer stopProbes()
-	for _, p := range append(a.probes(), a.opsProbes()...) {
+	probes.Go(func() { a.runRedisProbe(probeCtx) })
+	probes.Go(func() { a.runProbes(probeCtx) })
+	for _, p := range a.opsProbes() {
 		probes.Go(func() { a.Health.Run(probeCtx, p) })
 	}
 
@@ -188,34 +196,6 @@ func (a *App) Run(ctx context.Context, ln net.Listener) error {
 	<-served
 	a.log.Info("stopped")
 	return err
-}
-
-// probes are the readiness checks of this configuration.
-func (a *App) probes() []health.Probe {
-	ps := []health.Probe{{
-		Name:     "redis",
-		Check:    func(ctx context.Context) error { return PingRedis(ctx, a.redis) },
-		Interval: time.Second, Timeout: a.cfg.Redis.PingTimeout,
-		MaxAge: 3*time.Second + a.cfg.Redis.PingTimeout,
-		Shared: true,
-	}}
-	if a.cf != nil && !a.cfg.DryRun {
-		ps = append(ps, health.Probe{
-			Name:     "cloudflare_token",
-			Check:    a.cf.CheckToken,
-			Interval: time.Minute, Timeout: 10 * time.Second,
-			Shared: true,
-		})
-	}
-	if a.fastly != nil && !a.cfg.DryRun {
-		ps = append(ps, health.Probe{
-			Name:     "fastly_token",
-			Check:    a.fastly.CheckToken,
-			Interval: time.Minute, Timeout: 10 * time.Second,
-			Shared: true,
-		})
-	}
-	return ps
 }
 
 func (a *App) warnStartup() {

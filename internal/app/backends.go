@@ -12,6 +12,7 @@ import (
 	"github.com/edgepurge/edgepurge/cache"
 	"github.com/edgepurge/edgepurge/internal/config"
 	"github.com/edgepurge/edgepurge/internal/fanout"
+	"github.com/edgepurge/edgepurge/internal/health"
 	"github.com/edgepurge/edgepurge/internal/metrics"
 	"github.com/edgepurge/edgepurge/purge"
 	"github.com/edgepurge/edgepurge/purge/breaker"
@@ -28,7 +29,6 @@ import (
 // stack (package purge/stack), in cdn_order, and the Redis side.
 func (a *App) newBackends() error {
 	cfg := a.cfg
-	var cdn []purge.Purger
 	if cfg.Cloudflare.Enabled() {
 		var err error
 		a.cf, err = cloudflare.New(cloudflare.Config{
@@ -44,7 +44,11 @@ func (a *App) newBackends() error {
 		if err != nil {
 			return fmt.Errorf("cloudflare: %w", err)
 		}
-		cdn = append(cdn, stack.Build(a.cf, layers).Purger)
+		layers.Calls = a.callsLayer("cloudflare", nil)
+		a.addStack(cdnStack{name: a.cf.Name(), stack: stack.Build(a.cf, layers)})
+		for _, z := range cloudflareZones(cfg) {
+			a.trackTarget("cloudflare", z)
+		}
 	}
 	if cfg.Fastly.Enabled() {
 		fp, err := fastly.New(fastly.Config{
@@ -56,23 +60,47 @@ func (a *App) newBackends() error {
 			return fmt.Errorf("fastly: %w", err)
 		}
 		a.fastly = fp
-		cdn = append(cdn, stack.Build(fastlyServices{fp, cfg.Fastly.Service}, a.fastlyLayers()).Purger)
+		layers := a.fastlyLayers()
+		layers.Calls = a.callsLayer(config.CDNFastly, cfg.Fastly.Service)
+		a.addStack(cdnStack{name: config.CDNFastly, stack: stack.Build(fastlyServices{fp, cfg.Fastly.Service}, layers),
+			queueZone: func(s string) string { return fastlyZoneOf(cfg.Fastly, s) }})
+		for _, s := range fastlyServiceIDs(cfg.Fastly) {
+			a.trackTarget(config.CDNFastly, s)
+		}
 	}
 	if cfg.Varnish.Enabled() {
 		v, err := varnish.New(varnish.Config{Nodes: cfg.Varnish.Nodes, SoftPurge: cfg.Varnish.SoftPurge, Timeout: cfg.Varnish.Timeout})
 		if err != nil {
 			return fmt.Errorf("varnish: %w", err)
 		}
-		// Varnish nodes are the operator's own, next door: no wrappers.
-		cdn = append(cdn, stack.Build(v, stack.Layers{}).Purger)
+		// Varnish nodes are the operator's own, next door: no wrappers
+		// but the calls layer.
+		a.addStack(cdnStack{name: v.Name(), stack: stack.Build(v, stack.Layers{Calls: a.callsLayer(v.Name(), nil)})})
+		for _, n := range cfg.Varnish.Nodes {
+			u, err := varnish.ParseNode(n)
+			if err != nil {
+				return fmt.Errorf("varnish: %w", err)
+			}
+			a.varnishNodes = append(a.varnishNodes, u.String())
+			a.trackTarget(v.Name(), u.String())
+		}
 	}
+	a.trackTarget(health.BackendRedis, "")
 	a.Fanout = fanout.New(fanout.Config{
-		CDN:      orderCDN(cdn, cfg.CDNOrder),
-		Keys:     keyInvalidator(cfg, a.redis),
+		CDN:      orderCDN(a.cdnPurgers(), cfg.CDNOrder),
+		Keys:     trackedKeys{next: keyInvalidator(cfg, a.redis), a: a},
 		Timeout:  cfg.Server.PurgeTimeout,
 		Observer: a.Metrics,
 	})
 	return nil
+}
+
+// addStack keeps a CDN backend's stack, with the budget its queue spends.
+func (a *App) addStack(cs cdnStack) {
+	if l, ok := a.budgets[cs.name]; ok && cs.stack.Queue != nil {
+		cs.limits, cs.budgeted = l, true
+	}
+	a.stacks = append(a.stacks, cs)
 }
 
 // cdnBudget is what differs between the CDNs' wrapper stacks: the per-call
@@ -119,6 +147,10 @@ func (a *App) cdnLayers(b cdnBudget) stack.Layers {
 		lim := ratelimit.New(a.redis, b.prefix, b.limits, a.log)
 		lim.OnFallback = func(bk ratelimit.Bucket) { a.Metrics.RateLimitFallbacks.WithLabelValues(string(bk)).Inc() }
 		q.Limiter = lim
+		if a.budgets == nil {
+			a.budgets = map[string]ratelimit.Limits{}
+		}
+		a.budgets[b.name] = b.limits
 		a.log.Info("cdn rate limits", "backend", b.name, "urls", b.limits.URLs.String(), "calls", b.limits.Calls.String())
 	}
 	l.Queue = q
@@ -194,31 +226,31 @@ func cloudflareLimits(c config.Cloudflare) (ratelimit.Limits, error) {
 	return l.Scaled(ratelimit.DefaultHeadroom), nil
 }
 
-// breakerCheck names a backend's breaker in /readyz.
-func breakerCheck(backend string) string { return "breaker_" + backend }
-
-// breakerConfig is a backend's circuit breaker, shown in readiness while
-// open, in the breaker metrics and in the log.
+// breakerConfig is a backend's circuit breaker, shown in the breaker
+// metrics, the backends report and the log. It is not a readiness check:
+// it cycles open → half-open every cooldown while the CDN fails, and its
+// targets' checks (fed by every call) say whether the CDN purges.
 func (a *App) breakerConfig(name string, cfg config.Breaker) *breaker.Config {
-	check := breakerCheck(name)
 	state := a.res.metrics.BreakerState.WithLabelValues(name)
 	state.Set(float64(breaker.Closed))
-	a.Health.Set(check, 0, nil)
-	a.Health.Share(check)
+	for _, to := range []breaker.State{breaker.Closed, breaker.HalfOpen, breaker.Open} {
+		for _, from := range []breaker.State{breaker.Closed, breaker.HalfOpen, breaker.Open} {
+			if from != to {
+				a.res.metrics.BreakerTransitions.WithLabelValues(name, from.String(), to.String())
+			}
+		}
+	}
 	return &breaker.Config{
 		Failures: cfg.Failures, Cooldown: cfg.Cooldown,
 		OnChange: func(from, to breaker.State) {
 			state.Set(float64(to))
 			a.res.metrics.BreakerTransitions.WithLabelValues(name, from.String(), to.String()).Inc()
-			var err error
 			if to == breaker.Open {
-				err = fmt.Errorf("circuit open: %d failed purges in a row; purges fail fast for %s, then one probes the CDN", cfg.Failures, cfg.Cooldown)
-				a.log.Warn("circuit breaker open: purges fail fast", "backend", name, "from", from.String(), "cooldown", cfg.Cooldown.String())
+				a.log.Warn("circuit breaker open: purges fail fast", "backend", name, "from", from.String(), "cooldown", cfg.Cooldown.String(),
+					"failures", cfg.Failures)
 			} else {
 				a.log.Info("circuit breaker "+to.String(), "backend", name, "from", from.String())
 			}
-			// Half-open counts as ready: the probe needs traffic.
-			a.Health.Set(check, 0, err)
 		},
 	}
 }

@@ -103,6 +103,9 @@ func (s serverSpec) env() []string {
 		"EDGEPURGE_WEBHOOK_SECRETS=" + s.creds.webhook,
 		"EDGEPURGE_STATUSPAGE_TOKEN=" + s.creds.statuspage,
 		"EDGEPURGE_COALESCE=" + strconv.FormatBool(s.coalesce),
+		// The probe's calls (one URL and one tag a zone every 30 s) would
+		// mix into the calls each scenario counts and sizes.
+		"EDGEPURGE_PROBE_DISABLED=true",
 	}
 	if s.cpuProfile != "" {
 		env = append(env, "EDGEPURGE_CPUPROFILE="+s.cpuProfile)

@@ -46,17 +46,48 @@ type Config struct {
 	Journal Journal `yaml:"journal"`
 	// Readiness says when a failing shared dependency makes /readyz fail.
 	Readiness Readiness `yaml:"readiness"`
+	// Probe is the harmless purge that proves every backend target can
+	// purge, for readiness and edgepurge check; on by default.
+	Probe Probe `yaml:"probe"`
+}
+
+// Probe configures the probe purges: every Interval, each instance purges
+// a URL and a tag that no page serves from every Cloudflare zone, Fastly
+// service and Varnish node (and unlinks a key of its own in Redis),
+// through the backend's real client, breaker and shared rate budget, so
+// that an idle instance still proves it can purge. It costs at most one
+// URL call and one tag call per target per interval; on the Cloudflare
+// free plan (tag purges 5 a minute per account) only the URL is purged.
+type Probe struct {
+	// Disabled turns the probes off: targets are then proven by events
+	// alone, and edgepurge check reads metadata only.
+	Disabled bool `yaml:"disabled"`
+	// Interval between probes; default 30 s.
+	Interval time.Duration `yaml:"interval"`
+	// Path is the probe URL's path, under the first host of a page of the
+	// target's zone (or the default rule's, rendered for the page id
+	// "edgepurge-probe"); default /.well-known/edgepurge-probe. Nothing
+	// should serve it.
+	Path string `yaml:"path"`
+	// Tag is the probe's cache tag (Fastly surrogate key, Varnish xkey);
+	// default edgepurge-probe.
+	Tag string `yaml:"tag"`
 }
 
 // Readiness configures /readyz. The instance's own checks (config loaded,
-// not draining) fail it at once; the shared ones (redis, cloudflare_token,
-// fastly_token, canary, breaker_*) are reported in /readyz?verbose, the "degraded" list
-// and the edgepurge_ready metric, and fail it only after SharedGrace.
+// not draining) fail it at once; the shared ones (redis, "cloudflare zone
+// Z", "fastly service S", "varnish node N", canary) are reported in
+// /readyz?verbose, the "degraded" list and the edgepurge_ready metric, and
+// fail it only after SharedGrace.
 type Readiness struct {
 	// SharedGrace is how long a shared check may fail before the instance
 	// is unready; 0 (the default) means never: a Redis or CDN outage would
 	// otherwise take every instance out of the load balancer at once.
 	SharedGrace time.Duration `yaml:"shared_grace"`
+	// Window is how long a backend target (Redis, a Cloudflare zone, a
+	// Fastly service, a Varnish node) may fail every call before its check
+	// fails; default 30 s. A success clears it at once.
+	Window time.Duration `yaml:"window"`
 }
 
 // Dedupe configures the record of purged event ids, which turns a replayed
@@ -118,6 +149,11 @@ type Redis struct {
 // Cloudflare is the zone-purging CDN.
 type Cloudflare struct {
 	APIToken Secret `yaml:"api_token"`
+	// AccountID is the account of an account-owned API token
+	// (CLOUDFLARE_ACCOUNT_ID): such a token is verified at
+	// /accounts/{account_id}/tokens/verify; without it, at
+	// /user/tokens/verify, which knows user tokens only.
+	AccountID string `yaml:"account_id"`
 	// ZoneID is the default zone, used by pages that do not name their own.
 	ZoneID string `yaml:"zone_id"`
 	// BaseURL points the SDK at another API (a stand-in); empty for the real one.

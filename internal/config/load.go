@@ -32,6 +32,10 @@ const (
 	DefaultRegistryPrefix  = "edgepurge:page:"
 	DefaultDedupePrefix    = "edgepurge:seen:"
 	DefaultDedupeTTL       = 30 * time.Minute
+	DefaultReadinessWindow = 30 * time.Second
+	DefaultProbeInterval   = 30 * time.Second
+	DefaultProbePath       = "/.well-known/edgepurge-probe"
+	DefaultProbeTag        = "edgepurge-probe"
 )
 
 // DefaultCloudflareMaxInflightCalls is the default of
@@ -160,6 +164,7 @@ func applyEnv(cfg *Config, getenv Getenv) error {
 	setSecret(&cfg.Cloudflare.APIToken, "CLOUDFLARE_API_TOKEN")
 	set(&cfg.Cloudflare.ZoneID, "CLOUDFLARE_ZONE_ID")
 	set(&cfg.Cloudflare.BaseURL, "CLOUDFLARE_BASE_URL")
+	set(&cfg.Cloudflare.AccountID, "CLOUDFLARE_ACCOUNT_ID")
 	applyVarnishEnv(cfg, getenv)
 	applyFastlyEnv(cfg, getenv)
 	if err := applyJournalEnv(cfg, getenv); err != nil {
@@ -196,12 +201,39 @@ func applyEnv(cfg *Config, getenv Getenv) error {
 		}
 		cfg.Cloudflare.Coalesce = &b
 	}
+	if err := applyProbeEnv(cfg, getenv); err != nil {
+		return err
+	}
 	if v := strings.TrimSpace(getenv("EDGEPURGE_DRY_RUN")); v != "" {
 		b, err := strconv.ParseBool(v)
 		if err != nil {
 			return fmt.Errorf("EDGEPURGE_DRY_RUN=%q: want true or false", v)
 		}
 		cfg.DryRun = b
+	}
+	return nil
+}
+
+// applyProbeEnv reads the probes' and the readiness window's variables.
+func applyProbeEnv(cfg *Config, getenv Getenv) error {
+	if v := strings.TrimSpace(getenv("EDGEPURGE_PROBE_DISABLED")); v != "" {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return fmt.Errorf("EDGEPURGE_PROBE_DISABLED=%q: want true or false", v)
+		}
+		cfg.Probe.Disabled = b
+	}
+	for _, d := range []struct {
+		key string
+		dst *time.Duration
+	}{{"EDGEPURGE_PROBE_INTERVAL", &cfg.Probe.Interval}, {"EDGEPURGE_READINESS_WINDOW", &cfg.Readiness.Window}} {
+		if v := strings.TrimSpace(getenv(d.key)); v != "" {
+			x, err := time.ParseDuration(v)
+			if err != nil {
+				return fmt.Errorf("%s=%q: want a duration such as 30s", d.key, v)
+			}
+			*d.dst = x
+		}
 	}
 	return nil
 }
@@ -269,6 +301,14 @@ func (c *Config) setDefaults() {
 	}
 	if c.Cloudflare.RateLimit.Account == "" {
 		c.Cloudflare.RateLimit.Account = "default"
+	}
+	orDefault(&c.Readiness.Window, DefaultReadinessWindow)
+	orDefault(&c.Probe.Interval, DefaultProbeInterval)
+	if c.Probe.Path == "" {
+		c.Probe.Path = DefaultProbePath
+	}
+	if c.Probe.Tag == "" {
+		c.Probe.Tag = DefaultProbeTag
 	}
 	orDefault(&c.Registry.CacheTTL, 2*time.Second)
 	if c.Registry.Prefix == "" {
@@ -342,6 +382,21 @@ func (c *Config) Validate() error {
 	}
 	if c.Cloudflare.Escalation.After < 0 {
 		add("cloudflare.escalation.after=%s: must not be negative", c.Cloudflare.Escalation.After)
+	}
+	if c.Readiness.Window < time.Second {
+		add("readiness.window=%s: must be at least 1s", c.Readiness.Window)
+	}
+	if c.Probe.Interval < time.Second {
+		add("probe.interval=%s: must be at least 1s", c.Probe.Interval)
+	}
+	if !strings.HasPrefix(c.Probe.Path, "/") || strings.ContainsAny(c.Probe.Path, "?# \t") {
+		add("probe.path=%q: must be a path starting with / (no query, fragment or spaces)", c.Probe.Path)
+	}
+	if c.Probe.Tag == "" || strings.ContainsAny(c.Probe.Tag, " \t,") {
+		add("probe.tag=%q: must be one tag, without spaces or commas", c.Probe.Tag)
+	}
+	if c.Cloudflare.AccountID != "" && !ValidZone(c.Cloudflare.AccountID) {
+		add("cloudflare.account_id=%q: an account id is 32 hex digits (dashboard → Account home → Account ID)", c.Cloudflare.AccountID)
 	}
 	if c.Readiness.SharedGrace < 0 {
 		add("readiness.shared_grace=%s: must not be negative", c.Readiness.SharedGrace)

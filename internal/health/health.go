@@ -1,11 +1,11 @@
 // Package health keeps the readiness state of the process: the result of
-// each probe (Redis PING, CDN credential check, ...) and whether the
-// process is draining. Probes run in the background, so a readiness request
-// does no I/O and cannot pile load on a struggling dependency.
+// each probe, the record of every purge target (Target: Redis, each CDN
+// zone, service or node, fed by every call to it) and whether the process
+// is draining. Probes run in the background, so a readiness request does
+// no I/O and cannot pile load on a struggling dependency.
 //
 // A check is the instance's own (its config loaded, not draining) or
-// shared with every other instance (Redis reachable, the CDN token, the
-// canary, a circuit breaker). An own check that fails makes the instance
+// shared with every other instance (the purge targets, the canary). An own check that fails makes the instance
 // unready at once. A shared one does not, unless it has failed for longer
 // than the shared grace: when Redis or the CDN blips, every instance sees
 // it at once, and readiness tied to it would take the whole fleet out of
@@ -80,12 +80,95 @@ type Checker struct {
 	// sharedGrace is how long a shared check may fail before the instance
 	// is unready; 0 means never.
 	sharedGrace time.Duration
+	// targets are the purge targets' checks, in the order tracked; window
+	// is how long a target may fail before its check does.
+	targets []*Target
+	window  time.Duration
+}
+
+// DefaultWindow is how long a purge target may fail every call before its
+// check fails, when SetWindow was not called.
+const DefaultWindow = 30 * time.Second
+
+// SetWindow sets how long a purge target may fail every call before its
+// check fails (see Target).
+func (c *Checker) SetWindow(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.window = d
+}
+
+// Window is how long a purge target may fail every call before its check
+// fails.
+func (c *Checker) Window() time.Duration {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.window
+}
+
+// Track returns the Target of backend's target (a zone, service or node;
+// "" for Redis), creating its check, shared, on first use. provenByProbe
+// says a probe calls it soon (see Target).
+func (c *Checker) Track(backend, target string, provenByProbe bool) *Target {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	name := CheckName(backend, target)
+	for _, t := range c.targets {
+		if t.check == name {
+			t.provenByProbe = t.provenByProbe || provenByProbe
+			return t
+		}
+	}
+	t := &Target{Backend: backend, Name: target, check: name, provenByProbe: provenByProbe, now: c.now}
+	c.targets = append(c.targets, t)
+	return t
+}
+
+// Targets returns every tracked target's status, in the order tracked.
+func (c *Checker) Targets() []TargetStatus {
+	c.mu.Lock()
+	targets, window, now := c.targets, c.window, c.now()
+	c.mu.Unlock()
+	out := make([]TargetStatus, len(targets))
+	for i, t := range targets {
+		out[i] = t.status(now, window)
+	}
+	return out
+}
+
+// targetStatus is t's check as a Status; c.mu is held.
+func (c *Checker) targetStatus(t *Target, now time.Time) Status {
+	ts := t.status(now, c.window)
+	st := Status{Name: t.check, Scope: ScopeShared, OK: true, LastSuccess: ts.LastSuccess, LastRun: later(ts.LastSuccess, ts.LastFailure)}
+	switch ts.State {
+	case StateUnknown:
+		if t.provenByProbe {
+			st.OK, st.Error = false, "not checked yet"
+		}
+	case StateDegraded:
+		st.Error = "failing for " + now.Sub(ts.FailingSince).Round(time.Second).String() + " (fails after " + c.window.String() + "): " + ts.Error
+	case StateFailing:
+		st.OK, st.FailingSince = false, ts.FailingSince
+		since := "since it started"
+		if !ts.LastSuccess.IsZero() {
+			since = "for " + now.Sub(ts.LastSuccess).Round(time.Second).String()
+		}
+		st.Error = "no successful purge " + since + ": " + ts.Error
+	}
+	return st
+}
+
+func later(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
 }
 
 // New returns a Checker. onChange, if not nil, is told each check's result
 // after every run (for a readiness metric).
 func New(onChange func(name string, ok bool)) *Checker {
-	return &Checker{checks: map[string]*state{}, now: time.Now, onChange: onChange}
+	return &Checker{checks: map[string]*state{}, now: time.Now, onChange: onChange, window: DefaultWindow}
 }
 
 // SetSharedGrace sets how long a shared check may fail before the instance
@@ -173,8 +256,9 @@ func (c *Checker) Drain() { c.draining.Store(true) }
 // Draining reports whether Drain was called.
 func (c *Checker) Draining() bool { return c.draining.Load() }
 
-// Report returns whether the process is ready and every check's status,
-// sorted by name, with "draining" first when it fails.
+// Report returns whether the process is ready and every check's status:
+// "draining" first when it fails, then the purge targets in the order
+// tracked, then the other checks sorted by name.
 func (c *Checker) Report() (bool, []Status) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -190,6 +274,14 @@ func (c *Checker) Report() (bool, []Status) {
 		names = append(names, n)
 	}
 	sort.Strings(names)
+	for _, t := range c.targets {
+		st := c.targetStatus(t, now)
+		if !st.OK {
+			st.Gating = c.gating(&state{shared: true}, st, now)
+			ready = ready && !st.Gating
+		}
+		out = append(out, st)
+	}
 	for _, n := range names {
 		s := c.checks[n]
 		st := Status{Name: n, Scope: ScopeInstance, LastSuccess: s.lastSuccess, LastRun: s.lastRun, OK: s.ran && s.err == "", FailingSince: s.failingSince}

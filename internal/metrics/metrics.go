@@ -28,8 +28,6 @@ type Metrics struct {
 	FreshnessLag prometheus.Histogram
 	// Panics counts recovered panics.
 	Panics prometheus.Counter
-	// Ready is 1 per readiness check that passes.
-	Ready *prometheus.GaugeVec
 
 	// CDNCalls counts the coalescer's calls by backend and kind.
 	CDNCalls *prometheus.CounterVec
@@ -76,10 +74,6 @@ func New(version, commit string) *Metrics {
 			Name: "edgepurge_panics_total",
 			Help: "Panics recovered in request handlers.",
 		}),
-		Ready: prometheus.NewGaugeVec(prometheus.GaugeOpts{
-			Name: "edgepurge_ready",
-			Help: "1 when the readiness check passes, 0 when it fails.",
-		}, []string{"check"}),
 	}
 	m.CDNCalls = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "edgepurge_cdn_calls_total",
@@ -121,7 +115,7 @@ func New(version, commit string) *Metrics {
 		Help: "Build information; always 1.",
 	}, []string{"version", "commit", "goversion"})
 	build.WithLabelValues(version, commit, runtime.Version()).Set(1)
-	reg.MustRegister(m.Events, m.BackendDuration, m.FreshnessLag, m.Panics, m.Ready, build,
+	reg.MustRegister(m.Events, m.BackendDuration, m.FreshnessLag, m.Panics, build,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }

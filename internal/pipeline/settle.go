@@ -25,14 +25,15 @@ const (
 //   - Everything purged from a complete plan: 200, and the id is marked
 //     purged, so the sender's retries are duplicates.
 //   - An incomplete plan (some of the page may be missing): what it named
-//     was purged, but the answer is 503 with Retry-After, never 2xx, and
-//     the id is not marked, so the sender's retry plans and purges again.
+//     was purged, but the answer is 503 with Retry-After, never 2xx (a
+//     dry run's included), and the id is not marked, so the sender's
+//     retry plans and purges again.
 //   - Anything unfinished: see unfinished.
 //
 // It settles o in place: o.Answer is the purge's answer.
 func (p *Pipeline) settle(ctx context.Context, deadline time.Time, ev *event.Event, o *Outcome) {
 	a := &o.Answer
-	incomplete := a.Plan.Incomplete && a.Status != fanout.StatusDryRun
+	incomplete := a.Plan.Incomplete
 	switch {
 	case a.OK() && !incomplete:
 		if a.Status == fanout.StatusPurged {
@@ -41,7 +42,12 @@ func (p *Pipeline) settle(ctx context.Context, deadline time.Time, ev *event.Eve
 		o.HTTPStatus = http.StatusOK
 		return
 	case a.OK():
-		a.Status = fanout.StatusPartial
+		// A dry run of an incomplete plan stays a dry run (nothing was
+		// purged), but is no more a 2xx than a purge of one would be:
+		// the plan it shows may miss some of the page.
+		if a.Status != fanout.StatusDryRun {
+			a.Status = fanout.StatusPartial
+		}
 		o.HTTPStatus, o.RetryAfter = http.StatusServiceUnavailable, retryAfterIncomplete
 		return
 	}

@@ -1,8 +1,12 @@
 // Package preflight is the deploy gate (edgepurge check): it validates a loaded
 // config the way serve would use it and proves each dependency can do its
-// work — Redis answers, the Cloudflare token is valid and can read every
-// configured zone, the Fastly token is valid and can read every configured
-// service — reporting one line per check, never a secret.
+// work by doing it — Redis unlinks a key of edgepurge's own, and every
+// Cloudflare zone, Fastly service and Varnish node purges a probe URL and
+// tag no page serves, through the same clients and wrappers serve uses —
+// reporting one line per check, never a secret. Metadata reads (token
+// verify, zone and service reads) are detail: a token that may purge but
+// not read is what least privilege asks for, so such a read is reported
+// skipped, never failing the gate by itself once the probe purge passed.
 package preflight
 
 import (
@@ -21,15 +25,19 @@ import (
 	"github.com/edgepurge/edgepurge/internal/event"
 	"github.com/edgepurge/edgepurge/internal/plan"
 	"github.com/edgepurge/edgepurge/internal/webhook"
+	"github.com/edgepurge/edgepurge/purge"
 	"github.com/edgepurge/edgepurge/purge/cloudflare"
 	"github.com/edgepurge/edgepurge/purge/fastly"
 )
 
 // Result is one check.
 type Result struct {
-	Name   string `json:"name"`
-	OK     bool   `json:"ok"`
-	Detail string `json:"detail"`
+	Name string `json:"name"`
+	OK   bool   `json:"ok"`
+	// Skipped says the check could not be made and does not count (a
+	// metadata read the token has no permission for).
+	Skipped bool   `json:"skipped,omitempty"`
+	Detail  string `json:"detail"`
 }
 
 // Report is every check; OK only when all passed.
@@ -62,8 +70,9 @@ func Run(ctx context.Context, cfg *config.Config, timeout time.Duration) Report 
 	zones := r.zones()
 	r.secretsWellFormed()
 	r.redis(ctx)
-	r.cloudflare(ctx, zones)
-	r.fastly(ctx)
+	proven := r.backends(ctx)
+	r.cloudflare(ctx, zones, proven)
+	r.fastly(ctx, proven)
 	rep := Report{OK: true, Checks: r.results}
 	for _, c := range rep.Checks {
 		rep.OK = rep.OK && c.OK
@@ -213,56 +222,123 @@ func (r *runner) redis(ctx context.Context) {
 	ctx, cancel := context.WithTimeout(ctx, r.timeout)
 	defer cancel()
 	start := time.Now()
-	if err := app.PingRedis(ctx, rdb); err != nil {
-		r.add("redis", fmt.Errorf("PING %s: %w", redisHost(r.cfg.Redis.URL), err), "")
+	if err := app.ProbeRedis(ctx, rdb); err != nil {
+		r.add("redis", fmt.Errorf("%s: %w", redisHost(r.cfg.Redis.URL), err), "")
 		return
 	}
-	r.add("redis", nil, fmt.Sprintf("PING %s answered in %s", redisHost(r.cfg.Redis.URL), time.Since(start).Round(10*time.Microsecond)))
+	r.add("redis", nil, fmt.Sprintf("%s: PING and UNLINK %s answered in %s", redisHost(r.cfg.Redis.URL), app.ProbeKey, time.Since(start).Round(10*time.Microsecond)))
 }
 
-func (r *runner) cloudflare(ctx context.Context, zones []string) {
+// backends proves every CDN target by its probe purge (app.Probes),
+// through an App built from the config exactly as serve builds it. It
+// returns each target's outcome by check name (true: it purged).
+func (r *runner) backends(ctx context.Context) map[string]bool {
+	proven := map[string]bool{}
+	if r.cfg.DryRun {
+		return proven
+	}
+	if r.cfg.Probe.Disabled {
+		r.add("probes", nil, "probe.disabled: no target proven by a purge; the metadata reads below are the only evidence")
+		return proven
+	}
+	a, err := app.New(r.cfg, slog.New(slog.DiscardHandler), app.Build{Version: "check"})
+	if err != nil {
+		r.add("backends", err, "")
+		return proven
+	}
+	defer a.Close()
+	ctx, cancel := context.WithTimeout(ctx, r.timeout)
+	defer cancel()
+	for _, res := range a.ProbeOnce(ctx) {
+		proven[res.Check] = res.Err == nil
+		r.add(res.Check, res.Err, fmt.Sprintf("purged %s in %s", res.What, res.Duration.Round(time.Millisecond)))
+	}
+	return proven
+}
+
+// metadata records a metadata read: failing only when nothing proved the
+// backend by purging (probes off, or its probe failed too); a read the
+// token has no permission for is skipped.
+func (r *runner) metadata(name string, err error, ok string, proved bool) {
+	if err == nil {
+		r.add(name, nil, ok)
+		return
+	}
+	if pe := purge.AsError(err); pe != nil && pe.Permission != "" {
+		r.results = append(r.results, Result{Name: name, OK: true, Skipped: true,
+			Detail: redact("skipped: the token lacks "+pe.Permission+", which purging does not need", r.secrets)})
+		return
+	}
+	if proved {
+		r.results = append(r.results, Result{Name: name, OK: true, Skipped: true,
+			Detail: redact("skipped (the probe purge passed): "+err.Error(), r.secrets)})
+		return
+	}
+	r.add(name, err, "")
+}
+
+// allProven reports whether every check of backend in proven purged; false
+// when none was probed.
+func allProven(proven map[string]bool, prefix string) bool {
+	n := 0
+	for name, ok := range proven {
+		if strings.HasPrefix(name, prefix) {
+			if !ok {
+				return false
+			}
+			n++
+		}
+	}
+	return n > 0
+}
+
+// cloudflare reads the token's status and every zone, as detail.
+func (r *runner) cloudflare(ctx context.Context, zones []string, proven map[string]bool) {
 	cf := r.cfg.Cloudflare
 	if !cf.Enabled() || r.cfg.DryRun {
 		return
 	}
-	p, err := cloudflare.New(cloudflare.Config{APIToken: cf.APIToken.Value(), BaseURL: cf.BaseURL})
+	p, err := cloudflare.New(cloudflare.Config{APIToken: cf.APIToken.Value(), BaseURL: cf.BaseURL, AccountID: cf.AccountID})
 	if err != nil {
-		r.add("cloudflare_token", err, "")
+		r.add("cloudflare token", err, "")
 		return
 	}
 	tctx, cancel := context.WithTimeout(ctx, r.timeout)
 	err = p.CheckToken(tctx)
 	cancel()
-	r.add("cloudflare_token", err, "valid and active")
+	kind := "user token, verified at /user/tokens/verify"
+	if cf.AccountID != "" {
+		kind = "account token, verified at /accounts/" + cf.AccountID + "/tokens/verify"
+	}
+	r.metadata("cloudflare token", err, "valid and active ("+kind+")", allProven(proven, "cloudflare zone "))
 	for _, z := range zones {
 		zctx, cancel := context.WithTimeout(ctx, r.timeout)
 		err := p.CheckZone(zctx, z)
 		cancel()
-		r.add("zone "+z, err, "readable with the token")
+		r.metadata("read cloudflare zone "+z, err, "readable with the token", proven["cloudflare zone "+z])
 	}
 }
 
-// fastly checks the Fastly token (its credential check) and that it can
-// read every configured service.
-func (r *runner) fastly(ctx context.Context) {
+// fastly reads the token's scope and every configured service, as detail.
+func (r *runner) fastly(ctx context.Context, proven map[string]bool) {
 	f := r.cfg.Fastly
 	if !f.Enabled() || r.cfg.DryRun {
 		return
 	}
 	p, err := fastly.New(fastly.Config{APIToken: f.APIToken.Value(), BaseURL: f.BaseURL})
 	if err != nil {
-		r.add("fastly_token", err, "")
+		r.add("fastly token", err, "")
 		return
 	}
 	tctx, cancel := context.WithTimeout(ctx, r.timeout)
 	err = p.CheckToken(tctx)
 	cancel()
-	r.add("fastly_token", err, "valid")
+	r.metadata("fastly token", err, "valid, with a purge scope", allProven(proven, "fastly service "))
 	for _, s := range fastlyServices(f) {
 		sctx, cancel := context.WithTimeout(ctx, r.timeout)
 		err := p.CheckService(sctx, s)
 		cancel()
-		r.add("fastly_service "+s, err, "readable with the token")
+		r.metadata("read fastly service "+s, err, "readable with the token", proven["fastly service "+s])
 	}
 }
 
@@ -316,10 +392,13 @@ func redact(s string, secrets []string) string {
 func (rep Report) WriteText(w io.Writer) {
 	for _, c := range rep.Checks {
 		mark := "✓"
-		if !c.OK {
+		switch {
+		case !c.OK:
 			mark = "✗"
+		case c.Skipped:
+			mark = "–"
 		}
-		fmt.Fprintf(w, "%s %-18s %s\n", mark, c.Name, c.Detail)
+		fmt.Fprintf(w, "%s %-28s %s\n", mark, c.Name, c.Detail)
 	}
 	if rep.OK {
 		fmt.Fprintln(w, "all checks passed")

@@ -48,11 +48,13 @@ type Config struct {
 	// ReplayTimeout bounds one replay request (30 s when 0).
 	ReplayTimeout time.Duration
 	// Stats serves GET /v1/stats; nil answers it 404.
-	Stats   StatsSource
-	Health  *health.Checker
-	Metrics *metrics.Metrics
-	Log     *slog.Logger
-	Version string
+	Stats StatsSource
+	// Backends serves GET /v1/backends; nil answers it 404.
+	Backends func() BackendsReport
+	Health   *health.Checker
+	Metrics  *metrics.Metrics
+	Log      *slog.Logger
+	Version  string
 
 	ReadTimeout, WriteTimeout, IdleTimeout time.Duration
 	MaxBodyBytes                           int
@@ -150,6 +152,8 @@ func (s *Server) route(ctx *fasthttp.RequestCtx) {
 		s.routeJournal(ctx, path)
 	case path == "/v1/stats":
 		s.only(ctx, fasthttp.MethodGet, s.handleStats)
+	case path == "/v1/backends":
+		s.only(ctx, fasthttp.MethodGet, s.handleBackends)
 	case path == "/console" || strings.HasPrefix(path, "/console/"):
 		s.only(ctx, fasthttp.MethodGet, s.handleConsole)
 	default:
@@ -161,7 +165,7 @@ func (s *Server) route(ctx *fasthttp.RequestCtx) {
 // endpoints lists the API for a 404's message.
 const endpoints = "POST /v1/hooks/events, POST /v1/hooks/statuspage/{token}, POST /v1/purge, " +
 	"GET /v1/purges, GET /v1/journal, GET /v1/journal/dead, POST /v1/journal/{id}/replay, " +
-	"POST /v1/journal/dead/{id}/replay, POST /v1/journal/dead/replay, GET /v1/stats, " +
+	"POST /v1/journal/dead/{id}/replay, POST /v1/journal/dead/replay, GET /v1/stats, GET /v1/backends, " +
 	"GET /healthz, GET /readyz, GET /metrics, GET /version, GET /console"
 
 // only answers 405 with Allow unless the method is m (HEAD goes with GET).

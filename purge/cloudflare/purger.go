@@ -37,6 +37,8 @@ type Config struct {
 	APIToken string
 	// BaseURL is the API's base; default DefaultBaseURL.
 	BaseURL string
+	// AccountID is the account of an account-owned token.
+	AccountID string
 	// MaxURLsPerCall is the most URLs one call carries; default
 	// DefaultMaxURLsPerCall (Cloudflare's Free, Pro and Business plans
 	// allow 30).

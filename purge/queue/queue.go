@@ -286,6 +286,23 @@ func (p *Purger) sweep(now time.Time) {
 	}
 }
 
+// Pending is how many items wait to be sent to zone, of every kind.
+func (p *Purger) Pending(zone string) int {
+	p.mu.Lock()
+	qs := make([]*batch.Queue, 0, len(p.queues))
+	for k, zq := range p.queues {
+		if k.zone == zone {
+			qs = append(qs, zq.q)
+		}
+	}
+	p.mu.Unlock()
+	n := 0
+	for _, q := range qs {
+		n += q.Pending()
+	}
+	return n
+}
+
 // Queues is how many zone queues the Purger holds.
 func (p *Purger) Queues() int {
 	p.mu.Lock()

@@ -9,12 +9,17 @@
 //	         batch back at the head of its queue (package purge/queue)
 //	retry    instead of the queue when coalescing is off: retries a
 //	         transient failure with backoff (package purge/retry)
+//	calls    tells the backend's record each call that reached the CDN,
+//	         per zone, service or node (package internal/health's Target)
 //	CDN      the API client (packages purge/cloudflare, purge/varnish)
 //
 // Every layer is optional; each stops at the event's deadline.
 package stack
 
 import (
+	"context"
+	"errors"
+
 	"github.com/edgepurge/edgepurge/purge"
 	"github.com/edgepurge/edgepurge/purge/breaker"
 	"github.com/edgepurge/edgepurge/purge/queue"
@@ -28,6 +33,12 @@ type Layers struct {
 	Queue   *queue.Config
 	// Retry is used only when Queue is nil: the queue retries by itself.
 	Retry *retry.Config
+	// Calls, when set, is told about every call that reached the CDN
+	// client: its target (the request's zone, or a node of a
+	// purge.NodePurger), the request and err, nil when the target
+	// accepted it. Purges that never reached the CDN (refused by the
+	// breaker, or left waiting for the budget) are not calls.
+	Calls func(target string, req purge.Request, err error)
 }
 
 // Stack is a CDN purger behind its wrappers.
@@ -36,23 +47,30 @@ type Stack struct {
 	Purger purge.Purger
 	// Breaker is the circuit breaker, nil when the stack has none.
 	Breaker *breaker.Breaker
+	// Queue is the coalescing queue, nil when the stack has none.
+	Queue *queue.Purger
 }
 
 // Build wraps cdn in the layers, in the order of the package comment.
 func Build(cdn purge.Purger, l Layers) Stack {
 	// Built from the inside out, so the code reads bottom to top.
 	p := cdn
+	if l.Calls != nil {
+		p = observed{next: cdn, calls: l.Calls}
+	}
+	var q *queue.Purger
 	switch {
 	case l.Queue != nil:
 		c := *l.Queue
 		c.Next = p
-		p = queue.New(c)
+		q = queue.New(c)
+		p = q
 	case l.Retry != nil:
 		c := *l.Retry
 		c.Next = p
 		p = retry.New(c)
 	}
-	s := Stack{Purger: p}
+	s := Stack{Purger: p, Queue: q}
 	if l.Breaker != nil {
 		c := *l.Breaker
 		c.Next = p
@@ -60,4 +78,41 @@ func Build(cdn purge.Purger, l Layers) Stack {
 		s.Purger = s.Breaker
 	}
 	return s
+}
+
+// observed is the calls layer (Layers.Calls).
+type observed struct {
+	next  purge.Purger
+	calls func(target string, req purge.Request, err error)
+}
+
+func (o observed) Name() string { return o.next.Name() }
+
+func (o observed) Purge(ctx context.Context, req purge.Request) (purge.Result, error) {
+	if np, ok := o.next.(purge.NodePurger); ok {
+		res, nodes, err := np.PurgeNodes(ctx, req)
+		for _, n := range nodes {
+			if n.Calls > 0 || !unsent(ctx, n.Err) {
+				o.calls(n.Node, req, n.Err)
+			}
+		}
+		return res, err
+	}
+	res, err := o.next.Purge(ctx, req)
+	if !req.Empty() && (res.Calls > 0 || !unsent(ctx, err)) {
+		o.calls(req.Zone, req, err)
+	}
+	return res, err
+}
+
+// unsent reports whether err is a purge that never reached the CDN: its
+// items waited past the deadline, or the context ended first.
+func unsent(ctx context.Context, err error) bool {
+	if err == nil {
+		return false
+	}
+	if pe := purge.AsError(err); pe != nil && pe.Unsent {
+		return true
+	}
+	return ctx.Err() != nil && (errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, ctx.Err()))
 }

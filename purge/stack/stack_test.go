@@ -2,6 +2,7 @@ package stack
 
 import (
 	"context"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -95,5 +96,59 @@ func TestQueueReplacesPlainRetries(t *testing.T) {
 	wg.Wait()
 	if n := cdn.count(); n < 2 || n > 4 {
 		t.Errorf("%d CDN calls for 3 coalescable events with one transient failure", n)
+	}
+}
+
+// nodesCDN is a NodePurger of two nodes, the second of which refuses.
+type nodesCDN struct{}
+
+func (nodesCDN) Name() string { return "varnish" }
+
+func (n nodesCDN) Purge(ctx context.Context, req purge.Request) (purge.Result, error) {
+	res, _, err := n.PurgeNodes(ctx, req)
+	return res, err
+}
+
+func (nodesCDN) PurgeNodes(_ context.Context, req purge.Request) (purge.Result, []purge.NodeResult, error) {
+	bad := &purge.Error{Op: "PURGE", Message: "connection refused", Retryable: true}
+	return purge.Result{Calls: 2}, []purge.NodeResult{{Node: "http://a", Calls: 1}, {Node: "http://b", Calls: 1, Err: bad}}, bad
+}
+
+func TestCallsAreToldEachCallByTarget(t *testing.T) {
+	type seen struct {
+		target string
+		ok     bool
+	}
+	var mu sync.Mutex
+	var got []seen
+	record := func(target string, _ purge.Request, err error) {
+		mu.Lock()
+		defer mu.Unlock()
+		got = append(got, seen{target, err == nil})
+	}
+	cdn := &flakyCDN{failures: 1}
+	s := Build(cdn, Layers{Calls: record, Retry: &retry.Config{Backoff: fast}})
+	if _, err := s.Purger.Purge(context.Background(), purge.Request{Zone: "z1", URLs: []string{"https://a/"}}); err != nil {
+		t.Fatal(err)
+	}
+	if want := []seen{{"z1", false}, {"z1", true}}; !slices.Equal(got, want) {
+		t.Fatalf("zone calls %v, want %v (each retry is a call)", got, want)
+	}
+
+	got = nil
+	v := Build(nodesCDN{}, Layers{Calls: record})
+	_, _ = v.Purger.Purge(context.Background(), purge.Request{Tags: []string{"t"}})
+	if want := []seen{{"http://a", true}, {"http://b", false}}; !slices.Equal(got, want) {
+		t.Fatalf("node calls %v, want %v", got, want)
+	}
+
+	// Refused by the open breaker: not a call.
+	got = nil
+	b := Build(&flakyCDN{failures: 100}, Layers{Calls: record, Breaker: &breaker.Config{Failures: 1, Cooldown: time.Minute}})
+	for range 3 {
+		_, _ = b.Purger.Purge(context.Background(), purge.Request{Zone: "z", URLs: []string{"u"}})
+	}
+	if len(got) != 1 || got[0].ok {
+		t.Fatalf("calls behind an open breaker: %v, want the one that opened it", got)
 	}
 }

@@ -1,0 +1,270 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/edgepurge/edgepurge/internal/config"
+	"github.com/edgepurge/edgepurge/internal/health"
+	"github.com/edgepurge/edgepurge/internal/plan"
+	"github.com/edgepurge/edgepurge/purge"
+)
+
+// ProbeKey is the Redis key the Redis probe unlinks: edgepurge's own, so
+// that no page's data is touched.
+const ProbeKey = "edgepurge:probe"
+
+// ProbePage is the page id the default rule's hosts are rendered with for
+// a probe URL.
+const ProbePage = "edgepurge-probe"
+
+// redisInterval is how often the Redis probe runs: it is one cheap
+// command, and Redis is the first step of every purge.
+const redisInterval = time.Second
+
+// ProbeRedis proves Redis can do a purge's work: every primary answers
+// PING, and the probe key can be unlinked (a read-only replica left
+// behind by a failover cannot).
+func ProbeRedis(ctx context.Context, c redis.UniversalClient) error {
+	if err := PingRedis(ctx, c); err != nil {
+		return fmt.Errorf("PING: %w", err)
+	}
+	if err := c.Unlink(ctx, ProbeKey).Err(); err != nil {
+		return fmt.Errorf("UNLINK %s: %w", ProbeKey, err)
+	}
+	return nil
+}
+
+// A Probe is one backend's harmless purge, proving its targets: a URL no
+// page serves and a tag no page uses, through the backend's real client,
+// breaker and rate budget.
+type Probe struct {
+	// Backend is the backend's name; Targets the checks the purge proves
+	// (one zone or service; every Varnish node).
+	Backend string
+	Targets []string
+	// What says what it purges, for check's lines.
+	What string
+	req  purge.Request
+	via  purge.Purger
+}
+
+// Probes are this configuration's CDN probes, one per Cloudflare zone and
+// Fastly service, one for all Varnish nodes; none in a dry run.
+func (a *App) Probes() []Probe {
+	if a.cfg.DryRun {
+		return nil
+	}
+	var out []Probe
+	tag := a.cfg.Probe.Tag
+	if cs := a.stackOf("cloudflare"); cs != nil {
+		for _, z := range cloudflareZones(a.cfg) {
+			req := purge.Request{Zone: z, URLs: []string{probeURL(a.cfg, z)}}
+			// The free plan's tag budget is 5 calls a minute for the
+			// whole account: the probe leaves it to the pages.
+			if a.cfg.Cloudflare.Plan != "free" {
+				req.Tags = []string{tag}
+			}
+			out = append(out, Probe{Backend: "cloudflare", Targets: []string{z}, req: req, via: cs.stack.Purger})
+		}
+	}
+	if cs := a.stackOf("fastly"); cs != nil {
+		for _, s := range fastlyServiceIDs(a.cfg.Fastly) {
+			zone := fastlyZoneOf(a.cfg.Fastly, s)
+			req := purge.Request{Zone: zone, URLs: []string{probeURL(a.cfg, zone)}, Tags: []string{tag}}
+			out = append(out, Probe{Backend: "fastly", Targets: []string{s}, req: req, via: cs.stack.Purger})
+		}
+	}
+	if cs := a.stackOf("varnish"); cs != nil {
+		req := purge.Request{URLs: []string{probeURL(a.cfg, a.cfg.Cloudflare.ZoneID)}, Tags: []string{tag}}
+		out = append(out, Probe{Backend: "varnish", Targets: slices.Clone(a.varnishNodes), req: req, via: cs.stack.Purger})
+	}
+	for i := range out {
+		p := &out[i]
+		p.What = strings.Join(p.req.URLs, ", ")
+		if len(p.req.Tags) > 0 {
+			p.What += " and tag " + strings.Join(p.req.Tags, ", ")
+		}
+	}
+	return out
+}
+
+// Run purges the probe's items once.
+func (p Probe) Run(ctx context.Context) error {
+	_, err := p.via.Purge(ctx, p.req)
+	return err
+}
+
+// runProbes runs every CDN probe each probe.interval until ctx ends, first
+// at once; a failure is in its targets' checks (through the calls layer)
+// and in the log.
+func (a *App) runProbes(ctx context.Context) {
+	probes := a.Probes()
+	if len(probes) == 0 || a.cfg.Probe.Disabled {
+		return
+	}
+	t := time.NewTicker(a.cfg.Probe.Interval)
+	defer t.Stop()
+	for {
+		var wg sync.WaitGroup
+		for _, p := range probes {
+			wg.Go(func() {
+				pctx, cancel := context.WithTimeout(ctx, a.cfg.Server.PurgeTimeout)
+				defer cancel()
+				if err := p.Run(pctx); err != nil && ctx.Err() == nil {
+					a.log.Warn("probe purge failed", "backend", p.Backend, "targets", p.Targets, "err", err)
+				}
+			})
+		}
+		wg.Wait()
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// runRedisProbe proves Redis every redisInterval until ctx ends.
+func (a *App) runRedisProbe(ctx context.Context) {
+	t := time.NewTicker(redisInterval)
+	defer t.Stop()
+	for {
+		pctx, cancel := context.WithTimeout(ctx, a.cfg.Redis.PingTimeout)
+		err := ProbeRedis(pctx, a.redis)
+		cancel()
+		if ctx.Err() != nil {
+			return
+		}
+		a.recordCall(health.BackendRedis, "", 0, 0, err)
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// ProbeResult is what one target's probe showed.
+type ProbeResult struct {
+	// Check names the target ("cloudflare zone Z").
+	Check string
+	// Err is nil when the target accepted the probe purge.
+	Err error
+	// What the probe purged, and how long it took.
+	What     string
+	Duration time.Duration
+}
+
+// ProbeOnce runs every probe once, now, and says for each target whether
+// it purged: edgepurge check's proof. Redis is proven by ProbeRedis.
+func (a *App) ProbeOnce(ctx context.Context) []ProbeResult {
+	var out []ProbeResult
+	for _, p := range a.Probes() {
+		start := time.Now()
+		err := p.Run(ctx)
+		d := time.Since(start)
+		byTarget := map[string]health.TargetStatus{}
+		for _, ts := range a.Health.Targets() {
+			if ts.Backend == p.Backend {
+				byTarget[ts.Target] = ts
+			}
+		}
+		for _, target := range p.Targets {
+			r := ProbeResult{Check: health.CheckName(p.Backend, target), What: p.What, Duration: d}
+			switch ts, ok := byTarget[target]; {
+			case ok && ts.State == health.StateOK:
+			case ok && ts.Error != "":
+				r.Err = fmt.Errorf("%s", ts.Error)
+			case err != nil:
+				r.Err = err
+			default:
+				r.Err = fmt.Errorf("the probe purge never reached %s", target)
+			}
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// probeURL is the probe URL of zone: probe.path under the first host of
+// the first page (by id) of that zone, else under the default rule's
+// first host rendered for ProbePage, else under any configured host.
+func probeURL(cfg *config.Config, zone string) string {
+	return "https://" + probeHost(cfg, zone) + cfg.Probe.Path
+}
+
+func probeHost(cfg *config.Config, zone string) string {
+	ids := make([]string, 0, len(cfg.Pages))
+	for id := range cfg.Pages {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	zoneOf := func(z string) string {
+		if z == "" {
+			return cfg.Cloudflare.ZoneID
+		}
+		return z
+	}
+	var fallback string
+	for _, id := range ids {
+		p := cfg.Pages[id]
+		h := renderHost(p.Hosts, id)
+		if h == "" {
+			continue
+		}
+		if zoneOf(p.Zone) == zone {
+			return h
+		}
+		if fallback == "" {
+			fallback = h
+		}
+	}
+	if d := cfg.Defaults; d != nil {
+		if h := renderHost(d.Hosts, ProbePage); h != "" && (zoneOf(d.Zone) == zone || fallback == "") {
+			return h
+		}
+	}
+	if fallback != "" {
+		return fallback
+	}
+	return "edgepurge-probe.invalid"
+}
+
+// renderHost renders the first host template that renders with page id
+// alone.
+func renderHost(hosts []string, pageID string) string {
+	for _, h := range hosts {
+		t, err := plan.Compile(h, "page_id")
+		if err != nil {
+			continue
+		}
+		if s, ok := t.Render(plan.Vars{PageID: pageID}); ok && s != "" {
+			return strings.ToLower(s)
+		}
+	}
+	return ""
+}
+
+// fastlyZoneOf is a zone whose purges go to service s: a key of
+// fastly.services naming it, or, for the default service, a zone no
+// entry names.
+func fastlyZoneOf(f config.Fastly, s string) string {
+	keys := make([]string, 0, len(f.Services))
+	for z := range f.Services {
+		keys = append(keys, z)
+	}
+	slices.Sort(keys)
+	for _, z := range keys {
+		if f.Services[z] == s {
+			return z
+		}
+	}
+	return ProbePage
+}

@@ -1,0 +1,211 @@
+package app
+
+import (
+	"context"
+	"slices"
+	"time"
+
+	"github.com/edgepurge/edgepurge/cache"
+	"github.com/edgepurge/edgepurge/internal/config"
+	"github.com/edgepurge/edgepurge/internal/fanout"
+	"github.com/edgepurge/edgepurge/internal/health"
+	"github.com/edgepurge/edgepurge/internal/metrics"
+	"github.com/edgepurge/edgepurge/internal/server"
+	"github.com/edgepurge/edgepurge/purge"
+	"github.com/edgepurge/edgepurge/purge/ratelimit"
+	"github.com/edgepurge/edgepurge/purge/stack"
+)
+
+// cdnStack is one CDN backend as built: its wrapper stack, its budget and
+// its targets (zones, services or nodes).
+type cdnStack struct {
+	name  string
+	stack stack.Stack
+	// limits is the account's budget as edgepurge spends it; budgeted is
+	// false when edgepurge keeps none (the CDN still limits).
+	limits   ratelimit.Limits
+	budgeted bool
+	// queueZone is the queue's zone of a target (Fastly: a zone of the
+	// service); nil: the target is the zone.
+	queueZone func(target string) string
+}
+
+// trackTarget declares a backend's target at start: its readiness check
+// (failing as "not checked yet" until a probe has called it, when probes
+// run) and its metric series at 0.
+func (a *App) trackTarget(backend, target string) {
+	a.Health.Track(backend, target, a.probing(backend))
+	a.backendMetrics.Target(backend, target)
+}
+
+// probing reports whether a probe proves backend's targets.
+func (a *App) probing(backend string) bool {
+	if backend == health.BackendRedis {
+		return true
+	}
+	return !a.cfg.Probe.Disabled && !a.cfg.DryRun
+}
+
+// recordCall records one call to a backend's target, events and probes
+// alike: its readiness check and the metrics. urls and flex are what it
+// spent of the URL and call budgets.
+func (a *App) recordCall(backend, target string, urls, flex int, err error) {
+	a.Health.Track(backend, target, false).Call(err, urls, flex)
+	a.backendMetrics.Call(backend, target, err == nil, time.Now())
+}
+
+// callsLayer is a CDN stack's calls layer (stack.Layers.Calls): each call
+// that reached the CDN, recorded under its target; targetOf maps the
+// request's zone to it (Fastly: the service), nil when the zone is the
+// target.
+func (a *App) callsLayer(backend string, targetOf func(zone string) string) func(string, purge.Request, error) {
+	return func(target string, req purge.Request, err error) {
+		if targetOf != nil {
+			target = targetOf(target)
+		}
+		urls, flex := len(req.URLs), 0
+		if req.Items() > urls {
+			flex = 1
+		}
+		a.recordCall(backend, target, urls, flex, err)
+	}
+}
+
+// trackedKeys is the Redis step, recording each invalidation that had
+// something to do as a call to the redis target.
+type trackedKeys struct {
+	next fanout.KeyInvalidator
+	a    *App
+}
+
+func (t trackedKeys) Name() string { return t.next.Name() }
+
+func (t trackedKeys) Invalidate(ctx context.Context, keys, sets []string) (cache.Result, error) {
+	res, err := t.next.Invalidate(ctx, keys, sets)
+	if len(keys)+len(sets) > 0 {
+		t.a.recordCall(health.BackendRedis, "", 0, 0, err)
+	}
+	return res, err
+}
+
+// readiness is the readiness report as edgepurge_ready's checks.
+func (a *App) readiness() []metrics.Check {
+	_, st := a.Health.Report()
+	out := make([]metrics.Check, 0, len(st))
+	for _, s := range st {
+		if s.Name == "draining" {
+			continue
+		}
+		out = append(out, metrics.Check{Name: s.Name, OK: s.OK})
+	}
+	return out
+}
+
+// backendsReport is GET /v1/backends: every target's record, with its
+// backend's breaker, queue and budget as this instance sees them.
+func (a *App) backendsReport() server.BackendsReport {
+	window := a.Health.Window()
+	rep := server.BackendsReport{DryRun: a.cfg.DryRun, WindowSeconds: window.Seconds(), Backends: []server.BackendStatus{}}
+	targets := a.Health.Targets()
+	order := append([]string{health.BackendRedis}, a.cdnOrder()...)
+	slices.SortStableFunc(targets, func(x, y health.TargetStatus) int {
+		return slices.Index(order, x.Backend) - slices.Index(order, y.Backend)
+	})
+	for _, t := range targets {
+		b := server.BackendStatus{
+			Backend: t.Backend, Target: t.Target, Check: t.Check, State: string(t.State),
+			LastSuccess: t.LastSuccess, LastFailure: t.LastFailure, FailingSince: t.FailingSince,
+			Error: t.Error, Failures5m: t.Failures, Calls5m: t.Calls,
+		}
+		if cs := a.stackOf(t.Backend); cs != nil {
+			if cs.stack.Breaker != nil {
+				b.Breaker = cs.stack.Breaker.State().String()
+			}
+			if cs.stack.Queue != nil {
+				zone := t.Target
+				if cs.queueZone != nil {
+					zone = cs.queueZone(t.Target)
+				}
+				b.QueueDepth = cs.stack.Queue.Pending(zone)
+			}
+			if cs.budgeted {
+				b.Budget = []server.Budget{
+					{Bucket: string(ratelimit.URLs), Used1m: t.URLs, Limit1m: perMinute(cs.limits.URLs)},
+					{Bucket: string(ratelimit.Calls), Used1m: t.Flex, Limit1m: perMinute(cs.limits.Calls)},
+				}
+			}
+		}
+		rep.Backends = append(rep.Backends, b)
+	}
+	return rep
+}
+
+// perMinute is a rate's sustained count a minute.
+func perMinute(r ratelimit.Rate) int {
+	if r.Period <= 0 {
+		return 0
+	}
+	return int(r.PerSecond() * 60)
+}
+
+// stackOf is backend's stack, nil for Redis.
+func (a *App) stackOf(backend string) *cdnStack {
+	for i := range a.stacks {
+		if a.stacks[i].name == backend {
+			return &a.stacks[i]
+		}
+	}
+	return nil
+}
+
+// cdnOrder is the CDN backends' names in purge order.
+func (a *App) cdnOrder() []string {
+	out := make([]string, 0, len(a.stacks))
+	for _, p := range orderCDN(a.cdnPurgers(), a.cfg.CDNOrder) {
+		out = append(out, p.Name())
+	}
+	return out
+}
+
+func (a *App) cdnPurgers() []purge.Purger {
+	out := make([]purge.Purger, len(a.stacks))
+	for i, s := range a.stacks {
+		out[i] = s.stack.Purger
+	}
+	return out
+}
+
+// cloudflareZones are the Cloudflare zones the config names, sorted, once
+// each: the default zone, the pages', the default rule's and the
+// canary's. Zones from the page registry are tracked when first purged.
+func cloudflareZones(cfg *config.Config) []string {
+	var zones []string
+	add := func(z string) {
+		if z != "" {
+			zones = append(zones, z)
+		}
+	}
+	add(cfg.Cloudflare.ZoneID)
+	for _, p := range cfg.Pages {
+		add(p.Zone)
+	}
+	if cfg.Defaults != nil {
+		add(cfg.Defaults.Zone)
+	}
+	add(cfg.Canary.Zone)
+	slices.Sort(zones)
+	return slices.Compact(zones)
+}
+
+// fastlyServiceIDs are the configured Fastly services, sorted, once each.
+func fastlyServiceIDs(f config.Fastly) []string {
+	var out []string
+	if f.ServiceID != "" {
+		out = append(out, f.ServiceID)
+	}
+	for _, s := range f.Services {
+		out = append(out, s)
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
+}
