@@ -121,9 +121,11 @@ type Error struct {
 	// while they waited for a call slot or rate budget.
 	Unsent bool
 	// Permission, when the CDN refused the call because the credential
-	// lacks a permission, names that permission as the operator adds it
-	// (Cloudflare's "Zone → Cache Purge → Purge", Fastly's scope
-	// "purge_select"); empty otherwise.
+	// lacks a permission, names that permission as the operator would add
+	// it (Cloudflare "Zone → Cache Purge → Purge", "Zone → Zone → Read";
+	// Fastly scopes "purge_select", "purge_all", "global:read"); empty
+	// otherwise, a wrong or unknown credential included, so that a missing
+	// grant is told apart from a bad token.
 	Permission string
 }
 
@@ -147,7 +149,7 @@ func (e *Error) Error() string {
 		b.WriteString(e.Message)
 	}
 	if e.Permission != "" && !strings.Contains(e.Message, e.Permission) {
-		b.WriteString(" (the credential lacks the permission " + e.Permission + ")")
+		fmt.Fprintf(&b, " (missing permission: %s)", e.Permission)
 	}
 	return b.String()
 }

@@ -104,6 +104,7 @@ func New(cfg *config.Config, log *slog.Logger, build Build) (*App, error) {
 	if err := a.newBackends(); err != nil {
 		return nil, err
 	}
+	a.initMetrics()
 	a.newAudit()
 	a.newJournal()
 	var signatures server.SignatureVerifier

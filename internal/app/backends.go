@@ -29,6 +29,7 @@ import (
 // stack (package purge/stack), in cdn_order, and the Redis side.
 func (a *App) newBackends() error {
 	cfg := a.cfg
+	a.trackTarget(health.BackendRedis, "")
 	if cfg.Cloudflare.Enabled() {
 		var err error
 		a.cf, err = cloudflare.New(cloudflare.Config{
@@ -85,10 +86,9 @@ func (a *App) newBackends() error {
 			a.trackTarget(v.Name(), u.String())
 		}
 	}
-	a.trackTarget(health.BackendRedis, "")
 	a.Fanout = fanout.New(fanout.Config{
 		CDN:      orderCDN(a.cdnPurgers(), cfg.CDNOrder),
-		Keys:     trackedKeys{next: keyInvalidator(cfg, a.redis), a: a},
+		Keys:     keyInvalidator(cfg, a.redis),
 		Timeout:  cfg.Server.PurgeTimeout,
 		Observer: a.Metrics,
 	})

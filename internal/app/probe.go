@@ -131,7 +131,10 @@ func (a *App) runProbes(ctx context.Context) {
 	}
 }
 
-// runRedisProbe proves Redis every redisInterval until ctx ends.
+// runRedisProbe proves Redis every redisInterval until ctx ends. It alone
+// feeds the redis check: it reaches every primary of a Cluster, where an
+// event's keys reach a few, so that one event's success on a healthy
+// shard cannot hide a dead one.
 func (a *App) runRedisProbe(ctx context.Context) {
 	t := time.NewTicker(redisInterval)
 	defer t.Stop()
@@ -178,10 +181,12 @@ func (a *App) ProbeOnce(ctx context.Context) []ProbeResult {
 		}
 		for _, target := range p.Targets {
 			r := ProbeResult{Check: health.CheckName(p.Backend, target), What: p.What, Duration: d}
+			// One of the probe's calls failing fails it, whichever
+			// answered last.
 			switch ts, ok := byTarget[target]; {
-			case ok && ts.State == health.StateOK:
-			case ok && ts.Error != "":
-				r.Err = fmt.Errorf("%s", ts.Error)
+			case ok && !ts.LastFailure.Before(start):
+				r.Err = fmt.Errorf("%s", ts.LastError)
+			case ok && !ts.LastSuccess.Before(start):
 			case err != nil:
 				r.Err = err
 			default:

@@ -1,18 +1,18 @@
 package app
 
 import (
-	"context"
 	"slices"
 	"time"
 
-	"github.com/edgepurge/edgepurge/cache"
 	"github.com/edgepurge/edgepurge/internal/config"
+	"github.com/edgepurge/edgepurge/internal/event"
 	"github.com/edgepurge/edgepurge/internal/fanout"
 	"github.com/edgepurge/edgepurge/internal/health"
 	"github.com/edgepurge/edgepurge/internal/metrics"
 	"github.com/edgepurge/edgepurge/internal/server"
 	"github.com/edgepurge/edgepurge/purge"
 	"github.com/edgepurge/edgepurge/purge/ratelimit"
+	"github.com/edgepurge/edgepurge/purge/retry"
 	"github.com/edgepurge/edgepurge/purge/stack"
 )
 
@@ -58,10 +58,18 @@ func (a *App) recordCall(backend, target string, urls, flex int, err error) {
 // that reached the CDN, recorded under its target; targetOf maps the
 // request's zone to it (Fastly: the service), nil when the zone is the
 // target.
+//
+// Fastly purges a URL without naming a service (POST /purge/{url}): such a
+// call that succeeds proves nothing about the service of the page, and is
+// not recorded under it (an unknown service would look healthy); one that
+// fails (a token without purge_select) is evidence against it and is.
 func (a *App) callsLayer(backend string, targetOf func(zone string) string) func(string, purge.Request, error) {
 	return func(target string, req purge.Request, err error) {
 		if targetOf != nil {
 			target = targetOf(target)
+		}
+		if backend == config.CDNFastly && err == nil && len(req.URLs) == req.Items() {
+			return
 		}
 		urls, flex := len(req.URLs), 0
 		if req.Items() > urls {
@@ -69,23 +77,6 @@ func (a *App) callsLayer(backend string, targetOf func(zone string) string) func
 		}
 		a.recordCall(backend, target, urls, flex, err)
 	}
-}
-
-// trackedKeys is the Redis step, recording each invalidation that had
-// something to do as a call to the redis target.
-type trackedKeys struct {
-	next fanout.KeyInvalidator
-	a    *App
-}
-
-func (t trackedKeys) Name() string { return t.next.Name() }
-
-func (t trackedKeys) Invalidate(ctx context.Context, keys, sets []string) (cache.Result, error) {
-	res, err := t.next.Invalidate(ctx, keys, sets)
-	if len(keys)+len(sets) > 0 {
-		t.a.recordCall(health.BackendRedis, "", 0, 0, err)
-	}
-	return res, err
 }
 
 // readiness is the readiness report as edgepurge_ready's checks.
@@ -208,4 +199,20 @@ func fastlyServiceIDs(f config.Fastly) []string {
 	}
 	slices.Sort(out)
 	return slices.Compact(out)
+}
+
+// initMetrics sets to 0 every series whose labels are known at start (see
+// metrics.Metrics.Init), the retries' too.
+func (a *App) initMetrics() {
+	cdns := a.cdnOrder()
+	a.Metrics.Init(
+		[]string{string(event.SourceHook), string(event.SourceStatuspage), string(event.SourceManual)},
+		[]string{fanout.StatusPurged, fanout.StatusPartial, fanout.StatusFailed, fanout.StatusDuplicate,
+			fanout.StatusDryRun, fanout.StatusStale, fanout.StatusJournaled},
+		cdns)
+	for _, b := range cdns {
+		for _, reason := range []string{retry.ReasonThrottled, retry.ReasonServer, retry.ReasonTimeout, retry.ReasonNetwork, retry.ReasonOther} {
+			a.res.metrics.CDNRetries.WithLabelValues(b, reason)
+		}
+	}
 }

@@ -383,8 +383,8 @@ func (c *Config) Validate() error {
 	if c.Cloudflare.Escalation.After < 0 {
 		add("cloudflare.escalation.after=%s: must not be negative", c.Cloudflare.Escalation.After)
 	}
-	if c.Readiness.Window < time.Second {
-		add("readiness.window=%s: must be at least 1s", c.Readiness.Window)
+	if c.Readiness.Window < 100*time.Millisecond {
+		add("readiness.window=%s: must be at least 100ms", c.Readiness.Window)
 	}
 	if c.Probe.Interval < time.Second {
 		add("probe.interval=%s: must be at least 1s", c.Probe.Interval)

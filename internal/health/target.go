@@ -140,8 +140,8 @@ type TargetStatus struct {
 	LastFailure  time.Time
 	FailingSince time.Time
 	// Error is the last failure's, while the target is degraded or
-	// failing.
-	Error string
+	// failing; LastError is the last failure's whatever the state.
+	Error, LastError string
 	// Calls and Failures count the calls of the last RecentCalls.
 	Calls, Failures int
 	// URLs and Flex are what the calls of the last minute spent of the
@@ -153,7 +153,7 @@ type TargetStatus struct {
 func (t *Target) status(now time.Time, window time.Duration) TargetStatus {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	st := TargetStatus{Backend: t.Backend, Target: t.Name, Check: t.check,
+	st := TargetStatus{Backend: t.Backend, Target: t.Name, Check: t.check, LastError: t.lastErr,
 		LastSuccess: t.lastSuccess, LastFailure: t.lastFailure, FailingSince: t.failingSince}
 	switch {
 	case t.lastSuccess.IsZero() && t.lastFailure.IsZero():

@@ -85,3 +85,35 @@ func (c readyCollector) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(c.desc, prometheus.GaugeValue, v, chk.Name)
 	}
 }
+
+// Outcomes of edgepurge_events_total besides the answers' statuses.
+const OutcomeRejected = "rejected"
+
+// Init sets to 0 every series whose labels are known at start, as
+// Prometheus' instrumentation guidance asks, so that rules and dashboards
+// see them before the first event: events by source and outcome, each CDN
+// backend's calls, throttles, escalations and purge durations' counts, and
+// the edge check's results. sources and outcomes are the events' known
+// labels; cdns the configured CDN backends.
+func (m *Metrics) Init(sources, outcomes, cdns []string) {
+	for _, s := range sources {
+		for _, o := range append(outcomes, OutcomeRejected) {
+			m.Event(s, o)
+		}
+	}
+	for _, b := range cdns {
+		for _, kind := range []string{"urls", "tags", "hosts", "prefixes", "everything"} {
+			m.CDNCalls.WithLabelValues(b, kind)
+			m.Throttled.WithLabelValues(b, kind)
+			m.Coalesced.WithLabelValues(b, kind)
+		}
+		m.Escalations.WithLabelValues(b)
+		m.EscalatedURLs.WithLabelValues(b)
+	}
+	for _, bucket := range []string{"urls", "calls"} {
+		m.RateLimitFallbacks.WithLabelValues(bucket)
+	}
+	for _, r := range []string{"verified", "stale", "failed"} {
+		m.Verifications.WithLabelValues(r)
+	}
+}

@@ -286,6 +286,20 @@ func TestIncompletePlanIsPurgedButNever2xxNorMarked(t *testing.T) {
 	}
 }
 
+// A dry run shows what would be purged; with Redis down its plan may miss
+// some of the page, and the contract holds for it too: never 2xx.
+func TestDryRunOfAnIncompletePlanIsNot2xx(t *testing.T) {
+	b := &backends{}
+	p := New(Config{Planner: incompletePlan{}, Purger: b, DryRun: true})
+	o := p.Handle(context.Background(), hook("dry-inc", "p1"))
+	if o.HTTPStatus != http.StatusServiceUnavailable || o.RetryAfter == "" || o.Answer.Status != fanout.StatusDryRun || !o.Answer.Plan.Incomplete {
+		t.Errorf("dry run of an incomplete plan: %d %s incomplete=%v Retry-After %q", o.HTTPStatus, o.Answer.Status, o.Answer.Plan.Incomplete, o.RetryAfter)
+	}
+	if b.runs != 0 {
+		t.Errorf("a dry run purged %d times", b.runs)
+	}
+}
+
 // chain is backends whose Redis step fails: Run answers the CDNs skipped,
 // RunOn purges what it is asked.
 type chain struct {

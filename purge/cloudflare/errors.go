@@ -128,8 +128,9 @@ func parseRetryAfter(v string) time.Duration {
 // combine folds the failed calls of one request into one *purge.Error: the
 // first failure's status, every failure's codes (each once, in order), the
 // first message followed by each other failure in full, the longest
-// Retry-After, and Retryable only if every failure is, since retrying the
-// request cannot get past a permanent refusal.
+// Retry-After, Retryable only if every failure is, since retrying the
+// request cannot get past a permanent refusal, and the first missing
+// Permission any failure names.
 func combine(zone string, total int, failed []*purge.Error, ops []string) *purge.Error {
 	if len(failed) == 1 {
 		return failed[0]
@@ -142,6 +143,9 @@ func combine(zone string, total int, failed []*purge.Error, ops []string) *purge
 	}
 	msgs := []string{first.Message}
 	for i, f := range failed {
+		if out.Permission == "" {
+			out.Permission = f.Permission
+		}
 		for _, c := range f.Codes {
 			if !slices.Contains(out.Codes, c) {
 				out.Codes = append(out.Codes, c)

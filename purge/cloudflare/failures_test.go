@@ -43,12 +43,12 @@ func TestBadTokenIsPermanentAndNotLeaked(t *testing.T) {
 	_, err := p.Purge(context.Background(), purge.Request{Zone: testZone, Tags: []string{"page:1"}})
 
 	pe := purgeError(t, err)
-	want := "purge 1 tags in zone " + testZone + ": HTTP 403: code 9109: Invalid access token"
+	want := "purge 1 tags in zone " + testZone + ": HTTP 403: code 9109: Invalid access token; the token is invalid (unknown, expired or revoked): check cloudflare.api_token"
 	if pe.Error() != want {
 		t.Errorf("err = %q\nwant  %q", pe.Error(), want)
 	}
-	if pe.Retryable || pe.StatusCode != 403 || !slices.Equal(pe.Codes, []int{cfstub.CodeInvalidAccessToken}) {
-		t.Errorf("err = %+v, want permanent 403 [9109]", pe)
+	if pe.Retryable || pe.StatusCode != 403 || !slices.Equal(pe.Codes, []int{cfstub.CodeInvalidAccessToken}) || pe.Permission != "" {
+		t.Errorf("err = %+v, want permanent 403 [9109] naming no permission", pe)
 	}
 	assertNoSecret(t, err.Error())
 }

@@ -1,7 +1,14 @@
 // Package cloudflare purges Cloudflare's CDN cache through the official
-// cloudflare-go SDK. It imports only the SDK's cache, option and user
-// packages, not its root package, which would pull in every Cloudflare
-// service.
+// cloudflare-go SDK. It imports only the SDK's cache, option, user and
+// accounts packages, not its root package, which would pull in every
+// Cloudflare service.
+//
+// A token is a user token or an account-owned one; they verify at
+// different endpoints (see CheckToken). Purging needs only the zone's
+// "Zone → Cache Purge → Purge"; reading the zone (CheckZone) needs "Zone →
+// Zone → Read" as well. When Cloudflare refuses a call for want of one of
+// them, the *purge.Error names it in Permission and its message says what
+// to grant.
 package cloudflare
 
 import (
@@ -10,6 +17,7 @@ import (
 	"net/http"
 	"sync"
 
+	"github.com/cloudflare/cloudflare-go/v7/accounts"
 	"github.com/cloudflare/cloudflare-go/v7/cache"
 	"github.com/cloudflare/cloudflare-go/v7/option"
 	"github.com/cloudflare/cloudflare-go/v7/user"
@@ -33,12 +41,16 @@ const maxConcurrentCalls = 4
 
 // Config configures a Purger.
 type Config struct {
-	// APIToken is the bearer token; it needs the zones' Cache Purge permission.
+	// APIToken is the bearer token; purging needs the zones' "Zone → Cache
+	// Purge → Purge" permission, and CheckZone "Zone → Zone → Read".
 	APIToken string
+	// AccountID, when set, says the token is account-owned by that account:
+	// CheckToken verifies it at GET /accounts/{AccountID}/tokens/verify
+	// instead of the user tokens' GET /user/tokens/verify, which refuses
+	// account-owned tokens.
+	AccountID string
 	// BaseURL is the API's base; default DefaultBaseURL.
 	BaseURL string
-	// AccountID is the account of an account-owned token.
-	AccountID string
 	// MaxURLsPerCall is the most URLs one call carries; default
 	// DefaultMaxURLsPerCall (Cloudflare's Free, Pro and Business plans
 	// allow 30).
@@ -54,7 +66,10 @@ type Config struct {
 type Purger struct {
 	cache  *cache.CacheService
 	tokens *user.TokenService
-	token  string
+	// accountTokens verifies account-owned tokens, of accountID.
+	accountTokens *accounts.TokenService
+	accountID     string
+	token         string
 	// baseURL and httpClient serve the plain calls the SDK packages in
 	// use do not cover (CheckZone).
 	baseURL    string
@@ -89,13 +104,15 @@ func New(cfg Config) (*Purger, error) {
 		opts = append(opts, option.WithHTTPClient(cfg.HTTPClient))
 	}
 	return &Purger{
-		cache:      cache.NewCacheService(opts...),
-		tokens:     user.NewTokenService(opts...),
-		token:      cfg.APIToken,
-		baseURL:    cfg.BaseURL,
-		httpClient: cfg.HTTPClient,
-		maxURLs:    cfg.MaxURLsPerCall,
-		maxItems:   cfg.MaxItemsPerCall,
+		cache:         cache.NewCacheService(opts...),
+		tokens:        user.NewTokenService(opts...),
+		accountTokens: accounts.NewTokenService(opts...),
+		accountID:     cfg.AccountID,
+		token:         cfg.APIToken,
+		baseURL:       cfg.BaseURL,
+		httpClient:    cfg.HTTPClient,
+		maxURLs:       cfg.MaxURLsPerCall,
+		maxItems:      cfg.MaxItemsPerCall,
 	}, nil
 }
 
@@ -165,7 +182,7 @@ func (p *Purger) send(ctx context.Context, zone string, c call) *purge.Error {
 	var res *http.Response
 	_, err := p.cache.Purge(ctx, params, option.WithResponseBodyInto(&env), option.WithResponseInto(&res))
 	if err != nil {
-		return p.toError(ctx, c.op(zone), res, err)
+		return refused(p.toError(ctx, c.op(zone), res, err), PermissionCachePurge, zone, "")
 	}
 	return env.check(c.op(zone), res)
 }

@@ -22,9 +22,11 @@ type zoneDetails struct {
 
 // CheckZone reads zone zoneID with the purger's token: the zone must exist
 // and be visible to the token (a token scoped to other zones cannot read,
-// nor purge, this one). It is a plain authenticated GET: the SDK's zones
-// package would add a large dependency for one call. Its error is a
-// *purge.Error that never contains the token.
+// nor purge, this one). Reading needs "Zone → Zone → Read", which purging
+// does not: a token without it is refused with 403 (code 9109), and the
+// error names PermissionZoneRead. It is a plain authenticated GET: the
+// SDK's zones package would add a large dependency for one call. Its error
+// is a *purge.Error that never contains the token.
 func (p *Purger) CheckZone(ctx context.Context, zoneID string) error {
 	op := "read cloudflare zone " + zoneID
 	if zoneID == "" {
@@ -59,7 +61,7 @@ func (p *Purger) CheckZone(ctx context.Context, zoneID string) error {
 	}
 	if pe := env.check(op, res); pe != nil {
 		pe.Retryable = retryableStatus(res.StatusCode)
-		return pe
+		return refused(pe, PermissionZoneRead, zoneID, "only this read needs it; purging needs "+PermissionCachePurge)
 	}
 	if env.Result.Paused || (env.Result.Status != "" && env.Result.Status != "active") {
 		return &purge.Error{Op: op, StatusCode: res.StatusCode,

@@ -123,8 +123,16 @@ type purgeAnswer struct {
 	ID     string `json:"id"`
 }
 
-// send makes one call and returns how many of its items Fastly accepted.
+// send makes one call and returns how many of its items Fastly accepted. A
+// 403 names the scope the call needs (purge_select, or purge_all for
+// purge_all) in the error's Permission.
 func (p *Purger) send(ctx context.Context, service string, c call) (int, *purge.Error) {
+	n, pe := p.sendCall(ctx, service, c)
+	return n, refused(pe, scopeOf(c.kind), "")
+}
+
+// sendCall is send without the scope's explanation.
+func (p *Purger) sendCall(ctx context.Context, service string, c call) (int, *purge.Error) {
 	op := c.op(service)
 	switch c.kind {
 	case kindURL:

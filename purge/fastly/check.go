@@ -32,8 +32,8 @@ func (p *Purger) CheckToken(ctx context.Context) error {
 			return nil
 		}
 	}
-	return &purge.Error{Op: op, StatusCode: http.StatusOK,
-		Message: p.redact("token " + tok.ID + " has scope \"" + tok.Scope + "\", which cannot purge")}
+	return &purge.Error{Op: op, StatusCode: http.StatusOK, Permission: ScopePurgeSelect,
+		Message: p.redact("token " + tok.ID + " has scope \"" + tok.Scope + "\", which cannot purge; give the token scope " + ScopePurgeSelect)}
 }
 
 // serviceDetails is the part of GET /service/{id}'s answer CheckService
@@ -47,8 +47,8 @@ type serviceDetails struct {
 // CheckService reads service serviceID with the purger's token (GET
 // /service/{id}): the service must exist and be visible to the token. A
 // token limited to purge_select or purge_all cannot read services and is
-// refused with 403. Its error is a *purge.Error that never contains the
-// token.
+// refused with 403; the error then names ScopeGlobalRead in Permission. Its
+// error is a *purge.Error that never contains the token.
 func (p *Purger) CheckService(ctx context.Context, serviceID string) error {
 	op := "read fastly service " + serviceID
 	if serviceID == "" {
@@ -56,7 +56,7 @@ func (p *Purger) CheckService(ctx context.Context, serviceID string) error {
 	}
 	var svc serviceDetails
 	if pe := p.call(ctx, op, http.MethodGet, servicePath(serviceID), nil, false, &svc); pe != nil {
-		return pe
+		return refused(pe, ScopeGlobalRead, "only this read needs it; purging needs "+ScopePurgeSelect)
 	}
 	if svc.DeletedAt != nil {
 		return &purge.Error{Op: op, StatusCode: http.StatusOK,

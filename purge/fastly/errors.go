@@ -163,8 +163,9 @@ func untilReset(v string, now time.Time) time.Duration {
 // combine folds the failed calls of one request into one *purge.Error:
 // the first failure's status and message, up to three more failures in
 // full, how many others there were, the longest RetryAfter, Retryable only
-// if every failure is (retrying cannot get past a permanent refusal) and
-// Unsent only if no failed call was sent.
+// if every failure is (retrying cannot get past a permanent refusal),
+// Unsent only if no failed call was sent, and the first missing scope any
+// failure names in Permission.
 func combine(service string, total int, failed []*purge.Error, ops []string) *purge.Error {
 	if len(failed) == 1 {
 		return failed[0]
@@ -179,6 +180,9 @@ func combine(service string, total int, failed []*purge.Error, ops []string) *pu
 	}
 	msgs := []string{first.Message}
 	for i, f := range failed {
+		if out.Permission == "" {
+			out.Permission = f.Permission
+		}
 		out.Retryable = out.Retryable && f.Retryable
 		out.Unsent = out.Unsent && f.Unsent
 		out.RetryAfter = max(out.RetryAfter, f.RetryAfter)

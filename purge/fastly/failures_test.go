@@ -41,8 +41,8 @@ func TestForbiddenIsPermanent(t *testing.T) {
 	res, err := p.Purge(context.Background(), purge.Request{Zone: testService, Tags: keys(1), Everything: true})
 
 	pe := purgeError(t, err)
-	want := "purge all in fastly service " + testService + ": HTTP 403: " + fastlystub.MsgForbidden
-	if pe.Error() != want || pe.Retryable {
+	want := "purge all in fastly service " + testService + ": HTTP 403: " + fastlystub.MsgForbidden + "; give the token scope purge_all"
+	if pe.Error() != want || pe.Retryable || pe.Permission != ScopePurgeAll {
 		t.Errorf("err = %q (retryable %t)\nwant  %q, permanent", pe.Error(), pe.Retryable, want)
 	}
 	if res != (purge.Result{Items: 1, Calls: 2}) {

@@ -57,6 +57,9 @@ func Build(cdn purge.Purger, l Layers) Stack {
 	p := cdn
 	if l.Calls != nil {
 		p = observed{next: cdn, calls: l.Calls}
+		if np, ok := cdn.(purge.NodePurger); ok {
+			p = observedNodes{np, l.Calls}
+		}
 	}
 	var q *queue.Purger
 	switch {
@@ -89,20 +92,35 @@ type observed struct {
 func (o observed) Name() string { return o.next.Name() }
 
 func (o observed) Purge(ctx context.Context, req purge.Request) (purge.Result, error) {
-	if np, ok := o.next.(purge.NodePurger); ok {
-		res, nodes, err := np.PurgeNodes(ctx, req)
-		for _, n := range nodes {
-			if n.Calls > 0 || !unsent(ctx, n.Err) {
-				o.calls(n.Node, req, n.Err)
-			}
-		}
-		return res, err
-	}
 	res, err := o.next.Purge(ctx, req)
 	if !req.Empty() && (res.Calls > 0 || !unsent(ctx, err)) {
 		o.calls(req.Zone, req, err)
 	}
 	return res, err
+}
+
+// observedNodes is the calls layer of a purge.NodePurger: one call per
+// node, and still a NodePurger, so that answers show each node.
+type observedNodes struct {
+	next  purge.NodePurger
+	calls func(target string, req purge.Request, err error)
+}
+
+func (o observedNodes) Name() string { return o.next.Name() }
+
+func (o observedNodes) Purge(ctx context.Context, req purge.Request) (purge.Result, error) {
+	res, _, err := o.PurgeNodes(ctx, req)
+	return res, err
+}
+
+func (o observedNodes) PurgeNodes(ctx context.Context, req purge.Request) (purge.Result, []purge.NodeResult, error) {
+	res, nodes, err := o.next.PurgeNodes(ctx, req)
+	for _, n := range nodes {
+		if n.Calls > 0 || !unsent(ctx, n.Err) {
+			o.calls(n.Node, req, n.Err)
+		}
+	}
+	return res, nodes, err
 }
 
 // unsent reports whether err is a purge that never reached the CDN: its

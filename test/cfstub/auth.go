@@ -7,29 +7,38 @@ import (
 
 // authenticate checks the bearer token the way Cloudflare does: a missing or
 // malformed header is a bad request, an unknown token is refused. verify
-// selects the answers of the token-verify endpoint, which differ.
-func (s *Server) authenticate(r *http.Request, verify bool) (refusal answer, refused bool) {
+// selects the answers of the token-verify endpoints, which differ. It
+// returns the accepted token's declaration; what the token may do is the
+// endpoint's to check.
+func (s *Server) authenticate(r *http.Request, verify bool) (tok Token, refusal answer, refused bool) {
 	header := r.Header.Get("Authorization")
 	if header == "" {
 		if verify {
-			return fail(http.StatusBadRequest, apiError{Code: CodeMissingAuthHeader, Message: `Missing "Authorization" header`}), true
+			return Token{}, fail(http.StatusBadRequest, apiError{Code: CodeMissingAuthHeader, Message: `Missing "Authorization" header`}), true
 		}
-		return fail(http.StatusBadRequest, apiError{Code: CodeMissingAuth, Message: "Missing X-Auth-Key, X-Auth-Email or Authorization headers"}), true
+		return Token{}, fail(http.StatusBadRequest, apiError{Code: CodeMissingAuth, Message: "Missing X-Auth-Key, X-Auth-Email or Authorization headers"}), true
 	}
 	token, found := strings.CutPrefix(header, "Bearer ")
 	if !found || !wellFormedToken(token) {
-		return fail(http.StatusBadRequest, apiError{
+		return Token{}, fail(http.StatusBadRequest, apiError{
 			Code: CodeInvalidHeaders, Message: "Invalid request headers",
 			ErrorChain: []apiError{{Code: CodeBadAuthFormat, Message: "Invalid format for Authorization header"}},
 		}), true
 	}
-	if !s.tokens[token] {
+	tok, known := s.tokens[token]
+	if !known {
 		if verify {
-			return fail(http.StatusUnauthorized, apiError{Code: CodeInvalidAPIToken, Message: "Invalid API Token"}), true
+			return Token{}, invalidAPIToken(), true
 		}
-		return fail(http.StatusForbidden, apiError{Code: CodeInvalidAccessToken, Message: "Invalid access token"}), true
+		return Token{}, fail(http.StatusForbidden, apiError{Code: CodeInvalidAccessToken, Message: "Invalid access token"}), true
 	}
-	return answer{}, false
+	return tok, answer{}, false
+}
+
+// invalidAPIToken is a verify endpoint's answer for a token it does not
+// verify: 401 with code 1000.
+func invalidAPIToken() answer {
+	return fail(http.StatusUnauthorized, apiError{Code: CodeInvalidAPIToken, Message: "Invalid API Token"})
 }
 
 // wellFormedToken reports whether token has the characters of a Cloudflare

@@ -39,6 +39,14 @@ const (
 	CodeMissingAuth = 9106
 	// CodeInvalidAccessToken: "Invalid access token" for an unknown token.
 	CodeInvalidAccessToken = 9109
+	// CodeUnauthorized: "Unauthorized to access requested resource", 403
+	// for a valid token that lacks the endpoint's permission (seen in
+	// public reports; the same number as CodeInvalidAccessToken, told
+	// apart by the message).
+	CodeUnauthorized = 9109
+	// CodeAuthError: "Authentication error", 403 from purge_cache for a
+	// token that does not allow the purge (seen in public reports).
+	CodeAuthError = 10000
 	// CodeRateLimited: "Please wait and consider throttling your request speed" (seen, HTTP 429).
 	CodeRateLimited = 971
 	// CodeTokenValid is the message code of a successful token verify (seen).

@@ -30,6 +30,8 @@ type Call struct {
 	Path   string
 	// Zone is the zone id in the path, if any.
 	Zone string
+	// Account is the account id in the path of an account endpoint, if any.
+	Account string
 	// Kind is the purge kind of a well-formed purge body; "" otherwise.
 	Kind string
 	// Items are the URLs, tags, hosts or prefixes of a purge ("*" for

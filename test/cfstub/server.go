@@ -1,6 +1,8 @@
 // Package cfstub is an in-process stand-in for Cloudflare's v4 API, speaking
 // its wire format: the purge_cache endpoint with its item limit and rate
-// limits, token verification and zone details. Tests and benchmarks point
+// limits, token verification (user and account-owned tokens) and zone
+// details, with tokens that hold some permissions on some zones (see
+// Token). Tests and benchmarks point
 // the real cloudflare-go SDK at it, inject failures and latency at run time,
 // and inspect which calls arrived and what was purged.
 package cfstub
@@ -18,8 +20,19 @@ const DefaultMaxItemsPerCall = 100
 
 // Options configure a Server.
 type Options struct {
-	// Tokens are the accepted API tokens (sent as "Authorization: Bearer T").
+	// Tokens are the accepted API tokens (sent as "Authorization: Bearer
+	// T"), each a user token with every permission on every zone.
 	Tokens []string
+	// ScopedTokens declares more tokens, each with its owner (a user, or
+	// an account for account-owned tokens), permissions and zones; see
+	// Token. A value also in Tokens takes this declaration.
+	ScopedTokens []Token
+	// PurgeDeniedCode is the error code of the 403 answering a purge by a
+	// token without Cache Purge on the zone: CodeAuthError (10000,
+	// "Authentication error"; the default) or CodeUnauthorized (9109,
+	// "Unauthorized to access requested resource"). Cloudflare does not
+	// document which it sends, so clients are tested against both.
+	PurgeDeniedCode int
 	// Zones are the known zone ids. When empty, every zone id is known.
 	Zones []string
 	// ZoneNames optionally gives a zone id its name in GET /zones/{id};
@@ -45,7 +58,7 @@ type Options struct {
 // Server is the stand-in. All its methods are safe for concurrent use.
 type Server struct {
 	opts     Options
-	tokens   standin.Set
+	tokens   map[string]Token
 	zones    standin.Set
 	maxItems int
 	handler  http.Handler
@@ -66,7 +79,7 @@ func New(opts Options) *Server {
 	}
 	s := &Server{
 		opts:     opts,
-		tokens:   standin.SetOf(opts.Tokens),
+		tokens:   tokenTable(opts),
 		zones:    standin.SetOf(opts.Zones),
 		maxItems: opts.MaxItemsPerCall,
 		core: standin.New[Call, Failure, purgeKey](standin.Config[Call]{
@@ -82,6 +95,7 @@ func New(opts Options) *Server {
 	mux.HandleFunc("POST /client/v4/zones/{zone_id}/purge_cache", s.handlePurge)
 	mux.HandleFunc("GET /client/v4/zones/{zone_id}", s.handleZone)
 	mux.HandleFunc("GET /client/v4/user/tokens/verify", s.handleVerify)
+	mux.HandleFunc("GET /client/v4/accounts/{account_id}/tokens/verify", s.handleAccountVerify)
 	mux.HandleFunc("/", s.handleNoRoute)
 	s.handler = mux
 	return s

@@ -13,14 +13,19 @@ import (
 	"github.com/edgepurge/edgepurge/test/testkit/harness"
 )
 
-// The breaker opens after N failed events (readiness names it, the state
-// gauge says 2), then events fail fast without reaching the CDN; after the
-// cool-down one event probes it and, the CDN having recovered, closes it.
+// The breaker opens after N failed events (the state gauge says 2), then
+// events fail fast without reaching the CDN; the zone's readiness check,
+// fed by the calls that reach the CDN, names the zone once it has failed
+// for the window and stays so while the breaker refuses (it does not flap
+// with it); after the cool-down one event probes the CDN and, the CDN
+// having recovered, closes the breaker and clears the check.
 func TestBreakerOpensFailsFastAndClosesAfterTheCooldown(t *testing.T) {
 	const cooldown = 2 * time.Second
 	h := harness.StartURLsOnly(t, 500*time.Millisecond, func(cfg *config.Config) {
 		cfg.Cloudflare.Breaker = config.Breaker{Failures: 2, Cooldown: cooldown}
+		cfg.Readiness.Window = time.Second
 	})
+	zoneCheck := "cloudflare zone " + harness.TestZone
 	cf := map[string]string{"backend": "cloudflare"}
 	if s := h.Gauge("edgepurge_breaker_state", cf); s != 0 {
 		t.Fatalf("breaker state at start: %v, want 0 (closed)", s)
@@ -35,12 +40,12 @@ func TestBreakerOpensFailsFastAndClosesAfterTheCooldown(t *testing.T) {
 			t.Fatalf("event %d: %d %s", i, code, raw)
 		}
 	}
-	// The breaker is a shared check: every instance's CDN is the same, so
-	// the instance stays in the load balancer and names it degraded.
-	code, rz := h.Readyz()
-	if code != http.StatusOK || len(rz.Failing) != 0 || !slices.Equal(rz.Degraded, []string{"breaker_cloudflare"}) {
-		t.Fatalf("readyz with the breaker open: %d %+v", code, rz)
-	}
+	// The zone is a shared check: every instance's CDN is the same, so
+	// the instance stays in the load balancer and names it degraded, once
+	// the zone has failed every call for the window.
+	h.WaitFor(func(code int, rz harness.Readyz) bool {
+		return code == http.StatusOK && len(rz.Failing) == 0 && slices.Equal(rz.Degraded, []string{zoneCheck})
+	})
 	if s := h.Gauge("edgepurge_breaker_state", cf); s != 2 {
 		t.Errorf("breaker state: %v, want 2 (open)", s)
 	}
@@ -56,17 +61,28 @@ func TestBreakerOpensFailsFastAndClosesAfterTheCooldown(t *testing.T) {
 	if after := len(h.Stub.PurgeCalls()); after != before {
 		t.Errorf("the stand-in saw %d calls while the breaker was open", after-before)
 	}
+	if _, rz := h.Readyz(); !slices.Equal(rz.Degraded, []string{zoneCheck}) {
+		t.Errorf("readyz while the breaker refuses: %+v, want the zone still degraded", rz)
+	}
 
-	// The CDN recovers; after the cool-down readiness is back (half-open)
-	// and the next event is the probe that closes the breaker.
+	// The CDN recovers; after the cool-down the breaker is half-open, and
+	// the next event is the trial call that closes it and clears the zone.
 	h.Stub.ClearFailure()
-	h.WaitReady()
+	for range 500 {
+		if h.Gauge("edgepurge_breaker_state", cf) == 1 {
+			break
+		}
+		harness.Sleep()
+	}
 	if s := h.Gauge("edgepurge_breaker_state", cf); s != 1 {
 		t.Errorf("breaker state after the cool-down: %v, want 1 (half-open)", s)
 	}
 	code, raw = h.SendEvent(harness.EventID(t, 4), []byte(harness.IncidentEvent))
 	if code != http.StatusOK {
 		t.Fatalf("probe event: %d %s", code, raw)
+	}
+	if code, rz := h.Readyz(); code != http.StatusOK || len(rz.Degraded) != 0 {
+		t.Errorf("readyz after the trial call purged: %d %+v", code, rz)
 	}
 	if s := h.Gauge("edgepurge_breaker_state", cf); s != 0 {
 		t.Errorf("breaker state after a successful probe: %v, want 0 (closed)", s)

@@ -350,7 +350,9 @@ func TestReadinessWithRedisDown(t *testing.T) {
 	for _, grace := range []time.Duration{0, 300 * time.Millisecond} {
 		t.Run(fmt.Sprint("grace=", grace), func(t *testing.T) {
 			srv := redistest.StartServer(t)
-			h := harness.StartOn(t, srv.URL(), "ep:", cfstub.Options{}, func(cfg *config.Config) { cfg.Readiness.SharedGrace = grace })
+			h := harness.StartOn(t, srv.URL(), "ep:", cfstub.Options{}, func(cfg *config.Config) {
+				cfg.Readiness.SharedGrace, cfg.Readiness.Window = grace, time.Second
+			})
 			h.WaitReady()
 			srv.Stop()
 			if grace == 0 {
@@ -376,12 +378,21 @@ func TestReadinessWithRedisDown(t *testing.T) {
 }
 
 // A rejected token is a shared failure too (every instance has the same
-// token): degraded, named, never shown.
+// token): the probe purge of the zone fails, so the zone's check is
+// degraded, named with the reason, the token never shown.
 func TestReadinessWithRejectedToken(t *testing.T) {
-	h := harness.Start(t, cfstub.Options{Tokens: []string{"another-token"}}, nil)
-	h.WaitFor(func(code int, r harness.Readyz) bool {
-		return code == http.StatusOK && slices.Equal(r.Degraded, []string{"cloudflare_token"})
+	h := harness.Start(t, cfstub.Options{Tokens: []string{"another-token"}}, func(cfg *config.Config) {
+		cfg.Probe = config.Probe{Interval: time.Second}
+		cfg.Readiness.Window = time.Second
 	})
+	zone := "cloudflare zone " + harness.TestZone
+	h.WaitFor(func(code int, r harness.Readyz) bool {
+		return code == http.StatusOK && slices.Equal(r.Degraded, []string{zone})
+	})
+	_, v := h.VerboseReadyz()
+	if c, _ := v.Check(zone); !strings.Contains(c.Error, "HTTP 403") || !strings.Contains(c.Error, "invalid") {
+		t.Errorf("zone check %+v: want the refusal and that the token is invalid", c)
+	}
 	if _, body := h.Get("/readyz?verbose"); strings.Contains(body, harness.TestCFToken) {
 		t.Error("readyz shows the token")
 	}

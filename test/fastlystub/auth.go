@@ -24,7 +24,15 @@ func (s *Server) scopes(token string) []string {
 	return []string{ScopeGlobal}
 }
 
-// allowed reports whether the token has ScopeGlobal or one of want.
+// allowed reports whether the token has ScopeGlobal or one of want. The
+// scopes allow what Fastly documents: global everything, purge_select
+// purges by URL and surrogate key (not purge_all), purge_all only
+// purge_all, global:read reads only
+// (https://docs.fastly.com/documentation/reference/api/auth-tokens/user,
+// https://docs.fastly.com/ja/guides/using-api-tokens). That a call outside
+// the token's scope is answered 403 is not documented; third-party
+// documentation reports 403 for purge_all with a purge_select token
+// (https://kestra.io/plugins/io.kestra.plugin.fastly.purge.All).
 func (s *Server) allowed(token string, want ...string) bool {
 	for _, sc := range s.scopes(token) {
 		if sc == ScopeGlobal || slices.Contains(want, sc) {

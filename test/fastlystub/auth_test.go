@@ -46,25 +46,33 @@ func TestScopes(t *testing.T) {
 		selectToken = "select-token"
 		allToken    = "all-token"
 		readToken   = "read-token"
+		bothToken   = "select-and-read-token"
 	)
 	_, base := start(t, Options{
-		Tokens: []string{selectToken, allToken, readToken, testToken},
+		Tokens: []string{selectToken, allToken, readToken, bothToken, testToken},
 		Scopes: map[string][]string{
 			selectToken: {ScopePurgeSelect},
 			allToken:    {ScopePurgeAll},
 			readToken:   {ScopeGlobalRead},
+			bothToken:   {ScopePurgeSelect, ScopeGlobalRead},
 		},
 	})
 	urlPurge := "POST /purge/" + testHost + "/a"
 	keyPurge := "POST /service/" + testService + "/purge"
+	onePurge := "POST /service/" + testService + "/purge/k"
 	allPurge := "POST /service/" + testService + "/purge_all"
 	read := "GET /service/" + testService
 	self := "GET /tokens/self"
+	// Fastly: purge_select purges by URL and surrogate key but not all,
+	// purge_all purges all only, global:read reads only, global does
+	// everything (https://docs.fastly.com/ja/guides/using-api-tokens,
+	// https://docs.fastly.com/documentation/reference/api/auth-tokens/user).
 	want := map[string]map[string]int{
-		selectToken: {urlPurge: 200, keyPurge: 200, allPurge: 403, read: 403, self: 200},
-		allToken:    {urlPurge: 403, keyPurge: 403, allPurge: 200, read: 403, self: 200},
-		readToken:   {urlPurge: 403, keyPurge: 403, allPurge: 403, read: 200, self: 200},
-		testToken:   {urlPurge: 200, keyPurge: 200, allPurge: 200, read: 200, self: 200},
+		selectToken: {urlPurge: 200, keyPurge: 200, onePurge: 200, allPurge: 403, read: 403, self: 200},
+		allToken:    {urlPurge: 403, keyPurge: 403, onePurge: 403, allPurge: 200, read: 403, self: 200},
+		readToken:   {urlPurge: 403, keyPurge: 403, onePurge: 403, allPurge: 403, read: 200, self: 200},
+		bothToken:   {urlPurge: 200, keyPurge: 200, onePurge: 200, allPurge: 403, read: 200, self: 200},
+		testToken:   {urlPurge: 200, keyPurge: 200, onePurge: 200, allPurge: 200, read: 200, self: 200},
 	}
 	for token, byCall := range want {
 		for callName, status := range byCall {
@@ -79,6 +87,26 @@ func TestScopes(t *testing.T) {
 			if status == 403 && r.raw != `{"msg":"`+MsgForbidden+`"}` {
 				t.Errorf("%s: %s body %s", token, callName, r.raw)
 			}
+		}
+	}
+}
+
+func TestTokenSelfReportsScopes(t *testing.T) {
+	_, base := start(t, Options{
+		Tokens: []string{"select-token", testToken},
+		Scopes: map[string][]string{"select-token": {ScopePurgeSelect, ScopeGlobalRead}},
+	})
+	for token, want := range map[string]string{"select-token": "purge_select global:read", testToken: "global"} {
+		r, err := send(context.Background(), http.MethodGet, base+"/tokens/self", token, "", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var self struct {
+			Scope string `json:"scope"`
+		}
+		r.json(t, &self)
+		if r.status != 200 || self.Scope != want || strings.Contains(r.raw, token) {
+			t.Errorf("%s: status %d body %s, want scope %q and no token", token, r.status, r.raw, want)
 		}
 	}
 }

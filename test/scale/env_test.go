@@ -174,6 +174,11 @@ func (e *scaleEnv) env(extra ...string) []string {
 		"EDGEPURGE_KEYS=statuspage:{page_id}:summary",
 		"EDGEPURGE_API_TOKEN=" + proc.APIToken,
 		"EDGEPURGE_WEBHOOK_SECRETS=" + webhookSecret,
+		// A failover lasts seconds: the redis check must turn red within
+		// it, at the first failed probe (they run every second), and the
+		// CDN probes would mix into the calls the suite counts.
+		"EDGEPURGE_READINESS_WINDOW=100ms",
+		"EDGEPURGE_PROBE_DISABLED=true",
 	}, extra...)
 }
 
