@@ -41,9 +41,10 @@ build: ## build bin/edgepurge (static, -trimpath, version and commit in -ldflags
 # test first makes sure what the tests use is there: Redis on
 # 127.0.0.1:6379 (started, or installed and started), varnishd with the
 # xkey vmod, redis-sentinel (the scale-out tests), headless Chromium (the
-# console's browser tests) and promtool (the alert rules' tests), installed
+# console's browser tests) and Debian's prometheus (promtool for the alert
+# rules' tests, the server for test/alerts), installed
 # when missing, so it works on a fresh machine.
-test: vet deps ## vet, gofmt check and every test with -race (starts Redis, installs varnishd, redis-sentinel, chromium, promtool if missing)
+test: vet deps ## vet, gofmt check and every test with -race (starts Redis, installs varnishd, redis-sentinel, chromium, prometheus if missing)
 	go test -count=1 -race -timeout 15m ./...
 
 # fuzz runs each fuzz target for FUZZTIME (one `go test -fuzz` per target:
@@ -64,11 +65,11 @@ vet: ## gofmt check and go vet
 redis: ## make sure Redis answers on 127.0.0.1:6379
 	@scripts/ensure-redis.sh
 
-deps: redis ## make sure Redis, redis-sentinel, varnishd (with xkey), Chromium and promtool are there
+deps: redis ## make sure Redis, redis-sentinel, varnishd (with xkey), Chromium and prometheus (with promtool) are there
 	@scripts/ensure-varnish.sh
 	@scripts/ensure-redis-sentinel.sh
 	@scripts/ensure-chromium.sh
-	@scripts/ensure-promtool.sh
+	@scripts/ensure-prometheus.sh
 
 # sample sends the Statuspage-shaped example to a server started by `make run`.
 sample: ## send examples/statuspage-incident.json to the server of `make run`

@@ -55,7 +55,7 @@ func read(t *testing.T, rel string) []byte {
 }
 
 // promtool finds promtool (Debian's prometheus package, which
-// scripts/ensure-promtool.sh installs). Missing, the test fails under CI
+// scripts/ensure-prometheus.sh installs). Missing, the test fails under CI
 // and is skipped elsewhere, saying how to install it.
 func promtool(t *testing.T) string {
 	t.Helper()
@@ -64,9 +64,9 @@ func promtool(t *testing.T) string {
 		return p
 	}
 	if os.Getenv("CI") == "true" {
-		t.Fatalf("promtool is missing (%v): CI must install it (scripts/ensure-promtool.sh, run by .ci/run and make deps)", err)
+		t.Fatalf("promtool is missing (%v): CI must install it (scripts/ensure-prometheus.sh, run by .ci/run and make deps)", err)
 	}
-	t.Skipf("promtool is not installed (%v): run scripts/ensure-promtool.sh to test the alert rules", err)
+	t.Skipf("promtool is not installed (%v): run scripts/ensure-prometheus.sh to test the alert rules", err)
 	return ""
 }
 
@@ -91,8 +91,11 @@ func TestAlertRules(t *testing.T) {
 type ruleFile struct {
 	Groups []struct {
 		Rules []struct {
-			Alert string `yaml:"alert"`
-			Expr  string `yaml:"expr"`
+			Alert       string            `yaml:"alert"`
+			Expr        string            `yaml:"expr"`
+			For         string            `yaml:"for"`
+			Labels      map[string]string `yaml:"labels"`
+			Annotations map[string]string `yaml:"annotations"`
 		} `yaml:"rules"`
 	} `yaml:"groups"`
 }
@@ -155,8 +158,9 @@ func TestEveryAlertIsTested(t *testing.T) {
 		}
 	}
 	for _, want := range []string{
-		"EdgepurgeNotReady", "EdgepurgeSharedDependencyFailing", "EdgepurgeCanaryStale", "EdgepurgeJournalOldEntries",
-		"EdgepurgeJournalFilling", "EdgepurgeDeadLetters", "EdgepurgeBreakerOpen", "EdgepurgeCDNThrottled",
+		"EdgepurgeDown", "EdgepurgeBackendFailing", "EdgepurgeNotReady", "EdgepurgeCanaryStale",
+		"EdgepurgeJournalOldEntries", "EdgepurgeJournalEntriesExpiring", "EdgepurgeJournalFilling",
+		"EdgepurgeJournalFull", "EdgepurgeDeadLetters", "EdgepurgeBreakerOpen", "EdgepurgeCDNThrottled",
 		"EdgepurgeFreshnessLagHigh", "EdgepurgeAuditRecordsDropped",
 	} {
 		if !slices.Contains(names, want) {
@@ -427,5 +431,90 @@ func TestMetricNames(t *testing.T) {
 	}
 	if !known("h_bucket", map[string]dto.MetricType{"h": dto.MetricType_HISTOGRAM}, nil) || known("g_bucket", map[string]dto.MetricType{"g": dto.MetricType_GAUGE}, nil) {
 		t.Error("suffixes are allowed on histograms only")
+	}
+}
+
+// backendChecks are readiness checks of backend targets as internal/health
+// names them (one per target), and other checks, which
+// EdgepurgeBackendFailing must leave to other rules.
+var (
+	backendChecks = []string{"redis", "cloudflare zone 023e105f4ecef8ad9ca31a8372d0c353", "fastly service SU1Z0isxPaozGVKXdv0eY", "varnish node http://127.0.0.1:6081"}
+	otherChecks   = []string{"config", "draining", "canary"}
+)
+
+// headingAnchors returns the GitHub anchors of a Markdown document's
+// headings (lower case, punctuation dropped, spaces as dashes), enough for
+// the runbook links of the rules.
+func headingAnchors(md string) map[string]bool {
+	out := map[string]bool{}
+	drop := regexp.MustCompile("[^a-z0-9 _-]")
+	for _, l := range strings.Split(md, "\n") {
+		text, ok := strings.CutPrefix(strings.TrimLeft(l, "#"), " ")
+		if !strings.HasPrefix(l, "#") || !ok {
+			continue
+		}
+		out[strings.ReplaceAll(drop.ReplaceAllString(strings.ToLower(strings.TrimSpace(text)), ""), " ", "-")] = true
+	}
+	return out
+}
+
+// TestAlertsSayWhatToDo: every rule has a severity (critical or warning),
+// a summary, a description and a runbook_url to its own heading of
+// docs/operations.md; the checks the rules name are the ones edgepurge
+// has (the token and breaker checks are gone); EdgepurgeBackendFailing is
+// critical, waits a minute, and matches every backend check and no other.
+func TestAlertsSayWhatToDo(t *testing.T) {
+	anchors := headingAnchors(string(read(t, "docs/operations.md")))
+	checkMatcher := regexp.MustCompile(`check=~"([^"]*)"`)
+	seenBackendRule := false
+	for _, g := range alertRules(t).Groups {
+		for _, r := range g.Rules {
+			if sev := r.Labels["severity"]; sev != "critical" && sev != "warning" {
+				t.Errorf("alert %s: severity %q, want critical or warning", r.Alert, sev)
+			}
+			for _, a := range []string{"summary", "description", "runbook_url"} {
+				if strings.TrimSpace(r.Annotations[a]) == "" {
+					t.Errorf("alert %s has no %s", r.Alert, a)
+				}
+			}
+			want := "docs/operations.md#" + strings.ToLower(r.Alert)
+			if got := r.Annotations["runbook_url"]; got != want {
+				t.Errorf("alert %s: runbook_url %q, want %q", r.Alert, got, want)
+			}
+			if !anchors[strings.ToLower(r.Alert)] {
+				t.Errorf("alert %s: docs/operations.md has no heading %s (its runbook)", r.Alert, r.Alert)
+			}
+			for _, gone := range []string{"cloudflare_token", "fastly_token", "breaker_cloudflare", "breaker_fastly", `check="breaker`} {
+				if strings.Contains(r.Expr, gone) {
+					t.Errorf("alert %s names the removed check %s: %s", r.Alert, gone, r.Expr)
+				}
+			}
+			if r.Alert != "EdgepurgeBackendFailing" {
+				continue
+			}
+			seenBackendRule = true
+			if r.Labels["severity"] != "critical" || r.For != "1m" {
+				t.Errorf("EdgepurgeBackendFailing: severity %q, for %q; want critical, 1m", r.Labels["severity"], r.For)
+			}
+			m := checkMatcher.FindStringSubmatch(r.Expr)
+			if m == nil {
+				t.Fatalf("EdgepurgeBackendFailing selects no check=~: %s", r.Expr)
+			}
+			// Prometheus' regular expressions are RE2, anchored at both ends.
+			re := regexp.MustCompile("^(?:" + m[1] + ")$")
+			for _, c := range backendChecks {
+				if !re.MatchString(c) {
+					t.Errorf("EdgepurgeBackendFailing does not watch the check %q", c)
+				}
+			}
+			for _, c := range otherChecks {
+				if re.MatchString(c) {
+					t.Errorf("EdgepurgeBackendFailing watches the check %q, which is not a backend's", c)
+				}
+			}
+		}
+	}
+	if !seenBackendRule {
+		t.Error("alerts.yaml has no EdgepurgeBackendFailing")
 	}
 }
