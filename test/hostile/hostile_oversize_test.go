@@ -99,7 +99,7 @@ func TestOversizedBodyWrittenFirstReads413(t *testing.T) {
 		}},
 		{"chunked", func(i int) string {
 			signed := harness.SignedHeaders(t, harness.TestSecret, fmt.Sprintf("msg_big_te_%d", i), 0, body)
-			return harness.RawRequest("POST", path, harness.With(signed, "Transfer-Encoding", "chunked"), chunked(body, 64<<10))
+			return harness.RawRequest("POST", path, harness.With(signed, "Transfer-Encoding", "chunked"), chunked(body, 256<<10))
 		}},
 		// A client that announces Expect: 100-continue but sends the body
 		// without waiting (curl does after a second): refused from the
