@@ -116,8 +116,11 @@ func New(cfg Config) *Server {
 // Handler returns the root handler, panic recovery included (for tests).
 func (s *Server) Handler() fasthttp.RequestHandler { return s.http.Handler }
 
-// Serve serves on ln until Shutdown.
-func (s *Server) Serve(ln net.Listener) error { return s.http.Serve(ln) }
+// Serve serves on ln until Shutdown. A connection whose body was refused
+// with 413 drains a bounded amount of the rest before it closes (see
+// lingerListener), so a client that writes its whole body first still
+// reads its 413.
+func (s *Server) Serve(ln net.Listener) error { return s.http.Serve(lingerListener{ln}) }
 
 // Shutdown stops accepting connections and waits for in-flight requests to
 // be answered, until ctx ends.
@@ -201,6 +204,9 @@ func (s *Server) transportError(ctx *fasthttp.RequestCtx, err error) {
 	switch {
 	case errors.Is(err, fasthttp.ErrBodyTooLarge):
 		status, msg = fasthttp.StatusRequestEntityTooLarge, s.tooLarge()
+		// The rest of the body is still coming: read it away before
+		// closing, or the client may get a reset instead of this answer.
+		markLinger(ctx)
 	case errors.As(err, new(*fasthttp.ErrSmallBuffer)):
 		status, msg = fasthttp.StatusRequestHeaderFieldsTooLarge, "request headers too large"
 	case isTimeout(err):
@@ -214,10 +220,13 @@ func (s *Server) transportError(ctx *fasthttp.RequestCtx, err error) {
 }
 
 // expectContinue answers "Expect: 100-continue": a declared body over the
-// limit is refused with 413 before the client sends it.
+// limit is refused with 413 before the client sends it. fasthttp closes the
+// connection after it; a client that did not wait for 100 Continue (curl
+// sends after a second) has its body drained first, as in transportError.
 func (s *Server) expectContinue(ctx *fasthttp.RequestCtx) int {
 	if n := ctx.Request.Header.ContentLength(); s.cfg.MaxBodyBytes > 0 && n > s.cfg.MaxBodyBytes {
 		writeJSON(ctx, fasthttp.StatusRequestEntityTooLarge, errorBody{Error: s.tooLarge()})
+		markLinger(ctx)
 		return fasthttp.StatusRequestEntityTooLarge
 	}
 	return fasthttp.StatusContinue
