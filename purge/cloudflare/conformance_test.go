@@ -13,6 +13,14 @@ import (
 // stand-in.
 func TestConformance(t *testing.T) { purgetest.Run(t, stubHarness{}) }
 
+// TestConformanceLiveMode runs TestLive's harness against the stand-in, so
+// that a live run can only fail for what the real API answers.
+func TestConformanceLiveMode(t *testing.T) {
+	_, base := startStub(t, cfstub.Options{})
+	live := purgetest.NewLive(t, "https://status.example.com/edgepurge-probe", "edgepurge-probe")
+	purgetest.Run(t, liveHarness{base: base, live: live, token: testToken, zone: testZone})
+}
+
 // perCall are the limits the suite's purgers are built with.
 var perCall = map[purgetest.Kind]int{purgetest.URLs: 3, purgetest.Tags: 2, purgetest.Hosts: 2, purgetest.Prefixes: 2}
 
@@ -61,4 +69,46 @@ var failureCodes = map[int][]int{
 	http.StatusTooManyRequests: {cfstub.CodeRateLimited},
 	http.StatusForbidden:       {cfstub.CodeAuthError},
 	http.StatusBadGateway:      {10000},
+}
+
+// liveHarness purges the real API (TestLive), or base when set. Only URLs
+// are split live: tag and prefix calls spend the plan's tag bucket (5 a
+// minute on Free).
+type liveHarness struct {
+	base        string
+	live        purgetest.Live
+	token, zone string
+}
+
+func (h liveHarness) Capabilities() purgetest.Capabilities {
+	return purgetest.Capabilities{
+		Kinds:   purgetest.AllKinds,
+		PerCall: map[purgetest.Kind]int{purgetest.URLs: 2},
+		Lacks:   h.live.Lacks(nil),
+	}
+}
+
+func (h liveHarness) Target(t *testing.T) *purgetest.Target {
+	const wrong = "purgetest-not-a-token-0000000000000000000"
+	tg := &purgetest.Target{
+		Purger:  h.newPurger(t, Config{APIToken: h.token, MaxURLsPerCall: 2}),
+		Zone:    h.zone,
+		Secrets: []string{h.token, wrong, "Bearer", "Authorization", "authorization"},
+		BadZone: "00000000000000000000000000000000",
+		BadCredential: func(t *testing.T) purge.Purger {
+			return h.newPurger(t, Config{APIToken: wrong})
+		},
+	}
+	h.live.Items(tg)
+	return tg
+}
+
+func (h liveHarness) newPurger(t *testing.T, cfg Config) *Purger {
+	t.Helper()
+	cfg.BaseURL = h.base
+	p, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
 }

@@ -12,6 +12,14 @@ import (
 // stand-in.
 func TestConformance(t *testing.T) { purgetest.Run(t, stubHarness{}) }
 
+// TestConformanceLiveMode runs TestLive's harness against the stand-in, so
+// that a live run can only fail for what the real API answers.
+func TestConformanceLiveMode(t *testing.T) {
+	_, base := startStub(t, fastlystub.Options{})
+	live := purgetest.NewLive(t, "https://"+testHost+"/edgepurge-probe", "edgepurge-probe")
+	purgetest.Run(t, liveHarness{base: base, live: live, token: testToken, service: testService})
+}
+
 // kinds are the kinds Fastly purges; it has no purge by host or prefix.
 var kinds = []purgetest.Kind{purgetest.URLs, purgetest.Tags, purgetest.Everything}
 
@@ -55,4 +63,44 @@ func (stubHarness) Target(t *testing.T) *purgetest.Target {
 // stubKinds maps the stand-in's purge kinds to the suite's.
 var stubKinds = map[string]purgetest.Kind{
 	fastlystub.KindURL: purgetest.URLs, fastlystub.KindKeys: purgetest.Tags, fastlystub.KindAll: purgetest.Everything,
+}
+
+// liveHarness purges the real API (TestLive), or base when set.
+type liveHarness struct {
+	base           string
+	live           purgetest.Live
+	token, service string
+}
+
+func (h liveHarness) Capabilities() purgetest.Capabilities {
+	return purgetest.Capabilities{
+		Kinds:   kinds,
+		PerCall: map[purgetest.Kind]int{purgetest.URLs: 1, purgetest.Tags: 2},
+		Lacks:   h.live.Lacks(nil),
+	}
+}
+
+func (h liveHarness) Target(t *testing.T) *purgetest.Target {
+	const wrong = "purgetest-not-a-token-00000000"
+	tg := &purgetest.Target{
+		Purger:  h.newPurger(t, Config{APIToken: h.token, MaxKeysPerCall: 2}),
+		Zone:    h.service,
+		Secrets: []string{h.token, wrong, "Fastly-Key", "fastly-key"},
+		BadZone: "purgetestNoSuchService0",
+		BadCredential: func(t *testing.T) purge.Purger {
+			return h.newPurger(t, Config{APIToken: wrong})
+		},
+	}
+	h.live.Items(tg)
+	return tg
+}
+
+func (h liveHarness) newPurger(t *testing.T, cfg Config) *Purger {
+	t.Helper()
+	cfg.BaseURL = h.base
+	p, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
 }

@@ -34,7 +34,7 @@ func LiveEnv(t *testing.T, cdn string, names ...string) map[string]string {
 		}
 	}
 	if len(missing) > 0 {
-		t.Skipf("%s: not run against the real API: set %s (a throwaway zone or service; a URL and a tag no page serves)",
+		t.Skipf("%s: not run against the real API: set %s (a throwaway zone or service, a URL and a tag no page serves: docs/cdns.md)",
 			cdn, strings.Join(missing, ", "))
 	}
 	return env
