@@ -25,7 +25,7 @@ else
 RUN_ENV :=
 endif
 
-.PHONY: help run build test vet fmt redis deps sample bench bench-storm clean
+.PHONY: help run build test test-live vet fmt redis deps sample bench bench-storm clean
 .DEFAULT_GOAL := help
 
 help: ## list the targets
@@ -47,6 +47,15 @@ build: ## build bin/edgepurge (static, -trimpath, version and commit in -ldflags
 test: vet deps ## vet, gofmt check and every test with -race (starts Redis, installs varnishd, redis-sentinel, chromium, prometheus if missing)
 	go test -count=1 -race -timeout 15m ./...
 
+# test-live runs the conformance suite (purge/purgetest) against the real
+# Cloudflare and Fastly APIs, with a throwaway zone's and service's
+# credentials and a probe URL and tag no page serves; only its harmless
+# cases (no purge everything, no host purge, nothing injected). Behind the
+# build tag `live`, so `make test`, `go test ./...` and CI never run it. A
+# CDN whose variables are not all set is skipped with one line naming them.
+test-live: ## the conformance suite against real Cloudflare and Fastly accounts (docs/cdns.md#before-the-first-deploy-make-test-live)
+	@set -o pipefail; go test -count=1 -tags live -run '^TestLive$$' -v ./purge/cloudflare ./purge/fastly | grep -Ev '^=== (RUN|PAUSE|CONT)'
+
 # fuzz runs each fuzz target for FUZZTIME (one `go test -fuzz` per target:
 # -fuzz takes one target per package run). A crasher is written to the
 # package's testdata/fuzz; fix it and keep it as a regression seed.
@@ -61,6 +70,7 @@ fuzz: ## run each fuzz target for FUZZTIME (default 5s)
 vet: ## gofmt check and go vet
 	@test -z "$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))" || { gofmt -l .; echo "gofmt needed"; exit 1; }
 	go vet ./...
+	go vet -tags live ./purge/cloudflare ./purge/fastly
 
 redis: ## make sure Redis answers on 127.0.0.1:6379
 	@scripts/ensure-redis.sh

@@ -2,7 +2,6 @@ package cloudflare
 
 import (
 	"fmt"
-	"slices"
 	"strings"
 	"testing"
 
@@ -70,17 +69,4 @@ func assertNoSecret(t *testing.T, text string) {
 			t.Errorf("%q leaks %q", text, secret)
 		}
 	}
-}
-
-// itemsOf returns the items of the stub's purge calls of one kind, in
-// arrival order, with the sizes of those calls sorted.
-func itemsOf(calls []cfstub.Call, kind string) (items []string, sizes []int) {
-	for _, c := range calls {
-		if c.Kind == kind {
-			items = append(items, c.Items...)
-			sizes = append(sizes, len(c.Items))
-		}
-	}
-	slices.Sort(sizes)
-	return items, sizes
 }

@@ -13,26 +13,6 @@ import (
 	"github.com/edgepurge/edgepurge/test/fastlystub"
 )
 
-func TestBadTokenIsPermanentAndNotLeaked(t *testing.T) {
-	_, base := startStub(t, fastlystub.Options{})
-	p := newPurger(t, base, Config{APIToken: wrongToken})
-
-	res, err := p.Purge(context.Background(), purge.Request{Zone: testService, Tags: keys(3)})
-
-	pe := purgeError(t, err)
-	want := "purge 3 surrogate keys in fastly service " + testService + ": HTTP 401: Provided credentials are missing or invalid"
-	if pe.Error() != want {
-		t.Errorf("err = %q\nwant  %q", pe.Error(), want)
-	}
-	if pe.Retryable || pe.StatusCode != 401 || pe.RetryAfter != 0 {
-		t.Errorf("err = %+v, want permanent 401", pe)
-	}
-	if res != (purge.Result{Items: 0, Calls: 1}) {
-		t.Errorf("res = %+v", res)
-	}
-	assertNoSecret(t, err.Error())
-}
-
 func TestForbiddenIsPermanent(t *testing.T) {
 	const selectOnly = "purge-select-only-token"
 	_, base := startStub(t, fastlystub.Options{Tokens: []string{selectOnly}, Scopes: map[string][]string{selectOnly: {fastlystub.ScopePurgeSelect}}})
@@ -50,19 +30,6 @@ func TestForbiddenIsPermanent(t *testing.T) {
 	}
 	if strings.Contains(err.Error(), selectOnly) {
 		t.Errorf("err leaks the token: %q", err)
-	}
-}
-
-func TestUnknownServiceIsPermanent(t *testing.T) {
-	_, base := startStub(t, fastlystub.Options{})
-	p := newPurger(t, base, Config{})
-
-	_, err := p.Purge(context.Background(), purge.Request{Zone: "nope", Tags: keys(1)})
-
-	pe := purgeError(t, err)
-	want := "purge 1 surrogate keys in fastly service nope: HTTP 404: Record not found: Cannot find service 'nope'"
-	if pe.Error() != want || pe.Retryable {
-		t.Errorf("err = %q (retryable %t)\nwant  %q, permanent", pe.Error(), pe.Retryable, want)
 	}
 }
 
@@ -154,37 +121,6 @@ func TestProxyErrorPage(t *testing.T) {
 	}
 }
 
-func TestOtherClientErrorIsPermanent(t *testing.T) {
-	stub, base := startStub(t, fastlystub.Options{})
-	p := newPurger(t, base, Config{})
-	stub.SetFailure(fastlystub.Failure{Status: 422, Msg: "Unprocessable"})
-
-	_, err := p.Purge(context.Background(), purge.Request{Zone: testService, URLs: urls(1)})
-
-	if pe := purgeError(t, err); pe.Retryable || pe.StatusCode != 422 {
-		t.Errorf("err = %+v, want permanent 422", pe)
-	}
-}
-
-func TestHangWithDeadlineIsRetryable(t *testing.T) {
-	stub, base := startStub(t, fastlystub.Options{})
-	p := newPurger(t, base, Config{})
-	stub.Hang(true)
-	defer stub.Hang(false)
-
-	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
-	defer cancel()
-	res, err := p.Purge(ctx, purge.Request{Zone: testService, Tags: keys(1)})
-
-	pe := purgeError(t, err)
-	if !pe.Retryable || pe.StatusCode != 0 || pe.Unsent || pe.Message != context.DeadlineExceeded.Error() {
-		t.Errorf("err = %+v, want retryable, sent, deadline exceeded", pe)
-	}
-	if res != (purge.Result{Items: 0, Calls: 1}) {
-		t.Errorf("res = %+v", res)
-	}
-}
-
 func TestCallsWaitingForASlotAreUnsent(t *testing.T) {
 	stub, base := startStub(t, fastlystub.Options{})
 	p := newPurger(t, base, Config{MaxInflight: 1})
@@ -229,36 +165,6 @@ func TestClientTimeoutIsRetryable(t *testing.T) {
 	}
 	if strings.Contains(pe.Message, base) {
 		t.Errorf("message repeats the URL: %q", pe.Message)
-	}
-}
-
-func TestNetworkErrorIsRetryable(t *testing.T) {
-	stub, base := startStub(t, fastlystub.Options{})
-	stub.Close()
-	p := newPurger(t, base, Config{})
-
-	_, err := p.Purge(context.Background(), purge.Request{Zone: testService, Everything: true})
-
-	pe := purgeError(t, err)
-	if !pe.Retryable || pe.StatusCode != 0 || pe.Message == "" {
-		t.Errorf("err = %+v, want a retryable network error", pe)
-	}
-	assertNoSecret(t, err.Error())
-}
-
-func TestPartialFailureCountsWhatWasAccepted(t *testing.T) {
-	stub, base := startStub(t, fastlystub.Options{})
-	p := newPurger(t, base, Config{MaxInflight: 1})
-	stub.SetFailure(fastlystub.Failure{Status: 500, Count: 1})
-
-	res, err := p.Purge(context.Background(), purge.Request{Zone: testService, Tags: keys(600)})
-
-	pe := purgeError(t, err)
-	if !pe.Retryable || pe.StatusCode != 500 || pe.Op != "purge 256 surrogate keys in fastly service "+testService {
-		t.Errorf("err = %+v", pe)
-	}
-	if res != (purge.Result{Items: 344, Calls: 3}) {
-		t.Errorf("res = %+v, want 344 items in 3 calls", res)
 	}
 }
 

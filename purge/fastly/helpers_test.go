@@ -2,7 +2,6 @@ package fastly
 
 import (
 	"fmt"
-	"slices"
 	"strings"
 	"testing"
 
@@ -83,17 +82,4 @@ func assertNoSecret(t *testing.T, text string) {
 			t.Errorf("%q leaks %q", text, secret)
 		}
 	}
-}
-
-// byKind returns the items and the sorted sizes of the stub's purge calls
-// of one kind.
-func byKind(calls []fastlystub.Call, kind string) (items []string, sizes []int) {
-	for _, c := range calls {
-		if c.Kind == kind {
-			items = append(items, c.Items...)
-			sizes = append(sizes, len(c.Items))
-		}
-	}
-	slices.Sort(sizes)
-	return items, sizes
 }

@@ -221,25 +221,6 @@ func TestANodeDownFailsOnlyItsPart(t *testing.T) {
 	}
 }
 
-func TestRefusalIsNotRetryable(t *testing.T) {
-	node := newFakeNode(t)
-	node.status.Store(http.StatusMethodNotAllowed)
-	p := newPurger(t, Config{Nodes: []string{node.URL}})
-	res, err := p.Purge(context.Background(), purge.Request{URLs: []string{"https://a.test/"}})
-	pe := purge.AsError(err)
-	if pe == nil || pe.Retryable || res.Items != 0 || res.Calls != 1 {
-		t.Fatalf("err %v, result %+v", err, res)
-	}
-	want := "purge varnish: 1 of 1 nodes failed: node " + node.URL + ": 1 of 1 calls failed, first PURGE https://a.test/: HTTP 405: Method Not Allowed"
-	if pe.Error() != want {
-		t.Errorf("error:\n got %q\nwant %q", pe.Error(), want)
-	}
-	node.status.Store(http.StatusServiceUnavailable)
-	if _, err := p.Purge(context.Background(), purge.Request{URLs: []string{"https://a.test/"}}); !purge.AsError(err).Retryable {
-		t.Errorf("a 503 should be retryable: %v", err)
-	}
-}
-
 func TestUnsendableItemsFailAlone(t *testing.T) {
 	node := newFakeNode(t)
 	p := newPurger(t, Config{Nodes: []string{node.URL}})
