@@ -1,6 +1,8 @@
 // Package ratelimit keeps edgepurge inside the CDN's purge rate limits:
-// per-account token buckets, one for single-file URLs and one for
-// tag/host/prefix/everything calls, shared by every instance through Redis
+// per-account token buckets (per account and plan on Cloudflare: Plans),
+// one for single-file URLs and one for tag/host/prefix/everything calls,
+// with purge-everything apart where the CDN counts it apart (Fastly's
+// hourly API budget: Everything), shared by every instance through Redis
 // (GCRA, github.com/go-redis/redis_rate) with a local bucket as fallback
 // when Redis cannot be reached.
 package ratelimit
