@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/redis/go-redis/v9"
 
@@ -61,7 +62,10 @@ func (a *App) newBackends() error {
 			return fmt.Errorf("fastly: %w", err)
 		}
 		a.fastly = fp
-		layers := a.fastlyLayers()
+		layers, err := a.fastlyLayers()
+		if err != nil {
+			return fmt.Errorf("fastly: %w", err)
+		}
 		layers.Calls = a.callsLayer(config.CDNFastly, cfg.Fastly.Service)
 		a.addStack(cdnStack{name: config.CDNFastly, stack: stack.Build(fastlyServices{fp, cfg.Fastly.Service}, layers),
 			queueZone: func(s string) string { return fastlyZoneOf(cfg.Fastly, s) }})
@@ -115,13 +119,16 @@ type cdnBudget struct {
 	// shared is off when the config turns edgepurge's own budget off.
 	shared bool
 	prefix string // the budget's Redis prefix
+	// plans, when set, are the account's budgets per plan (Cloudflare):
+	// limits are then the default plan's.
+	plans *ratelimit.PlanConfig
 }
 
 // cdnLayers are a CDN purger's wrappers: the circuit breaker (unless
 // disabled), then the coalescing queue with the account's shared budget
 // and the escalation to covers — or, with coalescing off, plain retries.
 // Every retry is counted by reason.
-func (a *App) cdnLayers(b cdnBudget) stack.Layers {
+func (a *App) cdnLayers(b cdnBudget) (stack.Layers, error) {
 	onRetry := a.res.metrics.Retried(b.name)
 	var l stack.Layers
 	if !b.breaker.Disabled {
@@ -130,7 +137,7 @@ func (a *App) cdnLayers(b cdnBudget) stack.Layers {
 	if !a.cfg.Cloudflare.Coalescing() {
 		a.log.Warn("coalescing is off: one CDN call per event (cloudflare.coalesce=false)", "backend", b.name)
 		l.Retry = &retry.Config{OnRetry: onRetry}
-		return l
+		return l, nil
 	}
 	q := &queue.Config{
 		MaxURLsPerCall:  b.maxURLsPerCall,
@@ -144,20 +151,59 @@ func (a *App) cdnLayers(b cdnBudget) stack.Layers {
 		q.Escalation = &queue.Escalation{After: esc.After, URLRate: b.limits.URLs.PerSecond(), CoverCallRate: b.limits.Calls.PerSecond()}
 	}
 	if b.shared {
-		lim := ratelimit.New(a.redis, b.prefix, b.limits, a.log)
-		lim.OnFallback = func(bk ratelimit.Bucket) { a.Metrics.RateLimitFallbacks.WithLabelValues(string(bk)).Inc() }
-		q.Limiter = lim
+		if err := a.budget(b, q); err != nil {
+			return l, err
+		}
 		if a.budgets == nil {
 			a.budgets = map[string]ratelimit.Limits{}
 		}
 		a.budgets[b.name] = b.limits
-		a.log.Info("cdn rate limits", "backend", b.name, "urls", b.limits.URLs.String(), "calls", b.limits.Calls.String())
 	}
 	l.Queue = q
-	return l
+	return l, nil
 }
 
-// cloudflareLayers are the Cloudflare purger's wrappers: its plan's limits,
+// budget gives the queue its shared budget: one Limiter, or one per plan.
+// Each tells the metrics when it falls back to its local bucket, and both
+// the metrics and the log, once, when a 429 pauses a bucket for longer
+// than a purge's deadline.
+func (a *App) budget(b cdnBudget, q *queue.Config) error {
+	setup := func(plan string, lim *ratelimit.Limiter) {
+		lim.OnFallback = func(bk ratelimit.Bucket) { a.Metrics.RateLimitFallbacks.WithLabelValues(string(bk)).Inc() }
+		lim.LongPause = a.cfg.Server.PurgeTimeout
+		lim.OnLongPause = func(bk ratelimit.Bucket, d time.Duration) {
+			a.Metrics.RateLimitLongPauses.WithLabelValues(b.name, string(bk)).Inc()
+			a.log.Warn("cdn rate-limit pause longer than a purge's deadline: purges waiting on this bucket will miss it",
+				"backend", b.name, "plan", plan, "bucket", string(bk), "pause", d.Round(time.Second).String(),
+				"purge_timeout", a.cfg.Server.PurgeTimeout.String())
+		}
+		l := lim.Limits()
+		args := []any{"backend", b.name, "urls", l.URLs.String(), "calls", l.Calls.String()}
+		if plan != "" {
+			args = append(args, "plan", plan)
+		}
+		if l.Everything.Count > 0 {
+			args = append(args, "everything", l.Everything.String())
+		}
+		a.log.Info("cdn rate limits", args...)
+	}
+	if b.plans == nil {
+		lim := ratelimit.New(a.redis, b.prefix, b.limits, a.log)
+		setup("", lim)
+		q.Limiter = lim
+		return nil
+	}
+	plans, err := ratelimit.NewPlans(a.redis, *b.plans, a.log, setup)
+	if err != nil {
+		return fmt.Errorf("rate limits: %w", err)
+	}
+	q.Limiters = func(zone string) queue.Limiter { return plans.For(zone) }
+	return nil
+}
+
+// cloudflareLayers are the Cloudflare purger's wrappers: each plan's
+// limits in buckets of their own (cloudflare.plan's, with cloudflare.rate_limit's
+// overrides, for the zones cloudflare.zones does not give another plan),
 // 100 items a tag/host/prefix call.
 func (a *App) cloudflareLayers() (stack.Layers, error) {
 	cf := a.cfg.Cloudflare
@@ -165,27 +211,45 @@ func (a *App) cloudflareLayers() (stack.Layers, error) {
 	if err != nil {
 		return stack.Layers{}, err
 	}
+	prefix := config.CloudflareRateLimitPrefix(cf.RateLimit.Account)
+	plans := &ratelimit.PlanConfig{Prefix: prefix, Default: cf.Plan, Zones: cf.ZonePlans(),
+		Limits: map[string]ratelimit.Limits{cf.Plan: limits}}
+	for _, plan := range plans.Zones {
+		if _, ok := plans.Limits[plan]; ok {
+			continue
+		}
+		preset, err := ratelimit.Preset(plan)
+		if err != nil {
+			return stack.Layers{}, err
+		}
+		plans.Limits[plan] = preset.Scaled(ratelimit.DefaultHeadroom)
+	}
 	return a.cdnLayers(cdnBudget{
 		name: a.cf.Name(), breaker: cf.Breaker, maxURLsPerCall: cf.MaxURLsPerCall, maxItemsPerCall: 100,
 		maxInflight: cf.MaxInflightCalls, limits: limits, shared: !cf.RateLimit.Disabled,
-		prefix: "edgepurge:ratelimit:" + cf.RateLimit.Account + ":",
-	}), nil
+		prefix: prefix, plans: plans,
+	})
 }
 
 // fastlyLayers are the Fastly purger's wrappers. Fastly purges one URL per
 // API call, so the queue sends URLs one to a call (several in flight): the
 // budget is then counted per call, and a throttled or failed URL is
 // retried alone, not with the ones that went through. Surrogate keys go
-// 256 to a call; the covers are surrogate keys too.
-func (a *App) fastlyLayers() stack.Layers {
+// 256 to a call; the covers are surrogate keys too. purge_all spends a
+// bucket of its own, Fastly's hourly API budget
+// (fastly.PurgeAllPerHour): a 429 there pauses purge_all only, until
+// Fastly-RateLimit-Reset, while URL and key purges, which Fastly does not
+// count, go on.
+func (a *App) fastlyLayers() (stack.Layers, error) {
 	f := a.cfg.Fastly
 	rl := f.RateLimit
 	return a.cdnLayers(cdnBudget{
 		name: config.CDNFastly, breaker: f.Breaker, maxURLsPerCall: 1, maxItemsPerCall: fastly.DefaultMaxKeysPerCall,
 		maxInflight: f.MaxInflightCalls, shared: !rl.Disabled, prefix: config.FastlyRateLimitPrefix(rl.Account),
 		limits: ratelimit.Limits{
-			URLs:  ratelimit.FromPerSecond(rl.URLsPerSecond, rl.URLBurst),
-			Calls: ratelimit.FromPerSecond(rl.CallsPerSecond, rl.CallBurst),
+			URLs:       ratelimit.FromPerSecond(rl.URLsPerSecond, rl.URLBurst),
+			Calls:      ratelimit.FromPerSecond(rl.CallsPerSecond, rl.CallBurst),
+			Everything: ratelimit.Rate{Count: fastly.PurgeAllPerHour, Period: time.Hour, Burst: fastly.PurgeAllPerHour},
 		},
 	})
 }

@@ -167,10 +167,16 @@ type Cloudflare struct {
 	// MaxInflightCalls is how many purge calls may be in flight per zone
 	// and kind (default DefaultCloudflareMaxInflightCalls).
 	MaxInflightCalls int `yaml:"max_inflight_calls"`
-	// Plan picks the account's rate-limit preset: free, pro, business or
-	// enterprise (default pro). The explicit limits below override it.
+	// Plan picks the rate-limit preset of the zones Zones does not name:
+	// free, pro, business or enterprise (default pro; CLOUDFLARE_PLAN).
+	// The explicit limits below override it.
 	Plan string `yaml:"plan"`
-	// RateLimit overrides the plan's purge rate limits.
+	// Zones gives zones settings of their own: their plan. Cloudflare's
+	// purge buckets are per account and plan, so each plan gets buckets of
+	// its own and a 429 pauses only its plan's.
+	Zones map[string]CloudflareZone `yaml:"zones"`
+	// RateLimit overrides the purge rate limits of Plan (the default
+	// plan); the plans Zones names keep their presets.
 	RateLimit RateLimit `yaml:"rate_limit"`
 	// Breaker is the circuit breaker in front of Cloudflare.
 	Breaker Breaker `yaml:"breaker"`

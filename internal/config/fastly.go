@@ -12,8 +12,9 @@ const CDNFastly = "fastly"
 // purges by URL or surrogate key (the 1,000 requests/hour API limit covers
 // the other endpoints), so edgepurge's own budget is a guard, not a quota:
 // 500 URL purges/s (burst 1,000) keeps a storm from tying up the origin's
-// whole refill at once; 50 key/purge-all calls/s (burst 100) is 12,800
-// surrogate keys/s at 256 per call.
+// whole refill at once; 50 key calls/s (burst 100) is 12,800 surrogate
+// keys/s at 256 per call. purge_all, which the hourly API limit does
+// count, spends a bucket of its own (purge/fastly.PurgeAllPerHour).
 const (
 	DefaultFastlyBaseURL          = "https://api.fastly.com"
 	DefaultFastlyURLsPerSecond    = 500

@@ -407,11 +407,7 @@ func (c *Config) Validate() error {
 	if c.Cloudflare.MaxURLsPerCall < 1 || c.Cloudflare.MaxURLsPerCall > 500 {
 		add("cloudflare.max_urls_per_call=%d: must be 1..500", c.Cloudflare.MaxURLsPerCall)
 	}
-	switch c.Cloudflare.Plan {
-	case "free", "pro", "business", "enterprise":
-	default:
-		add("cloudflare.plan=%q: must be free, pro, business or enterprise", c.Cloudflare.Plan)
-	}
+	errs = append(errs, c.Cloudflare.validatePlans()...)
 	if c.Cloudflare.MaxInflightCalls < 1 {
 		add("cloudflare.max_inflight_calls=%d: must be positive", c.Cloudflare.MaxInflightCalls)
 	}
@@ -460,7 +456,7 @@ func (c *Config) Validate() error {
 // no event or page rule may name a key under them, or a signed event could
 // unlink edgepurge's own bookkeeping.
 func (c *Config) ReservedKeyPrefixes() []string {
-	rl := "edgepurge:ratelimit:" + c.Cloudflare.RateLimit.Account + ":"
+	rl := CloudflareRateLimitPrefix(c.Cloudflare.RateLimit.Account)
 	frl := FastlyRateLimitPrefix(c.Fastly.RateLimit.Account)
 	out := []string{c.Registry.Prefix, c.Dedupe.Prefix, c.Journal.Stream, c.Journal.DeadStream, c.Audit.Stream, rl, "rate:" + rl, frl, "rate:" + frl}
 	kept := out[:0]

@@ -109,6 +109,9 @@ func (m *Metrics) Init(sources, outcomes, cdns []string) {
 		}
 		m.Escalations.WithLabelValues(b)
 		m.EscalatedURLs.WithLabelValues(b)
+		for _, bucket := range []string{"urls", "calls", "everything"} {
+			m.RateLimitLongPauses.WithLabelValues(b, bucket)
+		}
 	}
 	for _, bucket := range []string{"urls", "calls"} {
 		m.RateLimitFallbacks.WithLabelValues(bucket)

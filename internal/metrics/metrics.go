@@ -40,6 +40,9 @@ type Metrics struct {
 	// RateLimitFallbacks counts budget requests the local bucket answered
 	// because Redis could not.
 	RateLimitFallbacks *prometheus.CounterVec
+	// RateLimitLongPauses counts the CDN's pauses (after a 429) longer
+	// than a purge's deadline, by backend and bucket.
+	RateLimitLongPauses *prometheus.CounterVec
 	// Escalations counts requests purged by their page's cover instead of
 	// their URLs; EscalatedURLs the URLs that thereby left the URL queue.
 	Escalations   *prometheus.CounterVec
@@ -96,6 +99,10 @@ func New(version, commit string) *Metrics {
 		Name: "edgepurge_ratelimit_local_fallbacks_total",
 		Help: "Rate-budget requests answered by the local bucket because Redis was unreachable.",
 	}, []string{"bucket"})
+	m.RateLimitLongPauses = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "edgepurge_ratelimit_long_pauses_total",
+		Help: "Rate-budget pauses after a CDN's 429 longer than a purge's deadline (server.purge_timeout), by backend and bucket: the purges waiting on that bucket miss their deadline.",
+	}, []string{"backend", "bucket"})
 	m.Escalations = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "edgepurge_cdn_escalations_total",
 		Help: "Requests purged by their page's cover (tag or hostnames) instead of their URLs, because the URL budget was the bottleneck, by backend.",
@@ -104,7 +111,7 @@ func New(version, commit string) *Metrics {
 		Name: "edgepurge_cdn_escalated_urls_total",
 		Help: "URLs that left the URL queue because their page was purged by its cover instead, by backend.",
 	}, []string{"backend"})
-	reg.MustRegister(m.CDNCalls, m.CDNItemsPerCall, m.Coalesced, m.Throttled, m.RateLimitFallbacks, m.Escalations, m.EscalatedURLs)
+	reg.MustRegister(m.CDNCalls, m.CDNItemsPerCall, m.Coalesced, m.Throttled, m.RateLimitFallbacks, m.RateLimitLongPauses, m.Escalations, m.EscalatedURLs)
 	m.Verifications = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "edgepurge_verifications_total",
 		Help: "Purged URLs fetched through the page's edge after the purge, by result (verified, stale, failed).",

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"slices"
 	"strconv"
@@ -75,7 +76,11 @@ func (p *Purger) toError(ctx context.Context, op string, res *http.Response, err
 		}
 		pe.Codes, pe.Message = splitMessages(msgs)
 		if apiErr.Response != nil {
-			pe.RetryAfter = parseRetryAfter(apiErr.Response.Header.Get("Retry-After"))
+			pe.RetryAfter = retryAfter(apiErr.Response)
+			if len(msgs) == 0 && edgeRateLimited(apiErr.Response) {
+				// The SDK takes the page for an answer without errors.
+				pe.Codes, pe.Message = []int{CodeEdgeRateLimited}, edgeRateLimitedMessage
+			}
 		}
 	case ctx.Err() != nil:
 		// Our deadline, not Cloudflare's refusal: the same call may go
@@ -84,11 +89,14 @@ func (p *Purger) toError(ctx context.Context, op string, res *http.Response, err
 		pe.Retryable = true
 	case res != nil:
 		// An answer arrived but was not Cloudflare's JSON (e.g. a proxy's
-		// HTML error page).
+		// HTML error page, or the edge's error 1015 page for a 429).
 		pe.StatusCode = res.StatusCode
 		pe.Message = "unreadable answer: " + err.Error()
+		if edgeRateLimited(res) {
+			pe.Codes, pe.Message = []int{CodeEdgeRateLimited}, edgeRateLimitedMessage
+		}
 		pe.Retryable = res.StatusCode < 400 || retryableStatus(res.StatusCode)
-		pe.RetryAfter = parseRetryAfter(res.Header.Get("Retry-After"))
+		pe.RetryAfter = retryAfter(res)
 	default:
 		// No answer: connection refused, reset, timed out.
 		pe.Message = err.Error()
@@ -109,6 +117,64 @@ func (p *Purger) redact(msg string) string {
 // retryableStatus says whether an answer with this status may succeed later.
 func retryableStatus(status int) bool {
 	return status == http.StatusRequestTimeout || status == http.StatusTooManyRequests || status >= 500
+}
+
+// CodeEdgeRateLimited is the code of Cloudflare's edge's "You are being
+// rate limited" page (error 1015), answered with 429 and Retry-After: 30
+// as HTML rather than the API's JSON.
+const CodeEdgeRateLimited = 1015
+
+// edgeRateLimitedMessage is the message of an error 1015 page.
+const edgeRateLimitedMessage = "rate limited by Cloudflare's edge (error 1015 page, not the API's JSON)"
+
+// edgeRateLimited reports whether a non-JSON answer is the edge's error
+// 1015 page: a 429 whose body names error 1015. The SDK leaves the body
+// readable; at most maxPage bytes of it are looked at.
+func edgeRateLimited(res *http.Response) bool {
+	const maxPage = 64 << 10
+	if res.StatusCode != http.StatusTooManyRequests || res.Body == nil {
+		return false
+	}
+	page, _ := io.ReadAll(io.LimitReader(res.Body, maxPage))
+	return strings.Contains(string(page), "1015")
+}
+
+// retryAfter is how long an answer asks to wait: its Retry-After, or else,
+// for a 429, when the exhausted quota of its Ratelimit header resets.
+func retryAfter(res *http.Response) time.Duration {
+	if d := parseRetryAfter(res.Header.Get("Retry-After")); d > 0 || res.StatusCode != http.StatusTooManyRequests {
+		return d
+	}
+	return parseRatelimit(res.Header.Get("Ratelimit"))
+}
+
+// parseRatelimit reads Cloudflare's Ratelimit header, a list of service
+// limits with their remaining quota (r) and the seconds until their window
+// resets (t), e.g. `"default";r=0;t=30`: the longest reset of a limit with
+// nothing remaining, or 0. (Ratelimit-Policy, the quotas and windows, says
+// nothing about when to come back, so it is not needed here.)
+func parseRatelimit(v string) time.Duration {
+	var wait time.Duration
+	for _, item := range strings.Split(v, ",") {
+		remaining, reset := -1, -1
+		for _, param := range strings.Split(item, ";")[1:] {
+			k, val, _ := strings.Cut(strings.TrimSpace(param), "=")
+			n, err := strconv.Atoi(strings.TrimSpace(val))
+			if err != nil {
+				continue
+			}
+			switch strings.ToLower(k) {
+			case "r":
+				remaining = n
+			case "t":
+				reset = n
+			}
+		}
+		if remaining == 0 && reset > 0 {
+			wait = max(wait, time.Duration(reset)*time.Second)
+		}
+	}
+	return wait
 }
 
 // parseRetryAfter reads a Retry-After header: seconds or an HTTP date.

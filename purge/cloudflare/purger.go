@@ -52,8 +52,8 @@ type Config struct {
 	// BaseURL is the API's base; default DefaultBaseURL.
 	BaseURL string
 	// MaxURLsPerCall is the most URLs one call carries; default
-	// DefaultMaxURLsPerCall (Cloudflare's Free, Pro and Business plans
-	// allow 30).
+	// DefaultMaxURLsPerCall, the limit of every plan (Enterprise allows
+	// 500: https://developers.cloudflare.com/cache/how-to/purge-cache/).
 	MaxURLsPerCall int
 	// MaxItemsPerCall is the most tags, hosts or prefixes one call carries;
 	// default DefaultMaxItemsPerCall.

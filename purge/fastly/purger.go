@@ -205,3 +205,10 @@ func (p *Purger) Purge(ctx context.Context, req purge.Request) (purge.Result, er
 	}
 	return res, nil
 }
+
+// PurgeAllPerHour is Fastly's documented limit of non-read API calls per
+// user an hour, which purge_all counts against and URL and surrogate-key
+// purges do not (https://docs.fastly.com/api/, "Rate limiting"). Other
+// tools of the same user spend it too: Fastly-RateLimit-Reset on a 429
+// says when it is back.
+const PurgeAllPerHour = 1000

@@ -46,7 +46,11 @@ type Config struct {
 	// MaxInflight is how many calls of one zone and kind may be in flight.
 	MaxInflight int
 	// Limiter may be nil: no budget of edgepurge's own.
-	Limiter  Limiter
+	Limiter Limiter
+	// Limiters, when set, is each zone's budget instead of Limiter: a
+	// Cloudflare account's buckets are per plan, and zones of different
+	// plans spend (and a 429 pauses) different ones.
+	Limiters func(zone string) Limiter
 	Observer Observer
 	// CallTimeout bounds one CDN call.
 	CallTimeout time.Duration
@@ -310,14 +314,28 @@ func (p *Purger) Queues() int {
 	return len(p.queues)
 }
 
+// limiter is the budget zone spends, or nil.
+func (p *Purger) limiter(zone string) Limiter {
+	if p.cfg.Limiters != nil {
+		return p.cfg.Limiters(zone)
+	}
+	return p.cfg.Limiter
+}
+
+// options are the batching of one zone's queue of one kind. Each kind
+// spends its bucket: URLs the URL one, tags, hosts and prefixes the call
+// one, purge-everything ratelimit.Everything (the call one unless the
+// budget counts it apart, as Fastly's purge_all); a 429 pauses that bucket
+// only.
 func (p *Purger) options(zone, kind string, soft bool) batch.Options {
 	bucket, perCall := ratelimit.Calls, p.cfg.MaxItemsPerCall
-	if kind == kindURLs {
+	switch kind {
+	case kindURLs:
 		bucket, perCall = ratelimit.URLs, p.cfg.MaxURLsPerCall
+	case kindEverything:
+		bucket, perCall = ratelimit.Everything, 1
 	}
-	if kind == kindEverything {
-		perCall = 1
-	}
+	limiter := p.limiter(zone)
 	o := batch.Options{
 		MaxItems:    perCall,
 		MaxInflight: p.cfg.MaxInflight,
@@ -349,8 +367,8 @@ func (p *Purger) options(zone, kind string, soft bool) batch.Options {
 			if p.cfg.Observer != nil {
 				p.cfg.Observer.Throttled(kind)
 			}
-			if p.cfg.Limiter != nil {
-				p.cfg.Limiter.Pause(context.Background(), bucket, pause)
+			if limiter != nil {
+				limiter.Pause(context.Background(), bucket, pause)
 			}
 			return true, pause
 		},
@@ -358,17 +376,18 @@ func (p *Purger) options(zone, kind string, soft bool) batch.Options {
 	if p.cfg.Observer != nil {
 		o.OnCoalesced = func(n int) { p.cfg.Observer.Coalesced(kind, n) }
 	}
-	if p.cfg.Limiter != nil {
+	if limiter != nil {
 		o.Acquire = func(ctx context.Context, n int) (int, time.Duration) {
-			if bucket == ratelimit.Calls {
-				// A tag/host/prefix call costs one token, whatever it carries.
-				g, wait := p.cfg.Limiter.Take(ctx, bucket, 1)
+			if bucket != ratelimit.URLs {
+				// A tag/host/prefix/everything call costs one token,
+				// whatever it carries.
+				g, wait := limiter.Take(ctx, bucket, 1)
 				if g == 0 {
 					return 0, wait
 				}
 				return n, 0
 			}
-			return p.cfg.Limiter.Take(ctx, bucket, n)
+			return limiter.Take(ctx, bucket, n)
 		}
 	}
 	return o

@@ -20,6 +20,12 @@ type Limiter struct {
 	local  map[Bucket]*local
 	// OnFallback, if set, is told each time Redis could not be used.
 	OnFallback func(b Bucket)
+	// LongPause and OnLongPause, if set, make a pause longer than
+	// LongPause (a request's deadline: the events it stops will not be
+	// purged in time) visible: OnLongPause is told once, when a pause
+	// first reaches past LongPause, not again for the 429s that extend it.
+	LongPause   time.Duration
+	OnLongPause func(b Bucket, d time.Duration)
 
 	mu     sync.Mutex
 	paused map[Bucket]time.Time
@@ -40,6 +46,9 @@ func New(rdb redis.UniversalClient, prefix string, limits Limits, log *slog.Logg
 		local:  map[Bucket]*local{URLs: newLocal(limits.URLs), Calls: newLocal(limits.Calls)},
 		paused: map[Bucket]time.Time{},
 	}
+	if limits.apart() {
+		l.local[Everything] = newLocal(limits.Everything)
+	}
 	if rdb != nil {
 		l.gcra = redis_rate.NewLimiter(rdb)
 	}
@@ -49,9 +58,21 @@ func New(rdb redis.UniversalClient, prefix string, limits Limits, log *slog.Logg
 // Limits returns the buckets' rates.
 func (l *Limiter) Limits() Limits { return l.limits }
 
+// bucket is the bucket b stands for: Everything is Calls unless the
+// limits give it a rate of its own.
+func (l *Limiter) bucket(b Bucket) Bucket {
+	if b == Everything && !l.limits.apart() {
+		return Calls
+	}
+	return b
+}
+
 func (l *Limiter) rate(b Bucket) Rate {
-	if b == URLs {
+	switch b {
+	case URLs:
 		return l.limits.URLs
+	case Everything:
+		return l.limits.Everything
 	}
 	return l.limits.Calls
 }
@@ -67,6 +88,7 @@ const redisTimeout = 100 * time.Millisecond
 // keeps growing while it waits. A pause (after the CDN's 429) is honoured first, on
 // this instance and, through Redis, on every other.
 func (l *Limiter) Take(ctx context.Context, b Bucket, n int) (int, time.Duration) {
+	b = l.bucket(b)
 	now := time.Now()
 	l.mu.Lock()
 	until := l.paused[b]
@@ -119,16 +141,25 @@ func (l *Limiter) warnFallback(b Bucket, err error, now time.Time) {
 
 // Pause stops bucket b for d, here and on every instance sharing the
 // Redis: the CDN answered 429 and said when to come back.
+//
+// Only bucket b stops: a pause of Everything (Fastly's purge_all) leaves
+// the URL and key purges going.
 func (l *Limiter) Pause(ctx context.Context, b Bucket, d time.Duration) {
 	if d <= 0 {
 		return
 	}
-	until := time.Now().Add(d)
+	b = l.bucket(b)
+	now := time.Now()
+	until := now.Add(d)
 	l.mu.Lock()
-	if until.After(l.paused[b]) {
+	before := l.paused[b]
+	if until.After(before) {
 		l.paused[b] = until
 	}
 	l.mu.Unlock()
+	if l.OnLongPause != nil && d > l.LongPause && before.Sub(now) <= l.LongPause {
+		l.OnLongPause(b, d)
+	}
 	if l.rdb != nil {
 		ctx, cancel := context.WithTimeout(ctx, redisTimeout)
 		defer cancel()

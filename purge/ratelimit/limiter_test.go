@@ -17,10 +17,10 @@ var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
 
 func TestPresets(t *testing.T) {
 	for plan, want := range map[string]Limits{
-		"free":       {Rate{800, time.Second, 800}, Rate{5, time.Minute, 25}},
-		"pro":        {Rate{1500, time.Second, 1500}, Rate{5, time.Second, 25}},
-		"business":   {Rate{1500, time.Second, 1500}, Rate{10, time.Second, 50}},
-		"enterprise": {Rate{3000, time.Second, 3000}, Rate{50, time.Second, 500}},
+		"free":       {URLs: Rate{800, time.Second, 800}, Calls: Rate{5, time.Minute, 25}},
+		"pro":        {URLs: Rate{1500, time.Second, 1500}, Calls: Rate{5, time.Second, 25}},
+		"business":   {URLs: Rate{1500, time.Second, 1500}, Calls: Rate{10, time.Second, 50}},
+		"enterprise": {URLs: Rate{3000, time.Second, 3000}, Calls: Rate{50, time.Second, 500}},
 	} {
 		if got, err := Preset(plan); err != nil || got != want {
 			t.Errorf("%s: %+v %v", plan, got, err)

@@ -1,6 +1,8 @@
 // Package ratelimit keeps edgepurge inside the CDN's purge rate limits:
-// per-account token buckets, one for single-file URLs and one for
-// tag/host/prefix/everything calls, shared by every instance through Redis
+// per-account token buckets (per account and plan on Cloudflare: Plans),
+// one for single-file URLs and one for tag/host/prefix/everything calls,
+// with purge-everything apart where the CDN counts it apart (Fastly's
+// hourly API budget: Everything), shared by every instance through Redis
 // (GCRA, github.com/go-redis/redis_rate) with a local bucket as fallback
 // when Redis cannot be reached.
 package ratelimit
@@ -13,12 +15,17 @@ import (
 // Bucket names one of the account's purge budgets.
 type Bucket string
 
-// The buckets of a Cloudflare account.
+// The buckets of an account (of a Cloudflare account and plan).
 const (
 	// URLs counts single-file (URL) purges, item by item.
 	URLs Bucket = "urls"
 	// Calls counts tag, host, prefix and purge-everything calls.
 	Calls Bucket = "calls"
+	// Everything counts purge-everything calls where the CDN counts them
+	// apart (Limits.Everything set): Fastly's purge_all spends the user's
+	// hourly API budget, which URL and surrogate-key purges do not. Without
+	// a rate of its own it is the Calls bucket, as on Cloudflare.
+	Everything Bucket = "everything"
 )
 
 // Rate is one token bucket: Burst tokens, refilled at Count per Period.
@@ -36,11 +43,17 @@ func (r Rate) String() string {
 	return fmt.Sprintf("%d/%s burst %d", r.Count, r.Period, r.Burst)
 }
 
-// Limits are an account's two buckets.
+// Limits are an account's buckets.
 type Limits struct {
 	URLs  Rate
 	Calls Rate
+	// Everything, when set (Count > 0), is a bucket of purge-everything
+	// calls of their own; zero, they spend Calls.
+	Everything Rate
 }
+
+// apart reports whether purge-everything calls have a bucket of their own.
+func (l Limits) apart() bool { return l.Everything.Count > 0 }
 
 // Preset returns Cloudflare's purge limits for a plan (since April 2025):
 // single-file purge 800 URLs/s on Free, 1,500 on Pro and Business, 3,000 on
@@ -88,5 +101,9 @@ func (l Limits) Scaled(f float64) Limits {
 		r.Burst = max(1, int(float64(r.Burst)*f))
 		return r
 	}
-	return Limits{URLs: scale(l.URLs), Calls: scale(l.Calls)}
+	out := Limits{URLs: scale(l.URLs), Calls: scale(l.Calls)}
+	if l.apart() {
+		out.Everything = scale(l.Everything)
+	}
+	return out
 }

@@ -20,6 +20,30 @@ type Failure struct {
 	Count int
 	// RetryAfter, when set, is sent as the Retry-After header.
 	RetryAfter time.Duration
+	// Page, when set, is sent instead of the API's JSON, as text/html:
+	// an error page of Cloudflare's edge (see EdgeRateLimited).
+	Page string
+	// Header adds headers to the answer, e.g. Ratelimit and
+	// Ratelimit-Policy.
+	Header map[string]string
+}
+
+// Page1015 is the gist of the page Cloudflare's edge answers when a
+// client is rate limited (error 1015): HTML, not the API's JSON. Its
+// exact markup is not documented; clients must not depend on more than
+// the status, Retry-After and the code in the text.
+const Page1015 = `<!DOCTYPE html>
+<html><head><title>Access denied | api.cloudflare.com used Cloudflare to restrict access</title></head>
+<body><h1>Error 1015</h1><h2>You are being rate limited</h2>
+<p>The owner of this website (api.cloudflare.com) has banned you temporarily from accessing this website.</p></body></html>
+`
+
+// EdgeRateLimited is the edge's error 1015 answer, count times (0: until
+// cleared): 429 with Retry-After: 30 and an HTML page
+// (https://developers.cloudflare.com/changelog/post/2026-03-12-retry-after-header-for-1xxx-errors
+// gives 1015 its Retry-After of 30 seconds).
+func EdgeRateLimited(count int) Failure {
+	return Failure{Status: http.StatusTooManyRequests, Page: Page1015, RetryAfter: 30 * time.Second, Count: count}
 }
 
 // SetFailure makes every following API call (purge, verify, zone) fail with
@@ -53,6 +77,8 @@ func (s *Server) injected() (answer, bool) {
 	}
 	a := fail(f.Status, errs...)
 	a.retryAfter = f.RetryAfter
+	a.page = f.Page
+	a.header = f.Header
 	return a, true
 }
 

@@ -73,6 +73,8 @@ type answer struct {
 	status     int
 	body       envelope
 	retryAfter time.Duration
+	page       string            // sent as text/html instead of body, when set
+	header     map[string]string // more headers
 }
 
 // ok is a successful answer carrying result.
@@ -110,6 +112,13 @@ func (a answer) write(w http.ResponseWriter) {
 		return
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if a.page != "" {
+		data = []byte(a.page)
+		w.Header().Set("Content-Type", "text/html; charset=UTF-8")
+	}
+	for k, v := range a.header {
+		w.Header().Set(k, v)
+	}
 	if a.retryAfter > 0 {
 		w.Header().Set("Retry-After", standin.RetryAfter(a.retryAfter))
 	}

@@ -53,7 +53,7 @@ func (s *Server) handlePurge(w http.ResponseWriter, r *http.Request) {
 			)
 		}
 		now := time.Now()
-		if ok, wait := s.spend(now, body); !ok {
+		if ok, wait := s.spend(now, zone, body); !ok {
 			a := fail(http.StatusTooManyRequests, apiError{Code: CodeRateLimited, Message: "Please wait and consider throttling your request speed"})
 			a.retryAfter = wait
 			return a
@@ -63,15 +63,19 @@ func (s *Server) handlePurge(w http.ResponseWriter, r *http.Request) {
 	})
 }
 
-// spend takes a purge call's tokens from its bucket: one per URL for
-// single-file purges, one per call for the others.
-func (s *Server) spend(now time.Time, body purgeBody) (bool, time.Duration) {
+// spend takes a purge call's tokens from its bucket, its zone's plan's:
+// one per URL for single-file purges, one per call for the others.
+func (s *Server) spend(now time.Time, zone string, body purgeBody) (bool, time.Duration) {
 	s.core.Lock()
 	defer s.core.Unlock()
-	if body.kind == KindFiles {
-		return s.urlBucket.Take(now, len(body.items))
+	url, flex := s.urlBucket, s.flexBucket
+	if b, ok := s.planBuckets[zone]; ok {
+		url, flex = b.url, b.flex
 	}
-	return s.flexBucket.Take(now, 1)
+	if body.kind == KindFiles {
+		return url.Take(now, len(body.items))
+	}
+	return flex.Take(now, 1)
 }
 
 // handleVerify serves GET /user/tokens/verify, which verifies user tokens

@@ -75,4 +75,11 @@ func (s *Server) Reset() { s.core.Reset(s.refill) }
 func (s *Server) refill() {
 	s.urlBucket = standin.NewBucket(s.opts.URLRate, s.opts.URLBurst, s.maxItems)
 	s.flexBucket = standin.NewBucket(s.opts.FlexRate, s.opts.FlexBurst, 1)
+	s.planBuckets = map[string]*buckets{}
+	for _, p := range s.opts.Plans {
+		b := &buckets{url: standin.NewBucket(p.URLRate, p.URLBurst, s.maxItems), flex: standin.NewBucket(p.FlexRate, p.FlexBurst, 1)}
+		for _, z := range p.Zones {
+			s.planBuckets[z] = b
+		}
+	}
 }

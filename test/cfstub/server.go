@@ -51,6 +51,11 @@ type Options struct {
 	FlexRate float64
 	// FlexBurst is the flex bucket's size; 0 means max(FlexRate, 1).
 	FlexBurst int
+	// Plans gives the zones of other plans in the account buckets of
+	// their own: Cloudflare's purge buckets are per account and plan
+	// (https://developers.cloudflare.com/cache/how-to/purge-cache/ gives
+	// the limits per plan). A zone no plan lists spends the buckets above.
+	Plans []Plan
 	// Latency is added before every answer.
 	Latency time.Duration
 }
@@ -66,7 +71,25 @@ type Server struct {
 	core       *standin.Core[Call, Failure, purgeKey]
 	urlBucket  *standin.Bucket
 	flexBucket *standin.Bucket
+	// planBuckets are the buckets of Options.Plans, by zone.
+	planBuckets map[string]*buckets
 }
+
+// Plan is a plan's buckets in the account and the zones on that plan.
+type Plan struct {
+	// Name names the plan in tests' messages, e.g. "free".
+	Name string
+	// Zones are the zones on this plan.
+	Zones []string
+	// URLRate, URLBurst, FlexRate and FlexBurst are as in Options.
+	URLRate   float64
+	URLBurst  int
+	FlexRate  float64
+	FlexBurst int
+}
+
+// buckets are one plan's URL and flex buckets.
+type buckets struct{ url, flex *standin.Bucket }
 
 // purgeKey is what Purged files items under.
 type purgeKey struct{ zone, kind string }

@@ -70,3 +70,12 @@ func (s *Server) Waiting() int { return s.core.Waiting() }
 // PeakInFlight is the most calls the stand-in served at once since it
 // started or was Reset.
 func (s *Server) PeakInFlight() int { return s.core.PeakInFlight() }
+
+// SetAPIWindow sets what is left of token's hourly API budget and when it
+// resets, as if another tool of the same user had spent it: remaining 0
+// refuses the next purge_all with 429 until reset.
+func (s *Server) SetAPIWindow(token string, remaining int, reset time.Time) {
+	s.core.Lock()
+	defer s.core.Unlock()
+	s.hours[token] = &apiWindow{remaining: remaining, reset: reset}
+}

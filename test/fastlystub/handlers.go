@@ -29,7 +29,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, call Call, work f
 		case refused:
 			a = refusal
 		case call.Kind != "":
-			a = s.throttle(now, func() answer { return work(token, now) })
+			a = s.throttle(now, func() answer { return s.counted(token, call.Kind, now, func() answer { return work(token, now) }) })
 		default:
 			a = work(token, now)
 		}
@@ -60,8 +60,52 @@ func (s *Server) throttle(now time.Time, work func() answer) answer {
 		return a
 	}
 	a := work()
-	a.rateHeaders(remaining, full)
+	if a.header.Get(HeaderRateLimitRemaining) == "" {
+		// The hourly budget's headers, on a counted call, say more.
+		a.rateHeaders(remaining, full)
+	}
 	return a
+}
+
+// counted runs work for a call Fastly counts against the token's hourly
+// API budget (purge_all; not URL or key purges), spending one, with
+// Fastly's rate-limit headers on the answer; or refuses it with 429 when
+// the hour is spent. Other calls just run.
+func (s *Server) counted(token, kind string, now time.Time, work func() answer) answer {
+	if kind != KindAll || s.opts.APIPerHour < 0 {
+		return work()
+	}
+	s.core.Lock()
+	w := s.window(token, now)
+	spent := w.remaining <= 0
+	if !spent {
+		w.remaining--
+	}
+	remaining, reset := w.remaining, w.reset
+	s.core.Unlock()
+	if spent {
+		a := fail(http.StatusTooManyRequests, MsgRateLimited, "Hourly API rate limit exceeded")
+		a.rateHeaders(0, reset)
+		return a
+	}
+	a := work()
+	a.rateHeaders(remaining, reset)
+	return a
+}
+
+// window is token's hourly API window at now, a fresh one from the top of
+// the hour once the last has reset; the caller holds the core's lock.
+func (s *Server) window(token string, now time.Time) *apiWindow {
+	w := s.hours[token]
+	if w == nil || !now.Before(w.reset) {
+		limit := s.opts.APIPerHour
+		if limit == 0 {
+			limit = DefaultAPIPerHour
+		}
+		w = &apiWindow{remaining: limit, reset: now.Truncate(time.Hour).Add(time.Hour)}
+		s.hours[token] = w
+	}
+	return w
 }
 
 // unknownService is the answer for a service ID the stand-in does not know.

@@ -59,11 +59,13 @@ func (s *Server) Purged(service string) map[string]time.Time { return s.core.Pur
 // included.
 func (s *Server) Throttled() int { return s.core.Throttled() }
 
-// Reset forgets every call and purge, refills the rate bucket, and undoes
+// Reset forgets every call and purge, refills the rate bucket and the
+// hourly API budgets, and undoes
 // SetFailure, SetLatency and Hang.
 func (s *Server) Reset() { s.core.Reset(s.refill) }
 
 // refill fills the rate bucket; the caller holds the core's lock or is New.
 func (s *Server) refill() {
+	s.hours = map[string]*apiWindow{}
 	s.bucket = standin.NewBucket(s.opts.PurgeRate, s.opts.PurgeBurst, 1)
 }

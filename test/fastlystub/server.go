@@ -14,12 +14,24 @@
 //     endpoint, URL purges included. Real URL purges need no token unless
 //     the service sets Fastly-Purge-Requires-Auth, which Fastly recommends;
 //     the stand-in plays such a service.
-//   - Rate limit: one bucket of purge calls (URL, key and purge-all alike,
-//     one token per call whatever its size), shared by every token, so the
-//     stand-in plays one Fastly user or customer. Reads (GET) are never
-//     limited, as Fastly documents. Fastly's real limits are per user or
-//     token (1,000 non-read requests an hour, purge_all among them) and per
-//     customer for URL and key purges; a test chooses the rate it needs.
+//   - Rate limit, as Fastly documents it (https://docs.fastly.com/api/,
+//     "Rate limiting"): 1,000 non-read calls an hour per user
+//     (Options.APIPerHour; each token plays its own user), in a window
+//     that resets at the top of the hour. Of the calls served, purge_all
+//     counts; URL and surrogate-key purges do not, and reads (GET) are
+//     never limited. A counted call's answer carries
+//     Fastly-RateLimit-Remaining and Fastly-RateLimit-Reset (the Unix
+//     second of the reset); over the budget it is refused with 429 and
+//     those headers, without Retry-After (Fastly documents none there).
+//     SetAPIWindow plays another tool having spent the user's hour.
+//   - An extra throttle a test can opt into (Options.PurgeRate): one
+//     bucket of purge calls (URL, key and purge-all alike, one token per
+//     call whatever its size), shared by every token, whose answers carry
+//     Fastly's rate-limit headers and whose 429 carries Retry-After too
+//     (unless OmitRetryAfter). It is not Fastly's documented behaviour:
+//     Fastly publishes no rate for URL and key purges, so its shape is
+//     unconfirmed; it is there to test a client's handling of 429s on
+//     those calls.
 //   - URL purges are not scoped to a service by Fastly; the stand-in files
 //     them under the service Options.Domains gives their host, or under ""
 //     when the host is not listed, and answers "ok" either way.
@@ -34,6 +46,10 @@ import (
 
 	"github.com/edgepurge/edgepurge/test/standin"
 )
+
+// DefaultAPIPerHour is Fastly's documented limit of non-read API calls
+// per user an hour, used when Options.APIPerHour is 0.
+const DefaultAPIPerHour = 1000
 
 // DefaultMaxKeysPerCall is Fastly's limit of surrogate keys in one batch
 // purge, used when Options.MaxKeysPerCall is 0.
@@ -70,8 +86,13 @@ type Options struct {
 	// MaxKeysPerCall is the most surrogate keys one batch purge may carry;
 	// default DefaultMaxKeysPerCall.
 	MaxKeysPerCall int
-	// PurgeRate is how many purge calls per second the bucket refills; 0
-	// means unlimited.
+	// APIPerHour is each token's budget of counted (non-read, not URL or
+	// key purge) calls an hour, Fastly's per-user API limit: 0 means
+	// DefaultAPIPerHour, a negative value no limit.
+	APIPerHour int
+	// PurgeRate is how many purge calls per second the opt-in throttle's
+	// bucket refills (an unconfirmed limit; see the package comment); 0
+	// means no throttle.
 	PurgeRate float64
 	// PurgeBurst is the bucket's size; 0 means max(ceil(PurgeRate), 1).
 	PurgeBurst int
@@ -95,6 +116,15 @@ type Server struct {
 	core   *standin.Core[Call, Failure, string]
 	bucket *standin.Bucket
 	seq    int // purge ids handed out
+	// hours are each token's hourly API window, also under core's lock.
+	hours map[string]*apiWindow
+}
+
+// apiWindow is what is left of a token's hourly API budget, and when it
+// is whole again.
+type apiWindow struct {
+	remaining int
+	reset     time.Time
 }
 
 // New returns a stand-in configured by opts; call Start to serve it, or

@@ -37,8 +37,9 @@ const (
 	journalGroup  = "edgepurge"
 	registryKey   = "edgepurge:page:"
 	// urlBucketKey is the shared URL budget's GCRA key: redis_rate's
-	// "rate:" before the limiter's prefix, the account and the bucket.
-	urlBucketKey = "rate:edgepurge:ratelimit:default:urls"
+	// "rate:" before the limiter's prefix, the account, the plan and the
+	// bucket.
+	urlBucketKey = "rate:edgepurge:ratelimit:default:pro:urls"
 )
 
 // topology is a Redis deployment the instances share.
