@@ -48,7 +48,7 @@ func (a *App) newBackends() error {
 		}
 		layers.Calls = a.callsLayer("cloudflare", nil)
 		a.addStack(cdnStack{name: a.cf.Name(), stack: stack.Build(a.cf, layers)})
-		for _, z := range cloudflareZones(cfg) {
+		for _, z := range cfg.CloudflareZones() {
 			a.trackTarget("cloudflare", z)
 		}
 	}
@@ -69,7 +69,7 @@ func (a *App) newBackends() error {
 		layers.Calls = a.callsLayer(config.CDNFastly, cfg.Fastly.Service)
 		a.addStack(cdnStack{name: config.CDNFastly, stack: stack.Build(fastlyServices{fp, cfg.Fastly.Service}, layers),
 			queueZone: func(s string) string { return fastlyZoneOf(cfg.Fastly, s) }})
-		for _, s := range fastlyServiceIDs(cfg.Fastly) {
+		for _, s := range cfg.Fastly.ServiceIDs() {
 			a.trackTarget(config.CDNFastly, s)
 		}
 	}

@@ -64,7 +64,7 @@ func (a *App) Probes() []Probe {
 	var out []Probe
 	tag := a.cfg.Probe.Tag
 	if cs := a.stackOf("cloudflare"); cs != nil {
-		for _, z := range cloudflareZones(a.cfg) {
+		for _, z := range a.cfg.CloudflareZones() {
 			req := purge.Request{Zone: z, URLs: []string{probeURL(a.cfg, z)}}
 			// The free plan's tag budget is 5 calls a minute for the
 			// whole account: the probe leaves it to the pages.
@@ -75,7 +75,7 @@ func (a *App) Probes() []Probe {
 		}
 	}
 	if cs := a.stackOf("fastly"); cs != nil {
-		for _, s := range fastlyServiceIDs(a.cfg.Fastly) {
+		for _, s := range a.cfg.Fastly.ServiceIDs() {
 			zone := fastlyZoneOf(a.cfg.Fastly, s)
 			req := purge.Request{Zone: zone, URLs: []string{probeURL(a.cfg, zone)}, Tags: []string{tag}}
 			out = append(out, Probe{Backend: "fastly", Targets: []string{s}, req: req, via: cs.stack.Purger})

@@ -166,41 +166,6 @@ func (a *App) cdnPurgers() []purge.Purger {
 	return out
 }
 
-// cloudflareZones are the Cloudflare zones the config names, sorted, once
-// each: the default zone, the pages', the default rule's and the
-// canary's. Zones from the page registry are tracked when first purged.
-func cloudflareZones(cfg *config.Config) []string {
-	var zones []string
-	add := func(z string) {
-		if z != "" {
-			zones = append(zones, z)
-		}
-	}
-	add(cfg.Cloudflare.ZoneID)
-	for _, p := range cfg.Pages {
-		add(p.Zone)
-	}
-	if cfg.Defaults != nil {
-		add(cfg.Defaults.Zone)
-	}
-	add(cfg.Canary.Zone)
-	slices.Sort(zones)
-	return slices.Compact(zones)
-}
-
-// fastlyServiceIDs are the configured Fastly services, sorted, once each.
-func fastlyServiceIDs(f config.Fastly) []string {
-	var out []string
-	if f.ServiceID != "" {
-		out = append(out, f.ServiceID)
-	}
-	for _, s := range f.Services {
-		out = append(out, s)
-	}
-	slices.Sort(out)
-	return slices.Compact(out)
-}
-
 // initMetrics sets to 0 every series whose labels are known at start (see
 // metrics.Metrics.Init), the retries' too.
 func (a *App) initMetrics() {

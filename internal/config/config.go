@@ -4,6 +4,7 @@
 package config
 
 import (
+	"slices"
 	"time"
 )
 
@@ -210,6 +211,28 @@ type RateLimit struct {
 	// Account names the shared bucket in Redis; instances purging for the
 	// same Cloudflare account must use the same name.
 	Account string `yaml:"account"`
+}
+
+// CloudflareZones are the Cloudflare zones the config names, sorted, once
+// each: cloudflare.zone_id, the pages', the default rule's and the
+// canary's. Zones only the page registry names are not among them.
+func (c *Config) CloudflareZones() []string {
+	var zones []string
+	add := func(z string) {
+		if z != "" {
+			zones = append(zones, z)
+		}
+	}
+	add(c.Cloudflare.ZoneID)
+	for _, p := range c.Pages {
+		add(p.Zone)
+	}
+	if c.Defaults != nil {
+		add(c.Defaults.Zone)
+	}
+	add(c.Canary.Zone)
+	slices.Sort(zones)
+	return slices.Compact(zones)
 }
 
 // Coalescing reports whether purges are coalesced and batched (the default).

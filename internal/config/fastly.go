@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -53,6 +54,20 @@ type Fastly struct {
 
 // Enabled reports whether Fastly purging is configured.
 func (f Fastly) Enabled() bool { return f.APIToken != "" }
+
+// ServiceIDs are the configured services (service_id and the values of
+// services), sorted, once each.
+func (f Fastly) ServiceIDs() []string {
+	var out []string
+	if f.ServiceID != "" {
+		out = append(out, f.ServiceID)
+	}
+	for _, s := range f.Services {
+		out = append(out, s)
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
+}
 
 // Service is the Fastly service of zone: Services[zone], else ServiceID.
 func (f Fastly) Service(zone string) string {

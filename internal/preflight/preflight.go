@@ -149,21 +149,7 @@ func (r *runner) zones() []string {
 		r.add("zones", nil, "no Cloudflare purging configured (dry run or no token): none needed")
 		return nil
 	}
-	var zones []string
-	addZone := func(z string) {
-		if z != "" && !slices.Contains(zones, z) {
-			zones = append(zones, z)
-		}
-	}
-	addZone(cf.ZoneID)
-	for _, p := range r.cfg.Pages {
-		addZone(p.Zone)
-	}
-	if r.cfg.Defaults != nil {
-		addZone(r.cfg.Defaults.Zone)
-	}
-	addZone(r.cfg.Canary.Zone)
-	slices.Sort(zones)
+	zones := r.cfg.CloudflareZones()
 	if len(zones) == 0 {
 		r.add("zones", fmt.Errorf("no zone set: set cloudflare.zone_id (CLOUDFLARE_ZONE_ID) or a zone per page"), "")
 		return nil
@@ -334,25 +320,12 @@ func (r *runner) fastly(ctx context.Context, proven map[string]bool) {
 	err = p.CheckToken(tctx)
 	cancel()
 	r.metadata("fastly token", err, "valid, with a purge scope", allProven(proven, "fastly service "))
-	for _, s := range fastlyServices(f) {
+	for _, s := range f.ServiceIDs() {
 		sctx, cancel := context.WithTimeout(ctx, r.timeout)
 		err := p.CheckService(sctx, s)
 		cancel()
 		r.metadata("read fastly service "+s, err, "readable with the token", proven["fastly service "+s])
 	}
-}
-
-// fastlyServices are the configured Fastly services, sorted, once each.
-func fastlyServices(f config.Fastly) []string {
-	var out []string
-	if f.ServiceID != "" {
-		out = append(out, f.ServiceID)
-	}
-	for _, s := range f.Services {
-		out = append(out, s)
-	}
-	slices.Sort(out)
-	return slices.Compact(out)
 }
 
 // redisHost is the URL's host, without user or password.
