@@ -2,9 +2,11 @@ package cloudflare
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -90,5 +92,32 @@ func TestParseRetryAfter(t *testing.T) {
 		if got := parseRetryAfter(tt.in); got != tt.want {
 			t.Errorf("parseRetryAfter(%q) = %v, want %v", tt.in, got, tt.want)
 		}
+	}
+}
+
+// Cloudflare's code for too many items in one call is not known (the
+// stand-in's 1018 is invented): the client's answer must not depend on it.
+// Whatever the code, the refusal is permanent, keeps its codes and words.
+func TestTooManyItemsWhateverTheCode(t *testing.T) {
+	for _, code := range []int{0, 1234, 1019} {
+		t.Run(fmt.Sprint(code), func(t *testing.T) {
+			want := code
+			if code == 0 {
+				want = cfstub.CodeTooManyItems
+			}
+			_, base := startStub(t, cfstub.Options{MaxItemsPerCall: 2, TooManyItemsCode: code})
+			p := newPurger(t, base, Config{MaxItemsPerCall: 3})
+
+			res, err := p.Purge(context.Background(), purge.Request{Zone: testZone, Tags: []string{"a", "b", "c"}})
+
+			pe := purgeError(t, err)
+			if pe.Retryable || pe.StatusCode != 400 || !slices.Equal(pe.Codes, []int{want, cfstub.CodePurgeErrors}) ||
+				!strings.Contains(pe.Message, "cannot provide more than 2 items") {
+				t.Errorf("err = %+v, want permanent 400 [%d %d] naming the limit", pe, want, cfstub.CodePurgeErrors)
+			}
+			if res.Items != 0 {
+				t.Errorf("result = %+v, want nothing counted", res)
+			}
+		})
 	}
 }

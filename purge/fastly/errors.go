@@ -1,6 +1,7 @@
 package fastly
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -22,21 +23,61 @@ const defaultRateLimitWait = time.Second
 // maxMessage bounds an error's message.
 const maxMessage = 512
 
-// apiError is the body of Fastly's error answers: the legacy
-// {"msg","detail"} shape, or the JSON:API {"errors":[...]} one.
+// apiError is the body of Fastly's error answers, in any of the forms
+// Fastly uses (docs/cdns.md has their sources): the legacy {"msg",
+// "detail"}, JSON:API {"errors":[{"title","detail"}]}, an RFC 7807 problem
+// detail {"title","detail","status"} (application/problem+json), and the
+// batch purge's {"status":"fail","reason"}. The form is read from the body,
+// never from Content-Type, and a field of an unexpected JSON type is read
+// as text or skipped rather than failing the whole answer.
 type apiError struct {
-	Msg    string `json:"msg"`
-	Detail string `json:"detail"`
-	Errors []struct {
-		Title  string `json:"title"`
-		Detail string `json:"detail"`
-	} `json:"errors"`
+	Msg    text            `json:"msg"`
+	Title  text            `json:"title"`
+	Detail text            `json:"detail"`
+	Status text            `json:"status"`
+	Reason text            `json:"reason"`
+	Errors json.RawMessage `json:"errors"`
+}
+
+// apiErrorItem is one entry of a JSON:API answer's errors (or of a legacy
+// answer's, which may carry code and reason instead of a title).
+type apiErrorItem struct {
+	Title  text `json:"title"`
+	Detail text `json:"detail"`
+	Reason text `json:"reason"`
+	Code   text `json:"code"`
+}
+
+// text is a JSON value read as text: strings as they are, numbers and
+// booleans as written, null, objects and arrays as "". Fastly's status is a
+// number in a problem detail and a string elsewhere.
+type text string
+
+// UnmarshalJSON reads any JSON value without failing on its type.
+func (t *text) UnmarshalJSON(b []byte) error {
+	b = bytes.TrimSpace(b)
+	switch {
+	case len(b) == 0:
+		*t = ""
+	case b[0] == '"':
+		var s string
+		if err := json.Unmarshal(b, &s); err != nil {
+			return err
+		}
+		*t = text(strings.TrimSpace(s))
+	case b[0] == '{' || b[0] == '[' || string(b) == "null":
+		*t = ""
+	default:
+		*t = text(b)
+	}
+	return nil
 }
 
 // answerError turns a non-2xx answer into a *purge.Error: 401, 403 and
-// other 4xx are permanent, 408, 429 and 5xx retryable. RetryAfter comes
-// from Retry-After, or for a 429 from Fastly-RateLimit-Reset (a Unix
-// second) minus now, or else is one second for a 429.
+// other 4xx are permanent, 408, 429 and 5xx retryable, whatever the body's
+// form says. RetryAfter comes from Retry-After, or for a 429 from
+// Fastly-RateLimit-Reset (a Unix second) minus now, or else is one second
+// for a 429.
 func (p *Purger) answerError(op string, res *http.Response, body []byte) *purge.Error {
 	pe := &purge.Error{
 		Op:         op,
@@ -54,25 +95,46 @@ func (p *Purger) answerError(op string, res *http.Response, body []byte) *purge.
 	return pe
 }
 
-// message is the explanation in an error answer's body: Fastly's msg and
-// detail, or the JSON:API errors, or else the start of the body.
+// message is the explanation in an error answer's body, from whichever of
+// Fastly's error forms it is in, or else the start of the body.
 func message(body []byte) string {
 	var e apiError
 	if json.Unmarshal(body, &e) == nil {
 		var parts []string
-		if e.Msg != "" {
-			parts = append(parts, e.Msg)
-		}
-		if e.Detail != "" {
-			parts = append(parts, e.Detail)
-		}
-		for _, ee := range e.Errors {
-			switch {
-			case ee.Title != "" && ee.Detail != "":
-				parts = append(parts, ee.Title+": "+ee.Detail)
-			case ee.Title != "" || ee.Detail != "":
-				parts = append(parts, ee.Title+ee.Detail)
+		add := func(ts ...text) {
+			for _, t := range ts {
+				if t != "" {
+					parts = append(parts, string(t))
+				}
 			}
+		}
+		head := e.Msg
+		if head == "" {
+			head = e.Title
+		}
+		add(head, e.Detail, e.Reason)
+		var items []apiErrorItem
+		if json.Unmarshal(e.Errors, &items) == nil {
+			for _, it := range items {
+				explain := it.Detail
+				if explain == "" {
+					explain = it.Reason
+				}
+				name := it.Title
+				if name == "" {
+					name = it.Code
+				}
+				switch {
+				case name != "" && explain != "":
+					add(name + ": " + explain)
+				default:
+					add(name + explain)
+				}
+			}
+		}
+		if len(parts) == 0 && e.Status == "fail" {
+			// {"status":"fail"} without a reason.
+			add("status fail")
 		}
 		if len(parts) > 0 {
 			return clip(strings.Join(parts, ": "))

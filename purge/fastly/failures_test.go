@@ -40,7 +40,7 @@ func TestTooManyKeysAnswerIsPermanent(t *testing.T) {
 	_, err := p.Purge(context.Background(), purge.Request{Zone: testService, Tags: keys(3)})
 
 	pe := purgeError(t, err)
-	if pe.Retryable || pe.StatusCode != 400 || !strings.Contains(pe.Message, "Too many surrogate keys: 3") {
+	if pe.Retryable || pe.StatusCode != 400 || pe.Message != "Batch surrogate key request only supports up to 2 surrogate keys" {
 		t.Errorf("err = %+v, want permanent 400", pe)
 	}
 }

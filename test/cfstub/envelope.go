@@ -22,8 +22,14 @@ const (
 	// CodePurgeErrors: "One or more cache purge errors", the wrapper Cloudflare
 	// adds after a specific purge validation error (seen).
 	CodePurgeErrors = 1016
-	// CodeTooManyItems: more items in one call than the limit. Cloudflare's
-	// exact code for this is not documented; 1018 is a stand-in.
+	// CodeTooManyItems: more items in one call than the limit. UNCONFIRMED:
+	// 1018 is a stand-in, invented here. Cloudflare documents the limits
+	// (https://developers.cloudflare.com/cache/how-to/purge-cache/) but not
+	// the code of the refusal, and no public report found quotes it (one,
+	// cloudflare-docs#21338, quotes only its words, "cannot provide more
+	// than 100 items"). Clients must not depend on it: edgepurge reads any
+	// 400 as permanent whatever its codes, and the stand-in's code can be
+	// changed (Options.TooManyItemsCode) to prove it.
 	CodeTooManyItems = 1018
 	// CodeInvalidHeaders: "Invalid request headers" (seen), with
 	// CodeBadAuthFormat in its error_chain.
@@ -52,6 +58,11 @@ const (
 	// CodeTokenValid is the message code of a successful token verify (seen).
 	CodeTokenValid = 10000
 )
+
+// MsgTooManyItems is the message of the answer to a purge over the item
+// limit, a format taking the limit. Its wording beyond "cannot provide more
+// than N items" (cloudflare-docs#21338) is the stand-in's.
+const MsgTooManyItems = "Too many items in request, cannot provide more than %d items per request"
 
 // apiError is one entry of an answer's "errors" or "messages".
 type apiError struct {

@@ -3,6 +3,7 @@ package cfstub
 import (
 	"net/http"
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -84,5 +85,18 @@ func TestFlexBucketCountsCalls(t *testing.T) {
 	}
 	if s.Throttled() != 1 {
 		t.Errorf("Throttled = %d", s.Throttled())
+	}
+}
+
+func TestTooManyItemsCodeIsAnOption(t *testing.T) {
+	_, base := start(t, Options{Tokens: []string{testToken}, MaxItemsPerCall: 1, TooManyItemsCode: 1234})
+
+	over := purge(t, base, testZone, `{"tags":["a","b"]}`)
+
+	if over.status != http.StatusBadRequest || !slices.Equal(over.codes(), []int{1234, CodePurgeErrors}) {
+		t.Errorf("2 tags: status %d codes %v, want 400 [1234 %d]", over.status, over.codes(), CodePurgeErrors)
+	}
+	if !strings.Contains(over.raw, "cannot provide more than 1 items") {
+		t.Errorf("body %s lacks the limit", over.raw)
 	}
 }

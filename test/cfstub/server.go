@@ -41,6 +41,11 @@ type Options struct {
 	// MaxItemsPerCall is the most URLs, tags, hosts or prefixes one purge
 	// call may carry; default DefaultMaxItemsPerCall.
 	MaxItemsPerCall int
+	// TooManyItemsCode is the error code of the 400 answering a purge of
+	// more than MaxItemsPerCall items; 0 means CodeTooManyItems. The real
+	// code is not documented nor found in public reports (CodeTooManyItems
+	// is a stand-in), so clients are tested against more than one.
+	TooManyItemsCode int
 	// URLRate is how many single-file URLs the account may purge per second,
 	// across all zones; 0 means unlimited.
 	URLRate float64

@@ -10,10 +10,12 @@ import (
 type Failure struct {
 	// Status is the HTTP status.
 	Status int
-	// Msg and Detail fill Fastly's {"msg","detail"} error body; Msg defaults
-	// to the status text.
+	// Msg and Detail fill the error body: Fastly's {"msg","detail"} unless
+	// Shape says otherwise; Msg defaults to the status text.
 	Msg    string
 	Detail string
+	// Shape is the error body's form; the zero value is ShapeLegacy.
+	Shape Shape
 	// Body, when set, is sent instead as a text/html body, as a proxy in
 	// front of the API would.
 	Body string
@@ -52,7 +54,7 @@ func (s *Server) injected(now time.Time) (answer, bool) {
 	if msg == "" {
 		msg = http.StatusText(f.Status)
 	}
-	a := fail(f.Status, msg, f.Detail)
+	a := failIn(f.Shape, f.Status, msg, f.Detail)
 	a.raw = f.Body
 	if f.RetryAfter > 0 {
 		a.retryAfter(f.RetryAfter)

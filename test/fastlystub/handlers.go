@@ -34,6 +34,9 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, call Call, work f
 			a = work(token, now)
 		}
 	}
+	if !failed {
+		a.reshape(s.opts.ErrorShape)
+	}
 	a.write(w)
 	call.Status = a.status
 	s.core.Record(call)
@@ -174,8 +177,7 @@ func (s *Server) handlePurgeKeys(w http.ResponseWriter, r *http.Request) {
 			return fail(http.StatusBadRequest, MsgBadRequest, parseErr.Error())
 		}
 		if len(keys) > s.maxKeys {
-			return fail(http.StatusBadRequest, MsgBadRequest,
-				fmt.Sprintf("Too many surrogate keys: %d (at most %d per request)", len(keys), s.maxKeys))
+			return tooManyKeys(s.maxKeys)
 		}
 		s.core.MarkPurged(service, keys, now)
 		ids := make(map[string]string, len(keys))
@@ -184,6 +186,15 @@ func (s *Server) handlePurgeKeys(w http.ResponseWriter, r *http.Request) {
 		}
 		return ok(ids)
 	})
+}
+
+// tooManyKeys is the batch purge's answer for more than limit keys, in
+// the shape and words Fastly was seen to answer it (fastly-magento2#104):
+// 400 {"status":"fail","reason":"Batch surrogate key request only supports
+// up to 256 surrogate keys"}.
+func tooManyKeys(limit int) answer {
+	return answer{status: http.StatusBadRequest, body: statusFail{Status: "fail",
+		Reason: fmt.Sprintf(ReasonTooManyKeys, limit)}}
 }
 
 // parseKeys reads a batch purge's keys from its body or, when the body is

@@ -13,7 +13,8 @@ func TestKeyLimitPerCall(t *testing.T) {
 	over := purgeKeys(t, base, keys(257)...)
 	at := purgeKeys(t, base, keys(256)...)
 
-	want := `{"msg":"Bad request","detail":"Too many surrogate keys: 257 (at most 256 per request)"}`
+	// Fastly's answer as reported in fastly/fastly-magento2#104.
+	want := `{"status":"fail","reason":"Batch surrogate key request only supports up to 256 surrogate keys"}`
 	if over.status != http.StatusBadRequest || over.raw != want {
 		t.Errorf("257 keys: status %d body %s, want 400 %s", over.status, over.raw, want)
 	}

@@ -35,9 +35,13 @@
 //   - URL purges are not scoped to a service by Fastly; the stand-in files
 //     them under the service Options.Domains gives their host, or under ""
 //     when the host is not listed, and answers "ok" either way.
-//   - Error bodies use Fastly's legacy {"msg": ..., "detail": ...} shape.
-//     The 401 text is Fastly's; the texts of 400, 403 and 404 are plausible
-//     stand-ins, as Fastly does not document them.
+//   - Error bodies use Fastly's legacy {"msg": ..., "detail": ...} shape
+//     unless Options.ErrorShape or Failure.Shape picks another of the forms
+//     Fastly answers in (Shape); a batch purge of more keys than the limit
+//     gets {"status":"fail","reason":"Batch surrogate key request only
+//     supports up to 256 surrogate keys"} with 400, as Fastly was seen to
+//     answer. The 401 text is Fastly's; the texts of other 400s, 403 and
+//     404 are plausible stand-ins, as Fastly does not document them.
 package fastlystub
 
 import (
@@ -100,6 +104,11 @@ type Options struct {
 	// Fastly-RateLimit-Reset only, the headers Fastly documents, without
 	// Retry-After.
 	OmitRetryAfter bool
+	// ErrorShape is the form of the stand-in's own error answers (401,
+	// 403, 404, 429 and malformed purges); the zero value is ShapeLegacy.
+	// The batch purge's answer for too many keys is always
+	// ShapeStatusFail, as Fastly's is; an injected Failure has its own.
+	ErrorShape Shape
 	// Latency is added before every answer.
 	Latency time.Duration
 }
