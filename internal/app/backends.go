@@ -176,6 +176,7 @@ func (a *App) budget(b cdnBudget, q *queue.Config) error {
 			a.log.Warn("cdn rate-limit pause longer than a purge's deadline: purges waiting on this bucket will miss it",
 				"backend", b.name, "plan", plan, "bucket", string(bk), "pause", d.Round(time.Second).String(),
 				"purge_timeout", a.cfg.Server.PurgeTimeout.String())
+			a.showPause(b.name, plan, bk, lim)
 		}
 		l := lim.Limits()
 		args := []any{"backend", b.name, "urls", l.URLs.String(), "calls", l.Calls.String()}
@@ -199,6 +200,29 @@ func (a *App) budget(b cdnBudget, q *queue.Config) error {
 	}
 	q.Limiters = func(zone string) queue.Limiter { return plans.For(zone) }
 	return nil
+}
+
+// showPause makes a long pause of a budget's bucket a readiness detail:
+// the shared check "ratelimit <backend> [<plan>] <bucket>" fails, saying
+// until when, for as long as the pause lasts (later 429s extend it). It
+// never gates readiness before readiness.shared_grace: every instance of
+// the account waits alike.
+func (a *App) showPause(backend, plan string, bk ratelimit.Bucket, lim *ratelimit.Limiter) {
+	name := strings.Join(strings.Fields("ratelimit "+backend+" "+plan+" "+string(bk)), " ")
+	a.Health.Share(name)
+	var check func()
+	check = func() {
+		until := lim.PausedUntil(bk)
+		left := time.Until(until)
+		if left <= 0 {
+			a.Health.Set(name, 0, nil)
+			return
+		}
+		a.Health.Set(name, 0, fmt.Errorf("the CDN paused the %s budget until %s (429): purges waiting on it miss their deadline (server.purge_timeout %s)",
+			bk, until.UTC().Format(time.RFC3339), a.cfg.Server.PurgeTimeout))
+		time.AfterFunc(left, check)
+	}
+	check()
 }
 
 // cloudflareLayers are the Cloudflare purger's wrappers: each plan's

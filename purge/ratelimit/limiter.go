@@ -169,4 +169,12 @@ func (l *Limiter) Pause(ctx context.Context, b Bucket, d time.Duration) {
 	}
 }
 
+// PausedUntil is when this instance's pause of bucket b ends (after a
+// 429); zero or past when it is not paused.
+func (l *Limiter) PausedUntil(b Bucket) time.Time {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.paused[l.bucket(b)]
+}
+
 func (l *Limiter) pauseKey(b Bucket) string { return l.prefix + string(b) + ":paused" }

@@ -211,3 +211,30 @@ func TestVarnishNodeDownFailsItsCheck(t *testing.T) {
 		t.Errorf("live node in /v1/backends: %+v", b)
 	}
 }
+
+// A 429 that pauses a budget past a purge's deadline is a readiness
+// detail, beside the metric and the log line: Fastly's purge_all answered
+// 429 for the rest of the hour names the paused bucket and until when,
+// while URL and key purges go on.
+func TestALongPauseIsAReadinessDetail(t *testing.T) {
+	h, stub := startFastly(t, fastlystub.Options{}, nil)
+	reset := time.Now().Add(time.Hour).Truncate(time.Second)
+	stub.SetAPIWindow(fastlyToken, 0, reset)
+	if code, raw := h.ManualPurge(`{"page_id":"p0","everything":true}`); code == http.StatusOK {
+		t.Fatalf("purge everything with the user's hour spent: %d %s", code, raw)
+	}
+	const check = "ratelimit fastly everything"
+	r := waitCheck(t, h, check, func(r harness.VerboseReadyz) bool {
+		c, ok := r.Check(check)
+		return ok && !c.OK
+	})
+	if c, _ := r.Check(check); c.Gating || !strings.Contains(c.Error, "paused the everything budget until "+reset.UTC().Format(time.RFC3339)) {
+		t.Errorf("pause check: %+v", c)
+	}
+	if n := h.Counter("edgepurge_ratelimit_long_pauses_total", map[string]string{"backend": "fastly", "bucket": "everything"}); n != 1 {
+		t.Errorf("long pauses counted: %v, want 1", n)
+	}
+	if code, raw := h.ManualPurge(`{"page_id":"p0"}`); code != http.StatusOK {
+		t.Errorf("a page's URLs and keys while purge_all is paused: %d %s", code, raw)
+	}
+}
