@@ -79,14 +79,12 @@ func (a *App) callsLayer(backend string, targetOf func(zone string) string) func
 	}
 }
 
-// readiness is the readiness report as edgepurge_ready's checks.
+// readiness is the readiness report as edgepurge_ready's checks
+// ("draining" among them once SIGTERM came).
 func (a *App) readiness() []metrics.Check {
 	_, st := a.Health.Report()
 	out := make([]metrics.Check, 0, len(st))
 	for _, s := range st {
-		if s.Name == "draining" {
-			continue
-		}
 		out = append(out, metrics.Check{Name: s.Name, OK: s.OK})
 	}
 	return out
