@@ -18,6 +18,7 @@ import (
 
 	"github.com/edgepurge/edgepurge/internal/fanout"
 	"github.com/edgepurge/edgepurge/internal/webhook"
+	"github.com/edgepurge/edgepurge/purge/ratelimit"
 	"github.com/edgepurge/edgepurge/test/cfstub"
 )
 
@@ -69,11 +70,16 @@ type StormReport struct {
 		AtStandInS float64 `json:"at_stand_in_s"`
 		AtBudgetS  float64 `json:"at_budget_s"`
 	} `json:"bound_urls_only"`
-	// BoundCoverS is the pages ÷ what both buckets purge per second (the
-	// URL bucket by URLs, the tag bucket 100 covers a call), but never
-	// less than the arrival window.
+	// BoundCoverS is the least time in which both buckets, bursts
+	// included, at the rates edgepurge spends, can purge every page (see
+	// burstBound), never less than the arrival window.
 	BoundCoverS float64 `json:"bound_urls_and_covers_s"`
-	Machine     Machine `json:"machine"`
+	// BoundCoverRatesS is the same without the bursts: pages ÷ what both
+	// buckets purge per second.
+	BoundCoverRatesS float64 `json:"bound_urls_and_covers_rates_only_s"`
+	// Bound is BoundCoverS's terms.
+	Bound   StormBound `json:"bound"`
+	Machine Machine    `json:"machine"`
 }
 
 // StormFigure is one side of the storm.
@@ -144,11 +150,81 @@ func RunStorm(ctx context.Context, cfg StormConfig) (*StormReport, error) {
 		}
 	}
 	r.BoundURL.AtStandInS = float64(r.URLs) / stormStandIn.URLRate
-	r.BoundURL.AtBudgetS = float64(r.URLs) / (stormStandIn.URLRate * 0.9)
-	perPage := float64(r.URLs) / float64(max(cfg.Pages, 1))
-	pagesPerSecond := stormStandIn.URLRate*0.9/perPage + stormStandIn.FlexRate*0.9*100
-	r.BoundCoverS = math.Max(cfg.Within.Seconds(), float64(cfg.Pages)/pagesPerSecond)
+	r.BoundURL.AtBudgetS = float64(r.URLs) / (stormStandIn.URLRate * ratelimit.DefaultHeadroom)
+	r.Bound = burstBound(cfg.Pages, r.URLs, cfg.Within, stormBudget(), stormStandIn.MaxItemsPerCall)
+	r.BoundCoverS = r.Bound.S
+	r.BoundCoverRatesS = math.Max(cfg.Within.Seconds(), float64(cfg.Pages)/r.Bound.PagesPerS)
 	return r, nil
+}
+
+// stormBudget is what edgepurge spends of the storm's stand-in: its two
+// buckets, as the server is configured (the URL bucket matched to the
+// stand-in's, the Pro preset's calls), with the default headroom — Pro's
+// 1,500 URLs/s burst 1,500 and 5 calls/s burst 25 become 1,350/1,350 and
+// 4/22.
+func stormBudget() ratelimit.Limits {
+	return ratelimit.Limits{
+		URLs:  ratelimit.FromPerSecond(stormStandIn.URLRate, stormStandIn.URLBurst),
+		Calls: ratelimit.FromPerSecond(stormStandIn.FlexRate, stormStandIn.FlexBurst),
+	}.Scaled(ratelimit.DefaultHeadroom)
+}
+
+// StormBound is the storm's physical bound with both buckets' bursts
+// counted. In T seconds the URL bucket purges (Bu + Ru×T) URLs, u a page,
+// and the tag bucket (Bc + Rc×T) calls, k covers a call, so every page is
+// purged once
+//
+//	(Bu + Ru×T)/u + (Bc + Rc×T)×k ≥ pages
+//	T = (pages − Bu/u − Bc×k) ÷ (Ru/u + Rc×k)
+//
+// and never before the last page arrives: S = max(window, T).
+type StormBound struct {
+	Pages       int     `json:"pages"`
+	URLsPerPage float64 `json:"urls_per_page"`
+	// URLRate, URLBurst, CallRate and CallBurst are the buckets as
+	// edgepurge spends them (the headroom applied).
+	URLRate   float64 `json:"url_rate"`
+	URLBurst  int     `json:"url_burst"`
+	CallRate  float64 `json:"call_rate"`
+	CallBurst int     `json:"call_burst"`
+	PerCall   int     `json:"covers_per_call"`
+	WindowS   float64 `json:"window_s"`
+	// BurstPages is what both bursts purge at once, PagesPerS what both
+	// rates purge a second after.
+	BurstPages float64 `json:"burst_pages"`
+	PagesPerS  float64 `json:"pages_per_s"`
+	S          float64 `json:"s"`
+}
+
+// burstBound is the storm's bound (StormBound) for pages pages of urls
+// URLs in all, arriving within window, at the budget l, perCall covers a
+// tag call.
+func burstBound(pages, urls int, window time.Duration, l ratelimit.Limits, perCall int) StormBound {
+	b := StormBound{
+		Pages: pages, URLsPerPage: float64(urls) / float64(max(pages, 1)),
+		URLRate: l.URLs.PerSecond(), URLBurst: l.URLs.Burst, CallRate: l.Calls.PerSecond(), CallBurst: l.Calls.Burst,
+		PerCall: perCall, WindowS: window.Seconds(),
+	}
+	urlPages := func(n float64) float64 { // URLs → pages
+		if b.URLsPerPage == 0 {
+			return 0
+		}
+		return n / b.URLsPerPage
+	}
+	b.BurstPages = urlPages(float64(b.URLBurst)) + float64(b.CallBurst*perCall)
+	b.PagesPerS = urlPages(b.URLRate) + b.CallRate*float64(perCall)
+	b.S = b.WindowS
+	if b.PagesPerS > 0 {
+		b.S = math.Max(b.S, (float64(pages)-b.BurstPages)/b.PagesPerS)
+	}
+	return b
+}
+
+// Formula is the bound written out with its figures.
+func (b StormBound) Formula() string {
+	return fmt.Sprintf("max(window %.0fs, (pages − Bu/u − Bc×k) ÷ (Ru/u + Rc×k)) = max(%.0f, (%d − %d/%.1f − %d×%d) ÷ (%.0f/%.1f + %.0f×%d)) = max(%.0f, %.0f ÷ %.1f/s) = %.1fs",
+		b.WindowS, b.WindowS, b.Pages, b.URLBurst, b.URLsPerPage, b.CallBurst, b.PerCall, b.URLRate, b.URLsPerPage, b.CallRate, b.PerCall,
+		b.WindowS, float64(b.Pages)-b.BurstPages, b.PagesPerS, b.S)
 }
 
 func runStormSide(ctx context.Context, cfg StormConfig, rdb *redis.Client, escalation bool) (StormFigure, int, error) {
@@ -382,8 +458,15 @@ func (r *StormReport) WriteTable(w io.Writer) error {
 	if err := tw.Flush(); err != nil {
 		return err
 	}
-	fmt.Fprintf(w, "\nphysical bounds: URLs only %d URLs ÷ 1,500/s = %.0fs (÷ the 1,350/s edgepurge uses: %.0fs); URLs + covers %.0fs (never below the arrival window)\n",
-		r.URLs, r.BoundURL.AtStandInS, r.BoundURL.AtBudgetS, r.BoundCoverS)
+	fmt.Fprintf(w, "\nphysical bounds: URLs only %d URLs ÷ 1,500/s = %.0fs (÷ the 1,350/s edgepurge uses: %.0fs)\n",
+		r.URLs, r.BoundURL.AtStandInS, r.BoundURL.AtBudgetS)
+	fmt.Fprintf(w, "URLs + covers, bursts counted (Bu, Bc bursts, Ru, Rc rates as edgepurge spends them; u URLs a page, k covers a call):\n  %s\n",
+		r.Bound.Formula())
+	fmt.Fprintf(w, "  (rates only, no bursts: %.1fs); last page fresh ÷ bound:", r.BoundCoverRatesS)
+	for _, s := range r.Sides {
+		fmt.Fprintf(w, " escalation %v %.2f×", s.Escalation, s.LastFreshS/r.BoundCoverS)
+	}
+	fmt.Fprintln(w)
 	return nil
 }
 

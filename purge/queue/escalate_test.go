@@ -241,3 +241,82 @@ func TestTwoInstancesShareBothBuckets(t *testing.T) {
 		t.Error("no page escalated: the test proves nothing")
 	}
 }
+
+// While covers keep coming, a short cover call waits for more (at most
+// After); a full one, or any once no cover has come for checkEvery, goes
+// at once.
+func TestCoverCallsWaitToBeFullWhileCoversCome(t *testing.T) {
+	now := time.Unix(1_000_000, 0)
+	p := New(Config{MaxItemsPerCall: 100, Escalation: &Escalation{After: time.Second, URLRate: 1350, CoverCallRate: 4}})
+	p.now = func() time.Time { return now }
+	escalated := func() { p.escalatedAt.Store(now.UnixNano()) }
+	f := &coverFill{p: p, full: 100}
+
+	if f.hold(3) {
+		t.Error("a short call held with no cover coming")
+	}
+	escalated()
+	if f.hold(100) {
+		t.Error("a full call held")
+	}
+	if !f.hold(3) {
+		t.Error("a short call sent while covers come")
+	}
+	for range 9 { // covers keep coming for 900 ms
+		now = now.Add(100 * time.Millisecond)
+		escalated()
+		if !f.hold(40) {
+			t.Fatalf("a short call sent before After (%s)", now.Sub(time.Unix(1_000_000, 0)))
+		}
+	}
+	now = now.Add(100 * time.Millisecond)
+	escalated()
+	if f.hold(40) {
+		t.Error("a short call held past After")
+	}
+	if !f.hold(7) { // the next short call waits anew
+		t.Error("the next short call was not held")
+	}
+	now = now.Add(checkEvery)
+	if f.hold(7) {
+		t.Error("a short call held when no cover came for checkEvery")
+	}
+}
+
+// A storm's covers go out 100 to a call: every tag call is full but the
+// last, sent once the rule stops escalating — a call costs one token of
+// the scarce call bucket whatever it carries, so short ones would spend
+// its burst on a few pages.
+func TestAStormsCoversGoOutInFullCalls(t *testing.T) {
+	limits := stormLimits()
+	lim := ratelimit.New(redistest.Client(t), redistest.Prefix(t), limits, quiet)
+	p, stub := setup(t, storm, Config{
+		Limiter: lim, MaxItemsPerCall: 100,
+		Escalation: &Escalation{After: time.Second, URLRate: limits.URLs.PerSecond(), CoverCallRate: limits.Calls.PerSecond()},
+	})
+	esc, failed := stormOf(t, p, 500, func(int) bool { return true })
+	if failed != 0 {
+		t.Fatalf("%d pages failed", failed)
+	}
+	var sizes []int
+	for _, c := range stub.PurgeCalls() {
+		if c.Kind == "tags" && c.Status == 200 {
+			sizes = append(sizes, len(c.Items))
+		}
+	}
+	if esc < 300 || len(stub.Purged(zone, "tags")) != esc {
+		t.Fatalf("%d pages escalated, %d tags purged: want most of the 500 by cover", esc, len(stub.Purged(zone, "tags")))
+	}
+	short := 0
+	for i, n := range sizes {
+		if n < 100 && i < len(sizes)-1 {
+			short++
+		}
+	}
+	// One short call may leave early: a cover that waited After.
+	if short > 1 {
+		t.Errorf("tag calls of %v items: %d short before the last", sizes, short)
+	}
+	t.Logf("%d pages by cover in tag calls of %v items", esc, sizes)
+	checkNoThrottling(t, stub)
+}

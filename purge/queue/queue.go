@@ -13,6 +13,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/edgepurge/edgepurge/internal/batch"
@@ -74,6 +75,8 @@ type Purger struct {
 	now       func() time.Time
 	// load is the queues' backlog, for the escalation rule (escalate.go).
 	load load
+	// escalatedAt is when a request last escalated to its cover, Unix ns.
+	escalatedAt atomic.Int64
 }
 
 // zoneQueue is the queue of one zone and kind, and when it was last used.
@@ -376,11 +379,18 @@ func (p *Purger) options(zone, kind string, soft bool) batch.Options {
 	if p.cfg.Observer != nil {
 		o.OnCoalesced = func(n int) { p.cfg.Observer.Coalesced(kind, n) }
 	}
+	var fill *coverFill // covers go out in full calls while pages escalate
+	if p.cfg.Escalation != nil && (kind == kindTags || kind == kindHosts) {
+		fill = &coverFill{p: p, full: perCall}
+	}
 	if limiter != nil {
 		o.Acquire = func(ctx context.Context, n int) (int, time.Duration) {
 			if bucket != ratelimit.URLs {
 				// A tag/host/prefix/everything call costs one token,
 				// whatever it carries.
+				if fill != nil && fill.hold(n) {
+					return 0, fillPoll
+				}
 				g, wait := limiter.Take(ctx, bucket, 1)
 				if g == 0 {
 					return 0, wait
