@@ -75,9 +75,6 @@ func CheckName(backend, target string) string {
 	}
 }
 
-// Check is the name of the target's readiness check.
-func (t *Target) Check() string { return t.check }
-
 // Call records one call to the target: err nil when it succeeded. urls
 // and flex are what it spent of the CDN's URL and call budgets.
 func (t *Target) Call(err error, urls, flex int) {
