@@ -86,25 +86,6 @@ func prometheus(t *testing.T) string {
 	return ""
 }
 
-// root is the repository's root: the nearest directory upwards with go.mod.
-func root(t *testing.T) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("no go.mod above the working directory")
-		}
-		dir = parent
-	}
-}
-
 // tail is the end of a log, at most n bytes.
 func tail(s string, n int) string {
 	if len(s) > n {
@@ -195,7 +176,7 @@ type promServer struct {
 func startPrometheus(t *testing.T, bin string, targets []string) *promServer {
 	t.Helper()
 	dir := t.TempDir()
-	rules := filepath.Join(root(t), "deploy", "prometheus", "alerts.yaml")
+	rules := filepath.Join(proc.Root(t), "deploy", "prometheus", "alerts.yaml")
 	quoted := make([]string, len(targets))
 	for i, tg := range targets {
 		quoted[i] = strconv.Quote(tg)

@@ -79,6 +79,17 @@ func build(out string) error {
 	return nil
 }
 
+// Root is the repository's root, the directory holding go.mod, for a
+// test that reads the repository's files.
+func Root(t testing.TB) string {
+	t.Helper()
+	root, err := moduleRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return root
+}
+
 // moduleRoot walks up from the working directory (a test's package
 // directory) to the directory holding go.mod.
 func moduleRoot() (string, error) {
