@@ -97,9 +97,10 @@ const OutcomeRejected = "rejected"
 // labels; cdns the configured CDN backends.
 func (m *Metrics) Init(sources, outcomes, cdns []string) {
 	for _, s := range sources {
-		for _, o := range append(outcomes, OutcomeRejected) {
+		for _, o := range outcomes {
 			m.Event(s, o)
 		}
+		m.Event(s, OutcomeRejected)
 	}
 	for _, b := range cdns {
 		for _, kind := range []string{"urls", "tags", "hosts", "prefixes", "everything"} {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -48,26 +47,6 @@ func startConsole(t *testing.T, edits ...func(cfg *config.Config)) *harness.H {
 	return h
 }
 
-// apiCall sends method path with the bearer token (none when "") and
-// returns the status and body.
-func apiCall(t *testing.T, h *harness.H, method, path, token string) (int, string) {
-	t.Helper()
-	req, err := http.NewRequest(method, h.Base+path, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, string(b)
-}
-
 // signIn opens the console and signs in with token.
 func signIn(b *browser, h *harness.H, token string) {
 	b.t.Helper()
@@ -88,7 +67,7 @@ func TestConsoleInABrowser(t *testing.T) {
 
 	// The API refuses without the token, and the page holds no data.
 	for _, p := range []string{"/v1/journal", "/v1/journal/dead", "/v1/stats", "/v1/purges"} {
-		if code, _ := apiCall(t, h, "GET", p, ""); code != http.StatusUnauthorized {
+		if code, _ := h.API("GET", p, ""); code != http.StatusUnauthorized {
 			t.Errorf("GET %s without a token = %d, want 401", p, code)
 		}
 	}
@@ -223,7 +202,7 @@ func TestConsoleInABrowser(t *testing.T) {
 	b.click(li + ` button[data-action="replay"]`)
 	confirm := fmt.Sprintf(`button[data-confirm="journal|%s"]`, a.JournalID)
 	b.waitFor("the replay's confirmation", `document.querySelector('`+confirm+`') !== null`)
-	if code, body := apiCall(t, h, "GET", "/v1/journal", harness.TestAPIToken); !strings.Contains(body, `"total":1`) {
+	if code, body := h.API("GET", "/v1/journal", harness.TestAPIToken); !strings.Contains(body, `"total":1`) {
 		t.Fatalf("the replay ran before its confirmation: %d %s", code, body)
 	}
 	b.click(confirm)
@@ -236,13 +215,13 @@ func TestConsoleInABrowser(t *testing.T) {
 	b.shot("08-replayed")
 
 	// The replay endpoints: 401 without the token, 404 for an unknown entry.
-	if code, _ := apiCall(t, h, "POST", "/v1/journal/"+a.JournalID+"/replay", ""); code != http.StatusUnauthorized {
+	if code, _ := h.API("POST", "/v1/journal/"+a.JournalID+"/replay", ""); code != http.StatusUnauthorized {
 		t.Errorf("replay without a token = %d, want 401", code)
 	}
-	if code, body := apiCall(t, h, "POST", "/v1/journal/"+a.JournalID+"/replay", harness.TestAPIToken); code != http.StatusNotFound {
+	if code, body := h.API("POST", "/v1/journal/"+a.JournalID+"/replay", harness.TestAPIToken); code != http.StatusNotFound {
 		t.Errorf("replay of a purged entry = %d %s, want 404", code, body)
 	}
-	if code, _ := apiCall(t, h, "POST", "/v1/journal/dead/replay", ""); code != http.StatusUnauthorized {
+	if code, _ := h.API("POST", "/v1/journal/dead/replay", ""); code != http.StatusUnauthorized {
 		t.Errorf("dead-letter replay without a token = %d, want 401", code)
 	}
 

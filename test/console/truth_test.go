@@ -127,7 +127,7 @@ func TestConsoleGroupsRedriveAttempts(t *testing.T) {
 	two := journalEvent(t, h, "msg_group_2")
 	replay := func(id string, want int) {
 		t.Helper()
-		if code, body := apiCall(t, h, "POST", "/v1/journal/"+id+"/replay", harness.TestAPIToken); code != want {
+		if code, body := h.API("POST", "/v1/journal/"+id+"/replay", harness.TestAPIToken); code != want {
 			t.Fatalf("replay %s: %d %s, want %d", id, code, body, want)
 		}
 	}
@@ -141,7 +141,7 @@ func TestConsoleGroupsRedriveAttempts(t *testing.T) {
 	// person presses "Replay now" again, and so does the test.
 	failures := 3 // msg_group_1's failed replays
 	for try := 1; ; try++ {
-		code, body := apiCall(t, h, "POST", "/v1/journal/"+one+"/replay", harness.TestAPIToken)
+		code, body := h.API("POST", "/v1/journal/"+one+"/replay", harness.TestAPIToken)
 		if code == http.StatusOK {
 			break
 		}

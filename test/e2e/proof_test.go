@@ -2,7 +2,6 @@ package e2e
 
 import (
 	"encoding/json"
-	"io"
 	"net/http"
 	"slices"
 	"strings"
@@ -27,26 +26,14 @@ func probing(cfg *config.Config) {
 // backends reads GET /v1/backends with the API token.
 func backends(t *testing.T, h *harness.H, token string) (int, server.BackendsReport) {
 	t.Helper()
-	req, err := http.NewRequest(http.MethodGet, h.Base+"/v1/backends", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	body, _ := io.ReadAll(resp.Body)
+	code, body := h.API(http.MethodGet, "/v1/backends", token)
 	var rep server.BackendsReport
-	if resp.StatusCode == http.StatusOK {
-		if err := json.Unmarshal(body, &rep); err != nil {
+	if code == http.StatusOK {
+		if err := json.Unmarshal([]byte(body), &rep); err != nil {
 			t.Fatalf("/v1/backends: %v: %s", err, body)
 		}
 	}
-	return resp.StatusCode, rep
+	return code, rep
 }
 
 func backendOf(rep server.BackendsReport, check string) (server.BackendStatus, bool) {

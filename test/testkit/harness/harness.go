@@ -194,6 +194,27 @@ func (h *H) Get(path string) (int, string) {
 	return resp.StatusCode, string(b)
 }
 
+// API sends method path with the bearer token (none when "") and returns
+// the status and body: the authenticated JSON API (/v1/purges,
+// /v1/backends, /v1/journal…).
+func (h *H) API(method, path, token string) (int, string) {
+	h.T.Helper()
+	req, err := http.NewRequest(method, h.Base+path, nil)
+	if err != nil {
+		h.T.Fatal(err)
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		h.T.Fatalf("%s %s: %v", method, path, err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
 // Post sends body with headers and returns the status and body.
 func (h *H) Post(path string, body []byte, headers map[string]string) (int, []byte) {
 	h.T.Helper()
