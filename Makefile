@@ -60,8 +60,8 @@ test-live: ## the conformance suite against real Cloudflare and Fastly accounts 
 # -fuzz takes one target per package run). A crasher is written to the
 # package's testdata/fuzz; fix it and keep it as a regression seed.
 FUZZTIME ?= 5s
-FUZZ_TARGETS := internal/webhook:FuzzVerify internal/event:FuzzParseHook internal/event:FuzzHookFastPath internal/event:FuzzParseManual \
-	internal/statuspage:FuzzParse internal/statuspage:FuzzFastPath internal/plan:FuzzTemplate internal/plan:FuzzPlan \
+FUZZ_TARGETS := internal/webhook:FuzzVerify internal/event:FuzzParseHook internal/event:FuzzParseManual \
+	internal/statuspage:FuzzParse internal/plan:FuzzTemplate internal/plan:FuzzPlan \
 	internal/logging:FuzzHandlerWritesWhatSlogWrites internal/jsonw:FuzzString
 .PHONY: fuzz
 fuzz: ## run each fuzz target for FUZZTIME (default 5s)
