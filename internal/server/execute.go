@@ -29,7 +29,7 @@ func (s *Server) answer(ctx *fasthttp.RequestCtx, o *pipeline.Outcome) {
 		s.fail(ctx, o.HTTPStatus, o.Refusal)
 		return
 	}
-	writeAnswer(ctx, o.HTTPStatus, &o.Answer)
+	writeJSON(ctx, o.HTTPStatus, &o.Answer)
 }
 
 // parse runs a parser and puts the event it returns in r.Event. The
