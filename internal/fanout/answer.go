@@ -119,9 +119,8 @@ type NodeResult struct {
 	Error      string  `json:"error,omitempty"`
 }
 
-// Answer's methods take a pointer: an Answer is large, and the pipeline's
-// frames that call them are on the stack of a request's goroutine while it
-// waits on a backend.
+// Answer's methods take a pointer: an Answer is large, and the pipeline
+// holds one per event that every step reads and fills in.
 
 // Backpressure reports whether every failed backend failed only because
 // the deadline passed before its items could be sent: the caller should

@@ -112,9 +112,6 @@ type Pipeline struct {
 	// 8 KiB (see docs/performance.md, "Third step: every stack under
 	// 8 KiB"), and one allocated per event would be garbage.
 	attrBufs sync.Pool
-	// dedupeBounds and purgeBounds bound the duplicate checks and marks,
-	// and the purges (see dedupeContext, purgeContext).
-	dedupeBounds, purgeBounds sharedBounds
 }
 
 // New returns a Pipeline.
@@ -126,7 +123,6 @@ func New(cfg Config) *Pipeline {
 		cfg.Metrics = metrics.New("", "")
 	}
 	p := &Pipeline{cfg: cfg, log: cfg.Log}
-	p.purgeBounds.parent = cfg.Cutoff
 	p.attrBufs.New = func() any { return new([16]slog.Attr) }
 	return p
 }
