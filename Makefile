@@ -87,15 +87,19 @@ sample: ## send examples/statuspage-incident.json to the server of `make run`
 # bench runs the load generator (cmd/edgepurge-bench) against a real
 # `edgepurge serve`, real Redis and the in-repo Cloudflare stand-in, and
 # prints one table for the hot, many, overhead and naive scenarios, then
-# the storm scenario's (escalation off and on, side by side).
+# the storm scenario's (escalation off and on, side by side). BEFORE_BIN,
+# another edgepurge binary (say, main's), runs every scenario with it too,
+# alternately, and sets both side by side (A/B).
 BENCH_FLAGS ?=
 STORM_FLAGS ?=
-bench: build redis ## run the load generator, then the storm (BENCH_FLAGS='--runs 1 --scenarios hot' for a quick look)
-	go run ./cmd/edgepurge-bench --server-bin $(BIN) $(BENCH_FLAGS)
-	go run ./cmd/edgepurge-bench storm --server-bin $(BIN) $(STORM_FLAGS)
+BEFORE_BIN ?=
+BEFORE_FLAG = $(if $(BEFORE_BIN),--before-bin $(BEFORE_BIN))
+bench: build redis ## run the load generator, then the storm (BENCH_FLAGS='--runs 1 --scenarios hot' for a quick look; BEFORE_BIN=path for A/B)
+	go run ./cmd/edgepurge-bench --server-bin $(BIN) $(BEFORE_FLAG) $(BENCH_FLAGS)
+	go run ./cmd/edgepurge-bench storm --server-bin $(BIN) $(BEFORE_FLAG) $(STORM_FLAGS)
 
 bench-storm: build redis ## only the storm: 10,000 pages in 60 s, escalation off and on (STORM_FLAGS='--pages 2000 --within 20s')
-	go run ./cmd/edgepurge-bench storm --server-bin $(BIN) $(STORM_FLAGS)
+	go run ./cmd/edgepurge-bench storm --server-bin $(BIN) $(BEFORE_FLAG) $(STORM_FLAGS)
 
 fmt: ## gofmt -w every tracked Go file
 	gofmt -w $$(git ls-files '*.go')

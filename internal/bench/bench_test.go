@@ -23,7 +23,7 @@ func TestRunEndToEnd(t *testing.T) {
 	var progress bytes.Buffer
 	r, err := Run(ctx, Config{
 		ServerBin:       serverBin,
-		BareCommand:     []string{os.Args[0], "bare"},
+		OwnCommand:      []string{os.Args[0]},
 		Phases:          phases,
 		Concurrency:     map[string]int{"*": 4},
 		Duration:        time.Second,

@@ -105,9 +105,6 @@ type Config struct {
 type Pipeline struct {
 	cfg Config
 	log *slog.Logger
-	// dedupeBounds and purgeBounds bound the duplicate checks and marks,
-	// and the purges (see dedupeContext, purgeContext).
-	dedupeBounds, purgeBounds sharedBounds
 }
 
 // New returns a Pipeline.
@@ -119,7 +116,6 @@ func New(cfg Config) *Pipeline {
 		cfg.Metrics = metrics.New("", "")
 	}
 	p := &Pipeline{cfg: cfg, log: cfg.Log}
-	p.purgeBounds.parent = cfg.Cutoff
 	return p
 }
 

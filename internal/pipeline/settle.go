@@ -117,18 +117,10 @@ func (p *Pipeline) purgeSkipped(ctx context.Context, id string, a *fanout.Answer
 	if failed == "" || failed != p.cfg.KeysBackend || len(skipped) == 0 {
 		return
 	}
-	p.warnSkipped(id, skipped)
+	p.log.Warn("redis step failed and cannot be journaled: purging the CDNs now", "id", id, "cdns", skipped)
 	b := new(fanout.Answer)
 	p.cfg.Purger.RunOn(ctx, skipped, id, &a.Plan, b)
 	a.Merge(b)
-}
-
-// warnSkipped logs purgeSkipped's purge. (Out of line: the log call's
-// locals would take room in purgeSkipped's frame, held during the purge.)
-//
-//go:noinline
-func (p *Pipeline) warnSkipped(id string, skipped []string) {
-	p.log.Warn("redis step failed and cannot be journaled: purging the CDNs now", "id", id, "cdns", skipped)
 }
 
 // record audits, counts and logs a purged (or unfinished) event.
