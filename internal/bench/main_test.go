@@ -10,16 +10,22 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+
+	"github.com/edgepurge/edgepurge/test/testkit/integration"
 )
 
 var serverBin string
 
-// TestMain builds the real edgepurge binary once, as `make bench` does.
+// TestMain builds the real edgepurge binary once, as `make bench` does, for
+// the integration layer's TestRunEndToEnd (the unit layer builds nothing).
 // Started with the argument "bare", the test binary is the bare handler
 // instead, the way the bench binary serves it.
 func TestMain(m *testing.M) {
 	if len(os.Args) > 2 && os.Args[1] == "bare" && os.Args[2] == "--listen" && len(os.Args) == 4 {
 		os.Exit(serveBareForTest(os.Args[3]))
+	}
+	if !integration.Enabled() {
+		os.Exit(m.Run())
 	}
 	dir, err := os.MkdirTemp("", "edgepurge-bench-bin")
 	if err != nil {
