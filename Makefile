@@ -25,11 +25,11 @@ else
 RUN_ENV :=
 endif
 
-.PHONY: help run build test test-live vet fmt redis deps sample bench bench-storm clean
+.PHONY: help run build test test-unit test-live vet fmt redis deps sample bench bench-storm clean
 .DEFAULT_GOAL := help
 
 help: ## list the targets
-	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  make %-8s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  make %-9s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
 run: build redis ## start the service on 127.0.0.1:8080 against local Redis (dry run unless CLOUDFLARE_API_TOKEN is set)
 	@if [ -z "$(CLOUDFLARE_API_TOKEN)" ]; then echo ">>> CLOUDFLARE_API_TOKEN not set: running with EDGEPURGE_DRY_RUN=true, NOTHING WILL BE PURGED <<<"; fi
@@ -38,14 +38,22 @@ run: build redis ## start the service on 127.0.0.1:8080 against local Redis (dry
 build: ## build bin/edgepurge (static, -trimpath, version and commit in -ldflags)
 	CGO_ENABLED=0 go build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/edgepurge
 
-# test first makes sure what the tests use is there: Redis on
-# 127.0.0.1:6379 (started, or installed and started), varnishd with the
-# xkey vmod, redis-sentinel (the scale-out tests), headless Chromium (the
-# console's browser tests) and Debian's prometheus (promtool for the alert
-# rules' tests, the server for test/alerts), installed
-# when missing, so it works on a fresh machine.
-test: vet deps ## vet, gofmt check and every test with -race (starts Redis, installs varnishd, redis-sentinel, chromium, prometheus if missing)
-	go test -count=1 -race -timeout 15m ./...
+# test runs both layers: EDGEPURGE_INTEGRATION=1 turns on the integration
+# layer (test/testkit/integration), where a missing part fails its test
+# rather than skipping it. It first makes sure what the tests use is there:
+# Redis on 127.0.0.1:6379 (started, or installed and started), varnishd
+# with the xkey vmod, redis-sentinel (the scale-out tests), headless
+# Chromium (the console's browser tests) and Debian's prometheus (promtool
+# for the alert rules' tests, the server for test/alerts), installed when
+# missing, so it works on a fresh machine.
+test: vet deps ## vet, gofmt check and every test, unit and integration, with -race (starts Redis, installs varnishd, redis-sentinel, chromium, prometheus if missing)
+	EDGEPURGE_INTEGRATION=1 go test -count=1 -race -timeout 15m ./...
+
+# test-unit is the unit layer alone, what `go test ./...` runs: nothing in
+# it needs Redis, varnishd, Chromium, Prometheus or a built binary; the
+# integration layer's tests are skipped (`go test -v` says why).
+test-unit: ## the unit layer only, in seconds: go test ./... (no Redis, varnishd or Chromium needed)
+	EDGEPURGE_INTEGRATION= go test ./...
 
 # test-live runs the conformance suite (purge/purgetest) against the real
 # Cloudflare and Fastly APIs, with a throwaway zone's and service's

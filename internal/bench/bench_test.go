@@ -8,11 +8,14 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/edgepurge/edgepurge/test/testkit/integration"
 )
 
 // TestRunEndToEnd runs a tiny hot phase against the real binary and the
 // bare handler, and checks that the report's numbers agree with each other.
 func TestRunEndToEnd(t *testing.T) {
+	integration.Need(t, "the built edgepurge binary and Redis at 127.0.0.1:6379")
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	phases, err := SelectPhases("hot,bare")
