@@ -48,7 +48,11 @@ stop_engine() {
   log "stopping the dockerd this script started (pid $started)"
   $SUDO kill -TERM "$started" 2>/dev/null || true
   for _ in $(seq 1 150); do
-    $SUDO kill -0 "$started" 2>/dev/null || { started=""; return 0; }
+    if ! $SUDO kill -0 "$started" 2>/dev/null; then
+      started=""
+      rm -rf "$dir"
+      return 0
+    fi
     sleep 0.2
   done
   log "dockerd (pid $started) still runs after 30 s; killing it"

@@ -4,10 +4,13 @@ import (
 	"archive/tar"
 	"bytes"
 	"context"
+	"debug/buildinfo"
+	"debug/elf"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net"
 	"net/http"
 	"os"
@@ -101,7 +104,16 @@ func TestImage(t *testing.T) {
 	fig.size = must(strconv.ParseInt(inspect(t, "{{.Size}}", image), 10, 64))
 
 	t.Run("config", func(t *testing.T) { checkImageConfig(t, image) })
-	t.Run("files", func(t *testing.T) { checkNoShell(t, image, label) })
+	var imageBin string
+	binDir := t.TempDir()
+	t.Run("files", func(t *testing.T) { imageBin = checkNoShell(t, image, label, binDir) })
+	t.Run("same build as make build", func(t *testing.T) {
+		if imageBin == "" {
+			t.Skip("no binary copied out of the image")
+		}
+		checkSameBuildAsMake(t, imageBin, version, commit)
+	})
+	t.Run("build context", func(t *testing.T) { checkContext(t, runtimeTag, label) })
 	t.Run("version", func(t *testing.T) {
 		// The build arguments reach the binary (version prints to stderr).
 		out, err := exec.Command("docker", "run", "--rm", "--network", "none", "--label", label, image, "version").CombinedOutput()
@@ -177,8 +189,9 @@ func checkImageConfig(t *testing.T, image string) {
 
 // checkNoShell lists the runtime image's files (docker export of a
 // container never started): the binary and the CA certificates, and no
-// shell or busybox to exec into.
-func checkNoShell(t *testing.T, image, label string) {
+// shell or busybox to exec into. It returns the path of the image's
+// binary, copied out.
+func checkNoShell(t *testing.T, image, label, outDir string) string {
 	name := "edgepurge-test-files-" + strings.TrimPrefix(label, "edgepurge.test.run=")
 	docker(t, "create", "--name", name, "--label", label, image)
 	defer removeContainer(t, name)
@@ -188,6 +201,7 @@ func checkNoShell(t *testing.T, image, label string) {
 	}
 	tr := tar.NewReader(bytes.NewReader(out))
 	var files []string
+	bin := ""
 	for {
 		h, err := tr.Next()
 		if errors.Is(err, io.EOF) {
@@ -208,14 +222,92 @@ func checkNoShell(t *testing.T, image, label string) {
 		if h.Typeflag == tar.TypeReg && h.Mode&0o111 != 0 && name != "usr/local/bin/edgepurge" {
 			t.Errorf("the runtime image holds another executable: %s", name)
 		}
+		if name == "usr/local/bin/edgepurge" {
+			bin = filepath.Join(outDir, "edgepurge")
+			b, err := io.ReadAll(tr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(bin, b, 0o755); err != nil {
+				t.Fatal(err)
+			}
+		}
 	}
-	if !slices.Contains(files, "usr/local/bin/edgepurge") || !slices.Contains(files, "etc/ssl/certs/ca-certificates.crt") {
+	if bin == "" || !slices.Contains(files, "etc/ssl/certs/ca-certificates.crt") {
 		t.Errorf("the runtime image lacks the binary or the CA certificates: %q", files)
 	}
 	t.Logf("runtime image files: %s", strings.Join(files, " "))
 	// And from the outside, as someone trying to get a shell would.
 	if out, err := dockerErr(nil, "run", "--rm", "--network", "none", "--label", label, "--entrypoint", "/bin/sh", image, "-c", "id"); err == nil {
 		t.Errorf("a shell ran in the runtime image: %s", out)
+	}
+	return bin
+}
+
+// checkSameBuildAsMake compares the build information Go records in the
+// image's binary with that of `make build`'s, for the same version and
+// commit: the same package, flags (-trimpath), CGO_ENABLED, target and
+// dependencies, and both stripped (-s -w). The Dockerfile and the Makefile spell their
+// builds separately; their products must not differ.
+func checkSameBuildAsMake(t *testing.T, imageBin, version, commit string) {
+	root := proc.Root(t)
+	makeBin := filepath.Join(t.TempDir(), "edgepurge")
+	cmd := exec.Command("make", "--no-print-directory", "build", "BIN="+makeBin, "VERSION="+version, "COMMIT="+commit)
+	cmd.Dir = root
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("make build: %v\n%s", err, out)
+	}
+	read := func(p string) (*buildinfo.BuildInfo, map[string]string) {
+		bi, err := buildinfo.ReadFile(p)
+		if err != nil {
+			t.Fatalf("build info of %s: %v", p, err)
+		}
+		set := map[string]string{}
+		for _, s := range bi.Settings {
+			if !strings.HasPrefix(s.Key, "vcs") { // no .git in the build context
+				set[s.Key] = s.Value
+			}
+		}
+		return bi, set
+	}
+	ib, iset := read(imageBin)
+	mb, mset := read(makeBin)
+	if ib.Path != mb.Path {
+		t.Errorf("the image builds %s, make build %s", ib.Path, mb.Path)
+	}
+	if !maps.Equal(iset, mset) {
+		t.Errorf("build settings differ:\n image:      %v\n make build: %v", iset, mset)
+	}
+	deps := func(bi *buildinfo.BuildInfo) []string {
+		var out []string
+		for _, d := range bi.Deps {
+			out = append(out, d.Path+"@"+d.Version)
+		}
+		return out
+	}
+	if !slices.Equal(deps(ib), deps(mb)) {
+		t.Errorf("dependencies differ:\n image:      %v\n make build: %v", deps(ib), deps(mb))
+	}
+	for _, want := range []string{"CGO_ENABLED=0", "-trimpath=true"} {
+		k, v, _ := strings.Cut(want, "=")
+		if iset[k] != v {
+			t.Errorf("the image's binary was built with %s=%q, want %s", k, iset[k], want)
+		}
+	}
+	// Go records no -ldflags beside -trimpath (they may hold paths), so
+	// their effect is read instead: -s -w leave no symbol table and no
+	// DWARF (the version and commit: the version subtest).
+	for what, p := range map[string]string{"the image's": imageBin, "make build's": makeBin} {
+		f, err := elf.Open(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, sec := range f.Sections {
+			if sec.Name == ".symtab" || strings.HasPrefix(sec.Name, ".debug_") || strings.HasPrefix(sec.Name, ".zdebug_") {
+				t.Errorf("%s binary has a %s section: not linked with -s -w", what, sec.Name)
+			}
+		}
+		f.Close()
 	}
 }
 
@@ -284,6 +376,26 @@ func (c *container) waitHealthy(t *testing.T, since time.Time) time.Duration {
 			inspect(t, "{{json .State.Health}}", c.name))
 	}
 	return time.Since(since)
+}
+
+// health is Docker's record of a container's HEALTHCHECK.
+type health struct {
+	Status        string
+	FailingStreak int
+	Log           []struct {
+		Start    time.Time
+		ExitCode int
+		Output   string
+	}
+}
+
+func healthOf(t *testing.T, name string) health {
+	t.Helper()
+	var h health
+	if err := json.Unmarshal([]byte(inspect(t, "{{json .State.Health}}", name)), &h); err != nil {
+		t.Fatalf("health of %s: %v", name, err)
+	}
+	return h
 }
 
 // get is one GET of the container, its status and body.
@@ -434,6 +546,25 @@ pages:
 		"-e", "EDGEPURGE_WEBHOOK_SECRETS="+whSecret,
 	)
 
+	// C: Redis unreachable, readiness failing: liveness, which the
+	// HEALTHCHECK probes, passes all the same, so the container is
+	// taken out of rotation, not restarted.
+	portC := freePort(t)
+	cfgC := filepath.Join(t.TempDir(), "edgepurge.yaml")
+	if err := os.WriteFile(cfgC, []byte(fmt.Sprintf(`listen: "127.0.0.1:%d"
+dry_run: true
+redis:
+  url: redis://127.0.0.1:1/0
+readiness:
+  shared_grace: 1ms
+  window: 100ms
+`, portC)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	runC := time.Now()
+	c := start(t, image, label, "edgepurge-test-noredis-"+run, portC,
+		"-v", cfgC+":"+cfgInside+":ro", "-e", "EDGEPURGE_CONFIG="+cfgInside)
+
 	if !waitFor(30*time.Second, 2*time.Millisecond, func() bool { code, _, _ := a.get("/healthz"); return code == 200 }) {
 		t.Fatalf("%s never answered /healthz", a.name)
 	}
@@ -443,6 +574,29 @@ pages:
 	if code, body, err := b.get("/readyz"); code != 200 {
 		t.Errorf("%s /readyz: %d %s %v", b.name, code, body, err)
 	}
+	c.waitHealthy(t, runC)
+	var readyz string
+	if !waitFor(10*time.Second, 50*time.Millisecond, func() bool {
+		code, body, _ := c.get("/readyz")
+		readyz = fmt.Sprint(code, " ", body)
+		return code == 503 && strings.Contains(body, "redis")
+	}) {
+		t.Errorf("%s: /readyz kept answering %s with Redis unreachable; the check proves nothing", c.name, readyz)
+	} else {
+		// A HEALTHCHECK run that started while the instance was not ready.
+		notReady := time.Now()
+		var h health
+		if !waitFor(20*time.Second, 200*time.Millisecond, func() bool {
+			h = healthOf(t, c.name)
+			return len(h.Log) > 0 && h.Log[len(h.Log)-1].Start.After(notReady)
+		}) {
+			t.Errorf("%s: no HEALTHCHECK ran in 20 s: %+v", c.name, h)
+		} else if last := h.Log[len(h.Log)-1]; h.Status != "healthy" || last.ExitCode != 0 {
+			t.Errorf("%s: not ready (%s), and the HEALTHCHECK says %s (exit %d: %s): a readiness failure must not make the container unhealthy",
+				c.name, readyz, h.Status, last.ExitCode, last.Output)
+		}
+	}
+	removeContainer(t, c.name)
 	// B has shown the HEALTHCHECK follows EDGEPURGE_LISTEN; it stops in
 	// the background while A is tested.
 	stoppedB := make(chan string, 1)
