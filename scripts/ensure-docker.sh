@@ -25,7 +25,16 @@ if [ "$(id -u)" != 0 ] && command -v sudo >/dev/null 2>&1; then SUDO="sudo -E"; 
 
 need=()
 command -v dockerd >/dev/null 2>&1 || need+=(docker.io)
-[ -x /bin/busybox ] && /bin/busybox --list 2>/dev/null | grep -qx sh && ldd /bin/busybox 2>&1 | grep -q "not a dynamic" || need+=(busybox-static)
+# A static busybox (the stand-in build image's shell): Debian's busybox
+# package is dynamically linked, busybox-static is not.
+static_busybox() {
+  [ -x /bin/busybox ] || return 1
+  case "$(LC_ALL=C file -b /bin/busybox 2>/dev/null || ldd /bin/busybox 2>&1 || true)" in
+    *"statically linked"*|*"not a dynamic executable"*) return 0 ;;
+  esac
+  return 1
+}
+static_busybox || need+=(busybox-static)
 command -v docker-compose >/dev/null 2>&1 || need+=(docker-compose)
 if [ ${#need[@]} -gt 0 ]; then
   log "installing ${need[*]}"

@@ -64,7 +64,7 @@ func checkContext(t *testing.T, base, label string) {
 	if err := os.WriteFile(dockerfile, []byte("FROM "+base+"\nCOPY . /context/\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	run := strings.TrimPrefix(label, "edgepurge.test.run=")
+	run := strings.TrimPrefix(label, runLabel+"=")
 	tag := "edgepurge-test/context:" + run
 	docker(t, "build", "--network", "none", "-q", "-f", dockerfile, "-t", tag, ctx)
 	defer dockerErr(nil, "rmi", "-f", tag)

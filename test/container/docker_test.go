@@ -17,6 +17,7 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -123,4 +124,47 @@ func removeImages(t testing.TB, label string, tags ...string) {
 	if out, _ := dockerErr(nil, "image", "ls", "-a", "-q", "--filter", "label="+label); strings.TrimSpace(out) != "" {
 		t.Errorf("cleanup: images of this run remain: %s", strings.Join(strings.Fields(out), " "))
 	}
+}
+
+// runLabel is the label key every container and image of a run carries;
+// its value is "<pid>-<n>", the pid of the test process.
+const runLabel = "edgepurge.test.run"
+
+// removeLeftovers removes the containers and images of earlier runs
+// whose test process is gone (killed by a timeout before its cleanup
+// ran). Runs still alive are left alone.
+func removeLeftovers(t testing.TB) {
+	out, err := dockerErr(nil, "ps", "-a", "--filter", "label="+runLabel, "--format", `{{.Names}} {{.Label "`+runLabel+`"}}`)
+	if err != nil {
+		t.Logf("leftovers: %v", err)
+		return
+	}
+	runs := map[string]bool{}
+	for _, l := range strings.Split(strings.TrimSpace(out), "\n") {
+		if name, run, ok := strings.Cut(l, " "); ok && dead(run) {
+			removeContainer(t, name)
+			runs[run] = true
+		}
+	}
+	out, _ = dockerErr(nil, "image", "ls", "-a", "--filter", "label="+runLabel, "--format", `{{.ID}}`)
+	for _, id := range strings.Fields(out) {
+		run, _ := dockerErr(nil, "image", "inspect", "-f", `{{index .Config.Labels "`+runLabel+`"}}`, id)
+		if run = strings.TrimSpace(run); dead(run) {
+			runs[run] = true
+		}
+	}
+	for run := range runs {
+		t.Logf("removing what the dead run %s left", run)
+		removeImages(t, runLabel+"="+run, "edgepurge-test/edgepurge:"+run, "edgepurge-test/build-standin:"+run, "edgepurge-test/runtime-standin:"+run)
+	}
+}
+
+// dead reports whether the test process of run is gone.
+func dead(run string) bool {
+	pid, _, ok := strings.Cut(run, "-")
+	if !ok || pid == "" {
+		return false
+	}
+	_, err := os.Stat(filepath.Join("/proc", pid))
+	return os.IsNotExist(err)
 }

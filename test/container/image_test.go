@@ -65,8 +65,9 @@ type figures struct {
 func TestImage(t *testing.T) {
 	enabled(t)
 	root := proc.Root(t)
+	removeLeftovers(t)
 	run := fmt.Sprintf("%d-%d", os.Getpid(), time.Now().UnixNano()%1_000_000)
-	label := "edgepurge.test.run=" + run
+	label := runLabel + "=" + run
 	buildTag := "edgepurge-test/build-standin:" + run
 	runtimeTag := "edgepurge-test/runtime-standin:" + run
 	image := "edgepurge-test/edgepurge:" + run
@@ -192,7 +193,7 @@ func checkImageConfig(t *testing.T, image string) {
 // shell or busybox to exec into. It returns the path of the image's
 // binary, copied out.
 func checkNoShell(t *testing.T, image, label, outDir string) string {
-	name := "edgepurge-test-files-" + strings.TrimPrefix(label, "edgepurge.test.run=")
+	name := "edgepurge-test-files-" + strings.TrimPrefix(label, runLabel+"=")
 	docker(t, "create", "--name", name, "--label", label, image)
 	defer removeContainer(t, name)
 	out, err := exec.Command("docker", "export", name).Output()
@@ -493,7 +494,7 @@ func serve(t *testing.T, image, label string, fig *figures) {
 	t.Cleanup(stub.Close)
 	rdb := redistest.Client(t)
 	prefix := redistest.Prefix(t)
-	run := strings.TrimPrefix(label, "edgepurge.test.run=")
+	run := strings.TrimPrefix(label, runLabel+"=")
 
 	// A: a config file, mounted read-only, holds the listen address; the
 	// secrets come from the environment (one through ${…} in the file).
