@@ -59,9 +59,9 @@ type figures struct {
 	answered                     map[string]int
 }
 
-// TestImage builds the Dockerfile with the stand-in base images and runs
-// the image: as a user's `docker run` with a config file, and from the
-// environment alone, each on a port other than 8080.
+// TestImage builds the Dockerfile with the stand-in base images, checks
+// the image, and runs it: configured by a file, by the environment alone,
+// and with Redis unreachable, each on a port other than 8080.
 func TestImage(t *testing.T) {
 	enabled(t)
 	root := proc.Root(t)
