@@ -64,6 +64,23 @@ test-unit: ## the unit layer only, in seconds: go test ./... (no Redis, varnishd
 test-live: ## the conformance suite against real Cloudflare and Fastly accounts (docs/cdns.md#before-the-first-deploy-make-test-live)
 	@set -o pipefail; go test -count=1 -tags live -run '^TestLive$$' -v ./purge/cloudflare ./purge/fastly | grep -Ev '^=== (RUN|PAUSE|CONT)'
 
+# test-container builds the Dockerfile with a real Docker engine and runs
+# the image (test/container): local stand-ins for its base images (no
+# registry is reachable here) from busybox-static, /usr/local/go and the CA
+# certificates; the image on the host's network against the real Redis and
+# the Cloudflare stand-in, on a port other than 8080, read-only, with every
+# capability dropped: HEALTHCHECK healthy, a signed event purged, non-root,
+# no shell, `docker stop` drains and exits 0 with no 2xx lost, size under
+# 25 MB; `docker-compose config` of docker-compose.yml. Then the Kubernetes
+# manifests of deploy/kubernetes, decoded strictly into the API types
+# (test/deploy/kubernetes, a module of its own). scripts/ensure-docker.sh
+# installs docker.io when missing and starts dockerd (no bridge, no
+# iptables) when none runs, and stops only a dockerd it started.
+.PHONY: test-container
+test-container: redis ## build and run the image for real, validate docker-compose.yml and deploy/kubernetes (installs and starts Docker if missing)
+	@scripts/ensure-docker.sh bash -c 'set -o pipefail; EDGEPURGE_CONTAINER_TEST=1 go test -count=1 -v -timeout 30m ./test/container | grep -Ev "^=== (RUN|PAUSE|CONT|NAME)"'
+	cd test/deploy/kubernetes && go test -count=1 ./...
+
 # fuzz runs each fuzz target for FUZZTIME (one `go test -fuzz` per target:
 # -fuzz takes one target per package run). A crasher is written to the
 # package's testdata/fuzz; fix it and keep it as a regression seed.
