@@ -3,10 +3,8 @@ package cloudflare
 import (
 	"context"
 	"errors"
-	"fmt"
 	"io"
 	"net/http"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -189,42 +187,4 @@ func parseRetryAfter(v string) time.Duration {
 		return max(0, time.Until(t))
 	}
 	return 0
-}
-
-// combine folds the failed calls of one request into one *purge.Error: the
-// first failure's status, every failure's codes (each once, in order), the
-// first message followed by each other failure in full, the longest
-// Retry-After, Retryable only if every failure is, since retrying the
-// request cannot get past a permanent refusal, and the first missing
-// Permission any failure names.
-func combine(zone string, total int, failed []*purge.Error, ops []string) *purge.Error {
-	if len(failed) == 1 {
-		return failed[0]
-	}
-	first := failed[0]
-	out := &purge.Error{
-		Op:         fmt.Sprintf("purge zone %s: %d of %d calls failed, first %s", zone, len(failed), total, ops[0]),
-		StatusCode: first.StatusCode,
-		Retryable:  true,
-	}
-	msgs := []string{first.Message}
-	for i, f := range failed {
-		if out.Permission == "" {
-			out.Permission = f.Permission
-		}
-		for _, c := range f.Codes {
-			if !slices.Contains(out.Codes, c) {
-				out.Codes = append(out.Codes, c)
-			}
-		}
-		out.Retryable = out.Retryable && f.Retryable
-		out.RetryAfter = max(out.RetryAfter, f.RetryAfter)
-		if i > 0 {
-			other := *f
-			other.Op = ops[i]
-			msgs = append(msgs, "then "+other.Error())
-		}
-	}
-	out.Message = strings.Join(msgs, "; ")
-	return out
 }

@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -177,11 +176,6 @@ func (p *Purger) transportError(ctx context.Context, op string, err error) *purg
 	return pe
 }
 
-// unsentError is the error of a call not sent because ctx ended first.
-func unsentError(op string, err error) *purge.Error {
-	return &purge.Error{Op: op, Message: "not sent: " + err.Error(), Retryable: true, Unsent: true}
-}
-
 // redact removes the API token from a message, should any text carry it.
 func (p *Purger) redact(msg string) string {
 	if p.token == "" {
@@ -220,43 +214,4 @@ func untilReset(v string, now time.Time) time.Duration {
 		return 0
 	}
 	return max(0, time.Unix(secs, 0).Sub(now))
-}
-
-// combine folds the failed calls of one request into one *purge.Error:
-// the first failure's status and message, up to three more failures in
-// full, how many others there were, the longest RetryAfter, Retryable only
-// if every failure is (retrying cannot get past a permanent refusal),
-// Unsent only if no failed call was sent, and the first missing scope any
-// failure names in Permission.
-func combine(service string, total int, failed []*purge.Error, ops []string) *purge.Error {
-	if len(failed) == 1 {
-		return failed[0]
-	}
-	const shown = 3
-	first := failed[0]
-	out := &purge.Error{
-		Op:         fmt.Sprintf("purge fastly service %s: %d of %d calls failed, first %s", service, len(failed), total, ops[0]),
-		StatusCode: first.StatusCode,
-		Retryable:  true,
-		Unsent:     true,
-	}
-	msgs := []string{first.Message}
-	for i, f := range failed {
-		if out.Permission == "" {
-			out.Permission = f.Permission
-		}
-		out.Retryable = out.Retryable && f.Retryable
-		out.Unsent = out.Unsent && f.Unsent
-		out.RetryAfter = max(out.RetryAfter, f.RetryAfter)
-		if i > 0 && i <= shown {
-			other := *f
-			other.Op = ops[i]
-			msgs = append(msgs, "then "+other.Error())
-		}
-	}
-	if rest := len(failed) - 1 - shown; rest > 0 {
-		msgs = append(msgs, fmt.Sprintf("and %d more failures", rest))
-	}
-	out.Message = strings.Join(msgs, "; ")
-	return out
 }
