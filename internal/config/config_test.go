@@ -175,8 +175,8 @@ func checkLoadErrors(t *testing.T, getenv Getenv, cases map[string]string) {
 	}
 }
 
-// cloudflare.coalesce and EDGEPURGE_COALESCE were removed: a config that
-// still sets either fails to load, saying so.
+// cloudflare.coalesce and EDGEPURGE_COALESCE were removed: a file that
+// still sets the key fails to load, saying so.
 func TestRemovedCoalesceIsAnError(t *testing.T) {
 	getenv := env(map[string]string{"CLOUDFLARE_API_TOKEN": "t", "CLOUDFLARE_ZONE_ID": "z"})
 	for _, body := range []string{"cloudflare:\n  coalesce: false\n", "cloudflare:\n  coalesce: true\n  zone_id: z\n"} {
@@ -185,8 +185,12 @@ func TestRemovedCoalesceIsAnError(t *testing.T) {
 			t.Errorf("%q: err = %v, want it to say cloudflare.coalesce was removed", body, err)
 		}
 	}
-	_, err := Load("", env(map[string]string{"CLOUDFLARE_API_TOKEN": "t", "CLOUDFLARE_ZONE_ID": "z", "EDGEPURGE_COALESCE": "false"}))
-	if err == nil || !strings.Contains(err.Error(), "EDGEPURGE_COALESCE (cloudflare.coalesce) was removed") {
-		t.Errorf("EDGEPURGE_COALESCE: err = %v, want it to say it was removed", err)
+	// The variable asking for what always happens is ignored, as unknown
+	// variables are; asking to turn coalescing off is an error.
+	for v, want := range map[string]string{"true": "", "false": "cloudflare.coalesce was removed", "maybe": "cloudflare.coalesce was removed"} {
+		_, err := Load("", env(map[string]string{"CLOUDFLARE_API_TOKEN": "t", "CLOUDFLARE_ZONE_ID": "z", "EDGEPURGE_COALESCE": v}))
+		if (want == "") != (err == nil) || err != nil && !strings.Contains(err.Error(), want) {
+			t.Errorf("EDGEPURGE_COALESCE=%s: err = %v, want %q", v, err, want)
+		}
 	}
 }

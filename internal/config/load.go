@@ -208,8 +208,12 @@ func applyEnv(cfg *Config, getenv Getenv) error {
 		return err
 	}
 	set(&cfg.Cloudflare.Plan, "CLOUDFLARE_PLAN")
-	if getenv("EDGEPURGE_COALESCE") != "" {
-		return fmt.Errorf("EDGEPURGE_COALESCE (cloudflare.coalesce) %s; unset it", removedCoalesce)
+	// Unknown variables are ignored, and so is this one set to what now
+	// always happens; set to turn coalescing off, it must not pass unseen.
+	if v := strings.TrimSpace(getenv("EDGEPURGE_COALESCE")); v != "" {
+		if b, err := strconv.ParseBool(v); err != nil || !b {
+			return fmt.Errorf("EDGEPURGE_COALESCE=%q: cloudflare.coalesce %s; unset it", v, removedCoalesce)
+		}
 	}
 	if err := applyProbeEnv(cfg, getenv); err != nil {
 		return err
