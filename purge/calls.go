@@ -4,10 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 )
 
 // RunCalls makes the n API calls of one purge, in order and at most limit
@@ -113,4 +116,34 @@ func Combine(what string, errs []*Error, op func(i int) string) *Error {
 	}
 	out.Message = strings.Join(msgs, "; ")
 	return out
+}
+
+// RetryableStatus says whether a CDN API answer with this status may
+// succeed later: 408, 429 and 5xx.
+func RetryableStatus(status int) bool {
+	return status == http.StatusRequestTimeout || status == http.StatusTooManyRequests || status >= 500
+}
+
+// ParseRetryAfter reads a Retry-After header, seconds or an HTTP date, as
+// a wait from now; 0 when absent, unreadable or not in the future.
+func ParseRetryAfter(v string, now time.Time) time.Duration {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return 0
+	}
+	if secs, err := strconv.Atoi(v); err == nil {
+		return max(0, time.Duration(secs)*time.Second)
+	}
+	if t, err := http.ParseTime(v); err == nil {
+		return max(0, t.Sub(now))
+	}
+	return 0
+}
+
+// Redact removes token from msg, should any error text carry it.
+func Redact(msg, token string) string {
+	if token == "" {
+		return msg
+	}
+	return strings.ReplaceAll(msg, token, "[token]")
 }

@@ -94,3 +94,22 @@ func TestRunCalls(t *testing.T) {
 		t.Errorf("ended context: %+v, %v", res, errs)
 	}
 }
+
+func TestParseRetryAfter(t *testing.T) {
+	tests := []struct {
+		in   string
+		want time.Duration
+	}{
+		{"", 0},
+		{"30", 30 * time.Second},
+		{" 2 ", 2 * time.Second},
+		{"-5", 0},
+		{"soon", 0},
+		{"Mon, 02 Jan 2006 15:04:05 GMT", 0}, // a date in the past
+	}
+	for _, tt := range tests {
+		if got := ParseRetryAfter(tt.in, time.Now()); got != tt.want {
+			t.Errorf("ParseRetryAfter(%q) = %v, want %v", tt.in, got, tt.want)
+		}
+	}
+}

@@ -81,9 +81,9 @@ func (p *Purger) answerError(op string, res *http.Response, body []byte) *purge.
 	pe := &purge.Error{
 		Op:         op,
 		StatusCode: res.StatusCode,
-		Retryable:  retryableStatus(res.StatusCode),
+		Retryable:  purge.RetryableStatus(res.StatusCode),
 		Message:    p.redact(message(body)),
-		RetryAfter: parseRetryAfter(res.Header.Get("Retry-After"), time.Now()),
+		RetryAfter: purge.ParseRetryAfter(res.Header.Get("Retry-After"), time.Now()),
 	}
 	if res.StatusCode == http.StatusTooManyRequests && pe.RetryAfter == 0 {
 		pe.RetryAfter = untilReset(res.Header.Get("Fastly-RateLimit-Reset"), time.Now())
@@ -177,33 +177,7 @@ func (p *Purger) transportError(ctx context.Context, op string, err error) *purg
 }
 
 // redact removes the API token from a message, should any text carry it.
-func (p *Purger) redact(msg string) string {
-	if p.token == "" {
-		return msg
-	}
-	return strings.ReplaceAll(msg, p.token, "[token]")
-}
-
-// retryableStatus says whether an answer with this status may succeed later.
-func retryableStatus(status int) bool {
-	return status == http.StatusRequestTimeout || status == http.StatusTooManyRequests || status >= 500
-}
-
-// parseRetryAfter reads a Retry-After header, seconds or an HTTP date; 0
-// when absent, unreadable or not in the future.
-func parseRetryAfter(v string, now time.Time) time.Duration {
-	v = strings.TrimSpace(v)
-	if v == "" {
-		return 0
-	}
-	if secs, err := strconv.Atoi(v); err == nil {
-		return max(0, time.Duration(secs)*time.Second)
-	}
-	if t, err := http.ParseTime(v); err == nil {
-		return max(0, t.Sub(now))
-	}
-	return 0
-}
+func (p *Purger) redact(msg string) string { return purge.Redact(msg, p.token) }
 
 // untilReset reads Fastly-RateLimit-Reset, the Unix second at which the
 // rate-limit window resets, as a wait from now; 0 when absent, unreadable
