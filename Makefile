@@ -25,11 +25,11 @@ else
 RUN_ENV :=
 endif
 
-.PHONY: help run build test test-live vet fmt redis deps sample bench bench-storm clean
+.PHONY: help run build test test-unit test-live vet fmt redis deps sample bench bench-storm clean
 .DEFAULT_GOAL := help
 
 help: ## list the targets
-	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  make %-8s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  make %-9s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
 run: build redis ## start the service on 127.0.0.1:8080 against local Redis (dry run unless CLOUDFLARE_API_TOKEN is set)
 	@if [ -z "$(CLOUDFLARE_API_TOKEN)" ]; then echo ">>> CLOUDFLARE_API_TOKEN not set: running with EDGEPURGE_DRY_RUN=true, NOTHING WILL BE PURGED <<<"; fi
@@ -38,14 +38,22 @@ run: build redis ## start the service on 127.0.0.1:8080 against local Redis (dry
 build: ## build bin/edgepurge (static, -trimpath, version and commit in -ldflags)
 	CGO_ENABLED=0 go build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/edgepurge
 
-# test first makes sure what the tests use is there: Redis on
-# 127.0.0.1:6379 (started, or installed and started), varnishd with the
-# xkey vmod, redis-sentinel (the scale-out tests), headless Chromium (the
-# console's browser tests) and Debian's prometheus (promtool for the alert
-# rules' tests, the server for test/alerts), installed
-# when missing, so it works on a fresh machine.
-test: vet deps ## vet, gofmt check and every test with -race (starts Redis, installs varnishd, redis-sentinel, chromium, prometheus if missing)
-	go test -count=1 -race -timeout 15m ./...
+# test runs both layers: EDGEPURGE_INTEGRATION=1 turns on the integration
+# layer (test/testkit/integration), where a missing part fails its test
+# rather than skipping it. It first makes sure what the tests use is there:
+# Redis on 127.0.0.1:6379 (started, or installed and started), varnishd
+# with the xkey vmod, redis-sentinel (the scale-out tests), headless
+# Chromium (the console's browser tests) and Debian's prometheus (promtool
+# for the alert rules' tests, the server for test/alerts), installed when
+# missing, so it works on a fresh machine.
+test: vet deps ## vet, gofmt check and every test, unit and integration, with -race (starts Redis, installs varnishd, redis-sentinel, chromium, prometheus if missing)
+	EDGEPURGE_INTEGRATION=1 go test -count=1 -race -timeout 15m ./...
+
+# test-unit is the unit layer alone, what `go test ./...` runs: nothing in
+# it needs Redis, varnishd, Chromium, Prometheus or a built binary; the
+# integration layer's tests are skipped (`go test -v` says why).
+test-unit: ## the unit layer only, in seconds: go test ./... (no Redis, varnishd or Chromium needed)
+	EDGEPURGE_INTEGRATION= go test ./...
 
 # test-live runs the conformance suite (purge/purgetest) against the real
 # Cloudflare and Fastly APIs, with a throwaway zone's and service's
@@ -60,9 +68,8 @@ test-live: ## the conformance suite against real Cloudflare and Fastly accounts 
 # -fuzz takes one target per package run). A crasher is written to the
 # package's testdata/fuzz; fix it and keep it as a regression seed.
 FUZZTIME ?= 5s
-FUZZ_TARGETS := internal/webhook:FuzzVerify internal/event:FuzzParseHook internal/event:FuzzHookFastPath internal/event:FuzzParseManual \
-	internal/statuspage:FuzzParse internal/statuspage:FuzzFastPath internal/plan:FuzzTemplate internal/plan:FuzzPlan \
-	internal/logging:FuzzHandlerWritesWhatSlogWrites internal/jsonw:FuzzString
+FUZZ_TARGETS := internal/webhook:FuzzVerify internal/event:FuzzParseHook internal/event:FuzzParseManual \
+	internal/statuspage:FuzzParse internal/plan:FuzzTemplate internal/plan:FuzzPlan
 .PHONY: fuzz
 fuzz: ## run each fuzz target for FUZZTIME (default 5s)
 	@scripts/fuzz.sh $(FUZZTIME) $(FUZZ_TARGETS)
@@ -88,15 +95,19 @@ sample: ## send examples/statuspage-incident.json to the server of `make run`
 # bench runs the load generator (cmd/edgepurge-bench) against a real
 # `edgepurge serve`, real Redis and the in-repo Cloudflare stand-in, and
 # prints one table for the hot, many, overhead and naive scenarios, then
-# the storm scenario's (escalation off and on, side by side).
+# the storm scenario's (escalation off and on, side by side). BEFORE_BIN,
+# another edgepurge binary (say, main's), runs every scenario with it too,
+# alternately, and sets both side by side (A/B).
 BENCH_FLAGS ?=
 STORM_FLAGS ?=
-bench: build redis ## run the load generator, then the storm (BENCH_FLAGS='--runs 1 --scenarios hot' for a quick look)
-	go run ./cmd/edgepurge-bench --server-bin $(BIN) $(BENCH_FLAGS)
-	go run ./cmd/edgepurge-bench storm --server-bin $(BIN) $(STORM_FLAGS)
+BEFORE_BIN ?=
+BEFORE_FLAG = $(if $(BEFORE_BIN),--before-bin $(BEFORE_BIN))
+bench: build redis ## run the load generator, then the storm (BENCH_FLAGS='--runs 1 --scenarios hot' for a quick look; BEFORE_BIN=path for A/B)
+	go run ./cmd/edgepurge-bench --server-bin $(BIN) $(BEFORE_FLAG) $(BENCH_FLAGS)
+	go run ./cmd/edgepurge-bench storm --server-bin $(BIN) $(BEFORE_FLAG) $(STORM_FLAGS)
 
 bench-storm: build redis ## only the storm: 10,000 pages in 60 s, escalation off and on (STORM_FLAGS='--pages 2000 --within 20s')
-	go run ./cmd/edgepurge-bench storm --server-bin $(BIN) $(STORM_FLAGS)
+	go run ./cmd/edgepurge-bench storm --server-bin $(BIN) $(BEFORE_FLAG) $(STORM_FLAGS)
 
 fmt: ## gofmt -w every tracked Go file
 	gofmt -w $$(git ls-files '*.go')

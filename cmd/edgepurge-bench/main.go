@@ -3,9 +3,13 @@
 // signed events at it from many concurrent senders on 127.0.0.1, and prints
 // one table with the targets of issue 4. The logic is in internal/bench.
 //
-//	edgepurge-bench [--scenarios all] [--duration 8s] [--runs 3] [--json] ...
-//	edgepurge-bench storm [--pages 10000] [--within 60s] [--json]   (issue 10's storm, escalation off and on)
-//	edgepurge-bench bare --listen 127.0.0.1:PORT   (the overhead scenario's floor; started by the bench)
+//	edgepurge-bench [--scenarios all] [--duration 8s] [--runs 3] [--before-bin PATH] [--json] ...
+//	edgepurge-bench storm [--pages 10000] [--within 60s] [--before-bin PATH] [--json]   (issue 10's storm, escalation off and on)
+//	edgepurge-bench bare --listen 127.0.0.1:PORT    (the overhead scenario's floor; started by the bench)
+//	edgepurge-bench naive --listen 127.0.0.1:PORT   (one Cloudflare call an event, for hot / naive; started by the bench)
+//
+// With --before-bin, every scenario that runs edgepurge runs with that
+// binary too, alternately, and the table sets both side by side (A/B).
 package main
 
 import (
@@ -26,8 +30,8 @@ func main() {
 	defer stop()
 	var err error
 	switch {
-	case len(os.Args) > 1 && os.Args[1] == "bare":
-		err = runBare(ctx, os.Args[2:])
+	case len(os.Args) > 1 && (os.Args[1] == "bare" || os.Args[1] == "naive"):
+		err = runOwn(ctx, os.Args[1], os.Args[2:])
 	case len(os.Args) > 1 && os.Args[1] == "storm":
 		err = runStorm(ctx, os.Args[2:])
 	default:
@@ -42,6 +46,7 @@ func main() {
 func runBench(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("edgepurge-bench", flag.ExitOnError)
 	serverBin := fs.String("server-bin", "bin/edgepurge", "the edgepurge binary to benchmark (`make build` makes it)")
+	beforeBin := fs.String("before-bin", "", "another edgepurge binary to compare with, run alternately (A/B)")
 	scenarios := fs.String("scenarios", "all", "comma-separated: all, hot, many, overhead, naive (or the phases hot-latency, bare)")
 	duration := fs.Duration("duration", bench.DefaultDuration, "how long each run fires events")
 	events := fs.Int("events", 0, "end each run after this many events (0: the duration only)")
@@ -66,14 +71,14 @@ func runBench(ctx context.Context, args []string) error {
 	}
 	self, err := os.Executable()
 	if err != nil {
-		return fmt.Errorf("find the bench binary for the bare handler: %w", err)
+		return fmt.Errorf("find the bench binary for its own handlers: %w", err)
 	}
-	bin, err := filepath.Abs(*serverBin)
+	bin, before, err := absBins(*serverBin, *beforeBin)
 	if err != nil {
-		return fmt.Errorf("server binary: %w", err)
+		return err
 	}
 	cfg := bench.Config{
-		ServerBin: bin, BareCommand: []string{self, "bare"}, Phases: phases, Concurrency: conc,
+		ServerBin: bin, BeforeBin: before, OwnCommand: []string{self}, Phases: phases, Concurrency: conc,
 		Duration: *duration, Events: *events, Runs: *runs, StatuspageShare: *share,
 		RedisURL: *redisURL, PurgeTimeout: *purgeTimeout, LogLevel: *logLevel, ProfileDir: *profileDir,
 	}
@@ -95,17 +100,29 @@ func runBench(ctx context.Context, args []string) error {
 	return err
 }
 
-// runBare serves the bare handler; the bench starts it as a subprocess
-// with the secrets in the environment, as edgepurge gets them.
-func runBare(ctx context.Context, args []string) error {
-	fs := flag.NewFlagSet("edgepurge-bench bare", flag.ExitOnError)
+// absBins makes the server binary's path, and the before binary's when
+// set, absolute.
+func absBins(server, before string) (string, string, error) {
+	bin, err := filepath.Abs(server)
+	if err != nil {
+		return "", "", fmt.Errorf("server binary: %w", err)
+	}
+	if before != "" {
+		if before, err = filepath.Abs(before); err != nil {
+			return "", "", fmt.Errorf("before binary: %w", err)
+		}
+	}
+	return bin, before, nil
+}
+
+// runOwn serves one of the bench's own handlers (bare, naive); the bench
+// starts it as a subprocess with the secrets in the environment, as
+// edgepurge gets them.
+func runOwn(ctx context.Context, name string, args []string) error {
+	fs := flag.NewFlagSet("edgepurge-bench "+name, flag.ExitOnError)
 	listen := fs.String("listen", "", "127.0.0.1:PORT to serve on")
 	_ = fs.Parse(args)
-	b, err := bench.NewBare(strings.Split(os.Getenv("EDGEPURGE_WEBHOOK_SECRETS"), ","), os.Getenv("EDGEPURGE_STATUSPAGE_TOKEN"))
-	if err != nil {
-		return err
-	}
-	return bench.ServeBare(ctx, *listen, b)
+	return bench.ServeOwnFromEnv(ctx, name, *listen)
 }
 
 // runStorm runs the storm scenario: distinct pages arriving over a window,
@@ -113,6 +130,7 @@ func runBare(ctx context.Context, args []string) error {
 func runStorm(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("edgepurge-bench storm", flag.ExitOnError)
 	serverBin := fs.String("server-bin", "bin/edgepurge", "the edgepurge binary to benchmark (`make build` makes it)")
+	beforeBin := fs.String("before-bin", "", "another edgepurge binary to compare with, each side run with both (A/B)")
 	pages := fs.Int("pages", bench.DefaultStormPages, "distinct pages, one incident update each")
 	within := fs.Duration("within", bench.DefaultStormWithin, "the window the events arrive in, evenly")
 	drain := fs.Duration("drain", bench.DefaultStormDrain, "how long to wait for the journal to re-drive the 202s")
@@ -120,11 +138,11 @@ func runStorm(ctx context.Context, args []string) error {
 	asJSON := fs.Bool("json", false, "print the report as JSON instead of the table")
 	quiet := fs.Bool("quiet", false, "no progress lines on stderr")
 	_ = fs.Parse(args)
-	bin, err := filepath.Abs(*serverBin)
+	bin, before, err := absBins(*serverBin, *beforeBin)
 	if err != nil {
-		return fmt.Errorf("server binary: %w", err)
+		return err
 	}
-	cfg := bench.StormConfig{ServerBin: bin, RedisURL: *redisURL, Pages: *pages, Within: *within, Drain: *drain}
+	cfg := bench.StormConfig{ServerBin: bin, BeforeBin: before, RedisURL: *redisURL, Pages: *pages, Within: *within, Drain: *drain}
 	if !*quiet {
 		cfg.Progress = os.Stderr
 	}

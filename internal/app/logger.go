@@ -8,12 +8,10 @@ import (
 	"strings"
 
 	"github.com/edgepurge/edgepurge/internal/config"
-	"github.com/edgepurge/edgepurge/internal/logging"
 )
 
-// NewLogger returns the process logger: JSON (or text) at the configured
-// level. The JSON lines are slog.JSONHandler's, written by
-// logging.JSONHandler (see there why).
+// NewLogger returns the process logger: slog's JSON (or text) lines at
+// the configured level.
 func NewLogger(c config.Log, w io.Writer) *slog.Logger {
 	var level slog.Level
 	_ = level.UnmarshalText([]byte(strings.ToUpper(c.Level)))
@@ -21,7 +19,7 @@ func NewLogger(c config.Log, w io.Writer) *slog.Logger {
 	if c.Format == "text" {
 		return slog.New(slog.NewTextHandler(w, opts))
 	}
-	return slog.New(logging.NewJSONHandler(w, opts))
+	return slog.New(slog.NewJSONHandler(w, opts))
 }
 
 // RedisLogger routes go-redis's own messages (pool dial failures...) into

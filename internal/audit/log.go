@@ -53,15 +53,10 @@ type Log struct {
 	ring []entry
 	next int
 
-	// writer serializes Run and Flush; batch and buf are theirs, reused
-	// from batch to batch.
+	// writer serializes Run and Flush; batch is theirs, reused from batch
+	// to batch.
 	writer sync.Mutex
 	batch  []Record
-	buf    []byte
-
-	// xaddHead is every record's XADD up to its value, boxed once: "xadd",
-	// stream, "maxlen", "~", max, "*", field.
-	xaddHead []any
 }
 
 // entry is a ring slot; saved says Redis has the record too.
@@ -81,11 +76,7 @@ func New(rdb redis.UniversalClient, cfg Config) *Log {
 	if cfg.Log == nil {
 		cfg.Log = slog.New(slog.DiscardHandler)
 	}
-	xadd := []any{"xadd", cfg.Stream}
-	if cfg.MaxLen > 0 {
-		xadd = append(xadd, "maxlen", "~", cfg.MaxLen)
-	}
-	return &Log{rdb: rdb, cfg: cfg, queue: make(chan Record, cfg.Buffer), xaddHead: append(xadd, "*", field)}
+	return &Log{rdb: rdb, cfg: cfg, queue: make(chan Record, cfg.Buffer)}
 }
 
 // Record queues r for the writer. When the queue is full, r is dropped and
@@ -185,21 +176,12 @@ func (l *Log) xadd(ctx context.Context, batch []Record) error {
 	ctx, cancel := context.WithTimeout(ctx, writeTimeout)
 	defer cancel()
 	pipe := l.rdb.Pipeline()
-	// One buffer for the batch's records, reused by the next batch once
-	// this one is written; each XADD keeps its own slice of it (a slice of
-	// an outgrown array stays valid).
-	buf := l.buf[:0]
-	defer func() { l.buf = buf }()
 	for i := range batch {
-		start := len(buf)
-		var err error
-		if buf, err = batch[i].AppendJSON(buf); err != nil {
+		b, err := json.Marshal(&batch[i])
+		if err != nil {
 			return fmt.Errorf("encode audit record: %w", err)
 		}
-		// XADD stream MAXLEN ~ max * r JSON, as pipe.XAdd would send it,
-		// without its arguments built anew for each record.
-		args := append(make([]any, 0, len(l.xaddHead)+1), l.xaddHead...)
-		_ = pipe.Process(ctx, redis.NewStringCmd(ctx, append(args, buf[start:len(buf):len(buf)])...))
+		pipe.XAdd(ctx, &redis.XAddArgs{Stream: l.cfg.Stream, MaxLen: l.cfg.MaxLen, Approx: true, Values: []any{field, b}})
 	}
 	if _, err := pipe.Exec(ctx); err != nil {
 		return fmt.Errorf("write %d audit records: %w", len(batch), err)

@@ -5,13 +5,9 @@
 package audit
 
 import (
-	"encoding/json"
-	"math"
-	"strconv"
 	"time"
 
 	"github.com/edgepurge/edgepurge/internal/fanout"
-	"github.com/edgepurge/edgepurge/internal/jsonw"
 )
 
 // Record is one purge as the audit trail keeps it: sizes and outcomes,
@@ -102,102 +98,4 @@ func (f Filter) limit() int {
 		return MaxLimit
 	}
 	return f.Limit
-}
-
-// AppendJSON appends r's JSON to dst: byte for byte what encoding/json
-// writes for a Record (the stream's format, which List reads back), without
-// reflection. A duration encoding/json cannot encode (NaN, ±Inf) is its
-// error, as before.
-func (r *Record) AppendJSON(dst []byte) ([]byte, error) {
-	if math.IsNaN(r.DurationMS) || math.IsInf(r.DurationMS, 0) {
-		_, err := json.Marshal(r)
-		return dst, err
-	}
-	b := append(dst, `{"time":`...)
-	b, err := appendTime(b, r.Time)
-	if err != nil {
-		return dst, err
-	}
-	b = append(b, `,"source":`...)
-	b = jsonw.String(b, r.Source)
-	b = append(b, `,"id":`...)
-	b = jsonw.String(b, r.ID)
-	if r.Page != "" {
-		b = append(b, `,"page":`...)
-		b = jsonw.String(b, r.Page)
-	}
-	if r.Zone != "" {
-		b = append(b, `,"zone":`...)
-		b = jsonw.String(b, r.Zone)
-	}
-	b = append(b, `,"status":`...)
-	b = jsonw.String(b, r.Status)
-	if r.HTTPStatus != 0 {
-		b = append(b, `,"http_status":`...)
-		b = strconv.AppendInt(b, int64(r.HTTPStatus), 10)
-	}
-	b = append(b, `,"plan":{"urls":`...)
-	p := &r.Plan
-	b = strconv.AppendInt(b, int64(p.URLs), 10)
-	b = append(b, `,"tags":`...)
-	b = strconv.AppendInt(b, int64(p.Tags), 10)
-	b = append(b, `,"keys":`...)
-	b = strconv.AppendInt(b, int64(p.Keys), 10)
-	if p.Hosts != 0 {
-		b = append(b, `,"hosts":`...)
-		b = strconv.AppendInt(b, int64(p.Hosts), 10)
-	}
-	if p.Prefixes != 0 {
-		b = append(b, `,"prefixes":`...)
-		b = strconv.AppendInt(b, int64(p.Prefixes), 10)
-	}
-	if p.Everything {
-		b = append(b, `,"everything":true`...)
-	}
-	b = append(b, `},"results":`...)
-	if r.Results == nil {
-		b = append(b, "null"...)
-	} else {
-		b = append(b, '[')
-		for i := range r.Results {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = r.Results[i].appendJSON(b)
-		}
-		b = append(b, ']')
-	}
-	b = append(b, `,"duration_ms":`...)
-	b = jsonw.Float(b, r.DurationMS)
-	return append(b, '}'), nil
-}
-
-func (res *Result) appendJSON(b []byte) []byte {
-	b = append(b, `{"backend":`...)
-	b = jsonw.String(b, res.Backend)
-	b = append(b, `,"status":`...)
-	b = jsonw.String(b, res.Status)
-	b = append(b, `,"items":`...)
-	b = strconv.AppendInt(b, int64(res.Items), 10)
-	if res.Calls != 0 {
-		b = append(b, `,"calls":`...)
-		b = strconv.AppendInt(b, int64(res.Calls), 10)
-	}
-	if res.Error != "" {
-		b = append(b, `,"error":`...)
-		b = jsonw.String(b, res.Error)
-	}
-	return append(b, '}')
-}
-
-// appendTime is time.Time's MarshalJSON (RFC 3339 with nanoseconds),
-// including its refusal of years outside 0000-9999.
-func appendTime(b []byte, t time.Time) ([]byte, error) {
-	if y := t.Year(); y < 0 || y >= 10000 {
-		_, err := t.MarshalJSON()
-		return b, err
-	}
-	b = append(b, '"')
-	b = t.AppendFormat(b, time.RFC3339Nano)
-	return append(b, '"'), nil
 }

@@ -153,10 +153,6 @@ func (e *DeadlineError) Unwrap() []error {
 
 // Do queues items (distinct) and waits until every one was sent and
 // answered, or ctx ends.
-//
-// A request's goroutine spends most of its life parked here, so this frame
-// holds only the wait: queuing the items (enqueue) and reading what became
-// of them (settled, gaveUp) have frames of their own.
 func (q *Queue) Do(ctx context.Context, items []string) Outcome {
 	if len(items) == 0 {
 		return Outcome{}
@@ -177,7 +173,15 @@ func (q *Queue) Do(ctx context.Context, items []string) Outcome {
 			return q.gaveUp(ctx, entries, i, coalesced)
 		}
 	}
-	return settled(entries, coalesced)
+	out := Outcome{Coalesced: coalesced}
+	out.Done, out.Calls = tally(entries)
+	for _, e := range entries {
+		if e.err != nil {
+			out.Err = e.err
+			break
+		}
+	}
+	return out
 }
 
 // enqueue queues items, joining the entries already waiting for any of
@@ -206,22 +210,6 @@ func (q *Queue) enqueue(items []string) (entries []*entry, coalesced int) {
 	return entries, coalesced
 }
 
-// settled is the outcome of entries, every one of them settled. (Kept out
-// of line: its map would take room in Do's frame.)
-//
-//go:noinline
-func settled(entries []*entry, coalesced int) Outcome {
-	out := Outcome{Coalesced: coalesced}
-	out.Done, out.Calls = tally(entries, map[uint64]bool{})
-	for _, e := range entries {
-		if e.err != nil {
-			out.Err = e.err
-			break
-		}
-	}
-	return out
-}
-
 // gaveUp is the outcome of entries when ctx ended while entries[i] was
 // not settled: the caller's claim on it and on those after it is dropped.
 func (q *Queue) gaveUp(ctx context.Context, entries []*entry, i, coalesced int) Outcome {
@@ -229,18 +217,21 @@ func (q *Queue) gaveUp(ctx context.Context, entries []*entry, i, coalesced int) 
 	de := q.abandon(entries[i:])
 	de.Total, de.Cause = len(entries), ctx.Err()
 	out.Err = de
-	out.Done, out.Calls = tally(entries[:i], map[uint64]bool{})
+	out.Done, out.Calls = tally(entries[:i])
 	return out
 }
 
-func tally(entries []*entry, calls map[uint64]bool) (done, n int) {
+// tally counts the entries sent successfully and the distinct calls that
+// carried them all.
+func tally(entries []*entry) (done, calls int) {
+	seen := map[uint64]bool{}
 	for _, e := range entries {
 		if e.err == nil {
 			done++
 		}
-		calls[e.call] = true
+		seen[e.call] = true
 	}
-	return done, len(calls)
+	return done, len(seen)
 }
 
 // abandon drops the caller's claim on entries; an entry nobody waits for

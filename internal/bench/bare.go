@@ -39,47 +39,46 @@ func NewBare(secrets []string, statuspageToken string) (*Bare, error) {
 // Handle serves one request: POST /v1/hooks/events and
 // /v1/hooks/statuspage/{token}, and GET /readyz.
 func (b *Bare) Handle(ctx *fasthttp.RequestCtx) {
+	if ev, ok := b.event(ctx); ok {
+		answer(ctx, ev)
+	}
+}
+
+// event serves GET /readyz and the paths it does not know itself, and
+// checks and parses the event a hook endpoint was sent. ok says the
+// request is an event, parsed; when it is not, event has answered it.
+func (b *Bare) event(ctx *fasthttp.RequestCtx) (ev event.Event, ok bool) {
 	path := string(ctx.Path())
+	var err error
 	switch {
 	case path == "/readyz":
 		ctx.SetStatusCode(fasthttp.StatusOK)
+		return ev, false
 	case path == hookPath && ctx.IsPost():
-		b.hook(ctx)
+		h := &ctx.Request.Header
+		id := string(h.Peek("webhook-id"))
+		body := ctx.PostBody()
+		if err := b.verifier.Verify(id, string(h.Peek("webhook-timestamp")), string(h.Peek("webhook-signature")), body, time.Now()); err != nil {
+			ctx.Error(`{"error":"signature invalid"}`, fasthttp.StatusUnauthorized)
+			return ev, false
+		}
+		ev, err = event.ParseHook(id, body)
 	case strings.HasPrefix(path, statuspagePath) && ctx.IsPost():
-		b.statuspage(ctx, path[len(statuspagePath):])
+		got := sha256.Sum256([]byte(path[len(statuspagePath):]))
+		if !b.hasToken || subtle.ConstantTimeCompare(got[:], b.token[:]) != 1 {
+			ctx.Error(`{"error":"token invalid"}`, fasthttp.StatusUnauthorized)
+			return ev, false
+		}
+		ev, err = statuspage.Parse(ctx.PostBody())
 	default:
 		ctx.Error("not found", fasthttp.StatusNotFound)
+		return ev, false
 	}
-}
-
-func (b *Bare) hook(ctx *fasthttp.RequestCtx) {
-	h := &ctx.Request.Header
-	id := string(h.Peek("webhook-id"))
-	body := ctx.PostBody()
-	if err := b.verifier.Verify(id, string(h.Peek("webhook-timestamp")), string(h.Peek("webhook-signature")), body, time.Now()); err != nil {
-		ctx.Error(`{"error":"signature invalid"}`, fasthttp.StatusUnauthorized)
-		return
-	}
-	ev, err := event.ParseHook(id, body)
 	if err != nil {
 		ctx.Error(`{"error":"malformed"}`, fasthttp.StatusBadRequest)
-		return
+		return ev, false
 	}
-	answer(ctx, ev)
-}
-
-func (b *Bare) statuspage(ctx *fasthttp.RequestCtx, token string) {
-	got := sha256.Sum256([]byte(token))
-	if !b.hasToken || subtle.ConstantTimeCompare(got[:], b.token[:]) != 1 {
-		ctx.Error(`{"error":"token invalid"}`, fasthttp.StatusUnauthorized)
-		return
-	}
-	ev, err := statuspage.Parse(ctx.PostBody())
-	if err != nil {
-		ctx.Error(`{"error":"malformed"}`, fasthttp.StatusBadRequest)
-		return
-	}
-	answer(ctx, ev)
+	return ev, true
 }
 
 // answer is a small JSON answer naming the event, so the bare handler
@@ -90,20 +89,21 @@ func answer(ctx *fasthttp.RequestCtx, ev event.Event) {
 	ctx.SetBodyString(`{"id":"` + ev.ID + `","status":"parsed","page":"` + ev.PageID + `"}`)
 }
 
-// ServeBare serves the bare handler on addr (a 127.0.0.1 address) until
+// ServeOwn serves one of the bench's own handlers (Bare.Handle,
+// Naive.Handle), named name in errors, on addr (a 127.0.0.1 address) until
 // ctx ends.
-func ServeBare(ctx context.Context, addr string, b *Bare) error {
+func ServeOwn(ctx context.Context, name, addr string, handler fasthttp.RequestHandler) error {
 	host, _, err := net.SplitHostPort(addr)
 	if err != nil || host != "127.0.0.1" {
-		return fmt.Errorf("bare handler: listen address %q: must be 127.0.0.1:PORT", addr)
+		return fmt.Errorf("%s handler: listen address %q: must be 127.0.0.1:PORT", name, addr)
 	}
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
-		return fmt.Errorf("bare handler: listen: %w", err)
+		return fmt.Errorf("%s handler: listen: %w", name, err)
 	}
 	srv := &fasthttp.Server{
-		Handler:      b.Handle,
-		Name:         "edgepurge-bench-bare",
+		Handler:      handler,
+		Name:         "edgepurge-bench-" + name,
 		ReadTimeout:  5 * time.Second,
 		WriteTimeout: 15 * time.Second,
 		IdleTimeout:  60 * time.Second,
@@ -112,13 +112,13 @@ func ServeBare(ctx context.Context, addr string, b *Bare) error {
 	go func() { served <- srv.Serve(ln) }()
 	select {
 	case err := <-served:
-		return fmt.Errorf("bare handler: serve: %w", err)
+		return fmt.Errorf("%s handler: serve: %w", name, err)
 	case <-ctx.Done():
 	}
 	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	if err := srv.ShutdownWithContext(sctx); err != nil && !errors.Is(err, context.DeadlineExceeded) {
-		return fmt.Errorf("bare handler: shutdown: %w", err)
+		return fmt.Errorf("%s handler: shutdown: %w", name, err)
 	}
 	return nil
 }

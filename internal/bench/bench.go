@@ -1,10 +1,15 @@
 // Package bench is edgepurge's load generator (issue 4, `make bench`). For
 // each phase it starts the Cloudflare stand-in in-process and a real
-// `edgepurge serve` (or a bare signature-check-and-parse handler) as a
+// `edgepurge serve` (or one of the bench's own handlers: bare, a
+// signature check and parse; naive, one Cloudflare call an event) as a
 // subprocess, fires signed Standard Webhooks events and Statuspage-shaped
 // notifications from many concurrent keep-alive senders, and measures what
 // the senders, the stand-in and the server's memory saw. All traffic stays
 // on 127.0.0.1, and every loop is bounded in time and count.
+//
+// With a second binary (Config.BeforeBin), each phase that runs edgepurge
+// runs with both, alternately, and the report sets their medians side by
+// side (A/B).
 package bench
 
 import (
@@ -28,9 +33,14 @@ import (
 type Config struct {
 	// ServerBin is the edgepurge binary.
 	ServerBin string
-	// BareCommand is the argv that serves the bare handler; the bench
-	// appends "--listen 127.0.0.1:PORT". Needed only for the bare phase.
-	BareCommand []string
+	// BeforeBin, when set, is another edgepurge binary (say, main's) that
+	// every phase running edgepurge also runs with, Runs times, its runs
+	// alternating with ServerBin's: before, after, before, after…
+	BeforeBin string
+	// OwnCommand is the argv that serves the bench's own handlers; the
+	// bench appends the handler's name (bare, naive) and "--listen
+	// 127.0.0.1:PORT". Needed only for the bare and naive phases.
+	OwnCommand []string
 	// Phases run in order; see DefaultPhases and SelectPhases.
 	Phases []Phase
 	// Concurrency overrides the phases' sender counts by phase name; the
@@ -89,24 +99,50 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	r := &Report{BenchID: id, Machine: thisMachine(), Settings: cfg.settings()}
 	for _, ph := range cfg.Phases {
 		ph.Concurrency = cfg.concurrency(ph)
-		pr := PhaseReport{Name: ph.Name, About: ph.About, Concurrency: ph.Concurrency, Bare: ph.Bare, Stub: ph.Stub}
-		if !ph.Bare {
+		pr := PhaseReport{Name: ph.Name, About: ph.About, Concurrency: ph.Concurrency, Bare: ph.Own == ownBare, Stub: ph.Stub}
+		if ph.Own != ownBare {
 			pr.StandIn = ph.Stub.String()
 		}
-		for i := range cfg.Runs {
-			if err := ctx.Err(); err != nil {
-				r.evaluate()
-				return r, fmt.Errorf("bench interrupted: %w", err)
+		if cfg.BeforeBin != "" && ph.Own == "" {
+			pr.Before = &Baseline{}
+		}
+		run := func(before bool, i int) (Figures, error) {
+			bin, name := cfg.ServerBin, ph.Name
+			if before {
+				bin, name = cfg.BeforeBin, ph.Name+" (before)"
 			}
-			f, err := runPhase(ctx, cfg, ph, id, creds, rdb)
+			if err := ctx.Err(); err != nil {
+				return Figures{}, fmt.Errorf("bench interrupted: %w", err)
+			}
+			f, err := runPhase(ctx, cfg, bin, ph, id, creds, rdb)
+			if err != nil {
+				return Figures{}, fmt.Errorf("%s run %d: %w", name, i+1, err)
+			}
+			cfg.progress(name, i, f)
+			return f, nil
+		}
+		// A/B: the binaries' runs alternate, before first, so that a
+		// change in the machine's load falls on both.
+		for i := range cfg.Runs {
+			if pr.Before != nil {
+				f, err := run(true, i)
+				if err != nil {
+					r.evaluate()
+					return r, err
+				}
+				pr.Before.Runs = append(pr.Before.Runs, f)
+			}
+			f, err := run(false, i)
 			if err != nil {
 				r.evaluate()
-				return r, fmt.Errorf("%s run %d: %w", ph.Name, i+1, err)
+				return r, err
 			}
 			pr.Runs = append(pr.Runs, f)
-			cfg.progress(ph, i, f)
 		}
 		pr.Median = medianFigures(pr.Runs)
+		if pr.Before != nil {
+			pr.Before.Median = medianFigures(pr.Before.Runs)
+		}
 		r.Phases = append(r.Phases, pr)
 	}
 	r.evaluate()
@@ -137,18 +173,23 @@ func withDefaults(cfg Config) Config {
 
 func (cfg Config) validate() error {
 	var errs []error
-	needServer, needBare := false, false
+	needServer, needOwn := false, false
 	for _, ph := range cfg.Phases {
-		needServer = needServer || !ph.Bare
-		needBare = needBare || ph.Bare
+		needServer = needServer || ph.Own == ""
+		needOwn = needOwn || ph.Own != ""
 	}
 	if needServer {
 		if _, err := os.Stat(cfg.ServerBin); err != nil {
 			errs = append(errs, fmt.Errorf("server binary: %w (run `make build` first)", err))
 		}
+		if cfg.BeforeBin != "" {
+			if _, err := os.Stat(cfg.BeforeBin); err != nil {
+				errs = append(errs, fmt.Errorf("before binary: %w", err))
+			}
+		}
 	}
-	if needBare && len(cfg.BareCommand) == 0 {
-		errs = append(errs, errors.New("the bare phase needs a bare handler command"))
+	if needOwn && len(cfg.OwnCommand) == 0 {
+		errs = append(errs, errors.New("the bare and naive phases need the bench's own handler command"))
 	}
 	if cfg.StatuspageShare < 0 || cfg.StatuspageShare > 1 {
 		errs = append(errs, fmt.Errorf("statuspage share %g: must be within 0..1", cfg.StatuspageShare))
@@ -171,12 +212,12 @@ func (cfg Config) concurrency(ph Phase) int {
 	return ph.Concurrency
 }
 
-func (cfg Config) progress(ph Phase, run int, f Figures) {
+func (cfg Config) progress(name string, run int, f Figures) {
 	if cfg.Progress == nil {
 		return
 	}
-	fmt.Fprintf(cfg.Progress, "%-11s run %d/%d: %6.0f events/s  p50 %s ms  p99 %s ms  non-200 %d  CDN calls %d (%.1f URLs/call)  429s %d  RSS %.0f MB  CPU%% server %.0f bench %.0f redis %.0f machine %.0f  server µs/event %.1f  [%.1fs]\n",
-		ph.Name, run+1, cfg.Runs, f.EventsPerSec, fmtMS(f.P50MS), fmtMS(f.P99MS), f.NonOK(),
+	fmt.Fprintf(cfg.Progress, "%-20s run %d/%d: %6.0f events/s  p50 %s ms  p99 %s ms  non-200 %d  CDN calls %d (%.1f URLs/call)  429s %d  RSS %.0f MB  CPU%% server %.0f bench %.0f redis %.0f machine %.0f  server µs/event %.1f  [%.1fs]\n",
+		name, run+1, cfg.Runs, f.EventsPerSec, fmtMS(f.P50MS), fmtMS(f.P99MS), f.NonOK(),
 		f.CDNCalls, f.URLsPerCallMean, f.CDN429, f.PeakRSSMB, f.ServerCPUPct, f.BenchCPUPct, f.RedisCPUPct, f.MachineCPUPct, f.ServerCPUUSPerEvent, f.ElapsedS)
 }
 
@@ -194,8 +235,9 @@ func newIdentity() (string, secrets, error) {
 	}, nil
 }
 
-// runPhase runs one phase once.
-func runPhase(ctx context.Context, cfg Config, ph Phase, id string, creds secrets, rdb *redis.Client) (Figures, error) {
+// runPhase runs one phase once, with the edgepurge binary bin when the
+// phase runs edgepurge.
+func runPhase(ctx context.Context, cfg Config, bin string, ph Phase, id string, creds secrets, rdb *redis.Client) (Figures, error) {
 	dir, err := os.MkdirTemp("", "edgepurge-bench-")
 	if err != nil {
 		return Figures{}, fmt.Errorf("temp dir: %w", err)
@@ -207,25 +249,35 @@ func runPhase(ctx context.Context, cfg Config, ph Phase, id string, creds secret
 	}
 
 	var stub *cfstub.Server
-	var proc *process
-	if ph.Bare {
-		argv := append(append([]string{}, cfg.BareCommand...), "--listen", addr)
-		env := []string{"EDGEPURGE_WEBHOOK_SECRETS=" + creds.webhook, "EDGEPURGE_STATUSPAGE_TOKEN=" + creds.statuspage}
-		proc, err = startProcess(argv, env, addr, dir+"/bare.log")
-	} else {
+	var stubURL string
+	if ph.Own != ownBare {
 		stub = cfstub.New(ph.Stub.options(creds.cfToken))
 		defer stub.Close()
-		var stubURL string
 		if stubURL, err = stub.Start(); err != nil {
 			return Figures{}, err
 		}
+	}
+	var proc *process
+	switch ph.Own {
+	case "":
+		profile := cfg.profilePath(ph.Name)
+		if bin != cfg.ServerBin {
+			profile = "" // the profile is the binary under test's
+		}
 		proc, err = serverSpec{
-			bin: cfg.ServerBin, addr: addr, stubURL: stubURL, redisURL: cfg.RedisURL,
-			id: id, creds: creds, coalesce: ph.Coalesce, stub: ph.Stub,
+			bin: bin, addr: addr, stubURL: stubURL, redisURL: cfg.RedisURL,
+			id: id, creds: creds, stub: ph.Stub,
 			purgeTimeout: cfg.PurgeTimeout, logLevel: cfg.LogLevel, dir: dir,
-			cpuProfile: cfg.profilePath(ph.Name),
+			cpuProfile: profile,
 			extraEnv:   coverEnv(ph.Cover),
 		}.start()
+	default:
+		argv := append(append([]string{}, cfg.OwnCommand...), ph.Own, "--listen", addr)
+		env := []string{"EDGEPURGE_WEBHOOK_SECRETS=" + creds.webhook, "EDGEPURGE_STATUSPAGE_TOKEN=" + creds.statuspage}
+		if ph.Own == ownNaive {
+			env = append(env, naiveEnv(stubURL, creds.cfToken)...)
+		}
+		proc, err = startProcess(argv, env, addr, filepath.Join(dir, ph.Own+".log"))
 	}
 	if err != nil {
 		return Figures{}, err
@@ -236,7 +288,7 @@ func runPhase(ctx context.Context, cfg Config, ph Phase, id string, creds secret
 		if !stopped {
 			_ = proc.stop(grace)
 		}
-		if !ph.Bare {
+		if ph.Own == "" {
 			cctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 			defer cancel()
 			_, _ = deleteKeys(cctx, rdb, id)

@@ -8,11 +8,14 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/edgepurge/edgepurge/test/testkit/integration"
 )
 
 // TestRunEndToEnd runs a tiny hot phase against the real binary and the
 // bare handler, and checks that the report's numbers agree with each other.
 func TestRunEndToEnd(t *testing.T) {
+	integration.Need(t, "the built edgepurge binary and Redis at 127.0.0.1:6379")
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	phases, err := SelectPhases("hot,bare")
@@ -23,7 +26,7 @@ func TestRunEndToEnd(t *testing.T) {
 	var progress bytes.Buffer
 	r, err := Run(ctx, Config{
 		ServerBin:       serverBin,
-		BareCommand:     []string{os.Args[0], "bare"},
+		OwnCommand:      []string{os.Args[0]},
 		Phases:          phases,
 		Concurrency:     map[string]int{"*": 4},
 		Duration:        time.Second,

@@ -32,7 +32,6 @@ type serverSpec struct {
 	// server writes and the name of its rate-limit account.
 	id           string
 	creds        secrets
-	coalesce     bool
 	stub         StubSpec
 	purgeTimeout time.Duration
 	logLevel     string
@@ -102,7 +101,6 @@ func (s serverSpec) env() []string {
 		"EDGEPURGE_KEYS=" + s.id + ":statuspage:{page_id}:summary",
 		"EDGEPURGE_WEBHOOK_SECRETS=" + s.creds.webhook,
 		"EDGEPURGE_STATUSPAGE_TOKEN=" + s.creds.statuspage,
-		"EDGEPURGE_COALESCE=" + strconv.FormatBool(s.coalesce),
 		// The probe's calls (one URL and one tag a zone every 30 s) would
 		// mix into the calls each scenario counts and sizes.
 		"EDGEPURGE_PROBE_DISABLED=true",

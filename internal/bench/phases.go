@@ -79,11 +79,10 @@ type Phase struct {
 	Name string
 	// About says what the phase shows, for the report.
 	About string
-	// Bare runs the bare handler (signature check and JSON parse only)
-	// instead of edgepurge serve.
-	Bare bool
-	// Coalesce is the server's EDGEPURGE_COALESCE.
-	Coalesce bool
+	// Own names the bench's own handler the phase runs instead of
+	// edgepurge serve: ownBare (signature check and JSON parse only) or
+	// ownNaive (and one Cloudflare call an event); "" runs edgepurge.
+	Own string
 	// Cover gives every page the cover tag page:{page_id}, so that the
 	// queue may escalate (issue 10).
 	Cover       bool
@@ -91,6 +90,12 @@ type Phase struct {
 	Work        Workload
 	Concurrency int
 }
+
+// The bench's own handlers (Phase.Own).
+const (
+	ownBare  = "bare"
+	ownNaive = "naive"
+)
 
 // The stand-in of the storm scenarios: a Pro account seen from far away,
 // its URL bucket and its tag/host bucket (5 calls/s, burst 25).
@@ -101,15 +106,15 @@ var stormStub = StubSpec{Latency: 50 * time.Millisecond, URLRate: 1500, FlexRate
 func DefaultPhases() []Phase {
 	hot := Workload{Pages: 1, IncidentsPerPage: 1}
 	return []Phase{
-		{Name: "hot", About: "1 page, one incident: throughput", Coalesce: true, Stub: stormStub, Work: hot, Concurrency: 1000},
-		{Name: "hot-latency", About: "1 page, one incident: latency", Coalesce: true, Stub: stormStub, Work: hot, Concurrency: 64},
-		{Name: "many", About: "500 pages, 3 incidents each, random", Coalesce: true, Stub: stormStub,
+		{Name: "hot", About: "1 page, one incident: throughput", Stub: stormStub, Work: hot, Concurrency: 1000},
+		{Name: "hot-latency", About: "1 page, one incident: latency", Stub: stormStub, Work: hot, Concurrency: 64},
+		{Name: "many", About: "500 pages, 3 incidents each, random", Stub: stormStub,
 			Work: Workload{Pages: 500, IncidentsPerPage: 3}, Concurrency: 256},
-		{Name: "many-cover", About: "many, pages with a cover tag (escalation)", Coalesce: true, Cover: true, Stub: stormStub,
+		{Name: "many-cover", About: "many, pages with a cover tag (escalation)", Cover: true, Stub: stormStub,
 			Work: Workload{Pages: 500, IncidentsPerPage: 3}, Concurrency: 1000},
-		{Name: "overhead", About: "hot's events, stand-in 0 ms, no bucket", Coalesce: true, Stub: StubSpec{}, Work: hot, Concurrency: 256},
-		{Name: "bare", About: "signature check + JSON parse only", Bare: true, Work: hot, Concurrency: 256},
-		{Name: "naive", About: "hot with EDGEPURGE_COALESCE=false", Coalesce: false, Stub: stormStub, Work: hot, Concurrency: 1000},
+		{Name: "overhead", About: "hot's events, stand-in 0 ms, no bucket", Stub: StubSpec{}, Work: hot, Concurrency: 256},
+		{Name: "bare", About: "signature check + JSON parse only", Own: ownBare, Work: hot, Concurrency: 256},
+		{Name: "naive", About: "hot's events, one Cloudflare call each, no coalescing", Own: ownNaive, Stub: stormStub, Work: hot, Concurrency: 1000},
 	}
 }
 

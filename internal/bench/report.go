@@ -38,10 +38,14 @@ type Machine struct {
 // Settings are the invocation's knobs.
 type Settings struct {
 	// Command is the command line, as the caller wants it quoted.
-	Command         string  `json:"command,omitempty"`
-	DurationS       float64 `json:"duration_s"`
-	Events          int     `json:"events,omitempty"`
-	Runs            int     `json:"runs"`
+	Command   string  `json:"command,omitempty"`
+	DurationS float64 `json:"duration_s"`
+	Events    int     `json:"events,omitempty"`
+	Runs      int     `json:"runs"`
+	// ServerBin is the edgepurge binary measured; BeforeBin the one it is
+	// compared with, in A/B mode.
+	ServerBin       string  `json:"server_bin,omitempty"`
+	BeforeBin       string  `json:"before_bin,omitempty"`
 	StatuspageShare float64 `json:"statuspage_share"`
 	PurgeTimeoutS   float64 `json:"purge_timeout_s"`
 	LogLevel        string  `json:"server_log_level"`
@@ -57,6 +61,16 @@ type PhaseReport struct {
 	Stub        StubSpec  `json:"-"`
 	Median      Figures   `json:"median"`
 	Runs        []Figures `json:"runs"`
+	// Before is the same phase run with Settings.BeforeBin (A/B mode);
+	// nil otherwise.
+	Before *Baseline `json:"before,omitempty"`
+}
+
+// Baseline is a phase's runs with the binary compared with, and their
+// medians.
+type Baseline struct {
+	Median Figures   `json:"median"`
+	Runs   []Figures `json:"runs"`
 }
 
 // Ratios compare phases' median throughputs; nil when a phase is missing.
@@ -103,7 +117,7 @@ func cpuModel() string {
 
 func (cfg Config) settings() Settings {
 	return Settings{
-		DurationS: cfg.Duration.Seconds(), Events: cfg.Events, Runs: cfg.Runs,
+		DurationS: cfg.Duration.Seconds(), Events: cfg.Events, Runs: cfg.Runs, ServerBin: cfg.ServerBin, BeforeBin: cfg.BeforeBin,
 		StatuspageShare: cfg.StatuspageShare, PurgeTimeoutS: cfg.PurgeTimeout.Seconds(), LogLevel: cfg.LogLevel,
 	}
 }
@@ -195,6 +209,9 @@ func (r *Report) WriteTable(w io.Writer) error {
 		}
 	}
 
+	if err := r.writeAB(bw); err != nil {
+		return err
+	}
 	fmt.Fprintln(bw, "\nratios:")
 	fmt.Fprintf(bw, "  hot / naive throughput:     %s\n", fmtRatio(r.Ratios.HotOverNaive, "×"))
 	fmt.Fprintf(bw, "  overhead / bare throughput: %s\n", fmtRatio(r.Ratios.OverheadOverBare, ""))
@@ -243,4 +260,56 @@ func statusLine(statuses map[string]int) string {
 
 func oneLine(s string) string {
 	return strings.Join(strings.Fields(s), " ")
+}
+
+// abFigures are the figures the A/B table compares, and how each is
+// printed.
+var abFigures = []struct {
+	name string
+	get  func(Figures) float64
+	show func(float64) string
+}{
+	{"events/s", func(f Figures) float64 { return f.EventsPerSec }, decimals(0)},
+	{"p50 ms", func(f Figures) float64 { return f.P50MS }, fmtMS},
+	{"p99 ms", func(f Figures) float64 { return f.P99MS }, fmtMS},
+	{"server µs/event", func(f Figures) float64 { return f.ServerCPUUSPerEvent }, decimals(1)},
+	{"server CPU %", func(f Figures) float64 { return f.ServerCPUPct }, decimals(0)},
+	{"RSS MB", func(f Figures) float64 { return f.PeakRSSMB }, decimals(1)},
+}
+
+// decimals prints a figure with n decimals.
+func decimals(n int) func(float64) string {
+	return func(v float64) string { return strconv.FormatFloat(v, 'f', n, 64) }
+}
+
+// writeAB writes the A/B table, when the phases ran with a before binary:
+// for each phase and figure, both medians and after / before.
+func (r *Report) writeAB(w io.Writer) error {
+	if r.Settings.BeforeBin == "" {
+		return nil
+	}
+	fmt.Fprintf(w, "\nA/B, medians of %d alternating run(s) each: before %s, after %s\n", r.Settings.Runs, r.Settings.BeforeBin, r.Settings.ServerBin)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "scenario   \tfigure\tbefore\tafter\tafter/before\t")
+	for _, p := range r.Phases {
+		if p.Before == nil {
+			continue
+		}
+		for i, fig := range abFigures {
+			name := ""
+			if i == 0 {
+				name = p.Name
+			}
+			before, after := fig.get(p.Before.Median), fig.get(p.Median)
+			ratio := "-"
+			if before != 0 {
+				ratio = fmt.Sprintf("%.2f", after/before)
+			}
+			fmt.Fprintf(tw, "%-11s\t%s\t%s\t%s\t%s\t\n", name, fig.name, fig.show(before), fig.show(after), ratio)
+		}
+	}
+	if err := tw.Flush(); err != nil {
+		return fmt.Errorf("write report: %w", err)
+	}
+	return nil
 }

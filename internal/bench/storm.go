@@ -9,6 +9,7 @@ import (
 	"os"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"text/tabwriter"
 	"time"
@@ -30,6 +31,9 @@ import (
 // how fast every page got fresh.
 type StormConfig struct {
 	ServerBin string
+	// BeforeBin, when set, is another edgepurge binary each side also
+	// runs with, just before ServerBin (A/B).
+	BeforeBin string
 	RedisURL  string
 	// Pages is how many distinct pages post; default 10,000.
 	Pages int
@@ -84,9 +88,11 @@ type StormReport struct {
 
 // StormFigure is one side of the storm.
 type StormFigure struct {
-	Escalation bool           `json:"escalation"`
-	Sent       int            `json:"sent"`
-	Statuses   map[string]int `json:"statuses"`
+	Escalation bool `json:"escalation"`
+	// Binary is "before" or "after" in A/B mode (StormConfig.BeforeBin).
+	Binary   string         `json:"binary,omitempty"`
+	Sent     int            `json:"sent"`
+	Statuses map[string]int `json:"statuses"`
 	// ByCover is how many 2xx answers said purged_by cover.
 	ByCover int `json:"by_cover"`
 	// LastFreshS is from the first event to the moment the last page's
@@ -137,16 +143,24 @@ func RunStorm(ctx context.Context, cfg StormConfig) (*StormReport, error) {
 	}
 	defer rdb.Close()
 	r := &StormReport{Pages: cfg.Pages, WithinS: cfg.Within.Seconds(), Machine: thisMachine()}
+	type arm struct{ name, bin string }
+	arms := []arm{{"", cfg.ServerBin}}
+	if cfg.BeforeBin != "" {
+		arms = []arm{{"before", cfg.BeforeBin}, {"after", cfg.ServerBin}}
+	}
 	for _, esc := range []bool{false, true} {
-		f, urls, err := runStormSide(ctx, cfg, rdb, esc)
-		if err != nil {
-			return r, fmt.Errorf("storm (escalation %v): %w", esc, err)
-		}
-		r.URLs = urls
-		r.Sides = append(r.Sides, f)
-		if cfg.Progress != nil {
-			fmt.Fprintf(cfg.Progress, "storm escalation=%-5v: last page fresh after %.1fs, lag p50 %.1fs p99 %.1fs max %.1fs, %d by cover, statuses %v, 429s %d+%d [%.0fs]\n",
-				esc, f.LastFreshS, f.LagP50S, f.LagP99S, f.LagMaxS, f.ByCover, f.Statuses, f.URL429, f.Flex429, f.ElapsedS)
+		for _, a := range arms {
+			f, urls, err := runStormSide(ctx, cfg, a.bin, rdb, esc)
+			if err != nil {
+				return r, fmt.Errorf("storm (escalation %v %s): %w", esc, a.name, err)
+			}
+			f.Binary = a.name
+			r.URLs = urls
+			r.Sides = append(r.Sides, f)
+			if cfg.Progress != nil {
+				fmt.Fprintf(cfg.Progress, "storm escalation=%-5v %s: last page fresh after %.1fs, lag p50 %.1fs p99 %.1fs max %.1fs, %d by cover, statuses %v, 429s %d+%d [%.0fs]\n",
+					esc, a.name, f.LastFreshS, f.LagP50S, f.LagP99S, f.LagMaxS, f.ByCover, f.Statuses, f.URL429, f.Flex429, f.ElapsedS)
+			}
 		}
 	}
 	r.BoundURL.AtStandInS = float64(r.URLs) / stormStandIn.URLRate
@@ -227,7 +241,7 @@ func (b StormBound) Formula() string {
 		b.WindowS, float64(b.Pages)-b.BurstPages, b.PagesPerS, b.S)
 }
 
-func runStormSide(ctx context.Context, cfg StormConfig, rdb *redis.Client, escalation bool) (StormFigure, int, error) {
+func runStormSide(ctx context.Context, cfg StormConfig, bin string, rdb *redis.Client, escalation bool) (StormFigure, int, error) {
 	dir, err := os.MkdirTemp("", "edgepurge-storm-")
 	if err != nil {
 		return StormFigure{}, 0, err
@@ -250,8 +264,8 @@ func runStormSide(ctx context.Context, cfg StormConfig, rdb *redis.Client, escal
 		return StormFigure{}, 0, err
 	}
 	spec := serverSpec{
-		bin: cfg.ServerBin, addr: addr, stubURL: stubURL, redisURL: cfg.RedisURL, id: id, creds: creds,
-		coalesce: true, stub: StubSpec{Latency: opts.Latency, URLRate: opts.URLRate, URLBurst: opts.URLBurst},
+		bin: bin, addr: addr, stubURL: stubURL, redisURL: cfg.RedisURL, id: id, creds: creds,
+		stub:         StubSpec{Latency: opts.Latency, URLRate: opts.URLRate, URLBurst: opts.URLBurst},
 		purgeTimeout: DefaultPurgeTimeout, logLevel: "warn", dir: dir,
 		extraYAML: fmt.Sprintf("  escalation:\n    disabled: %v\n", !escalation),
 		extraEnv:  []string{"EDGEPURGE_COVER_TAGS=page:{page_id}"},
@@ -451,8 +465,8 @@ func (r *StormReport) WriteTable(w io.Writer) error {
 	fmt.Fprintln(tw, "escalation\tlast fresh s\tlag p50 s\tlag p99 s\tlag max s\tby cover\t200\t202\tother\tunpurged\tURL calls\tURL 429s\ttag calls\ttag 429s\telapsed s\t")
 	for _, s := range r.Sides {
 		other := s.Sent - s.Statuses["200"] - s.Statuses["202"]
-		fmt.Fprintf(tw, "%v\t%.1f\t%.1f\t%.1f\t%.1f\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%.0f\t\n",
-			s.Escalation, s.LastFreshS, s.LagP50S, s.LagP99S, s.LagMaxS, s.ByCover, s.Statuses["200"], s.Statuses["202"], other,
+		fmt.Fprintf(tw, "%s\t%.1f\t%.1f\t%.1f\t%.1f\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%.0f\t\n",
+			s.label(), s.LastFreshS, s.LagP50S, s.LagP99S, s.LagMaxS, s.ByCover, s.Statuses["200"], s.Statuses["202"], other,
 			s.Unpurged, s.URLCalls, s.URL429, s.FlexCalls, s.Flex429, s.ElapsedS)
 	}
 	if err := tw.Flush(); err != nil {
@@ -464,10 +478,16 @@ func (r *StormReport) WriteTable(w io.Writer) error {
 		r.Bound.Formula())
 	fmt.Fprintf(w, "  (rates only, no bursts: %.1fs); last page fresh ÷ bound:", r.BoundCoverRatesS)
 	for _, s := range r.Sides {
-		fmt.Fprintf(w, " escalation %v %.2f×", s.Escalation, s.LastFreshS/r.BoundCoverS)
+		fmt.Fprintf(w, " escalation %s %.2f×", s.label(), s.LastFreshS/r.BoundCoverS)
 	}
 	fmt.Fprintln(w)
 	return nil
+}
+
+// label names the side in the table: its escalation and, in A/B mode,
+// its binary.
+func (s StormFigure) label() string {
+	return strings.TrimSpace(fmt.Sprintf("%v %s", s.Escalation, s.Binary))
 }
 
 // WriteJSON prints the storm report as JSON.

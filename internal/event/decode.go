@@ -2,21 +2,24 @@ package event
 
 import (
 	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"reflect"
-	"strconv"
 	"strings"
+	"unicode/utf8"
+
+	"github.com/go-json-experiment/json"
+	"github.com/go-json-experiment/json/jsontext"
+	jsonv1 "github.com/go-json-experiment/json/v1"
 )
 
 // SyntaxError is a body that is not one well-formed JSON object: bad JSON,
-// an empty body, trailing data, or a top-level value that is not an object.
+// an empty body, trailing data, a duplicate key, invalid UTF-8, or a
+// top-level value that is not an object.
 type SyntaxError struct {
 	// Offset is how many bytes of the body had been read when the problem
-	// was found, encoding/json's convention: the offending byte is the
-	// Offset-th, at index Offset-1.
+	// was found: the offending byte is at index Offset-1.
 	Offset int64
 	Msg    string
 }
@@ -35,102 +38,115 @@ func IsMalformed(err error) bool {
 	return errors.As(err, &se) || errors.As(err, &fe)
 }
 
+// Keys match struct fields as encoding/json has always matched them, case
+// insensitively but underscores included (so "PAGE_ID" is page_id, and
+// "pageid" is not), which makes "page_id" and "PAGE_ID" in one object a
+// duplicate. JSON v2's defaults refuse duplicate keys and invalid UTF-8: a
+// signed body must mean one thing, whichever parser the sender used.
+var (
+	decodeOptions = json.JoinOptions(json.MatchCaseInsensitiveNames(true), jsonv1.MatchCaseSensitiveDelimiter(true))
+	strictOptions = json.JoinOptions(decodeOptions, json.RejectUnknownMembers(true))
+)
+
 // DecodeObject decodes body, which must be exactly one JSON object, into v
 // (a pointer to a struct). Unknown fields are accepted so that senders can
-// add fields. Keys match struct tags case-insensitively, so a key repeated in
-// one object, even in another case, is refused (see CheckDuplicateKeys), as
-// is invalid UTF-8. Errors are a *SyntaxError, or a *FieldError for a value
-// of the wrong JSON type.
+// add fields. A key repeated in one object (for a field, in any case) and
+// invalid UTF-8 are refused. Errors are a *SyntaxError, or a *FieldError
+// for a value of the wrong JSON type.
 func DecodeObject(body []byte, v any) error {
-	return decodeObject(body, v, false)
+	return decodeObject(body, v, decodeOptions)
 }
 
 // DecodeObjectStrict is DecodeObject for bodies whose every field is known
 // (the manual purge): an unknown field is a *FieldError naming it, so a
 // typo such as "url" for "urls" is not silently ignored.
 func DecodeObjectStrict(body []byte, v any) error {
-	return decodeObject(body, v, true)
+	return decodeObject(body, v, strictOptions)
 }
 
-// decodeObject checks, in order of cost: an empty body, invalid UTF-8
-// (RFC 8259 requires UTF-8; encoding/json would silently turn it into
-// U+FFFD), the JSON itself, then duplicate keys.
-func decodeObject(body []byte, v any, strict bool) error {
-	start := skipSpace(body, 0)
+func decodeObject(body []byte, v any, opts json.Options) error {
+	start := int64(len(body) - len(bytes.TrimLeft(body, " \t\r\n")))
 	if start == int64(len(body)) {
 		return &SyntaxError{Offset: start, Msg: "empty body, want a JSON object"}
 	}
-	if i := offsetOfInvalidUTF8(body); i >= 0 {
-		return &SyntaxError{Offset: int64(i) + 1, Msg: fmt.Sprintf("invalid UTF-8 (byte 0x%02x)", body[i])}
-	}
-	if !strict && json.Unmarshal(body, v) == nil {
-		// The common case, without a Decoder and its copy of the body:
-		// Unmarshal accepts exactly one JSON value and nothing after it.
-		// Any error is found again below, for its exact answer.
+	err := json.Unmarshal(body, v, opts)
+	if err == nil {
 		if body[start] != '{' {
+			// null, which v2 decodes into a struct as a no-op.
 			return &SyntaxError{Offset: start + 1, Msg: "the body must be a JSON object"}
 		}
-		return CheckDuplicateKeys(body)
+		return nil
 	}
-	dec := json.NewDecoder(bytes.NewReader(body))
-	if strict {
-		dec.DisallowUnknownFields()
+	var syntax *jsontext.SyntacticError
+	if errors.As(err, &syntax) {
+		return syntaxError(body, syntax)
 	}
-	if err := dec.Decode(v); err != nil {
-		return decodeError(err, start, int64(len(body)))
-	}
-	if body[start] != '{' {
-		// Only null gets here: encoding/json decodes it into a struct as a
-		// no-op, and every other non-object is an UnmarshalTypeError.
-		return &SyntaxError{Offset: start + 1, Msg: "the body must be a JSON object"}
-	}
-	if rest := skipSpace(body, dec.InputOffset()); rest < int64(len(body)) {
-		return &SyntaxError{Offset: rest + 1, Msg: "unexpected data after the JSON object"}
-	}
-	return CheckDuplicateKeys(body)
-}
-
-// skipSpace returns the index of the first byte at or after i that is not
-// JSON whitespace, or len(body).
-func skipSpace(body []byte, i int64) int64 {
-	for i < int64(len(body)) {
-		switch body[i] {
-		case ' ', '\t', '\r', '\n':
-			i++
-		default:
-			return i
+	var semantic *json.SemanticError
+	if errors.As(err, &semantic) {
+		switch {
+		case errors.Is(err, json.ErrUnknownName):
+			return &FieldError{Field: semantic.JSONPointer.LastToken(), Reason: "unknown field"}
+		case body[start] != '{':
+			return &SyntaxError{Offset: start + 1, Msg: "the body must be a JSON object, not " + kindName(semantic.JSONKind)}
+		case semantic.JSONPointer != "" && semantic.GoType != nil:
+			return &FieldError{
+				Field:  fieldName(semantic.JSONPointer),
+				Reason: fmt.Sprintf("must be %s, not %s", jsonTypeName(semantic.GoType), kindName(semantic.JSONKind)),
+			}
 		}
 	}
-	return i
+	// A bad v (not a pointer) is the caller's bug, not the sender's.
+	return fmt.Errorf("decode JSON: %w", err)
 }
 
-func decodeError(err error, start, end int64) error {
-	var syntax *json.SyntaxError
-	var typ *json.UnmarshalTypeError
+// syntaxError is the *SyntaxError of a body that is not well-formed.
+func syntaxError(body []byte, e *jsontext.SyntacticError) *SyntaxError {
+	at := e.ByteOffset // the index of the byte where the decoder stopped
+	if at < int64(len(body)) {
+		if r, n := utf8.DecodeRune(body[at:]); r == utf8.RuneError && n == 1 {
+			return &SyntaxError{Offset: at + 1, Msg: fmt.Sprintf("invalid UTF-8 (byte 0x%02x)", body[at])}
+		}
+	}
 	switch {
-	case errors.As(err, &syntax):
-		return &SyntaxError{Offset: syntax.Offset, Msg: syntax.Error()}
-	case errors.Is(err, io.ErrUnexpectedEOF):
-		return &SyntaxError{Offset: end, Msg: "unexpected end of JSON input"}
-	case errors.As(err, &typ) && typ.Field == "":
-		return &SyntaxError{Offset: start + 1, Msg: "the body must be a JSON object, not " + articled(typ.Value)}
-	case errors.As(err, &typ):
-		return &FieldError{Field: typ.Field, Reason: fmt.Sprintf("must be %s, not %s", jsonTypeName(typ.Type), articled(typ.Value))}
-	case strings.HasPrefix(err.Error(), unknownFieldPrefix):
-		// DisallowUnknownFields has no error type of its own.
-		name, uerr := strconv.Unquote(strings.TrimPrefix(err.Error(), unknownFieldPrefix))
-		if uerr != nil {
-			name = "?"
-		}
-		return &FieldError{Field: name, Reason: "unknown field"}
-	default:
-		// A bad v (not a pointer) is the caller's bug, not the sender's.
-		return fmt.Errorf("decode JSON: %w", err)
+	case errors.Is(e.Err, io.ErrUnexpectedEOF):
+		return &SyntaxError{Offset: int64(len(body)), Msg: "unexpected end of JSON input"}
+	case errors.Is(e.Err, jsontext.ErrDuplicateName):
+		return &SyntaxError{Offset: at + 1, Msg: "duplicate key " + quote(e.JSONPointer.LastToken())}
+	case at <= int64(len(body)) && jsontext.Value(body[:at]).IsValid():
+		// The object was whole before this byte.
+		return &SyntaxError{Offset: at + 1, Msg: "unexpected data after the JSON object"}
 	}
+	return &SyntaxError{Offset: at + 1, Msg: e.Err.Error()}
 }
 
-// unknownFieldPrefix starts encoding/json's error for an unknown field.
-const unknownFieldPrefix = "json: unknown field "
+// fieldName names the field at p as encoding/json did, by the keys on the
+// way ("incident.incident_updates.created_at") without array indices.
+func fieldName(p jsontext.Pointer) string {
+	var names []string
+	for tok := range p.Tokens() {
+		if strings.Trim(tok, "0123456789") != "" {
+			names = append(names, tok)
+		}
+	}
+	return strings.Join(names, ".")
+}
+
+// kindName names a JSON kind with its article, for error messages.
+func kindName(k jsontext.Kind) string {
+	switch k {
+	case '"':
+		return "a string"
+	case '0':
+		return "a number"
+	case 't', 'f':
+		return "a bool"
+	case '[':
+		return "an array"
+	case '{':
+		return "an object"
+	}
+	return "this value"
+}
 
 // jsonTypeName names the JSON type that decodes into t, for error messages.
 func jsonTypeName(t reflect.Type) string {
@@ -161,22 +177,4 @@ func plural(t reflect.Type) string {
 	default:
 		return name
 	}
-}
-
-// articled turns encoding/json's description of a value ("number", "array",
-// "number 1.5") into a phrase with an article.
-func articled(value string) string {
-	if value == "" {
-		return "this value"
-	}
-	// encoding/json describes a number by its literal ("number 1e400"),
-	// which the sender controls: keep only the kind when it is long.
-	if kind, _, ok := strings.Cut(value, " "); ok && len(value) > 32 {
-		value = kind
-	}
-	switch value[0] {
-	case 'a', 'e', 'i', 'o', 'u':
-		return "an " + value
-	}
-	return "a " + value
 }

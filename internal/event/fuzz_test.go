@@ -1,6 +1,11 @@
 package event
 
 import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"io"
+	"reflect"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -18,12 +23,14 @@ var hookSeeds = []string{
 	`{"page_id":"p0","urls":["https://u:p@h.example/"]}`,
 	`{"page_id":"p0","x":[[[[{"a":{"b":null}}]]]]}`,
 	"{\"page_id\":\"p\xff\"}",
+	`{"Page_ID":"p0","x":"\udc00"}`, `{"page_id":"p0","urls":[],"urlſ":[]}`,
 	`[]`, `"p0"`, `42`, `null`, ``, `{`,
 }
 
 // FuzzParseHook: ParseHook never panics; whatever it accepts is a valid
-// hook event carrying the given id; whatever it refuses is a 400 (malformed),
-// with a short, printable message.
+// hook event carrying the given id, the event encoding/json reads in the
+// body, and the same body with page_id repeated is refused; whatever it
+// refuses is a 400 (malformed), with a short, printable message.
 func FuzzParseHook(f *testing.F) {
 	for _, s := range hookSeeds {
 		f.Add("msg_1", []byte(s))
@@ -32,6 +39,16 @@ func FuzzParseHook(f *testing.F) {
 	f.Add("msg 1", []byte(`{"page_id":"p0"}`))
 	f.Fuzz(func(t *testing.T, id string, body []byte) {
 		ev, err := ParseHook(id, body)
+		var h hookBody
+		if json.Unmarshal(body, &h) == nil {
+			want, wantErr := hookEvent(id, h)
+			if ierr := ValidateID("webhook-id", id); ierr != nil {
+				wantErr = ierr
+			}
+			sameAsEncodingJSON(t, body, ev, err, want, wantErr)
+		} else if err == nil {
+			t.Fatalf("accepted %q, which encoding/json refuses", body)
+		}
 		if err != nil {
 			if !IsMalformed(err) {
 				t.Fatalf("error is not malformed (would be a 500): %v", err)
@@ -55,6 +72,11 @@ func FuzzParseHook(f *testing.F) {
 				t.Fatalf("accepted URL or tag with a brace or a space: %q", s)
 			}
 		}
+		// An accepted body has page_id, in some case: another is a duplicate.
+		dup := append([]byte(`{"PAGE_ID":"p0",`), bytes.TrimLeft(body, " \t\r\n")[1:]...)
+		if _, err := ParseHook(id, dup); err == nil || !strings.Contains(err.Error(), "duplicate key") {
+			t.Fatalf("%q with page_id repeated: %v, want a duplicate key", body, err)
+		}
 	})
 }
 
@@ -66,6 +88,14 @@ func FuzzParseManual(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, body []byte) {
 		r, err := ParseManual(body)
+		var want ManualRequest
+		dec := json.NewDecoder(bytes.NewReader(body))
+		dec.DisallowUnknownFields()
+		if dec.Decode(&want) == nil && dec.Decode(&struct{}{}) == io.EOF {
+			sameAsEncodingJSON(t, body, r, err, want, nil)
+		} else if err == nil {
+			t.Fatalf("accepted %q, which encoding/json refuses", body)
+		}
 		if err != nil {
 			if !IsMalformed(err) {
 				t.Fatalf("error is not malformed: %v", err)
@@ -85,6 +115,33 @@ func FuzzParseManual(f *testing.F) {
 			t.Fatalf("accepted event does not validate: %v", verr)
 		}
 	})
+}
+
+// sameAsEncodingJSON checks the result of a parser (got, err) for a body
+// encoding/json decodes, whose result is (want, wantErr): the same, or a
+// refusal of what encoding/json lets through (a repeated key, invalid
+// UTF-8 or a lone surrogate, null for an object).
+func sameAsEncodingJSON(t *testing.T, body []byte, got any, err error, want any, wantErr error) {
+	t.Helper()
+	var se *SyntaxError
+	switch {
+	case err == nil && wantErr != nil:
+		t.Fatalf("accepted %q, encoding/json's reading of which is refused: %v", body, wantErr)
+	case err == nil && !reflect.DeepEqual(got, want):
+		t.Fatalf("%q: decoded %#v, encoding/json %#v", body, got, want)
+	case err != nil && wantErr == nil && !(errors.As(err, &se) && overlooked(se.Msg)):
+		t.Fatalf("refused %q, which encoding/json reads: %v", body, err)
+	}
+}
+
+// overlooked reports whether msg refuses what encoding/json lets through.
+func overlooked(msg string) bool {
+	for _, p := range []string{"duplicate key", "invalid UTF-8", "invalid surrogate pair", "invalid escape sequence", "the body must be a JSON object"} {
+		if strings.HasPrefix(msg, p) {
+			return true
+		}
+	}
+	return false
 }
 
 // checkMessage: an error message is answered to the sender and logged, so

@@ -29,12 +29,14 @@ func ParseHook(id string, body []byte) (Event, error) {
 		return Event{}, err
 	}
 	var h hookBody
-	if !decodeHookFast(body, &h) {
-		h = hookBody{}
-		if err := DecodeObject(body, &h); err != nil {
-			return Event{}, err
-		}
+	if err := DecodeObject(body, &h); err != nil {
+		return Event{}, err
 	}
+	return hookEvent(id, h)
+}
+
+// hookEvent is the event of a decoded hook body.
+func hookEvent(id string, h hookBody) (Event, error) {
 	e := Event{
 		ID:           id,
 		Source:       SourceHook,

@@ -92,7 +92,7 @@ func TestParseHookSyntaxErrors(t *testing.T) {
 		{name: "empty", body: "", wantOffset: 0, wantMsg: "malformed JSON at offset 0: empty body, want a JSON object"},
 		{name: "whitespace only", body: "  \n", wantOffset: 3, wantMsg: "malformed JSON at offset 3: empty body, want a JSON object"},
 		{name: "bad token", body: `{"page_id": "p0", x}`, wantOffset: 19,
-			wantMsg: "malformed JSON at offset 19: invalid character 'x' looking for beginning of object key string"},
+			wantMsg: "malformed JSON at offset 19: invalid character 'x' at start of value"},
 		{name: "truncated", body: `{"page_id": "p0"`, wantOffset: 16,
 			wantMsg: "malformed JSON at offset 16: unexpected end of JSON input"},
 		{name: "array", body: ` [{"page_id":"p0"}]`, wantOffset: 2,
@@ -120,9 +120,9 @@ func TestParseHookSyntaxErrors(t *testing.T) {
 		{name: "invalid UTF-8 in an unknown field", body: "{\"page_id\":\"p0\",\"x\":\"\xc3\"}", wantOffset: 22,
 			wantMsg: "malformed JSON at offset 22: invalid UTF-8 (byte 0xc3)"},
 		{name: "raw NUL in a string", body: "{\"page_id\":\"p\x000\"}", wantOffset: 14,
-			wantMsg: `malformed JSON at offset 14: invalid character '\x00' in string literal`},
+			wantMsg: `malformed JSON at offset 14: invalid character '\x00' in string (expecting non-control character)`},
 		{name: "NUL outside strings", body: "{\"page_id\":\"p0\"\x00}", wantOffset: 16,
-			wantMsg: `malformed JSON at offset 16: invalid character '\x00' after object key:value pair`},
+			wantMsg: `malformed JSON at offset 16: invalid character '\x00' after object value (expecting ',' or '}')`},
 		{name: "number at top level", body: `42`, wantOffset: 1,
 			wantMsg: "malformed JSON at offset 1: the body must be a JSON object, not a number"},
 		{name: "boolean at top level", body: `true`, wantOffset: 1,
@@ -215,7 +215,7 @@ func TestParseHookDeepNestingInUnknownField(t *testing.T) {
 	if got.PageID != "p0" {
 		t.Fatalf("PageID = %q, want p0", got.PageID)
 	}
-	// Past encoding/json's depth limit of 10000 it is a syntax error, not a crash.
+	// Past the decoder's depth limit of 10000 it is a syntax error, not a crash.
 	body = `{"page_id":"p0","x":` + strings.Repeat("[", 20000) + strings.Repeat("]", 20000) + `}`
 	if _, err := ParseHook("m1", []byte(body)); !IsMalformed(err) {
 		t.Fatalf("ParseHook on 20000 levels = %v, want a malformed error", err)

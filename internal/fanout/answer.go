@@ -35,6 +35,8 @@ const (
 
 // Answer is what edgepurge answers for an event: what it planned, what each
 // backend did, and how long it took (PRODUCT.md, "The answer").
+// Its encoding/json encoding is the wire format (testdata's golden files
+// pin it).
 type Answer struct {
 	ID      string    `json:"id"`
 	Status  string    `json:"status"`
@@ -118,10 +120,6 @@ type NodeResult struct {
 	DurationMS float64 `json:"duration_ms"`
 	Error      string  `json:"error,omitempty"`
 }
-
-// Answer's methods take a pointer: an Answer is large, and the pipeline's
-// frames that call them are on the stack of a request's goroutine while it
-// waits on a backend.
 
 // Backpressure reports whether every failed backend failed only because
 // the deadline passed before its items could be sent: the caller should

@@ -28,9 +28,9 @@ type KeyInvalidator interface {
 // backends through package pipeline.
 //
 // The plan and the answer go by pointer, the answer into one the caller
-// owns: they are large, and a request's goroutine waits on a backend at
-// the bottom of a chain of these calls, where copies of them in every
-// frame would double its stack.
+// owns: the pipeline makes the plan in place in its answer, and every
+// layer (the edge check, the fan-out) fills in the same answer rather
+// than copy a large struct on the way down and back.
 type Runner interface {
 	// Run purges *p on every backend and puts the answer in *a, all of
 	// which it overwrites; with dryRun, nothing is sent. p may point to
@@ -91,7 +91,8 @@ func (f *Fanout) Run(ctx context.Context, id string, p *plan.Plan, dryRun bool, 
 	start := time.Now()
 	a.begin(id, p)
 	if dryRun {
-		f.answerDryRun(a, start)
+		a.Results, a.Status = f.dryRun(&a.Plan), StatusDryRun
+		a.DurationMS = millis(time.Since(start))
 		return
 	}
 	if dl, ok := ctx.Deadline(); f.timeout > 0 && (!ok || time.Until(dl) > f.timeout) {
@@ -129,7 +130,10 @@ func (f *Fanout) chain(ctx context.Context, a *Answer) {
 	}
 	for i, c := range cdn {
 		if stoppedAt != "" {
-			skip(&results[i], c.Name(), stoppedAt)
+			results[i] = Result{
+				Backend: c.Name(), Status: BackendSkipped, Retryable: true,
+				Error: "not run: " + stoppedAt + " failed first, and this cache would refill from it",
+			}
 			continue
 		}
 		f.purgeCDN(ctx, c, p, &results[i])
@@ -141,23 +145,10 @@ func (f *Fanout) chain(ctx context.Context, a *Answer) {
 	a.Status = overall(results)
 }
 
-// begin readies a for a run of *p for the event id: the plan is copied in
-// unless p is a.Plan already, and every other field is cleared, field by
-// field (a composite literal would be built on the stack first): a field
-// added to Answer goes in this list.
+// begin readies a for a run of *p for the event id: a fresh answer with
+// the plan (p may be &a.Plan: the literal is built before a is written).
 func (a *Answer) begin(id string, p *plan.Plan) {
-	if p != &a.Plan {
-		a.Plan = *p
-	}
-	a.ID, a.Status, a.Results, a.Verification, a.Repurge = id, "", nil, nil, nil
-	a.DurationMS, a.JournalID, a.JournalError = 0, "", ""
-}
-
-// answerDryRun answers a dry run of a.Plan begun at start.
-func (f *Fanout) answerDryRun(a *Answer, start time.Time) {
-	a.Results = f.dryRun(&a.Plan)
-	a.Status = StatusDryRun
-	a.DurationMS = millis(time.Since(start))
+	*a = Answer{ID: id, Plan: *p}
 }
 
 // ordered is the CDN purgers in the plan's order: the purgers it names
@@ -181,19 +172,6 @@ func (f *Fanout) ordered(order []string) []purge.Purger {
 		}
 	}
 	return out
-}
-
-// skip makes r the result of a step not run because an earlier step
-// (stoppedAt) failed. (Out of line: the result and the message are built
-// in its frame, not in chain's, which the request's goroutine holds while
-// it waits on a backend.)
-//
-//go:noinline
-func skip(r *Result, backend, stoppedAt string) {
-	*r = Result{
-		Backend: backend, Status: BackendSkipped, Retryable: true,
-		Error: "not run: " + stoppedAt + " failed first, and this cache would refill from it",
-	}
 }
 
 func (f *Fanout) dryRun(p *plan.Plan) []Result {
@@ -223,13 +201,12 @@ func (f *Fanout) recoverBackend(backend string, start time.Time, r *Result) {
 	f.observe(backend, BackendFailed, d)
 }
 
-// purgeCDN runs p's CDN part on c and puts the result in *r. The request
-// is made here, not by the caller, so it takes room only in this frame.
+// purgeCDN runs p's CDN part on c and puts the result in *r.
 func (f *Fanout) purgeCDN(ctx context.Context, c purge.Purger, p *plan.Plan, r *Result) {
 	defer f.recoverBackend(c.Name(), time.Now(), r)
 	*r = Result{Backend: c.Name(), Status: BackendOK}
-	var req purge.Request
-	if !cdnRequest(p, &req) {
+	req := p.CDN()
+	if req.Empty() {
 		return
 	}
 	start := time.Now()
@@ -241,25 +218,7 @@ func (f *Fanout) purgeCDN(ctx context.Context, c purge.Purger, p *plan.Plan, r *
 	} else {
 		res, err = c.Purge(ctx, req)
 	}
-	f.cdnResult(r, res, nodes, err, time.Since(start))
-}
-
-// cdnRequest puts p's CDN part in req and reports whether it asks for
-// anything. (Out of line: inlined, the request would be built in a
-// temporary and copied to check it, each copy in purgeCDN's frame.)
-//
-//go:noinline
-func cdnRequest(p *plan.Plan, req *purge.Request) bool {
-	*req = p.CDN()
-	return !req.Empty()
-}
-
-// cdnResult puts in r what a CDN purger answered after d. (Out of line:
-// its locals take no room in purgeCDN's frame, which the request's
-// goroutine holds while it waits on the CDN.)
-//
-//go:noinline
-func (f *Fanout) cdnResult(r *Result, res purge.Result, nodes []purge.NodeResult, err error, d time.Duration) {
+	d := time.Since(start)
 	r.Items, r.Calls, r.DurationMS = res.Items, res.Calls, millis(d)
 	if res.Escalation != "" {
 		r.PurgedBy, r.Escalation = "cover", res.Escalation

@@ -21,15 +21,12 @@ type Writer struct {
 
 // Journal writes a's unfinished part (see Unfinished). ok is false when
 // there is none that may be journaled; err says the write failed.
-//
-// The entry is made and encoded out of line (encodeUnfinished), so that it
-// takes no room in this frame, which the request's goroutine holds while
-// it waits on Redis.
 func (w Writer) Journal(ctx context.Context, source string, a *fanout.Answer) (id string, ok bool, err error) {
-	b, ok, err := encodeUnfinished(source, a, w.KeysBackend)
+	e, ok := Unfinished(source, *a, w.KeysBackend, time.Now())
 	if !ok {
 		return "", false, nil
 	}
+	b, err := encode(&e)
 	if err == nil {
 		id, err = w.To.write(ctx, b)
 	}
@@ -42,17 +39,4 @@ func (w Writer) Journal(ctx context.Context, source string, a *fanout.Answer) (i
 		}
 	}
 	return id, true, err
-}
-
-// encodeUnfinished is a's unfinished part, encoded as Journal.Write
-// encodes an entry; ok is false when there is none that may be journaled.
-//
-//go:noinline
-func encodeUnfinished(source string, a *fanout.Answer, keysBackend string) (b []byte, ok bool, err error) {
-	e, ok := Unfinished(source, *a, keysBackend, time.Now())
-	if !ok {
-		return nil, false, nil
-	}
-	b, err = encode(&e)
-	return b, true, err
 }

@@ -1,3 +1,8 @@
+// Package logging is the process log's writer: it gathers the lines that
+// many request goroutines log at once into few writes. slog's handlers
+// write each line with its own write(2) while holding their lock, so under
+// load every request would queue behind the system call of the line
+// before it.
 package logging
 
 import (

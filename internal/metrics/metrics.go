@@ -14,10 +14,6 @@ import (
 type Metrics struct {
 	Registry *prometheus.Registry
 
-	// the children of Events and BackendDuration, once resolved
-	events   children[prometheus.Counter]
-	backends children[prometheus.Observer]
-
 	// Events counts events by source and outcome (purged, partial, failed,
 	// dry_run, rejected, ...).
 	Events *prometheus.CounterVec
@@ -130,9 +126,14 @@ func New(version, commit string) *Metrics {
 // ObserveEdgeCheck counts one URL's post-purge check (edgecheck.Observer).
 func (m *Metrics) ObserveEdgeCheck(result string) { m.Verifications.WithLabelValues(result).Inc() }
 
+// Event is the Events counter of one source and outcome.
+func (m *Metrics) Event(source, outcome string) prometheus.Counter {
+	return m.Events.WithLabelValues(source, outcome)
+}
+
 // ObserveBackend records one backend's result (fanout.Observer).
 func (m *Metrics) ObserveBackend(backend, status string, d time.Duration) {
-	m.backends.with(backend, status, m.backendChild).Observe(d.Seconds())
+	m.BackendDuration.WithLabelValues(backend, status).Observe(d.Seconds())
 }
 
 // CDN returns the coalescer's observer for one backend.

@@ -49,7 +49,7 @@ func (d *deadlines) MarkPurged(ctx context.Context, _ string) (bool, error) {
 // Each step's context carries the bound it must: the purge the sooner of
 // the request's deadline less the settle reserve and the purge timeout;
 // the duplicate check and mark the sooner of the request's deadline and
-// dedupeTimeout (rounded down to a boundTick).
+// dedupeTimeout.
 func TestEachStepGetsItsBound(t *testing.T) {
 	for _, tc := range []struct {
 		name                   string
@@ -70,21 +70,15 @@ func TestEachStepGetsItsBound(t *testing.T) {
 			if o.HTTPStatus != 200 || len(d.purge) != 1 || len(d.seen) != 1 || len(d.marks) != 1 {
 				t.Fatalf("%d; %d purges, %d checks, %d marks", o.HTTPStatus, len(d.purge), len(d.seen), len(d.marks))
 			}
-			within := func(what string, got time.Time, want, soon time.Duration) {
+			within := func(what string, got time.Time, want time.Duration) {
 				t.Helper()
-				if got.IsZero() || !got.After(before.Add(want-soon)) || got.After(after.Add(want)) {
-					t.Errorf("%s deadline %v after the start; want %v (up to %v sooner)", what, got.Sub(before), want, soon)
+				if got.IsZero() || got.Before(before.Add(want)) || got.After(after.Add(want)) {
+					t.Errorf("%s deadline %v after the start; want %v", what, got.Sub(before), want)
 				}
 			}
-			// The duplicate check's bound, when it is dedupeTimeout, is
-			// shared by the events of a tick (sharedBounds).
-			soon := time.Duration(0)
-			if tc.wantDedupe == dedupeTimeout {
-				soon = boundTick
-			}
-			within("purge", d.purge[0], tc.wantPurge, 0)
-			within("duplicate check", d.seen[0], tc.wantDedupe, soon)
-			within("mark", d.marks[0], tc.wantDedupe, soon)
+			within("purge", d.purge[0], tc.wantPurge)
+			within("duplicate check", d.seen[0], tc.wantDedupe)
+			within("mark", d.marks[0], tc.wantDedupe)
 		})
 	}
 }
@@ -114,10 +108,9 @@ func TestCallersDeadlineBounds(t *testing.T) {
 	}
 }
 
-// With a cut-off, as the server has, the purge's bound is shared by the
-// events of a tick: up to a tick sooner than asked, and it ends with the
-// cut-off.
-func TestSharedPurgeBound(t *testing.T) {
+// With a cut-off, as the server has, the purge keeps its bound and ends
+// with the cut-off too.
+func TestPurgeFollowsCutoff(t *testing.T) {
 	d := &deadlines{}
 	cutoff, cut := context.WithCancel(context.Background())
 	defer cut()
@@ -125,12 +118,47 @@ func TestSharedPurgeBound(t *testing.T) {
 	before := time.Now()
 	p.Handle(context.Background(), hook("e1", "p1"))
 	after := time.Now()
-	if got := d.purge[0]; !got.After(before.Add(3*time.Second-boundTick)) || got.After(after.Add(3*time.Second)) {
-		t.Errorf("purge deadline %v after the start; want 3s (up to %v sooner)", got.Sub(before), boundTick)
+	if got := d.purge[0]; got.Before(before.Add(3*time.Second)) || got.After(after.Add(3*time.Second)) {
+		t.Errorf("purge deadline %v after the start; want 3s", got.Sub(before))
 	}
 	cut()
 	cp := New(Config{Planner: onePlan{}, Purger: ctxBackends{}, Deadline: 10 * time.Second, Cutoff: cutoff})
 	if o := cp.Handle(context.Background(), hook("e2", "p1")); o.Answer.Status != fanout.StatusFailed {
 		t.Errorf("a purge after the cut-off: %s", o.Answer.Status)
+	}
+}
+
+// valueKey is a context key of the test's own.
+type valueKey struct{}
+
+// values records whether each step's context carries the caller's value.
+type values struct{ deadlines }
+
+func (v *values) Run(ctx context.Context, id string, p *plan.Plan, dryRun bool, a *fanout.Answer) {
+	if ctx.Value(valueKey{}) == nil {
+		v.note(&v.purge, ctx) // a purge without the value is noted
+	}
+	*a = fanout.Answer{ID: id, Plan: *p, Status: fanout.StatusPurged}
+}
+
+func (v *values) Seen(ctx context.Context, _ string) (bool, error) {
+	if ctx.Value(valueKey{}) == nil {
+		v.note(&v.seen, ctx)
+	}
+	return false, nil
+}
+
+// Every step's context carries the caller's values (a request's trace,
+// say), with a cut-off and without.
+func TestStepsKeepCallersValues(t *testing.T) {
+	cutoff, cut := context.WithCancel(context.Background())
+	defer cut()
+	for _, c := range []context.Context{nil, cutoff} {
+		v := &values{}
+		p := New(Config{Planner: onePlan{}, Purger: v, Dedupe: v, Deadline: 10 * time.Second, PurgeTimeout: 3 * time.Second, Cutoff: c})
+		p.Handle(context.WithValue(context.Background(), valueKey{}, "trace"), hook("e1", "p1"))
+		if len(v.purge) != 0 || len(v.seen) != 0 {
+			t.Errorf("cut-off %v: %d purges and %d duplicate checks without the caller's value", c != nil, len(v.purge), len(v.seen))
+		}
 	}
 }

@@ -43,16 +43,11 @@ func (o Outcome) Refused() bool { return o.Refusal != "" }
 // purge, settle, audit, metrics, log.
 //
 // The event's deadline is computed once; each step that waits on a backend
-// takes a context of its own from ctx, bounded by it (one timer a step, no
-// context per event that only parents others).
+// takes a context of its own from ctx, bounded by it.
 //
-// The request and the outcome go by pointer, and the outcome is made here,
-// once, on the heap: the plan is made in place in its answer, and the
-// purge answers into it. The goroutine waits on the backends below this
-// frame for most of an event's life, and copies of these large structs in
-// every frame on the way down would double its stack. Each step with
-// locals of its own (planning, settling, the log line) has its own frame,
-// gone by the time the goroutine waits on the next.
+// The outcome is made here, once: the plan is made in place in its answer
+// and the purge answers into it, so that the steps share one answer
+// rather than hand copies of it down and back.
 func (p *Pipeline) Handle(ctx context.Context, r *Request) *Outcome {
 	deadline, _ := ctx.Deadline()
 	if p.cfg.Deadline > 0 {
@@ -66,8 +61,12 @@ func (p *Pipeline) Handle(ctx context.Context, r *Request) *Outcome {
 		return o
 	}
 	a := &o.Answer
-	p.purge(ctx, deadline, r.Event.ID, &a.Plan, r.DryRun || p.cfg.DryRun, a)
-	p.finish(ctx, deadline, r, o)
+	pctx, cancel := p.purgeContext(ctx, deadline)
+	p.cfg.Purger.Run(pctx, r.Event.ID, &a.Plan, r.DryRun || p.cfg.DryRun, a)
+	cancel()
+	p.settle(ctx, deadline, &r.Event, o)
+	p.notePanics(r.RequestID, r.Event.ID, a)
+	p.record(r, o)
 	return o
 }
 
@@ -77,14 +76,6 @@ func (p *Pipeline) Handle(ctx context.Context, r *Request) *Outcome {
 func (p *Pipeline) plan(ctx context.Context, r *Request, o *Outcome) bool {
 	var err error
 	o.Answer.Plan, err = p.cfg.Planner.Plan(ctx, r.Event)
-	return p.planned(r, o, err)
-}
-
-// planned reports whether o.Answer.Plan, planned with err, is a plan to
-// purge; if not, it refuses r in o. (Out of line: the answers it builds
-// take no room in plan's frame, which a goroutine holds while the planner
-// reads the page registry.)
-func (p *Pipeline) planned(r *Request, o *Outcome, err error) bool {
 	switch {
 	case err != nil:
 		*o = planFailure(err)
@@ -95,14 +86,6 @@ func (p *Pipeline) planned(r *Request, o *Outcome, err error) bool {
 	}
 	p.refuse(r, o)
 	return false
-}
-
-// finish settles a purged (or unfinished) event's outcome, then notes its
-// panics and records it.
-func (p *Pipeline) finish(ctx context.Context, deadline time.Time, r *Request, o *Outcome) {
-	p.settle(ctx, deadline, &r.Event, o)
-	p.notePanics(r.RequestID, r.Event.ID, &o.Answer)
-	p.record(r, o)
 }
 
 // earliest is the sooner of two deadlines, the zero time meaning none.
@@ -129,41 +112,17 @@ func settleReserve(d time.Duration) time.Duration {
 	return min(d/10, 2*time.Second)
 }
 
-// purge runs the plan on every backend, within the request's deadline less
-// the settle reserve and within the purge timeout (so the fan-out needs no
-// timer of its own), cut short at shutdown.
-//
-// The answer goes in *a; pl may be &a.Plan (see fanout.Runner).
-func (p *Pipeline) purge(ctx context.Context, deadline time.Time, id string, pl *plan.Plan, dryRun bool, a *fanout.Answer) {
-	ctx, cancel := p.purgeContext(ctx, deadline)
-	defer cancel()
-	p.cfg.Purger.Run(ctx, id, pl, dryRun, a)
-}
-
-// sharedPurgeBound is the shortest purge bound that is shared (see
-// purgeContext): a tick is at most 1 % of it.
-const sharedPurgeBound = 100 * boundTick
-
 // purgeContext is the purge's context: it ends at the request's deadline
-// less the settle reserve, or at the purge timeout, whichever is sooner,
-// or at the cut-off.
-//
-// When there is a cut-off, ctx has no deadline of its own and the bound is
-// long (the server's case), the context is one shared by the events of a
-// boundTick, ending up to a tick sooner, and it follows the cut-off, not
-// ctx (see Config.Cutoff): nothing to register for each event with the
-// contexts every event shares.
+// less the settle reserve (so that a purge that runs out of time is still
+// journaled and answered in time), or at the purge timeout, whichever is
+// sooner, or at the cut-off.
 func (p *Pipeline) purgeContext(ctx context.Context, deadline time.Time) (context.Context, context.CancelFunc) {
-	now := time.Now()
 	end := deadline
 	if !end.IsZero() && p.cfg.Deadline > 0 {
 		end = end.Add(-settleReserve(p.cfg.Deadline))
 	}
 	if p.cfg.PurgeTimeout > 0 {
-		end = earliest(end, now.Add(p.cfg.PurgeTimeout))
-	}
-	if _, own := ctx.Deadline(); p.cfg.Cutoff != nil && !own && !end.IsZero() && end.Sub(now) >= sharedPurgeBound {
-		return p.purgeBounds.until(end), func() {}
+		end = earliest(end, time.Now().Add(p.cfg.PurgeTimeout))
 	}
 	ctx, cancel := withDeadline(ctx, end)
 	if p.cfg.Cutoff == nil {
@@ -216,17 +175,11 @@ func (p *Pipeline) refuse(r *Request, o *Outcome) {
 const dedupeTimeout = 250 * time.Millisecond
 
 // dedupeContext bounds one duplicate-record read or write by
-// dedupeTimeout and the event's deadline. It does not follow ctx's
-// cancellation (the server's, at the end of a shutdown): the bound is
-// short. When dedupeTimeout is the sooner bound (nearly always), the
-// context is one shared by every event of a boundTick (see sharedBounds),
-// ending up to a tick sooner, and it carries none of ctx's values.
+// dedupeTimeout and the event's deadline. It keeps ctx's values but not
+// its cancellation (the server's, at the end of a shutdown): the bound is
+// short, and a purge that was made should still be recorded.
 func (p *Pipeline) dedupeContext(ctx context.Context, deadline time.Time) (context.Context, context.CancelFunc) {
-	now := time.Now()
-	if deadline.IsZero() || deadline.After(now.Add(dedupeTimeout)) {
-		return p.dedupeBounds.until(now.Add(dedupeTimeout)), func() {}
-	}
-	return context.WithDeadline(context.WithoutCancel(ctx), deadline)
+	return context.WithDeadline(context.WithoutCancel(ctx), earliest(deadline, time.Now().Add(dedupeTimeout)))
 }
 
 // duplicate reports whether ev was already purged. Only the hooks'

@@ -17,7 +17,6 @@ package pipeline
 import (
 	"context"
 	"log/slog"
-	"sync"
 	"time"
 
 	"github.com/edgepurge/edgepurge/internal/audit"
@@ -106,15 +105,6 @@ type Config struct {
 type Pipeline struct {
 	cfg Config
 	log *slog.Logger
-	// attrBufs holds the buffers of record's log line. The log handler's
-	// frames go on top of record's, at the deepest point of an event's
-	// goroutine: a 640-byte buffer on the stack there would take it past
-	// 8 KiB (see docs/performance.md, "Third step: every stack under
-	// 8 KiB"), and one allocated per event would be garbage.
-	attrBufs sync.Pool
-	// dedupeBounds and purgeBounds bound the duplicate checks and marks,
-	// and the purges (see dedupeContext, purgeContext).
-	dedupeBounds, purgeBounds sharedBounds
 }
 
 // New returns a Pipeline.
@@ -126,8 +116,6 @@ func New(cfg Config) *Pipeline {
 		cfg.Metrics = metrics.New("", "")
 	}
 	p := &Pipeline{cfg: cfg, log: cfg.Log}
-	p.purgeBounds.parent = cfg.Cutoff
-	p.attrBufs.New = func() any { return new([16]slog.Attr) }
 	return p
 }
 

@@ -8,7 +8,6 @@ import (
 
 	"github.com/edgepurge/edgepurge/internal/event"
 	"github.com/edgepurge/edgepurge/internal/fanout"
-	"github.com/edgepurge/edgepurge/internal/logging"
 )
 
 // Retry-After of the non-2xx answers of an unfinished purge, in seconds.
@@ -118,18 +117,10 @@ func (p *Pipeline) purgeSkipped(ctx context.Context, id string, a *fanout.Answer
 	if failed == "" || failed != p.cfg.KeysBackend || len(skipped) == 0 {
 		return
 	}
-	p.warnSkipped(id, skipped)
+	p.log.Warn("redis step failed and cannot be journaled: purging the CDNs now", "id", id, "cdns", skipped)
 	b := new(fanout.Answer)
 	p.cfg.Purger.RunOn(ctx, skipped, id, &a.Plan, b)
 	a.Merge(b)
-}
-
-// warnSkipped logs purgeSkipped's purge. (Out of line: the log call's
-// locals would take room in purgeSkipped's frame, held during the purge.)
-//
-//go:noinline
-func (p *Pipeline) warnSkipped(id string, skipped []string) {
-	p.log.Warn("redis step failed and cannot be journaled: purging the CDNs now", "id", id, "cdns", skipped)
 }
 
 // record audits, counts and logs a purged (or unfinished) event.
@@ -146,38 +137,28 @@ func (p *Pipeline) record(r *Request, o *Outcome) {
 	if p.cfg.History != nil {
 		p.cfg.History.Observe(a.Status, lag)
 	}
-	// Attrs, not key-value pairs: no boxing, no slice per event; through
-	// logging.LogAttrs, no program counter and no record either. Their
-	// buffer comes from a pool (see Pipeline.attrBufs), and they are made out of
-	// line (outcomeAttrs): each is built in a temporary of its own first,
-	// which would take room in this frame, under the log call's.
-	buf := p.attrBufs.Get().(*[16]slog.Attr)
-	attrs := outcomeAttrs(buf, r, o)
+	attrs := outcomeAttrs(r, o)
 	ctx := context.Background()
 	switch {
 	case a.Status == fanout.StatusDryRun:
-		logging.LogAttrs(ctx, p.log, slog.LevelInfo, "event planned, not purged (dry run)", attrs...)
+		p.log.LogAttrs(ctx, slog.LevelInfo, "event planned, not purged (dry run)", attrs...)
 	case o.HTTPStatus == http.StatusOK:
-		logging.LogAttrs(ctx, p.log, slog.LevelInfo, "event purged", attrs...)
+		p.log.LogAttrs(ctx, slog.LevelInfo, "event purged", attrs...)
 	case o.HTTPStatus == http.StatusAccepted:
-		logging.LogAttrs(ctx, p.log, slog.LevelWarn, "event journaled for re-drive", append(attrs, slog.String("journal_id", a.JournalID))...)
+		p.log.LogAttrs(ctx, slog.LevelWarn, "event journaled for re-drive", append(attrs, slog.String("journal_id", a.JournalID))...)
 	default:
-		logging.LogAttrs(ctx, p.log, slog.LevelError, "event not purged", attrs...)
+		p.log.LogAttrs(ctx, slog.LevelError, "event not purged", attrs...)
 	}
-	clear(buf[:]) // the log line copied them; keep no strings alive
-	p.attrBufs.Put(buf)
 }
 
-// outcomeAttrs puts the attributes of r's log line in buf and returns
-// them: appended to buf[:0], so that they go on the heap only when they
-// outgrow it.
-func outcomeAttrs(buf *[16]slog.Attr, r *Request, o *Outcome) []slog.Attr {
+// outcomeAttrs returns the attributes of r's log line.
+func outcomeAttrs(r *Request, o *Outcome) []slog.Attr {
 	ev, a, pl := &r.Event, &o.Answer, &o.Answer.Plan
-	attrs := append(buf[:0], slog.String("request_id", r.RequestID), slog.String("id", ev.ID),
+	attrs := []slog.Attr{slog.String("request_id", r.RequestID), slog.String("id", ev.ID),
 		slog.String("source", string(ev.Source)), slog.String("type", string(ev.Type)),
 		slog.String("page", ev.PageID), slog.String("status", a.Status), slog.Int("http_status", o.HTTPStatus),
 		slog.Int("urls", len(pl.URLs)), slog.Int("tags", len(pl.Tags)), slog.Int("keys", len(pl.Keys)+len(pl.KeySets)),
-		slog.Float64("duration_ms", a.DurationMS))
+		slog.Float64("duration_ms", a.DurationMS)}
 	for i := range a.Results {
 		if res := &a.Results[i]; res.Error != "" {
 			attrs = append(attrs, slog.String(res.Backend+"_error", res.Error))

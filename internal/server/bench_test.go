@@ -15,7 +15,6 @@ import (
 	"github.com/edgepurge/edgepurge/internal/event"
 	"github.com/edgepurge/edgepurge/internal/fanout"
 	"github.com/edgepurge/edgepurge/internal/health"
-	"github.com/edgepurge/edgepurge/internal/logging"
 	"github.com/edgepurge/edgepurge/internal/metrics"
 	"github.com/edgepurge/edgepurge/internal/pipeline"
 	"github.com/edgepurge/edgepurge/internal/plan"
@@ -68,7 +67,7 @@ func benchServer(tb testing.TB) *Server {
 	tb.Helper()
 	m := metrics.New("bench", "bench")
 	// The handler the server logs through (cmd/edgepurge).
-	log := slog.New(logging.NewJSONHandler(io.Discard, nil))
+	log := slog.New(slog.NewJSONHandler(io.Discard, nil))
 	v, err := webhook.NewVerifier([]string{benchSecret}, 0)
 	if err != nil {
 		tb.Fatal(err)

@@ -13,15 +13,7 @@ import (
 // returns.
 func (s *Server) purge(ctx *fasthttp.RequestCtx, r *pipeline.Request, dryRun bool) {
 	r.DryRun, r.RequestID = dryRun, requestID(ctx)
-	s.answer(ctx, s.cfg.Pipeline.Handle(s.baseCtx, r))
-}
-
-// answer writes o, what became of an event. (Out of line: the encoding's
-// locals take no room in purge's frame, which the request's goroutine holds
-// while the event is purged.)
-//
-//go:noinline
-func (s *Server) answer(ctx *fasthttp.RequestCtx, o *pipeline.Outcome) {
+	o := s.cfg.Pipeline.Handle(s.baseCtx, r)
 	if o.RetryAfter != "" {
 		ctx.Response.Header.Set("Retry-After", o.RetryAfter)
 	}
@@ -29,16 +21,10 @@ func (s *Server) answer(ctx *fasthttp.RequestCtx, o *pipeline.Outcome) {
 		s.fail(ctx, o.HTTPStatus, o.Refusal)
 		return
 	}
-	writeAnswer(ctx, o.HTTPStatus, &o.Answer)
+	writeJSON(ctx, o.HTTPStatus, &o.Answer)
 }
 
-// parse runs a parser and puts the event it returns in r.Event. The
-// handlers parse through it so that the parsed event is copied in this
-// frame, gone before the purge, not in theirs, which stays on the
-// request's goroutine's stack while the event is purged (a frame holds
-// the result of every call it makes). It is kept out of line for that.
-//
-//go:noinline
+// parse runs a parser and puts the event it returns in r.Event.
 func parse(r *pipeline.Request, parser func() (event.Event, error)) (err error) {
 	r.Event, err = parser()
 	return err

@@ -33,9 +33,7 @@ func (s *Server) handleEvent(ctx *fasthttp.RequestCtx) {
 }
 
 // signed reports whether the event id's body bears a valid signature,
-// answering 401 when it does not. (A function of its own: the check's
-// locals take no room in handleEvent's frame, which the request's
-// goroutine holds while the event is purged.)
+// answering 401 when it does not.
 func (s *Server) signed(ctx *fasthttp.RequestCtx, id string, body []byte) bool {
 	if s.cfg.Signatures == nil {
 		s.reject(ctx, event.SourceHook, fasthttp.StatusUnauthorized, "signature invalid")
@@ -66,26 +64,11 @@ func (s *Server) handleStatuspage(ctx *fasthttp.RequestCtx) {
 		s.reject(ctx, event.SourceStatuspage, fasthttp.StatusUnsupportedMediaType, "Content-Type must be application/json")
 		return
 	}
+	body := ctx.PostBody()
 	var r pipeline.Request
-	if err := s.parseStatuspage(&r, ctx.PostBody()); err != nil {
+	if err := parse(&r, func() (event.Event, error) { return statuspage.Parse(body) }); err != nil {
 		s.reject(ctx, event.SourceStatuspage, fasthttp.StatusBadRequest, err.Error())
 		return
 	}
 	s.purge(ctx, &r, false)
-}
-
-// parseStatuspage parses a Statuspage body into r.Event: by the one-pass
-// decoder on the request's goroutine, or, for a body it leaves to
-// encoding/json, on a worker of s.deep: encoding/json goes too deep for
-// the request's goroutine's stack (see deepWork). (Out of line: the event
-// parsed is copied in this frame, gone before the purge.)
-//
-//go:noinline
-func (s *Server) parseStatuspage(r *pipeline.Request, body []byte) (err error) {
-	var handled bool
-	if r.Event, handled, err = statuspage.ParseFast(body); handled {
-		return err
-	}
-	s.deep.run(func() { r.Event, err = statuspage.ParseSlow(body) })
-	return err
 }

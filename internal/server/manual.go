@@ -25,12 +25,12 @@ func (s *Server) handleManualPurge(ctx *fasthttp.RequestCtx) {
 		s.reject(ctx, event.SourceManual, fasthttp.StatusBadRequest, err.Error())
 		return
 	}
-	var r pipeline.Request
-	if err := parse(&r, func() (event.Event, error) { return req.Event(newID("man_")) }); err != nil {
+	ev, err := req.Event(newID("man_"))
+	if err != nil {
 		s.reject(ctx, event.SourceManual, fasthttp.StatusBadRequest, err.Error())
 		return
 	}
-	s.purge(ctx, &r, req.DryRun)
+	s.purge(ctx, &pipeline.Request{Event: ev}, req.DryRun)
 }
 
 // authorized reports whether the request bears the API token, answering

@@ -6,8 +6,6 @@ import (
 	"unicode"
 
 	"github.com/valyala/fasthttp"
-
-	"github.com/edgepurge/edgepurge/internal/fanout"
 )
 
 // errorBody is every non-purge answer's JSON.
@@ -16,30 +14,16 @@ type errorBody struct {
 	RequestID string `json:"request_id,omitempty"`
 }
 
-// writeJSON answers status with v as JSON.
+// writeJSON answers status with v as JSON, encoded straight into the
+// response's body buffer, which fasthttp reuses from request to request.
 func writeJSON(ctx *fasthttp.RequestCtx, status int, v any) {
-	b, err := json.Marshal(v)
-	if err != nil {
-		status = fasthttp.StatusInternalServerError
-		b = []byte(`{"error":"could not encode the answer"}`)
-	}
 	ctx.SetStatusCode(status)
 	ctx.SetContentType("application/json")
-	ctx.SetBody(append(b, '\n'))
-}
-
-// writeAnswer answers status with a purge's answer, encoded straight
-// into the response body (the same bytes writeJSON would write).
-func writeAnswer(ctx *fasthttp.RequestCtx, status int, a *fanout.Answer) {
-	ctx.SetStatusCode(status)
-	ctx.SetContentType("application/json")
-	buf := ctx.Response.SwapBody(nil)
-	b, err := fanout.AppendJSON(buf[:0], a)
-	if err != nil {
+	ctx.Response.ResetBody()
+	if err := json.NewEncoder(ctx.Response.BodyWriter()).Encode(v); err != nil {
 		ctx.SetStatusCode(fasthttp.StatusInternalServerError)
-		b = append(b[:0], `{"error":"could not encode the answer"}`...)
+		ctx.SetBodyString(`{"error":"could not encode the answer"}` + "\n")
 	}
-	ctx.Response.SwapBody(append(b, '\n'))
 }
 
 // fail answers status with msg.

@@ -70,8 +70,6 @@ type Server struct {
 	apiToken  [32]byte
 	baseCtx   context.Context
 	cancelCtx context.CancelFunc
-	// deep runs the Statuspage parses (see deepWork).
-	deep *deepWork
 }
 
 // New builds a Server.
@@ -84,7 +82,6 @@ func New(cfg Config) *Server {
 	// Purges run under a context of their own, never the fasthttp request
 	// context, which is recycled once the handler returns.
 	s.baseCtx, s.cancelCtx = context.WithCancel(context.Background())
-	s.deep = newDeepWork(s.baseCtx)
 	s.metrics = fasthttpadaptor.NewFastHTTPHandler(promhttp.HandlerFor(cfg.Metrics.Registry, promhttp.HandlerOpts{}))
 	s.http = &fasthttp.Server{
 		Handler:            s.recoverPanics(s.route),

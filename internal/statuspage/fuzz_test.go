@@ -1,9 +1,13 @@
 package statuspage
 
 import (
+	"bytes"
 	"encoding/hex"
+	"encoding/json"
+	"errors"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -14,7 +18,8 @@ import (
 // FuzzParse: Parse never panics; a refused body is malformed (a 400) with a
 // short printable message; an accepted one is a valid Statuspage event whose
 // derived id is well formed and the same on every parse (so a retry is a
-// duplicate).
+// duplicate), the event encoding/json reads in the body, and the same body
+// with incident or component_update repeated is refused.
 func FuzzParse(f *testing.F) {
 	fixtures, err := filepath.Glob(filepath.Join("testdata", "*.json"))
 	if err != nil || len(fixtures) == 0 {
@@ -40,6 +45,24 @@ func FuzzParse(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, body []byte) {
 		e, err := Parse(body)
+		var n notification
+		if json.Unmarshal(body, &n) == nil {
+			want, wantErr := notificationEvent(n)
+			var se *event.SyntaxError
+			switch {
+			case err == nil && wantErr != nil:
+				t.Fatalf("accepted %q, encoding/json's reading of which is refused: %v", body, wantErr)
+			case err == nil && !reflect.DeepEqual(e, want):
+				t.Fatalf("%q: made %#v, encoding/json's reading %#v", body, e, want)
+			case err != nil && wantErr == nil && !errors.As(err, &se):
+				// What encoding/json reads is refused only for what it
+				// lets through, a syntax error (event's FuzzParseHook
+				// names them).
+				t.Fatalf("refused %q, which encoding/json reads: %v", body, err)
+			}
+		} else if err == nil {
+			t.Fatalf("accepted %q, which encoding/json refuses", body)
+		}
 		if err != nil {
 			msg := err.Error()
 			if !event.IsMalformed(err) {
@@ -63,6 +86,11 @@ func FuzzParse(f *testing.F) {
 		again, err := Parse(body)
 		if err != nil || again.ID != e.ID {
 			t.Fatalf("second parse: id %q, %v; first %q", again.ID, err, e.ID)
+		}
+		// An accepted body has one of the two, in some case.
+		dup := append([]byte(`{"INCIDENT":null,"Component_Update":null,`), bytes.TrimLeft(body, " \t\r\n")[1:]...)
+		if _, err := Parse(dup); err == nil || !strings.Contains(err.Error(), "duplicate key") {
+			t.Fatalf("%q with incident and component_update repeated: %v, want a duplicate key", body, err)
 		}
 	})
 }

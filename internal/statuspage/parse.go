@@ -18,15 +18,6 @@ import (
 // The page is page.id, or incident.page_id or component.page_id when page is
 // absent. An incident wins over a component_update if a body has both.
 func Parse(body []byte) (event.Event, error) {
-	if e, handled, err := ParseFast(body); handled {
-		return e, err
-	}
-	return ParseSlow(body)
-}
-
-// ParseSlow is Parse by encoding/json alone: for a body ParseFast left
-// (Parse would try ParseFast again first). Its stack goes deep.
-func ParseSlow(body []byte) (event.Event, error) {
 	var n notification
 	if err := event.DecodeObject(body, &n); err != nil {
 		return event.Event{}, fmt.Errorf("statuspage notification: %w", err)

@@ -13,7 +13,7 @@ import (
 	"github.com/edgepurge/edgepurge/internal/event"
 )
 
-func readFixture(t *testing.T, name string) []byte {
+func readFixture(t testing.TB, name string) []byte {
 	t.Helper()
 	b, err := os.ReadFile(filepath.Join("testdata", name))
 	if err != nil {
@@ -400,5 +400,16 @@ func TestParseAcceptsNullsAndUnknownFields(t *testing.T) {
 	}
 	if !reflect.DeepEqual(e, want) {
 		t.Fatalf("Parse =\n%#v\nwant\n%#v", e, want)
+	}
+}
+
+// BenchmarkParse parses the incident-update fixture.
+func BenchmarkParse(b *testing.B) {
+	body := readFixture(b, "incident-update.json")
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := Parse(body); err != nil {
+			b.Fatal(err)
+		}
 	}
 }

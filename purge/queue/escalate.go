@@ -109,9 +109,9 @@ func (p *Purger) shouldEscalate(extra int) (ok bool, why string) {
 // that budget is the scarce one in a storm (Pro: 4 calls/s after the
 // headroom, 100 covers a call, against 1,350 URLs/s, 22 URLs a page): a
 // token spent on a call of 3 covers is 97 pages the burst no longer
-// purges. Measured, a 10,000-page burst spent the bucket's burst, 22
-// calls, on 179 covers in its first 0.33 s, where full calls carry 2,200:
-// over four seconds of both buckets. So while covers keep coming (a
+// purges. When a storm starts, pages escalate a few at a time, and calls
+// sent as they come would spend the bucket's whole burst on a few covers
+// each. So while covers keep coming (a
 // request escalated within the last checkEvery, the interval at which
 // waiting requests check the rule), a call of fewer than MaxItemsPerCall
 // items waits for them, at most After; once none has come for checkEvery,

@@ -129,9 +129,7 @@ const everything = "*"
 //
 // The common request, of one kind of item, is sent from this goroutine;
 // one of several kinds sends each kind from a goroutine of its own
-// (purgeParts). Either way the request goes on by pointer: a request's
-// goroutine waits below this frame, and a copy in each frame would take
-// room in its stack.
+// (purgeParts).
 func (p *Purger) Purge(ctx context.Context, req purge.Request) (purge.Result, error) {
 	pt, ok := onlyPart(&req)
 	if !ok {
@@ -170,7 +168,7 @@ func eachPart(req *purge.Request, f func(part)) {
 // purgeParts sends each kind of req's items (none, or several) from a
 // goroutine of its own and waits for them all.
 func (p *Purger) purgeParts(ctx context.Context, req *purge.Request) (purge.Result, error) {
-	r := *req // the goroutines' own, so that the caller's stays on its stack
+	r := *req // the goroutines' own copy: the caller's need not move to the heap
 	var parts []part
 	eachPart(&r, func(pt part) { parts = append(parts, pt) })
 	escalable := p.escalable(&r)

@@ -11,6 +11,7 @@ import (
 	"github.com/edgepurge/edgepurge/purge"
 	"github.com/edgepurge/edgepurge/purge/purgetest"
 	"github.com/edgepurge/edgepurge/test/standin"
+	"github.com/edgepurge/edgepurge/test/testkit/integration"
 	"github.com/edgepurge/edgepurge/test/testkit/varnishtest"
 )
 
@@ -93,6 +94,7 @@ func nodeCall(r *http.Request) purgetest.Call {
 // the reference VCL; a second one, whose purgers ACL leaves the test out,
 // plays the refused credential.
 func TestConformanceVarnishd(t *testing.T) {
+	integration.Need(t, "varnishd with the xkey vmod")
 	origin := httptest.NewServer(http.NotFoundHandler())
 	t.Cleanup(origin.Close)
 	purgetest.Run(t, &varnishdHarness{parent: t, origin: strings.TrimPrefix(origin.URL, "http://")})

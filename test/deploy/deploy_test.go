@@ -24,6 +24,7 @@ import (
 	"github.com/edgepurge/edgepurge/internal/config"
 	"github.com/edgepurge/edgepurge/test/cfstub"
 	"github.com/edgepurge/edgepurge/test/testkit/harness"
+	"github.com/edgepurge/edgepurge/test/testkit/integration"
 )
 
 // root is the repository's root: the nearest directory upwards with go.mod.
@@ -55,19 +56,16 @@ func read(t *testing.T, rel string) []byte {
 }
 
 // promtool finds promtool (Debian's prometheus package, which
-// scripts/ensure-prometheus.sh installs). Missing, the test fails under CI
-// and is skipped elsewhere, saying how to install it.
+// scripts/ensure-prometheus.sh installs). Outside the integration layer the
+// test is skipped; in it, a missing promtool fails the test.
 func promtool(t *testing.T) string {
 	t.Helper()
+	integration.Need(t, "promtool")
 	p, err := exec.LookPath("promtool")
-	if err == nil {
-		return p
+	if err != nil {
+		t.Fatalf("promtool is missing (%v): install it with scripts/ensure-prometheus.sh (make test and .ci/run do)", err)
 	}
-	if os.Getenv("CI") == "true" {
-		t.Fatalf("promtool is missing (%v): CI must install it (scripts/ensure-prometheus.sh, run by .ci/run and make deps)", err)
-	}
-	t.Skipf("promtool is not installed (%v): run scripts/ensure-prometheus.sh to test the alert rules", err)
-	return ""
+	return p
 }
 
 // TestAlertRules runs `promtool check rules` and `promtool test rules` on

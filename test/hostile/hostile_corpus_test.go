@@ -133,7 +133,7 @@ func badCorpus(t *testing.T) []badCase {
 		hook("duplicate key in another case", `{"page_id":"p0","Page_Id":"p1"}`, 400, `duplicate key \"Page_Id\"`),
 		hook("deeply nested", nested, 400, "exceeded max depth"),
 		hook("invalid UTF-8", "{\"page_id\":\"p0\",\"x\":\"\xff\xfe\"}", 400, "invalid UTF-8 (byte 0xff)"),
-		hook("raw NUL byte", "{\"page_id\":\"p0\x00\"}", 400, `invalid character '\\x00' in string literal`),
+		hook("raw NUL byte", "{\"page_id\":\"p0\x00\"}", 400, `invalid character '\\x00' in string`),
 		hook("single quotes", `{'page_id':'p0'}`, 400, "malformed JSON at offset 2"),
 
 		// Bad fields, correctly signed.

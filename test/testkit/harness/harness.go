@@ -29,6 +29,7 @@ import (
 	"github.com/edgepurge/edgepurge/purge/cloudflare"
 	"github.com/edgepurge/edgepurge/purge/ratelimit"
 	"github.com/edgepurge/edgepurge/test/cfstub"
+	"github.com/edgepurge/edgepurge/test/testkit/integration"
 	"github.com/edgepurge/edgepurge/test/testkit/redistest"
 	"github.com/edgepurge/edgepurge/test/testkit/syncbuf"
 )
@@ -125,9 +126,10 @@ func StartOn(t testing.TB, redisURL, prefix string, stubOpts cfstub.Options, edi
 
 // StartWith runs edgepurge with cfg as it is (no stand-in is started;
 // stub, which may be nil, is only recorded in H) and stops it when the
-// test ends.
+// test ends. Outside the integration layer the test is skipped.
 func StartWith(t testing.TB, cfg *config.Config, stub *cfstub.Server, prefix string) *H {
 	t.Helper()
+	integration.Need(t, "Redis at "+cfg.Redis.URL)
 	if err := finish(cfg); err != nil {
 		t.Fatalf("config: %v", err)
 	}

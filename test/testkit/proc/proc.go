@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/edgepurge/edgepurge/test/cfstub"
+	"github.com/edgepurge/edgepurge/test/testkit/integration"
 	"github.com/edgepurge/edgepurge/test/testkit/redistest"
 	"github.com/edgepurge/edgepurge/test/testkit/syncbuf"
 )
@@ -40,8 +41,10 @@ var binary string
 // Main is a test package's TestMain: it builds the real binary once (go
 // build of cmd/edgepurge, from the module root), runs the package's tests,
 // removes the binary and exits with the tests' code. A failed build exits 1
-// before any test runs.
+// before any test runs. Those tests run the binary against Redis, so
+// outside the integration layer none of them runs (integration.Gate).
 func Main(m *testing.M) {
+	integration.Gate("the built edgepurge binary and Redis at " + redistest.SharedAddr)
 	dir, err := os.MkdirTemp("", "edgepurge-bin")
 	if err != nil {
 		panic(err)

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/edgepurge/edgepurge/test/testkit/integration"
 	"github.com/redis/go-redis/v9"
 )
 
@@ -56,9 +57,11 @@ type Cluster struct {
 // replicas each, every node a redis-server on a free 127.0.0.1 port with
 // persistence off, and returns once every node reports cluster_state:ok,
 // knows every other node, and every replica is in sync with its primary.
-// The nodes are killed when the test ends.
+// The nodes are killed when the test ends. Outside the integration layer
+// the test is skipped.
 func NewCluster(t testing.TB, o ClusterOptions) *Cluster {
 	t.Helper()
+	integration.Need(t, "a Redis Cluster of redis-server processes (and redis-cli)")
 	if o.Masters < 3 {
 		t.Fatalf("redistest: a cluster needs at least 3 masters, got %d", o.Masters)
 	}

@@ -4,5 +4,6 @@
 // restart, shard or fail over Redis: a single redis-server, a Cluster with
 // or without replicas (NewCluster), and a primary, a replica and their
 // sentinels (NewSentinel), each with helpers to kill a primary and wait for
-// a replica's promotion.
+// a replica's promotion. Each of those is the integration layer: outside it
+// (see test/testkit/integration) the test that asks for one is skipped.
 package redistest

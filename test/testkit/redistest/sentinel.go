@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/edgepurge/edgepurge/test/testkit/integration"
 	"github.com/redis/go-redis/v9"
 )
 
@@ -68,9 +69,11 @@ func sentinelBinary() (path string, sentinelFlag bool, err error) {
 // o.Sentinels sentinels monitoring the primary as SentinelMaster, and
 // returns once the replica is in sync and every sentinel knows the replica
 // and every other sentinel, so that a failover can start at once. Every
-// process is killed when the test ends.
+// process is killed when the test ends. Outside the integration layer the
+// test is skipped.
 func NewSentinel(t testing.TB, o SentinelOptions) *Sentinel {
 	t.Helper()
+	integration.Need(t, "redis-server and redis-sentinel")
 	if o.Sentinels <= 0 {
 		o.Sentinels = 3
 	}

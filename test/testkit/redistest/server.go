@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/edgepurge/edgepurge/test/testkit/integration"
 	"github.com/redis/go-redis/v9"
 )
 
@@ -25,9 +26,11 @@ const startAttempts = 3
 
 // StartServer starts redis-server (from PATH) on a free 127.0.0.1 port, with
 // persistence off and its files in a t.TempDir(), and returns once it answers
-// PING. The test fails if it cannot be started.
+// PING. The test fails if it cannot be started, and is skipped outside the
+// integration layer.
 func StartServer(t testing.TB) *Server {
 	t.Helper()
+	integration.Need(t, "redis-server")
 	dir := t.TempDir()
 	var lastErr error
 	for range startAttempts {

@@ -8,17 +8,23 @@ import (
 	"testing"
 	"time"
 
+	"github.com/edgepurge/edgepurge/test/testkit/integration"
 	"github.com/redis/go-redis/v9"
 )
 
 // SharedAddr is the address of the Redis that every dev and CI machine runs.
 const SharedAddr = "127.0.0.1:6379"
 
+// sharedNeeds is what a test of the shared Redis says it needs when skipped.
+const sharedNeeds = "Redis at " + SharedAddr
+
 // Client returns a client of the shared Redis at SharedAddr, closed when the
-// test ends. The test fails (it is not skipped) when Redis does not answer:
-// a missing Redis must never make a test suite pass quietly.
+// test ends. Outside the integration layer the test is skipped; in it, the
+// test fails (it is not skipped) when Redis does not answer: a missing
+// Redis must never make a test suite pass quietly.
 func Client(t testing.TB) redis.UniversalClient {
 	t.Helper()
+	integration.Need(t, sharedNeeds)
 	client := newSharedClient()
 	t.Cleanup(func() { _ = client.Close() })
 
@@ -34,8 +40,10 @@ func Client(t testing.TB) redis.UniversalClient {
 // "edgepurge-test:TestLookup:3f9c2a1b:". When the test ends, every key of the
 // shared Redis under that prefix is unlinked (SCAN + UNLINK), so tests can
 // write freely without clashing with each other or leaving keys behind.
+// Outside the integration layer the test is skipped.
 func Prefix(t testing.TB) string {
 	t.Helper()
+	integration.Need(t, sharedNeeds)
 	var random [4]byte
 	if _, err := rand.Read(random[:]); err != nil {
 		t.Fatalf("redistest: random prefix: %v", err)

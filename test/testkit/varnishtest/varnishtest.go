@@ -19,6 +19,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/edgepurge/edgepurge/test/testkit/integration"
 	"github.com/edgepurge/edgepurge/test/testkit/syncbuf"
 )
 
@@ -51,10 +52,12 @@ type Varnish struct {
 func (v *Varnish) URL() string { return "http://" + v.Addr }
 
 // Start runs a varnishd with opts and returns once it accepts connections.
-// It fails the test if varnishd or the xkey vmod is missing (install them
-// with scripts/ensure-varnish.sh).
+// Outside the integration layer the test is skipped; in it, the test fails
+// if varnishd or the xkey vmod is missing (install them with
+// scripts/ensure-varnish.sh).
 func Start(t testing.TB, opts Options) *Varnish {
 	t.Helper()
+	integration.Need(t, "varnishd with the xkey vmod")
 	binary, err := exec.LookPath("varnishd")
 	if err != nil {
 		t.Fatalf("varnishd not found (run scripts/ensure-varnish.sh): %v", err)

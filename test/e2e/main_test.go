@@ -1,0 +1,13 @@
+package e2e
+
+import (
+	"testing"
+
+	"github.com/edgepurge/edgepurge/test/testkit/integration"
+)
+
+// TestMain runs the package's tests only in the integration layer (`make
+// test`): every one runs the service in-process on Redis, some on varnishd too.
+func TestMain(m *testing.M) {
+	integration.Main(m, "Redis at 127.0.0.1:6379 and varnishd")
+}
