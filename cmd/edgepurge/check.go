@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"log/slog"
 	"os"
@@ -10,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/edgepurge/edgepurge/internal/app"
+	"github.com/edgepurge/edgepurge/internal/config"
 	"github.com/edgepurge/edgepurge/internal/preflight"
 )
 
@@ -41,7 +43,7 @@ never printed. Exit status: 0 when every check passed, 1 otherwise.`,
 			if err != nil {
 				rep = preflight.ConfigFailed(err, os.Getenv("CLOUDFLARE_API_TOKEN"), os.Getenv("EDGEPURGE_API_TOKEN"), os.Getenv("EDGEPURGE_STATUSPAGE_TOKEN"))
 			} else {
-				rep = preflight.Run(cmd.Context(), cfg, timeout)
+				rep = preflight.Run(cmd.Context(), cfg, preflight.Serve{Rules: app.PlanRules(cfg), Probe: probeOnce(cfg)}, timeout)
 			}
 			out := cmd.OutOrStdout()
 			if asJSON {
@@ -60,4 +62,21 @@ never printed. Exit status: 0 when every check passed, 1 otherwise.`,
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the report as JSON")
 	cmd.Flags().DurationVar(&timeout, "timeout", preflight.DefaultTimeout, "bound of each check that does I/O")
 	return cmd
+}
+
+// probeOnce builds the app from cfg as serve does and purges each CDN
+// target's probe once, for check.
+func probeOnce(cfg *config.Config) func(context.Context) ([]preflight.Probed, error) {
+	return func(ctx context.Context) ([]preflight.Probed, error) {
+		a, err := app.New(cfg, slog.New(slog.DiscardHandler), app.Build{Version: "check"})
+		if err != nil {
+			return nil, err
+		}
+		defer a.Close()
+		var out []preflight.Probed
+		for _, r := range a.ProbeOnce(ctx) {
+			out = append(out, preflight.Probed{Check: r.Check, What: r.What, Duration: r.Duration, Err: r.Err})
+		}
+		return out, nil
+	}
 }

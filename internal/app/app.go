@@ -14,6 +14,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/edgepurge/edgepurge/cache"
 	"github.com/edgepurge/edgepurge/internal/config"
 	"github.com/edgepurge/edgepurge/internal/dedupe"
 	"github.com/edgepurge/edgepurge/internal/edgecheck"
@@ -63,12 +64,26 @@ type App struct {
 	Server   *server.Server
 }
 
+// PlanRules are the planner's rules in cfg: the pages, the zone of those
+// that name none (cloudflare.zone_id), and what the configured CDNs need
+// of a plan (Fastly's soft purge; Fastly purges no hosts or prefixes).
+func PlanRules(cfg *config.Config) plan.Rules {
+	r := plan.Rules{
+		Pages: cfg.Pages, Defaults: cfg.Defaults, Zone: cfg.Cloudflare.ZoneID, MaxURLs: cfg.Limits.MaxPlanURLs,
+		Reserved: cfg.ReservedKeyPrefixes(), SoftPurge: cfg.Fastly.SoftPurge,
+	}
+	if cfg.Fastly.Enabled() {
+		r.NoHostPurges = config.CDNFastly
+	}
+	return r
+}
+
 // New builds an App from cfg. It does no I/O: dependencies are probed by
 // Run, in the background, and readiness says how that goes.
 func New(cfg *config.Config, log *slog.Logger, build Build) (*App, error) {
 	a := &App{cfg: cfg, log: log}
 	var err error
-	if a.redis, err = NewRedis(cfg.Redis); err != nil {
+	if a.redis, err = cache.NewClient(cfg.Redis); err != nil {
 		return nil, err
 	}
 	a.Metrics = metrics.New(build.Version, build.Commit)
@@ -97,7 +112,7 @@ func New(cfg *config.Config, log *slog.Logger, build Build) (*App, error) {
 	if !cfg.Registry.Disabled {
 		reg = registryLookup{registry.NewCache(registry.New(perEvent, cfg.Registry.Prefix), cfg.Registry.CacheTTL)}
 	}
-	if a.Planner, err = plan.New(cfg, reg, log); err != nil {
+	if a.Planner, err = plan.New(PlanRules(cfg), reg, log); err != nil {
 		return nil, fmt.Errorf("config: %w", err)
 	}
 

@@ -8,8 +8,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/redis/go-redis/v9"
-
 	"github.com/edgepurge/edgepurge/cache"
 	"github.com/edgepurge/edgepurge/internal/config"
 	"github.com/edgepurge/edgepurge/internal/fanout"
@@ -21,7 +19,6 @@ import (
 	"github.com/edgepurge/edgepurge/purge/fastly"
 	"github.com/edgepurge/edgepurge/purge/queue"
 	"github.com/edgepurge/edgepurge/purge/ratelimit"
-	"github.com/edgepurge/edgepurge/purge/retry"
 	"github.com/edgepurge/edgepurge/purge/stack"
 	"github.com/edgepurge/edgepurge/purge/varnish"
 )
@@ -32,14 +29,10 @@ func (a *App) newBackends() error {
 	cfg := a.cfg
 	a.trackTarget(health.BackendRedis, "")
 	if cfg.Cloudflare.Enabled() {
+		cc := cfg.Cloudflare
+		cc.HTTPClient = cloudflareHTTPClient(a.ops.metrics)
 		var err error
-		a.cf, err = cloudflare.New(cloudflare.Config{
-			APIToken:       cfg.Cloudflare.APIToken.Value(),
-			BaseURL:        cfg.Cloudflare.BaseURL,
-			MaxURLsPerCall: cfg.Cloudflare.MaxURLsPerCall,
-			HTTPClient:     cloudflareHTTPClient(a.ops.metrics),
-		})
-		if err != nil {
+		if a.cf, err = cloudflare.New(cc); err != nil {
 			return fmt.Errorf("cloudflare: %w", err)
 		}
 		layers, err := a.cloudflareLayers()
@@ -53,11 +46,9 @@ func (a *App) newBackends() error {
 		}
 	}
 	if cfg.Fastly.Enabled() {
-		fp, err := fastly.New(fastly.Config{
-			APIToken:   cfg.Fastly.APIToken.Value(),
-			BaseURL:    cfg.Fastly.BaseURL,
-			HTTPClient: fastlyHTTPClient(a.ops.metrics),
-		})
+		fc := cfg.Fastly
+		fc.HTTPClient = fastlyHTTPClient(a.ops.metrics)
+		fp, err := fastly.New(fc)
 		if err != nil {
 			return fmt.Errorf("fastly: %w", err)
 		}
@@ -74,7 +65,7 @@ func (a *App) newBackends() error {
 		}
 	}
 	if cfg.Varnish.Enabled() {
-		v, err := varnish.New(varnish.Config{Nodes: cfg.Varnish.Nodes, SoftPurge: cfg.Varnish.SoftPurge, Timeout: cfg.Varnish.Timeout})
+		v, err := varnish.New(cfg.Varnish)
 		if err != nil {
 			return fmt.Errorf("varnish: %w", err)
 		}
@@ -92,7 +83,7 @@ func (a *App) newBackends() error {
 	}
 	a.Fanout = fanout.New(fanout.Config{
 		CDN:      orderCDN(a.cdnPurgers(), cfg.CDNOrder),
-		Keys:     keyInvalidator(cfg, a.redis),
+		Keys:     cache.NewCoalescer(a.redis),
 		Timeout:  cfg.Server.PurgeTimeout,
 		Observer: a.Metrics,
 	})
@@ -111,7 +102,7 @@ func (a *App) addStack(cs cdnStack) {
 // limits, the account's budget and where it lives in Redis.
 type cdnBudget struct {
 	name            string
-	breaker         config.Breaker
+	breaker         breaker.Config
 	maxURLsPerCall  int
 	maxItemsPerCall int
 	maxInflight     int
@@ -126,18 +117,11 @@ type cdnBudget struct {
 
 // cdnLayers are a CDN purger's wrappers: the circuit breaker (unless
 // disabled), then the coalescing queue with the account's shared budget
-// and the escalation to covers — or, with coalescing off, plain retries.
-// Every retry is counted by reason.
+// and the escalation to covers. Every retry is counted by reason.
 func (a *App) cdnLayers(b cdnBudget) (stack.Layers, error) {
-	onRetry := a.res.metrics.Retried(b.name)
 	var l stack.Layers
 	if !b.breaker.Disabled {
 		l.Breaker = a.breakerConfig(b.name, b.breaker)
-	}
-	if !a.cfg.Cloudflare.Coalescing() {
-		a.log.Warn("coalescing is off: one CDN call per event (cloudflare.coalesce=false)", "backend", b.name)
-		l.Retry = &retry.Config{OnRetry: onRetry}
-		return l, nil
 	}
 	q := &queue.Config{
 		MaxURLsPerCall:  b.maxURLsPerCall,
@@ -145,7 +129,7 @@ func (a *App) cdnLayers(b cdnBudget) (stack.Layers, error) {
 		MaxInflight:     b.maxInflight,
 		Observer:        a.Metrics.CDN(b.name),
 		CallTimeout:     a.cfg.Server.PurgeTimeout,
-		OnRetry:         onRetry,
+		OnRetry:         a.res.metrics.Retried(b.name),
 	}
 	if esc := a.cfg.Cloudflare.Escalation; !esc.Disabled {
 		q.Escalation = &queue.Escalation{After: esc.After, URLRate: b.limits.URLs.PerSecond(), CoverCallRate: b.limits.Calls.PerSecond()}
@@ -227,31 +211,18 @@ func (a *App) showPause(backend, plan string, bk ratelimit.Bucket, lim *ratelimi
 
 // cloudflareLayers are the Cloudflare purger's wrappers: each plan's
 // limits in buckets of their own (cloudflare.plan's, with cloudflare.rate_limit's
-// overrides, for the zones cloudflare.zones does not give another plan),
-// 100 items a tag/host/prefix call.
+// overrides, for the zones cloudflare.zones does not give another plan).
 func (a *App) cloudflareLayers() (stack.Layers, error) {
 	cf := a.cfg.Cloudflare
-	limits, err := cloudflareLimits(cf)
+	budgets, err := cf.Budgets()
 	if err != nil {
 		return stack.Layers{}, err
 	}
-	prefix := config.CloudflareRateLimitPrefix(cf.RateLimit.Account)
-	plans := &ratelimit.PlanConfig{Prefix: prefix, Default: cf.Plan, Zones: cf.ZonePlans(),
-		Limits: map[string]ratelimit.Limits{cf.Plan: limits}}
-	for _, plan := range plans.Zones {
-		if _, ok := plans.Limits[plan]; ok {
-			continue
-		}
-		preset, err := ratelimit.Preset(plan)
-		if err != nil {
-			return stack.Layers{}, err
-		}
-		plans.Limits[plan] = preset.Scaled(ratelimit.DefaultHeadroom)
-	}
+	prefix := cf.RateLimitPrefix()
 	return a.cdnLayers(cdnBudget{
-		name: a.cf.Name(), breaker: cf.Breaker, maxURLsPerCall: cf.MaxURLsPerCall, maxItemsPerCall: 100,
-		maxInflight: cf.MaxInflightCalls, limits: limits, shared: !cf.RateLimit.Disabled,
-		prefix: prefix, plans: plans,
+		name: a.cf.Name(), breaker: cf.Breaker, maxURLsPerCall: cf.MaxURLsPerCall, maxItemsPerCall: cloudflare.DefaultMaxItemsPerCall,
+		maxInflight: cf.MaxInflightCalls, limits: budgets[cf.Plan], shared: !cf.RateLimit.Disabled, prefix: prefix,
+		plans: &ratelimit.PlanConfig{Prefix: prefix, Default: cf.Plan, Zones: cf.ZonePlans(), Limits: budgets},
 	})
 }
 
@@ -266,15 +237,9 @@ func (a *App) cloudflareLayers() (stack.Layers, error) {
 // count, go on.
 func (a *App) fastlyLayers() (stack.Layers, error) {
 	f := a.cfg.Fastly
-	rl := f.RateLimit
 	return a.cdnLayers(cdnBudget{
 		name: config.CDNFastly, breaker: f.Breaker, maxURLsPerCall: 1, maxItemsPerCall: fastly.DefaultMaxKeysPerCall,
-		maxInflight: f.MaxInflightCalls, shared: !rl.Disabled, prefix: config.FastlyRateLimitPrefix(rl.Account),
-		limits: ratelimit.Limits{
-			URLs:       ratelimit.FromPerSecond(rl.URLsPerSecond, rl.URLBurst),
-			Calls:      ratelimit.FromPerSecond(rl.CallsPerSecond, rl.CallBurst),
-			Everything: ratelimit.Rate{Count: fastly.PurgeAllPerHour, Period: time.Hour, Burst: fastly.PurgeAllPerHour},
-		},
+		maxInflight: f.MaxInflightCalls, shared: !f.RateLimit.Disabled, prefix: f.RateLimitPrefix(), limits: f.Limits(),
 	})
 }
 
@@ -293,32 +258,11 @@ func (f fastlyServices) Purge(ctx context.Context, req purge.Request) (purge.Res
 	return f.next.Purge(ctx, req)
 }
 
-// cloudflareLimits are the account's purge limits: the plan's preset,
-// overridden by explicit values, with the default headroom.
-func cloudflareLimits(c config.Cloudflare) (ratelimit.Limits, error) {
-	l, err := ratelimit.Preset(c.Plan)
-	if err != nil {
-		return l, err
-	}
-	rl := c.RateLimit
-	if rl.URLsPerSecond > 0 {
-		l.URLs = ratelimit.FromPerSecond(rl.URLsPerSecond, rl.URLBurst)
-	} else if rl.URLBurst > 0 {
-		l.URLs.Burst = rl.URLBurst
-	}
-	if rl.CallsPerSecond > 0 {
-		l.Calls = ratelimit.FromPerSecond(rl.CallsPerSecond, rl.CallBurst)
-	} else if rl.CallBurst > 0 {
-		l.Calls.Burst = rl.CallBurst
-	}
-	return l.Scaled(ratelimit.DefaultHeadroom), nil
-}
-
 // breakerConfig is a backend's circuit breaker, shown in the breaker
 // metrics, the backends report and the log. It is not a readiness check:
 // it cycles open → half-open every cooldown while the CDN fails, and its
 // targets' checks (fed by every call) say whether the CDN purges.
-func (a *App) breakerConfig(name string, cfg config.Breaker) *breaker.Config {
+func (a *App) breakerConfig(name string, cfg breaker.Config) *breaker.Config {
 	state := a.res.metrics.BreakerState.WithLabelValues(name)
 	state.Set(float64(breaker.Closed))
 	for _, to := range []breaker.State{breaker.Closed, breaker.HalfOpen, breaker.Open} {
@@ -328,19 +272,17 @@ func (a *App) breakerConfig(name string, cfg config.Breaker) *breaker.Config {
 			}
 		}
 	}
-	return &breaker.Config{
-		Failures: cfg.Failures, Cooldown: cfg.Cooldown,
-		OnChange: func(from, to breaker.State) {
-			state.Set(float64(to))
-			a.res.metrics.BreakerTransitions.WithLabelValues(name, from.String(), to.String()).Inc()
-			if to == breaker.Open {
-				a.log.Warn("circuit breaker open: purges fail fast", "backend", name, "from", from.String(), "cooldown", cfg.Cooldown.String(),
-					"failures", cfg.Failures)
-			} else {
-				a.log.Info("circuit breaker "+to.String(), "backend", name, "from", from.String())
-			}
-		},
+	cfg.OnChange = func(from, to breaker.State) {
+		state.Set(float64(to))
+		a.res.metrics.BreakerTransitions.WithLabelValues(name, from.String(), to.String()).Inc()
+		if to == breaker.Open {
+			a.log.Warn("circuit breaker open: purges fail fast", "backend", name, "from", from.String(), "cooldown", cfg.Cooldown.String(),
+				"failures", cfg.Failures)
+		} else {
+			a.log.Info("circuit breaker "+to.String(), "backend", name, "from", from.String())
+		}
 	}
+	return &cfg
 }
 
 // orderCDN sorts the CDN purgers by order (names; inner caches first), the
@@ -355,15 +297,6 @@ func orderCDN(cdn []purge.Purger, order []string) []purge.Purger {
 	}
 	slices.SortStableFunc(out, func(a, b purge.Purger) int { return rank(a) - rank(b) })
 	return out
-}
-
-// keyInvalidator is the Redis side: coalesced and batched like the CDN
-// side, unless coalescing is off.
-func keyInvalidator(cfg *config.Config, rdb redis.UniversalClient) fanout.KeyInvalidator {
-	if !cfg.Cloudflare.Coalescing() {
-		return cache.New(rdb)
-	}
-	return cache.NewCoalescer(rdb)
 }
 
 // fastlyHTTPClient is the Fastly purger's HTTP client: its own transport

@@ -8,17 +8,13 @@ import (
 	"sync"
 	"time"
 
-	"github.com/redis/go-redis/v9"
-
+	"github.com/edgepurge/edgepurge/cache"
 	"github.com/edgepurge/edgepurge/internal/config"
 	"github.com/edgepurge/edgepurge/internal/health"
 	"github.com/edgepurge/edgepurge/internal/plan"
 	"github.com/edgepurge/edgepurge/purge"
+	"github.com/edgepurge/edgepurge/purge/fastly"
 )
-
-// ProbeKey is the Redis key the Redis probe unlinks: edgepurge's own, so
-// that no page's data is touched.
-const ProbeKey = "edgepurge:probe"
 
 // ProbePage is the page id the default rule's hosts are rendered with for
 // a probe URL.
@@ -27,19 +23,6 @@ const ProbePage = "edgepurge-probe"
 // redisInterval is how often the Redis probe runs: it is one cheap
 // command, and Redis is the first step of every purge.
 const redisInterval = time.Second
-
-// ProbeRedis proves Redis can do a purge's work: every primary answers
-// PING, and the probe key can be unlinked (a read-only replica left
-// behind by a failover cannot).
-func ProbeRedis(ctx context.Context, c redis.UniversalClient) error {
-	if err := PingRedis(ctx, c); err != nil {
-		return fmt.Errorf("PING: %w", err)
-	}
-	if err := c.Unlink(ctx, ProbeKey).Err(); err != nil {
-		return fmt.Errorf("UNLINK %s: %w", ProbeKey, err)
-	}
-	return nil
-}
 
 // A Probe is one backend's harmless purge, proving its targets: a URL no
 // page serves and a tag no page uses, through the backend's real client,
@@ -140,7 +123,7 @@ func (a *App) runRedisProbe(ctx context.Context) {
 	defer t.Stop()
 	for {
 		pctx, cancel := context.WithTimeout(ctx, a.cfg.Redis.PingTimeout)
-		err := ProbeRedis(pctx, a.redis)
+		err := cache.Probe(pctx, a.redis)
 		cancel()
 		if ctx.Err() != nil {
 			return
@@ -166,7 +149,7 @@ type ProbeResult struct {
 }
 
 // ProbeOnce runs every probe once, now, and says for each target whether
-// it purged: edgepurge check's proof. Redis is proven by ProbeRedis.
+// it purged: edgepurge check's proof. Redis is proven by cache.Probe.
 func (a *App) ProbeOnce(ctx context.Context) []ProbeResult {
 	var out []ProbeResult
 	for _, p := range a.Probes() {
@@ -260,7 +243,7 @@ func renderHost(hosts []string, pageID string) string {
 // fastlyZoneOf is a zone whose purges go to service s: a key of
 // fastly.services naming it, or, for the default service, a zone no
 // entry names.
-func fastlyZoneOf(f config.Fastly, s string) string {
+func fastlyZoneOf(f fastly.Config, s string) string {
 	keys := make([]string, 0, len(f.Services))
 	for z := range f.Services {
 		keys = append(keys, z)

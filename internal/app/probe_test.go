@@ -4,6 +4,8 @@ import (
 	"testing"
 
 	"github.com/edgepurge/edgepurge/internal/config"
+	"github.com/edgepurge/edgepurge/purge/cloudflare"
+	"github.com/edgepurge/edgepurge/purge/fastly"
 )
 
 // The probe URL is under a host the zone serves: the first page (by id) of
@@ -11,7 +13,7 @@ import (
 // configured host.
 func TestProbeURLIsUnderAHostOfTheZone(t *testing.T) {
 	cfg := &config.Config{
-		Cloudflare: config.Cloudflare{ZoneID: "zmain"},
+		Cloudflare: cloudflare.Config{ZoneID: "zmain"},
 		Probe:      config.Probe{Path: "/.well-known/edgepurge-probe"},
 		Defaults:   &config.PageRule{Hosts: []string{"{page_id}.status.example.com"}},
 		Pages: map[string]config.PageRule{
@@ -44,7 +46,7 @@ func TestProbeURLIsUnderAHostOfTheZone(t *testing.T) {
 // A Fastly zone maps to its service for the probe: a zone fastly.services
 // names, else one no entry names (the default service).
 func TestFastlyZoneOfAService(t *testing.T) {
-	f := config.Fastly{ServiceID: "sdefault", Services: map[string]string{"z2": "s2", "z1": "s2", "z3": "s3"}}
+	f := fastly.Config{ServiceID: "sdefault", Services: map[string]string{"z2": "s2", "z1": "s2", "z3": "s3"}}
 	for svc, want := range map[string]string{"s2": "z1", "s3": "z3", "sdefault": ProbePage} {
 		if got := fastlyZoneOf(f, svc); got != want || f.Service(got) != svc {
 			t.Errorf("zone of %s = %s (service %s), want %s", svc, got, f.Service(got), want)

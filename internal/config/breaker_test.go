@@ -14,15 +14,15 @@ func TestBreakerDefaultsFileAndValidation(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := (Breaker{Failures: 5, Cooldown: 10 * time.Second}); cfg.Cloudflare.Breaker != want {
-		t.Errorf("defaults: %+v, want %+v", cfg.Cloudflare.Breaker, want)
+	if b := cfg.Cloudflare.Breaker; b.Disabled || b.Failures != 5 || b.Cooldown != 10*time.Second {
+		t.Errorf("defaults: %+v, want 5 failures, 10s", b)
 	}
 	cfg, err = Load(writeFile(t, "cloudflare:\n  breaker: {failures: 2, cooldown: 1500ms}\n"), getenv)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := (Breaker{Failures: 2, Cooldown: 1500 * time.Millisecond}); cfg.Cloudflare.Breaker != want {
-		t.Errorf("from the file: %+v, want %+v", cfg.Cloudflare.Breaker, want)
+	if b := cfg.Cloudflare.Breaker; b.Disabled || b.Failures != 2 || b.Cooldown != 1500*time.Millisecond {
+		t.Errorf("from the file: %+v, want 2 failures, 1.5s", b)
 	}
 	for body, want := range map[string]string{
 		"cloudflare:\n  breaker: {failures: -1}\n":  "cloudflare.breaker.failures=-1",

@@ -6,6 +6,12 @@ package config
 import (
 	"slices"
 	"time"
+
+	"github.com/edgepurge/edgepurge/cache"
+	"github.com/edgepurge/edgepurge/purge"
+	"github.com/edgepurge/edgepurge/purge/cloudflare"
+	"github.com/edgepurge/edgepurge/purge/fastly"
+	"github.com/edgepurge/edgepurge/purge/varnish"
 )
 
 // Config is the whole configuration of an edgepurge process.
@@ -14,15 +20,17 @@ type Config struct {
 	Listen string `yaml:"listen"`
 	// DryRun plans and answers but purges nothing. It is never implied: a
 	// config without a CDN and without dry_run is an error.
-	DryRun     bool       `yaml:"dry_run"`
-	Log        Log        `yaml:"log"`
-	Server     Server     `yaml:"server"`
-	Redis      Redis      `yaml:"redis"`
-	Cloudflare Cloudflare `yaml:"cloudflare"`
+	DryRun bool   `yaml:"dry_run"`
+	Log    Log    `yaml:"log"`
+	Server Server `yaml:"server"`
+	// Redis is where the origin's cache and edgepurge's own state live.
+	Redis cache.Config `yaml:"redis"`
+	// Cloudflare is the zone-purging CDN.
+	Cloudflare cloudflare.Config `yaml:"cloudflare"`
 	// Varnish is the Varnish cache nodes the owner runs.
-	Varnish Varnish `yaml:"varnish"`
+	Varnish varnish.Config `yaml:"varnish"`
 	// Fastly is the Fastly CDN.
-	Fastly Fastly `yaml:"fastly"`
+	Fastly fastly.Config `yaml:"fastly"`
 	// CDNOrder is the order in which the CDN backends are purged, by name
 	// (varnish, fastly, cloudflare): inner caches first, so an outer cache
 	// cannot re-fetch stale content from an inner one. Default: varnish,
@@ -134,85 +142,6 @@ type Server struct {
 	ShutdownTimeout time.Duration `yaml:"shutdown_timeout"`
 }
 
-// Redis says how to reach Redis: one URL, read as a single node, a Cluster
-// or a Sentinel-managed master depending on Mode.
-type Redis struct {
-	// URL is redis:// or rediss://. For a cluster, extra nodes go in
-	// ?addr=host:port parameters; for sentinel, the sentinels' addresses and
-	// ?master_name=.
-	URL string `yaml:"url"`
-	// Mode is single (default), cluster or sentinel.
-	Mode string `yaml:"mode"`
-	// PingTimeout bounds the readiness PING.
-	PingTimeout time.Duration `yaml:"ping_timeout"`
-}
-
-// Cloudflare is the zone-purging CDN.
-type Cloudflare struct {
-	APIToken Secret `yaml:"api_token"`
-	// AccountID is the account of an account-owned API token
-	// (CLOUDFLARE_ACCOUNT_ID): such a token is verified at
-	// /accounts/{account_id}/tokens/verify; without it, at
-	// /user/tokens/verify, which knows user tokens only.
-	AccountID string `yaml:"account_id"`
-	// ZoneID is the default zone, used by pages that do not name their own.
-	ZoneID string `yaml:"zone_id"`
-	// BaseURL points the SDK at another API (a stand-in); empty for the real one.
-	BaseURL string `yaml:"base_url"`
-	// MaxURLsPerCall is the per-call URL limit: 100 on every plan, 500 on Enterprise.
-	MaxURLsPerCall int `yaml:"max_urls_per_call"`
-	// Coalesce batches the purges of concurrent events per zone (group
-	// commit) and never purges an item twice while it waits; default true.
-	// Off, every event makes its own calls (for comparison only).
-	Coalesce *bool `yaml:"coalesce"`
-	// MaxInflightCalls is how many purge calls may be in flight per zone
-	// and kind (default DefaultCloudflareMaxInflightCalls).
-	MaxInflightCalls int `yaml:"max_inflight_calls"`
-	// Plan picks the rate-limit preset of the zones Zones does not name:
-	// free, pro, business or enterprise (default pro; CLOUDFLARE_PLAN).
-	// The explicit limits below override it.
-	Plan string `yaml:"plan"`
-	// Zones gives zones settings of their own: their plan. Cloudflare's
-	// purge buckets are per account and plan, so each plan gets buckets of
-	// its own and a 429 pauses only its plan's.
-	Zones map[string]CloudflareZone `yaml:"zones"`
-	// RateLimit overrides the purge rate limits of Plan (the default
-	// plan); the plans Zones names keep their presets.
-	RateLimit RateLimit `yaml:"rate_limit"`
-	// Breaker is the circuit breaker in front of Cloudflare.
-	Breaker Breaker `yaml:"breaker"`
-	// Escalation purges waiting pages by their cover instead of their URLs
-	// when the URL budget is the bottleneck.
-	Escalation Escalation `yaml:"escalation"`
-}
-
-// Escalation says when the coalescing queue purges a waiting page by its
-// cover (pages.<id>.cover) instead of its URLs: when the URLs waiting for
-// the URL budget would take longer than After to go out, and the covers
-// waiting for the tag/host budget would not take as long.
-type Escalation struct {
-	// Disabled keeps every page on its URLs.
-	Disabled bool `yaml:"disabled"`
-	// After is the URL queue's projected wait past which pages escalate;
-	// default 1 s.
-	After time.Duration `yaml:"after"`
-}
-
-// RateLimit is Cloudflare's per-account purge budget: single-file URLs per
-// second, and tag/host/prefix/everything calls per second, each a token
-// bucket shared by every instance (through Redis).
-type RateLimit struct {
-	URLsPerSecond  float64 `yaml:"urls_per_second"`
-	URLBurst       int     `yaml:"url_burst"`
-	CallsPerSecond float64 `yaml:"calls_per_second"`
-	CallBurst      int     `yaml:"call_burst"`
-	// Disabled turns edgepurge's own limiting off (the CDN still limits).
-	Disabled bool `yaml:"disabled"`
-	// Account names the shared bucket in Redis; instances purging for the
-	// same Cloudflare account must use the same name.
-	Account string `yaml:"account"`
-}
-
 // CloudflareZones are the Cloudflare zones the config names, sorted, once
 // each: cloudflare.zone_id, the pages', the default rule's and the
 // canary's. Zones only the page registry names are not among them.
@@ -235,26 +164,6 @@ func (c *Config) CloudflareZones() []string {
 	return slices.Compact(zones)
 }
 
-// Coalescing reports whether purges are coalesced and batched (the default).
-func (c Cloudflare) Coalescing() bool { return c.Coalesce == nil || *c.Coalesce }
-
-// Enabled reports whether Cloudflare purging is configured.
-func (c Cloudflare) Enabled() bool { return c.APIToken != "" }
-
-// Varnish is a set of Varnish nodes running the reference VCL
-// (examples/varnish/default.vcl); every purge goes to every node.
-type Varnish struct {
-	// Nodes are the nodes' base URLs, e.g. http://127.0.0.1:6081.
-	Nodes []string `yaml:"nodes"`
-	// SoftPurge sends tag purges as xkey soft purges (kept for grace).
-	SoftPurge bool `yaml:"soft_purge"`
-	// Timeout bounds one request to one node.
-	Timeout time.Duration `yaml:"timeout"`
-}
-
-// Enabled reports whether Varnish purging is configured.
-func (v Varnish) Enabled() bool { return len(v.Nodes) > 0 }
-
 // Verify asks for a check after each purge of a page: every purged URL is
 // fetched through Edge and must not come from a copy cached before the
 // purge; a stale URL is purged once more.
@@ -269,11 +178,11 @@ type Verify struct {
 type Auth struct {
 	// WebhookSecrets verify POST /v1/hooks/events (Standard Webhooks);
 	// several for rotation.
-	WebhookSecrets []Secret `yaml:"webhook_secrets"`
+	WebhookSecrets []purge.Secret `yaml:"webhook_secrets"`
 	// StatuspageToken is the path token of POST /v1/hooks/statuspage/{token}.
-	StatuspageToken Secret `yaml:"statuspage_token"`
+	StatuspageToken purge.Secret `yaml:"statuspage_token"`
 	// APIToken is the bearer token of /v1/purge and /v1/purges.
-	APIToken Secret `yaml:"api_token"`
+	APIToken purge.Secret `yaml:"api_token"`
 }
 
 // PageRule says where a page is served and what to purge for it. Every
@@ -348,27 +257,3 @@ type Limits struct {
 	// than becoming a purge storm.
 	MaxPlanURLs int `yaml:"max_plan_urls"`
 }
-
-// Secret is a credential. It prints, logs and marshals as "[redacted]" so
-// that it can never leak through a log line or an answer.
-type Secret string
-
-// Redacted is what a Secret prints as.
-const Redacted = "[redacted]"
-
-// String implements fmt.Stringer.
-func (s Secret) String() string {
-	if s == "" {
-		return ""
-	}
-	return Redacted
-}
-
-// GoString implements fmt.GoStringer, for %#v.
-func (s Secret) GoString() string { return `"` + s.String() + `"` }
-
-// MarshalText implements encoding.TextMarshaler (JSON and YAML output).
-func (s Secret) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
-
-// Value returns the secret itself, for the code that must use it.
-func (s Secret) Value() string { return string(s) }

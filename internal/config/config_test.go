@@ -46,7 +46,7 @@ func TestEnvOnlyMode(t *testing.T) {
 		t.Errorf("defaults not set: %+v", cfg.Server)
 	}
 	if cfg.Cloudflare.MaxInflightCalls != 8 {
-		t.Errorf("cloudflare.max_inflight_calls = %d, want 8 (see DefaultCloudflareMaxInflightCalls)", cfg.Cloudflare.MaxInflightCalls)
+		t.Errorf("cloudflare.max_inflight_calls = %d, want 8 (see cloudflare.DefaultMaxInflightCalls)", cfg.Cloudflare.MaxInflightCalls)
 	}
 }
 
@@ -171,6 +171,26 @@ func checkLoadErrors(t *testing.T, getenv Getenv, cases map[string]string) {
 		}
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("%q: error %v, want it to mention %q", body, err, want)
+		}
+	}
+}
+
+// cloudflare.coalesce and EDGEPURGE_COALESCE were removed: a file that
+// still sets the key fails to load, saying so.
+func TestRemovedCoalesceIsAnError(t *testing.T) {
+	getenv := env(map[string]string{"CLOUDFLARE_API_TOKEN": "t", "CLOUDFLARE_ZONE_ID": "z"})
+	for _, body := range []string{"cloudflare:\n  coalesce: false\n", "cloudflare:\n  coalesce: true\n  zone_id: z\n"} {
+		_, err := Load(writeFile(t, body), getenv)
+		if err == nil || !strings.Contains(err.Error(), "cloudflare.coalesce was removed") {
+			t.Errorf("%q: err = %v, want it to say cloudflare.coalesce was removed", body, err)
+		}
+	}
+	// The variable asking for what always happens is ignored, as unknown
+	// variables are; asking to turn coalescing off is an error.
+	for v, want := range map[string]string{"true": "", "false": "cloudflare.coalesce was removed", "maybe": "cloudflare.coalesce was removed"} {
+		_, err := Load("", env(map[string]string{"CLOUDFLARE_API_TOKEN": "t", "CLOUDFLARE_ZONE_ID": "z", "EDGEPURGE_COALESCE": v}))
+		if (want == "") != (err == nil) || err != nil && !strings.Contains(err.Error(), want) {
+			t.Errorf("EDGEPURGE_COALESCE=%s: err = %v, want %q", v, err, want)
 		}
 	}
 }

@@ -4,12 +4,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
-	"time"
 )
-
-// DefaultEscalationAfter is the URL queue's projected wait past which a
-// page with a cover is purged by it.
-const DefaultEscalationAfter = time.Second
 
 // applyCoverEnv reads EDGEPURGE_COVER_TAGS (tag templates, comma-separated)
 // and EDGEPURGE_COVER_HOSTS (true: the hostnames cover a page) into the

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"cmp"
 	"fmt"
 	"strconv"
 	"strings"
@@ -55,30 +56,14 @@ type Journal struct {
 
 func (c *Config) setJournalDefaults() {
 	j := &c.Journal
-	if j.Stream == "" {
-		j.Stream = DefaultJournalStream
-	}
-	if j.Group == "" {
-		j.Group = DefaultJournalGroup
-	}
-	if j.DeadStream == "" {
-		j.DeadStream = j.Stream + ":dead"
-	}
-	if j.ClaimIdle == 0 {
-		j.ClaimIdle = DefaultJournalClaimIdle
-	}
-	if j.MaxAge == 0 {
-		j.MaxAge = DefaultJournalMaxAge
-	}
-	if j.Poll == 0 {
-		j.Poll = DefaultJournalPoll
-	}
-	if j.MaxEntries == 0 {
-		j.MaxEntries = DefaultJournalMaxEntries
-	}
-	if j.MaxDead == 0 {
-		j.MaxDead = DefaultJournalMaxDead
-	}
+	j.Stream = cmp.Or(j.Stream, DefaultJournalStream)
+	j.Group = cmp.Or(j.Group, DefaultJournalGroup)
+	j.DeadStream = cmp.Or(j.DeadStream, j.Stream+":dead")
+	j.ClaimIdle = cmp.Or(j.ClaimIdle, DefaultJournalClaimIdle)
+	j.MaxAge = cmp.Or(j.MaxAge, DefaultJournalMaxAge)
+	j.Poll = cmp.Or(j.Poll, DefaultJournalPoll)
+	j.MaxEntries = cmp.Or(j.MaxEntries, DefaultJournalMaxEntries)
+	j.MaxDead = cmp.Or(j.MaxDead, DefaultJournalMaxDead)
 }
 
 // validateJournal checks the journal's settings.

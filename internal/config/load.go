@@ -2,50 +2,43 @@ package config
 
 import (
 	"bytes"
+	"cmp"
 	"errors"
 	"fmt"
 	"os"
 	"reflect"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/goccy/go-yaml"
+
+	"github.com/edgepurge/edgepurge/purge"
 )
 
 // Defaults of every knob left unset.
 const (
-	DefaultListen          = ":8080"
-	DefaultRedisURL        = "redis://127.0.0.1:6379/0"
-	DefaultMaxBodyBytes    = 1 << 20
-	DefaultPurgeTimeout    = 10 * time.Second
-	DefaultRequestTimeout  = 20 * time.Second
-	DefaultReadTimeout     = 5 * time.Second
-	DefaultWriteTimeout    = 15 * time.Second
-	DefaultIdleTimeout     = 60 * time.Second
-	DefaultDrainDelay      = 5 * time.Second
-	DefaultShutdownTimeout = 20 * time.Second
-	DefaultPingTimeout     = 500 * time.Millisecond
-	DefaultMaxURLsPerCall  = 100
-	DefaultMaxPlanURLs     = 2000
-	DefaultRegistryPrefix  = "edgepurge:page:"
-	DefaultDedupePrefix    = "edgepurge:seen:"
-	DefaultDedupeTTL       = 30 * time.Minute
-	DefaultReadinessWindow = 30 * time.Second
-	DefaultProbeInterval   = 30 * time.Second
-	DefaultProbePath       = "/.well-known/edgepurge-probe"
-	DefaultProbeTag        = "edgepurge-probe"
+	DefaultListen           = ":8080"
+	DefaultMaxBodyBytes     = 1 << 20
+	DefaultPurgeTimeout     = 10 * time.Second
+	DefaultRequestTimeout   = 20 * time.Second
+	DefaultReadTimeout      = 5 * time.Second
+	DefaultWriteTimeout     = 15 * time.Second
+	DefaultIdleTimeout      = 60 * time.Second
+	DefaultDrainDelay       = 5 * time.Second
+	DefaultShutdownTimeout  = 20 * time.Second
+	DefaultMaxPlanURLs      = 2000
+	DefaultRegistryPrefix   = "edgepurge:page:"
+	DefaultRegistryCacheTTL = 2 * time.Second
+	DefaultDedupePrefix     = "edgepurge:seen:"
+	DefaultDedupeTTL        = 30 * time.Minute
+	DefaultReadinessWindow  = 30 * time.Second
+	DefaultProbeInterval    = 30 * time.Second
+	DefaultProbePath        = "/.well-known/edgepurge-probe"
+	DefaultProbeTag         = "edgepurge-probe"
 )
-
-// DefaultCloudflareMaxInflightCalls is the default of
-// cloudflare.max_inflight_calls. It is set so that the rate budget, not the
-// call slots, bounds a zone's purges: one status page's event is about 20
-// URLs, and at 4 slots a zone on the pro budget (1,350 URLs/s after the
-// headroom) could spend it only while the API answered within about 60 ms
-// (measured: at 50 ms, 4 slots made 453 calls in 8 s where 8 made the
-// budget's 546; see docs/performance.md).
-const DefaultCloudflareMaxInflightCalls = 8
 
 // Getenv reads an environment variable; os.Getenv in production, a map in tests.
 type Getenv func(key string) string
@@ -93,6 +86,9 @@ func Parse(raw []byte, getenv Getenv, cfg *Config) error {
 		return nil
 	}
 	if err := yaml.UnmarshalWithOptions(raw, cfg, yaml.Strict(), yaml.DisallowUnknownField()); err != nil {
+		if err := checkRemoved(raw); err != nil {
+			return err
+		}
 		return fmt.Errorf("parse yaml: %s", yaml.FormatError(err, false, true))
 	}
 	var missing []string
@@ -111,6 +107,25 @@ func Parse(raw []byte, getenv Getenv, cfg *Config) error {
 	})
 	if len(missing) > 0 {
 		return fmt.Errorf("environment variables referenced but not set: %s", strings.Join(missing, ", "))
+	}
+	return nil
+}
+
+// removedCoalesce says what became of cloudflare.coalesce
+// (EDGEPURGE_COALESCE), which turned coalescing off for a benchmark.
+const removedCoalesce = "was removed: purges are always coalesced and batched"
+
+// checkRemoved names a key edgepurge no longer has that raw still sets, so
+// that such a file fails to load saying what to do rather than as an
+// unknown key.
+func checkRemoved(raw []byte) error {
+	var doc struct {
+		Cloudflare map[string]any `yaml:"cloudflare"`
+	}
+	if yaml.Unmarshal(raw, &doc) == nil {
+		if _, ok := doc.Cloudflare["coalesce"]; ok {
+			return fmt.Errorf("cloudflare.coalesce %s; delete the key", removedCoalesce)
+		}
 	}
 	return nil
 }
@@ -154,9 +169,9 @@ func applyEnv(cfg *Config, getenv Getenv) error {
 			*dst = v
 		}
 	}
-	setSecret := func(dst *Secret, key string) {
+	setSecret := func(dst *purge.Secret, key string) {
 		if v := strings.TrimSpace(getenv(key)); v != "" {
-			*dst = Secret(v)
+			*dst = purge.Secret(v)
 		}
 	}
 	set(&cfg.Listen, "EDGEPURGE_LISTEN")
@@ -165,8 +180,7 @@ func applyEnv(cfg *Config, getenv Getenv) error {
 	set(&cfg.Cloudflare.ZoneID, "CLOUDFLARE_ZONE_ID")
 	set(&cfg.Cloudflare.BaseURL, "CLOUDFLARE_BASE_URL")
 	set(&cfg.Cloudflare.AccountID, "CLOUDFLARE_ACCOUNT_ID")
-	applyVarnishEnv(cfg, getenv)
-	applyFastlyEnv(cfg, getenv)
+	applyCDNEnv(cfg, getenv)
 	if err := applyJournalEnv(cfg, getenv); err != nil {
 		return err
 	}
@@ -175,7 +189,7 @@ func applyEnv(cfg *Config, getenv Getenv) error {
 	if v := getenv("EDGEPURGE_WEBHOOK_SECRETS"); strings.TrimSpace(v) != "" {
 		cfg.Auth.WebhookSecrets = nil
 		for _, s := range splitList(v) {
-			cfg.Auth.WebhookSecrets = append(cfg.Auth.WebhookSecrets, Secret(s))
+			cfg.Auth.WebhookSecrets = append(cfg.Auth.WebhookSecrets, purge.Secret(s))
 		}
 	}
 	if v := getenv("EDGEPURGE_HOSTS"); strings.TrimSpace(v) != "" {
@@ -194,12 +208,12 @@ func applyEnv(cfg *Config, getenv Getenv) error {
 		return err
 	}
 	set(&cfg.Cloudflare.Plan, "CLOUDFLARE_PLAN")
+	// Unknown variables are ignored, and so is this one set to what now
+	// always happens; set to turn coalescing off, it must not pass unseen.
 	if v := strings.TrimSpace(getenv("EDGEPURGE_COALESCE")); v != "" {
-		b, err := strconv.ParseBool(v)
-		if err != nil {
-			return fmt.Errorf("EDGEPURGE_COALESCE=%q: want true or false", v)
+		if b, err := strconv.ParseBool(v); err != nil || !b {
+			return fmt.Errorf("EDGEPURGE_COALESCE=%q: cloudflare.coalesce %s; unset it", v, removedCoalesce)
 		}
-		cfg.Cloudflare.Coalesce = &b
 	}
 	if err := applyProbeEnv(cfg, getenv); err != nil {
 		return err
@@ -249,97 +263,38 @@ func splitList(s string) []string {
 }
 
 func (c *Config) setDefaults() {
-	orDefault := func(d *time.Duration, v time.Duration) {
-		if *d == 0 {
-			*d = v
-		}
-	}
-	if c.Listen == "" {
-		c.Listen = DefaultListen
-	}
-	if c.Log.Level == "" {
-		c.Log.Level = "info"
-	}
-	if c.Log.Format == "" {
-		c.Log.Format = "json"
-	}
-	orDefault(&c.Server.ReadTimeout, DefaultReadTimeout)
-	orDefault(&c.Server.WriteTimeout, DefaultWriteTimeout)
-	orDefault(&c.Server.IdleTimeout, DefaultIdleTimeout)
-	orDefault(&c.Server.PurgeTimeout, DefaultPurgeTimeout)
-	orDefault(&c.Server.RequestTimeout, DefaultRequestTimeout)
-	orDefault(&c.Server.DrainDelay, DefaultDrainDelay)
-	orDefault(&c.Server.ShutdownTimeout, DefaultShutdownTimeout)
-	orDefault(&c.Redis.PingTimeout, DefaultPingTimeout)
-	if c.Server.MaxBodyBytes == 0 {
-		c.Server.MaxBodyBytes = DefaultMaxBodyBytes
-	}
-	if c.Redis.URL == "" {
-		c.Redis.URL = DefaultRedisURL
-	}
-	if c.Redis.Mode == "" {
-		c.Redis.Mode = "single"
-	}
-	if c.Cloudflare.MaxURLsPerCall == 0 {
-		c.Cloudflare.MaxURLsPerCall = DefaultMaxURLsPerCall
-	}
-	c.setVarnishDefaults()
+	c.Listen = cmp.Or(c.Listen, DefaultListen)
+	c.Log.Level = cmp.Or(c.Log.Level, "info")
+	c.Log.Format = cmp.Or(c.Log.Format, "json")
+	sv := &c.Server
+	sv.ReadTimeout = cmp.Or(sv.ReadTimeout, DefaultReadTimeout)
+	sv.WriteTimeout = cmp.Or(sv.WriteTimeout, DefaultWriteTimeout)
+	sv.IdleTimeout = cmp.Or(sv.IdleTimeout, DefaultIdleTimeout)
+	sv.PurgeTimeout = cmp.Or(sv.PurgeTimeout, DefaultPurgeTimeout)
+	sv.RequestTimeout = cmp.Or(sv.RequestTimeout, DefaultRequestTimeout)
+	sv.DrainDelay = cmp.Or(sv.DrainDelay, DefaultDrainDelay)
+	sv.ShutdownTimeout = cmp.Or(sv.ShutdownTimeout, DefaultShutdownTimeout)
+	sv.MaxBodyBytes = cmp.Or(sv.MaxBodyBytes, DefaultMaxBodyBytes)
+	c.Redis.SetDefaults()
+	c.Cloudflare.SetDefaults()
+	c.Varnish.SetDefaults()
 	if c.Fastly.Enabled() {
-		c.setFastlyDefaults()
+		c.Fastly.SetDefaults()
+	}
+	if len(c.CDNOrder) == 0 {
+		c.CDNOrder = slices.Clone(DefaultCDNOrder)
 	}
 	c.setOpsDefaults()
 	c.setJournalDefaults()
-	c.Cloudflare.Breaker.setDefaults()
-	if c.Cloudflare.Escalation.After == 0 {
-		c.Cloudflare.Escalation.After = DefaultEscalationAfter
-	}
-	if c.Cloudflare.MaxInflightCalls == 0 {
-		c.Cloudflare.MaxInflightCalls = DefaultCloudflareMaxInflightCalls
-	}
-	if c.Cloudflare.Plan == "" {
-		c.Cloudflare.Plan = "pro"
-	}
-	if c.Cloudflare.RateLimit.Account == "" {
-		c.Cloudflare.RateLimit.Account = "default"
-	}
-	orDefault(&c.Readiness.Window, DefaultReadinessWindow)
-	orDefault(&c.Probe.Interval, DefaultProbeInterval)
-	if c.Probe.Path == "" {
-		c.Probe.Path = DefaultProbePath
-	}
-	if c.Probe.Tag == "" {
-		c.Probe.Tag = DefaultProbeTag
-	}
-	orDefault(&c.Registry.CacheTTL, 2*time.Second)
-	if c.Registry.Prefix == "" {
-		c.Registry.Prefix = DefaultRegistryPrefix
-	}
-	if c.Dedupe.Prefix == "" {
-		c.Dedupe.Prefix = DefaultDedupePrefix
-	}
-	orDefault(&c.Dedupe.TTL, DefaultDedupeTTL)
-	if c.Limits.MaxPlanURLs == 0 {
-		c.Limits.MaxPlanURLs = DefaultMaxPlanURLs
-	}
-}
-
-// ZoneRule is what ValidZone accepts, for error messages.
-const ZoneRule = "a zone is 1 to 64 letters, digits, '-' or '_' (a Cloudflare zone ID is 32 hex digits)"
-
-// ValidZone reports whether zone may name a CDN zone: it becomes a part of
-// an API path, a queue's key and a metric label, so it is short and plain,
-// whether it comes from the config or from the page registry.
-func ValidZone(zone string) bool {
-	if zone == "" || len(zone) > 64 {
-		return false
-	}
-	for i := 0; i < len(zone); i++ {
-		c := zone[i]
-		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
-			return false
-		}
-	}
-	return true
+	c.Readiness.Window = cmp.Or(c.Readiness.Window, DefaultReadinessWindow)
+	c.Probe.Interval = cmp.Or(c.Probe.Interval, DefaultProbeInterval)
+	c.Probe.Path = cmp.Or(c.Probe.Path, DefaultProbePath)
+	c.Probe.Tag = cmp.Or(c.Probe.Tag, DefaultProbeTag)
+	c.Registry.CacheTTL = cmp.Or(c.Registry.CacheTTL, DefaultRegistryCacheTTL)
+	c.Registry.Prefix = cmp.Or(c.Registry.Prefix, DefaultRegistryPrefix)
+	c.Dedupe.Prefix = cmp.Or(c.Dedupe.Prefix, DefaultDedupePrefix)
+	c.Dedupe.TTL = cmp.Or(c.Dedupe.TTL, DefaultDedupeTTL)
+	c.Limits.MaxPlanURLs = cmp.Or(c.Limits.MaxPlanURLs, DefaultMaxPlanURLs)
 }
 
 // Validate reports every problem of the configuration at once.
@@ -350,11 +305,14 @@ func (c *Config) Validate() error {
 	if !c.DryRun && !c.Cloudflare.Enabled() && !c.Varnish.Enabled() && !c.Fastly.Enabled() {
 		add("no CDN configured: set CLOUDFLARE_API_TOKEN and CLOUDFLARE_ZONE_ID (cloudflare.api_token, cloudflare.zone_id), FASTLY_API_TOKEN and FASTLY_SERVICE_ID (fastly.api_token, fastly.service_id), or EDGEPURGE_VARNISH_URLS (varnish.nodes), or set EDGEPURGE_DRY_RUN=true to purge nothing")
 	}
-	errs = append(errs, c.validateVarnish()...)
-	errs = append(errs, c.validateFastly()...)
+	errs = append(errs, c.Varnish.Validate()...)
+	if c.Fastly.Enabled() {
+		errs = append(errs, c.Fastly.Validate()...)
+	}
+	errs = append(errs, c.Cloudflare.Validate()...)
+	errs = append(errs, c.validateCDNs()...)
 	errs = append(errs, c.validateOps()...)
 	errs = append(errs, c.validateJournal()...)
-	errs = append(errs, c.Cloudflare.Breaker.validate("cloudflare")...)
 	if c.Cloudflare.Enabled() && !c.DryRun {
 		if c.Cloudflare.ZoneID == "" {
 			for id, p := range c.Pages {
@@ -367,21 +325,16 @@ func (c *Config) Validate() error {
 			}
 		}
 	}
-	for _, z := range []struct{ key, zone string }{{"cloudflare.zone_id", c.Cloudflare.ZoneID}, {"canary.zone", c.Canary.Zone}} {
-		if z.zone != "" && !ValidZone(z.zone) {
-			add("%s=%q: %s", z.key, z.zone, ZoneRule)
-		}
+	if c.Canary.Zone != "" && !purge.ValidZone(c.Canary.Zone) {
+		add("canary.zone=%q: %s", c.Canary.Zone, purge.ZoneRule)
 	}
 	for id, p := range c.Pages {
-		if p.Zone != "" && !ValidZone(p.Zone) {
-			add("page %q: zone %q: %s", id, p.Zone, ZoneRule)
+		if p.Zone != "" && !purge.ValidZone(p.Zone) {
+			add("page %q: zone %q: %s", id, p.Zone, purge.ZoneRule)
 		}
 	}
-	if c.Defaults != nil && c.Defaults.Zone != "" && !ValidZone(c.Defaults.Zone) {
-		add("defaults.zone=%q: %s", c.Defaults.Zone, ZoneRule)
-	}
-	if c.Cloudflare.Escalation.After < 0 {
-		add("cloudflare.escalation.after=%s: must not be negative", c.Cloudflare.Escalation.After)
+	if c.Defaults != nil && c.Defaults.Zone != "" && !purge.ValidZone(c.Defaults.Zone) {
+		add("defaults.zone=%q: %s", c.Defaults.Zone, purge.ZoneRule)
 	}
 	if c.Readiness.Window < 100*time.Millisecond {
 		add("readiness.window=%s: must be at least 100ms", c.Readiness.Window)
@@ -395,26 +348,14 @@ func (c *Config) Validate() error {
 	if c.Probe.Tag == "" || strings.ContainsAny(c.Probe.Tag, " \t,") {
 		add("probe.tag=%q: must be one tag, without spaces or commas", c.Probe.Tag)
 	}
-	if c.Cloudflare.AccountID != "" && !ValidZone(c.Cloudflare.AccountID) {
-		add("cloudflare.account_id=%q: an account id is 32 hex digits (dashboard → Account home → Account ID)", c.Cloudflare.AccountID)
-	}
 	if c.Readiness.SharedGrace < 0 {
 		add("readiness.shared_grace=%s: must not be negative", c.Readiness.SharedGrace)
 	}
 	if c.Server.RequestTimeout < c.Server.PurgeTimeout {
 		add("server.request_timeout=%s: must be at least server.purge_timeout (%s): it bounds the whole request, the purge included", c.Server.RequestTimeout, c.Server.PurgeTimeout)
 	}
-	if c.Cloudflare.MaxURLsPerCall < 1 || c.Cloudflare.MaxURLsPerCall > 500 {
-		add("cloudflare.max_urls_per_call=%d: must be 1..500", c.Cloudflare.MaxURLsPerCall)
-	}
-	errs = append(errs, c.Cloudflare.validatePlans()...)
-	if c.Cloudflare.MaxInflightCalls < 1 {
-		add("cloudflare.max_inflight_calls=%d: must be positive", c.Cloudflare.MaxInflightCalls)
-	}
-	switch c.Redis.Mode {
-	case "single", "cluster", "sentinel":
-	default:
-		add("redis.mode=%q: must be single, cluster or sentinel", c.Redis.Mode)
+	if err := c.Redis.Validate(); err != nil {
+		errs = append(errs, err)
 	}
 	switch c.Log.Format {
 	case "json", "text":
@@ -456,8 +397,8 @@ func (c *Config) Validate() error {
 // no event or page rule may name a key under them, or a signed event could
 // unlink edgepurge's own bookkeeping.
 func (c *Config) ReservedKeyPrefixes() []string {
-	rl := CloudflareRateLimitPrefix(c.Cloudflare.RateLimit.Account)
-	frl := FastlyRateLimitPrefix(c.Fastly.RateLimit.Account)
+	rl := c.Cloudflare.RateLimitPrefix()
+	frl := c.Fastly.RateLimitPrefix()
 	out := []string{c.Registry.Prefix, c.Dedupe.Prefix, c.Journal.Stream, c.Journal.DeadStream, c.Audit.Stream, rl, "rate:" + rl, frl, "rate:" + frl}
 	kept := out[:0]
 	for _, p := range out {

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"cmp"
 	"fmt"
 	"net/url"
 	"time"
@@ -53,28 +54,14 @@ type Audit struct {
 
 func (c *Config) setOpsDefaults() {
 	if c.Canary.Enabled() {
-		if c.Canary.Interval == 0 {
-			c.Canary.Interval = DefaultCanaryInterval
-		}
-		if c.Canary.MaxAge == 0 {
-			c.Canary.MaxAge = 3 * c.Canary.Interval
-		}
-		if c.Canary.Zone == "" {
-			c.Canary.Zone = c.Cloudflare.ZoneID
-		}
+		c.Canary.Interval = cmp.Or(c.Canary.Interval, DefaultCanaryInterval)
+		c.Canary.MaxAge = cmp.Or(c.Canary.MaxAge, 3*c.Canary.Interval)
+		c.Canary.Zone = cmp.Or(c.Canary.Zone, c.Cloudflare.ZoneID)
 	}
-	if c.Audit.Stream == "" {
-		c.Audit.Stream = DefaultAuditStream
-	}
-	if c.Audit.MaxLen == 0 {
-		c.Audit.MaxLen = DefaultAuditMaxLen
-	}
-	if c.Audit.Buffer == 0 {
-		c.Audit.Buffer = DefaultAuditBuffer
-	}
-	if c.Audit.Memory == 0 {
-		c.Audit.Memory = DefaultAuditMemory
-	}
+	c.Audit.Stream = cmp.Or(c.Audit.Stream, DefaultAuditStream)
+	c.Audit.MaxLen = cmp.Or(c.Audit.MaxLen, DefaultAuditMaxLen)
+	c.Audit.Buffer = cmp.Or(c.Audit.Buffer, DefaultAuditBuffer)
+	c.Audit.Memory = cmp.Or(c.Audit.Memory, DefaultAuditMemory)
 }
 
 // validateOps checks the canary and the audit trail.

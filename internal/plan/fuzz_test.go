@@ -70,7 +70,7 @@ func FuzzPlan(f *testing.F) {
 	f.Add("page.updated", "x-", "-", ".", "_", "", "", "")
 	f.Add("page.updated", strings.Repeat("a", 64), strings.Repeat("i", 128), "c", "", "", "", "")
 	cfg := twoHostConfig()
-	cfg.Limits.MaxPlanURLs = 60
+	cfg.MaxURLs = 60
 	cfg.Defaults = &config.PageRule{
 		Hosts: []string{"{page_id}.status.example.com", "{page_id}.custom.test"},
 		Tags:  []string{"page:{page_id}", "incident:{incident_id}", "component:{component_id}"},
@@ -107,7 +107,7 @@ func FuzzPlan(f *testing.F) {
 		case err != nil:
 			t.Fatalf("Plan error %v (%T) would be a 5xx", err, err)
 		}
-		if len(out.URLs) > cfg.Limits.MaxPlanURLs || out.Page != pageID {
+		if len(out.URLs) > cfg.MaxURLs || out.Page != pageID {
 			t.Fatalf("plan has %d URLs for page %q", len(out.URLs), out.Page)
 		}
 		for name, list := range map[string][]string{"urls": out.URLs, "tags": out.Tags, "keys": out.Keys, "key_sets": out.KeySets} {

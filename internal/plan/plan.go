@@ -54,9 +54,7 @@ type Cover struct {
 	Hosts []string `json:"hosts,omitempty"`
 }
 
-// CDN is the CDN part of the plan. (Its receiver, like Empty's, is a
-// pointer: a Plan is large, and a copy of it would take room in the frame
-// of the purge that a request's goroutine holds while it waits on a CDN.)
+// CDN is the CDN part of the plan.
 func (p *Plan) CDN() purge.Request {
 	return purge.Request{
 		Zone: p.Zone, URLs: p.URLs, Tags: p.Tags,

@@ -10,6 +10,7 @@ import (
 
 	"github.com/edgepurge/edgepurge/internal/config"
 	"github.com/edgepurge/edgepurge/internal/event"
+	"github.com/edgepurge/edgepurge/purge"
 )
 
 // ErrUnknownPage means the page is in neither the config nor the registry,
@@ -48,36 +49,50 @@ type Registry interface {
 	Lookup(ctx context.Context, pageID string) (hosts []string, zone string, found bool, err error)
 }
 
-// Planner computes plans. It is safe for concurrent use.
-type Planner struct {
-	pages       map[string]*rule
-	defaults    *rule // nil: no default rule
-	builtin     *rule // templates for registry pages when there is no default rule
-	registry    Registry
-	defaultZone string
-	maxURLs     int
-	reserved    []string // key prefixes of edgepurge's own state
-	softPurge   bool     // fastly.soft_purge: pages' soft purge by default
-	// noHostPurges names a configured CDN that cannot purge hosts or
-	// prefixes (Fastly), so that such a purge is refused, not half done.
-	noHostPurges string
-	log          *slog.Logger
-	cache        planCache
+// Rules are what a Planner plans from: the page rules, and what the
+// configured CDNs need of a plan, as plain values (internal/app builds
+// them from the config).
+type Rules struct {
+	// Pages are the pages known by id.
+	Pages map[string]config.PageRule
+	// Defaults is the rule of the pages neither Pages nor the registry
+	// has; nil: none, such a page is unknown.
+	Defaults *config.PageRule
+	// Zone is the zone of the pages whose rule and registry entry name
+	// none.
+	Zone string
+	// MaxURLs is the largest plan accepted; more is a *TooLargeError.
+	MaxURLs int
+	// Reserved are the Redis key prefixes of edgepurge's own state: no
+	// plan may unlink a key under them.
+	Reserved []string
+	// SoftPurge is the pages' soft purge when their rule does not say.
+	SoftPurge bool
+	// NoHostPurges names a configured CDN that cannot purge hosts or
+	// prefixes (Fastly), so that such a purge is refused, not half done;
+	// empty when every CDN can.
+	NoHostPurges string
 }
 
-// New compiles the page rules of cfg. reg may be nil (no registry).
-func New(cfg *config.Config, reg Registry, log *slog.Logger) (*Planner, error) {
+// Planner computes plans. It is safe for concurrent use.
+type Planner struct {
+	rules    Rules
+	pages    map[string]*rule
+	defaults *rule // nil: no default rule
+	builtin  *rule // templates for registry pages when there is no default rule
+	registry Registry
+	log      *slog.Logger
+}
+
+// New compiles the page rules. reg may be nil (no registry).
+func New(rules Rules, reg Registry, log *slog.Logger) (*Planner, error) {
 	p := &Planner{
-		pages:        make(map[string]*rule, len(cfg.Pages)),
-		registry:     reg,
-		defaultZone:  cfg.Cloudflare.ZoneID,
-		maxURLs:      cfg.Limits.MaxPlanURLs,
-		reserved:     cfg.ReservedKeyPrefixes(),
-		softPurge:    cfg.Fastly.SoftPurge,
-		noHostPurges: map[bool]string{true: config.CDNFastly}[cfg.Fastly.Enabled()],
-		log:          log,
+		rules:    rules,
+		pages:    make(map[string]*rule, len(rules.Pages)),
+		registry: reg,
+		log:      log,
 	}
-	for id, pr := range cfg.Pages {
+	for id, pr := range rules.Pages {
 		if err := event.ValidateID("pages", id); err != nil {
 			return nil, fmt.Errorf("page %q: invalid id: %w", id, err)
 		}
@@ -88,8 +103,8 @@ func New(cfg *config.Config, reg Registry, log *slog.Logger) (*Planner, error) {
 		p.pages[id] = r
 	}
 	var err error
-	if cfg.Defaults != nil {
-		if p.defaults, err = compileRule("defaults", *cfg.Defaults); err != nil {
+	if rules.Defaults != nil {
+		if p.defaults, err = compileRule("defaults", *rules.Defaults); err != nil {
 			return nil, err
 		}
 	}
@@ -134,8 +149,8 @@ func (p *Planner) resolve(ctx context.Context, pageID string) (page, []string, e
 			}
 			if zone == "" {
 				zone = r.zone
-			} else if !config.ValidZone(zone) {
-				return page{}, nil, fmt.Errorf("%w: page %q: invalid zone %q: %s", ErrBadRegistryEntry, pageID, zone, config.ZoneRule)
+			} else if !purge.ValidZone(zone) {
+				return page{}, nil, fmt.Errorf("%w: page %q: invalid zone %q: %s", ErrBadRegistryEntry, pageID, zone, purge.ZoneRule)
 			}
 			return page{hosts: hosts, zone: zone, rule: r}, nil, nil
 		}
@@ -162,37 +177,12 @@ func renderHosts(r *rule, pageID string) ([]string, error) {
 
 // Plan computes what ev purges. Errors: ErrUnknownPage,
 // ErrRegistryUnavailable, *TooLargeError, *event.FieldError.
-//
-// The page is found first (which may wait on the page registry), and the
-// plan made from it in a frame of its own (planFor): a goroutine waiting
-// on the registry holds this frame, and the plan's locals would double it.
 func (p *Planner) Plan(ctx context.Context, ev event.Event) (Plan, error) {
-	if ev.PageID == "" {
-		return p.planFor(&ev, nil, nil)
-	}
-	pg, warnings, err := p.resolve(ctx, ev.PageID)
-	if err != nil {
-		return Plan{}, err
-	}
-	return p.planFor(&ev, &pg, warnings)
-}
-
-// planFor is Plan once the event's page, if it names one, is found: pg and
-// the warnings of its resolution; pg is nil when ev names no page.
-func (p *Planner) planFor(e *event.Event, pg *page, warnings []string) (Plan, error) {
-	ev := *e
-	out := Plan{Page: ev.PageID, Zone: p.defaultZone, SoftPurge: p.softPurge}
-	var key planKey
-	cache := false
-	if pg != nil {
-		pg := *pg
-		// An incomplete resolution (the registry was down) is never
-		// kept: the next event may find the page's hosts.
-		if cache = len(warnings) == 0 && cacheable(ev); cache {
-			key = keyOf(pg, ev)
-			if pl, ok := p.cache.get(key); ok {
-				return pl, nil
-			}
+	out := Plan{Page: ev.PageID, Zone: p.rules.Zone, SoftPurge: p.rules.SoftPurge}
+	if ev.PageID != "" {
+		pg, warnings, err := p.resolve(ctx, ev.PageID)
+		if err != nil {
+			return Plan{}, err
 		}
 		out.Warnings = warnings
 		out.Incomplete = len(warnings) > 0
@@ -218,14 +208,11 @@ func (p *Planner) planFor(e *event.Event, pg *page, warnings []string) (Plan, er
 	if err := p.checkKeys(out); err != nil {
 		return Plan{}, err
 	}
-	if len(out.URLs) > p.maxURLs {
-		return Plan{}, &TooLargeError{URLs: len(out.URLs), Max: p.maxURLs}
+	if len(out.URLs) > p.rules.MaxURLs {
+		return Plan{}, &TooLargeError{URLs: len(out.URLs), Max: p.rules.MaxURLs}
 	}
-	if p.noHostPurges != "" && (len(out.Hosts) > 0 || len(out.Prefixes) > 0) {
-		return Plan{}, fmt.Errorf("%w: %s cannot purge by hostname or prefix; purge the page's URLs, or a surrogate key (tag) your VCL sets per host", ErrUnsupported, p.noHostPurges)
-	}
-	if cache {
-		out = p.cache.put(key, out)
+	if p.rules.NoHostPurges != "" && (len(out.Hosts) > 0 || len(out.Prefixes) > 0) {
+		return Plan{}, fmt.Errorf("%w: %s cannot purge by hostname or prefix; purge the page's URLs, or a surrogate key (tag) your VCL sets per host", ErrUnsupported, p.rules.NoHostPurges)
 	}
 	return out, nil
 }
@@ -382,7 +369,7 @@ func (p *Planner) checkKeys(out Plan) error {
 		keys  []string
 	}{{"keys", out.Keys}, {"key_sets", out.KeySets}} {
 		for _, k := range list.keys {
-			for _, r := range p.reserved {
+			for _, r := range p.rules.Reserved {
 				if strings.HasPrefix(k, r) {
 					return &event.FieldError{Field: list.field, Reason: fmt.Sprintf("key %q is reserved for edgepurge's own state (prefix %q)", k, r)}
 				}

@@ -49,10 +49,10 @@ func TestRegistryZoneIsValidated(t *testing.T) {
 	}
 }
 
-func twoHostConfig() *config.Config {
-	return &config.Config{
-		Cloudflare: config.Cloudflare{ZoneID: "zone0"},
-		Limits:     config.Limits{MaxPlanURLs: 2000},
+func twoHostConfig() Rules {
+	return Rules{
+		Zone:    "zone0",
+		MaxURLs: 2000,
 		Pages: map[string]config.PageRule{
 			"p0": {
 				Hosts:   []string{"{page_id}.status.example.com", "status.acme.test"},
@@ -64,7 +64,7 @@ func twoHostConfig() *config.Config {
 	}
 }
 
-func newPlanner(t *testing.T, cfg *config.Config, reg Registry) *Planner {
+func newPlanner(t *testing.T, cfg Rules, reg Registry) *Planner {
 	t.Helper()
 	p, err := New(cfg, reg, discard)
 	if err != nil {
@@ -185,10 +185,10 @@ func TestPlanPathOverride(t *testing.T) {
 }
 
 func TestPlanDefaultRuleAndRegistry(t *testing.T) {
-	cfg := &config.Config{
-		Cloudflare: config.Cloudflare{ZoneID: "z"},
-		Limits:     config.Limits{MaxPlanURLs: 2000},
-		Defaults:   &config.PageRule{Hosts: []string{"{page_id}.status.example.com"}},
+	cfg := Rules{
+		Zone:     "z",
+		MaxURLs:  2000,
+		Defaults: &config.PageRule{Hosts: []string{"{page_id}.status.example.com"}},
 	}
 	reg := fakeRegistry{hosts: map[string][]string{"reg1": {"status.custom.test", "reg1.status.example.com"}}}
 	p := newPlanner(t, cfg, reg)
@@ -219,7 +219,7 @@ func TestPlanDefaultRuleAndRegistry(t *testing.T) {
 
 func TestPlanErrors(t *testing.T) {
 	ctx := context.Background()
-	noDefault := &config.Config{Limits: config.Limits{MaxPlanURLs: 5}, Pages: twoHostConfig().Pages}
+	noDefault := Rules{MaxURLs: 5, Pages: twoHostConfig().Pages}
 	p := newPlanner(t, noDefault, nil)
 	if _, err := p.Plan(ctx, event.Event{Type: event.IncidentUpdated, PageID: "nope"}); !errors.Is(err, ErrUnknownPage) {
 		t.Errorf("unknown page: err = %v, want ErrUnknownPage", err)
@@ -233,7 +233,7 @@ func TestPlanErrors(t *testing.T) {
 		t.Errorf("registry down, no default: err = %v", err)
 	}
 	// A page id that cannot make a hostname is the sender's error.
-	withDefault := &config.Config{Limits: config.Limits{MaxPlanURLs: 5000}, Defaults: &config.PageRule{Hosts: []string{"{page_id}.status.example.com"}}}
+	withDefault := Rules{MaxURLs: 5000, Defaults: &config.PageRule{Hosts: []string{"{page_id}.status.example.com"}}}
 	p = newPlanner(t, withDefault, nil)
 	var fe *event.FieldError
 	if _, err := p.Plan(ctx, event.Event{Type: event.IncidentUpdated, PageID: "a_b"}); !errors.As(err, &fe) || fe.Field != "page_id" {
@@ -254,7 +254,7 @@ func TestNewRejectsBadTemplates(t *testing.T) {
 		{"bad scheme", config.PageRule{Hosts: []string{"x.test"}, Schemes: []string{"ftp"}}, "scheme"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := New(&config.Config{Pages: map[string]config.PageRule{"p": tc.rule}}, nil, discard)
+			_, err := New(Rules{Pages: map[string]config.PageRule{"p": tc.rule}}, nil, discard)
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Errorf("err = %v, want it to mention %q", err, tc.want)
 			}
@@ -264,8 +264,7 @@ func TestNewRejectsBadTemplates(t *testing.T) {
 
 func TestPlanRefusesEdgepurgesOwnKeys(t *testing.T) {
 	cfg := twoHostConfig()
-	cfg.Dedupe.Prefix = "edgepurge:seen:"
-	cfg.Registry.Prefix = "edgepurge:page:"
+	cfg.Reserved = []string{"edgepurge:seen:", "edgepurge:page:"}
 	p := newPlanner(t, cfg, nil)
 	for _, key := range []string{"edgepurge:seen:msg_1", "edgepurge:page:p0"} {
 		_, err := p.Plan(context.Background(), event.Event{Type: event.PageUpdated, PageID: "p0", Keys: []string{key}})

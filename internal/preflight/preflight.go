@@ -20,7 +20,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/edgepurge/edgepurge/internal/app"
+	"github.com/edgepurge/edgepurge/cache"
 	"github.com/edgepurge/edgepurge/internal/config"
 	"github.com/edgepurge/edgepurge/internal/event"
 	"github.com/edgepurge/edgepurge/internal/plan"
@@ -57,13 +57,36 @@ func ConfigFailed(err error, secrets ...string) Report {
 	return Report{Checks: []Result{{Name: "config", Detail: redact(err.Error(), secrets)}}}
 }
 
-// Run runs every check of cfg, each I/O check bounded by timeout (0:
-// DefaultTimeout).
-func Run(ctx context.Context, cfg *config.Config, timeout time.Duration) Report {
+// Serve is what the checks take from serve's own wiring (internal/app),
+// built by the caller from the same config, so that check proves what
+// serve would run.
+type Serve struct {
+	// Rules are the planner's rules.
+	Rules plan.Rules
+	// Probe builds the backends as serve does and purges each CDN
+	// target's probe once (see Probed); its error says the backends could
+	// not be built.
+	Probe func(ctx context.Context) ([]Probed, error)
+}
+
+// Probed is one CDN target's probe purge.
+type Probed struct {
+	// Check is the target's check name, e.g. "cloudflare zone Z".
+	Check string
+	// What the probe purged, and how long it took.
+	What     string
+	Duration time.Duration
+	// Err is nil when the target purged.
+	Err error
+}
+
+// Run runs every check of cfg through serve's wiring, each I/O check
+// bounded by timeout (0: DefaultTimeout).
+func Run(ctx context.Context, cfg *config.Config, serve Serve, timeout time.Duration) Report {
 	if timeout <= 0 {
 		timeout = DefaultTimeout
 	}
-	r := &runner{cfg: cfg, timeout: timeout, secrets: secretsOf(cfg)}
+	r := &runner{cfg: cfg, serve: serve, timeout: timeout, secrets: secretsOf(cfg)}
 	r.add("config", nil, "loaded and valid")
 	planner := r.templates()
 	r.hosts(ctx, planner)
@@ -82,6 +105,7 @@ func Run(ctx context.Context, cfg *config.Config, timeout time.Duration) Report 
 
 type runner struct {
 	cfg     *config.Config
+	serve   Serve
 	timeout time.Duration
 	secrets []string
 	results []Result
@@ -98,7 +122,7 @@ func (r *runner) add(name string, err error, detail string) {
 }
 
 func (r *runner) templates() *plan.Planner {
-	p, err := plan.New(r.cfg, nil, slog.New(slog.DiscardHandler))
+	p, err := plan.New(r.serve.Rules, nil, slog.New(slog.DiscardHandler))
 	n := len(r.cfg.Pages)
 	detail := fmt.Sprintf("%d pages compiled", n)
 	if r.cfg.Defaults != nil {
@@ -178,7 +202,7 @@ func (r *runner) secretsWellFormed() {
 	}
 	for _, t := range []struct {
 		name string
-		v    config.Secret
+		v    purge.Secret
 	}{{"cloudflare.api_token", r.cfg.Cloudflare.APIToken}, {"auth.statuspage_token", a.StatuspageToken}, {"auth.api_token", a.APIToken}} {
 		switch {
 		case t.v == "":
@@ -199,7 +223,7 @@ func printableToken(s string) bool {
 }
 
 func (r *runner) redis(ctx context.Context) {
-	rdb, err := app.NewRedis(r.cfg.Redis)
+	rdb, err := cache.NewClient(r.cfg.Redis)
 	if err != nil {
 		r.add("redis", err, "")
 		return
@@ -208,16 +232,16 @@ func (r *runner) redis(ctx context.Context) {
 	ctx, cancel := context.WithTimeout(ctx, r.timeout)
 	defer cancel()
 	start := time.Now()
-	if err := app.ProbeRedis(ctx, rdb); err != nil {
+	if err := cache.Probe(ctx, rdb); err != nil {
 		r.add("redis", fmt.Errorf("%s: %w", redisHost(r.cfg.Redis.URL), err), "")
 		return
 	}
-	r.add("redis", nil, fmt.Sprintf("%s: PING and UNLINK %s answered in %s", redisHost(r.cfg.Redis.URL), app.ProbeKey, time.Since(start).Round(10*time.Microsecond)))
+	r.add("redis", nil, fmt.Sprintf("%s: PING and UNLINK %s answered in %s", redisHost(r.cfg.Redis.URL), cache.ProbeKey, time.Since(start).Round(10*time.Microsecond)))
 }
 
-// backends proves every CDN target by its probe purge (app.Probes),
-// through an App built from the config exactly as serve builds it. It
-// returns each target's outcome by check name (true: it purged).
+// backends proves every CDN target by its probe purge (Serve.Probe),
+// through the backends built from the config exactly as serve builds
+// them. It returns each target's outcome by check name (true: it purged).
 func (r *runner) backends(ctx context.Context) map[string]bool {
 	proven := map[string]bool{}
 	if r.cfg.DryRun {
@@ -227,15 +251,14 @@ func (r *runner) backends(ctx context.Context) map[string]bool {
 		r.add("probes", nil, "probe.disabled: no target proven by a purge; the metadata reads below are the only evidence")
 		return proven
 	}
-	a, err := app.New(r.cfg, slog.New(slog.DiscardHandler), app.Build{Version: "check"})
+	ctx, cancel := context.WithTimeout(ctx, r.timeout)
+	defer cancel()
+	probed, err := r.serve.Probe(ctx)
 	if err != nil {
 		r.add("backends", err, "")
 		return proven
 	}
-	defer a.Close()
-	ctx, cancel := context.WithTimeout(ctx, r.timeout)
-	defer cancel()
-	for _, res := range a.ProbeOnce(ctx) {
+	for _, res := range probed {
 		proven[res.Check] = res.Err == nil
 		r.add(res.Check, res.Err, fmt.Sprintf("purged %s in %s", res.What, res.Duration.Round(time.Millisecond)))
 	}
@@ -284,7 +307,7 @@ func (r *runner) cloudflare(ctx context.Context, zones []string, proven map[stri
 	if !cf.Enabled() || r.cfg.DryRun {
 		return
 	}
-	p, err := cloudflare.New(cloudflare.Config{APIToken: cf.APIToken.Value(), BaseURL: cf.BaseURL, AccountID: cf.AccountID})
+	p, err := cloudflare.New(cf)
 	if err != nil {
 		r.add("cloudflare token", err, "")
 		return
@@ -311,7 +334,7 @@ func (r *runner) fastly(ctx context.Context, proven map[string]bool) {
 	if !f.Enabled() || r.cfg.DryRun {
 		return
 	}
-	p, err := fastly.New(fastly.Config{APIToken: f.APIToken.Value(), BaseURL: f.BaseURL})
+	p, err := fastly.New(f)
 	if err != nil {
 		r.add("fastly token", err, "")
 		return
@@ -355,7 +378,7 @@ func secretsOf(cfg *config.Config) []string {
 func redact(s string, secrets []string) string {
 	for _, sec := range secrets {
 		if len(sec) >= 4 {
-			s = strings.ReplaceAll(s, sec, config.Redacted)
+			s = strings.ReplaceAll(s, sec, purge.Redacted)
 		}
 	}
 	return s

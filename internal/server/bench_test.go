@@ -48,15 +48,15 @@ func (nopKeys) Invalidate(_ context.Context, keys, sets []string) (cache.Result,
 
 func benchPlanner(tb testing.TB) *plan.Planner {
 	tb.Helper()
-	cfg := &config.Config{
-		Cloudflare: config.Cloudflare{ZoneID: "zone0"},
-		Limits:     config.Limits{MaxPlanURLs: 2000},
+	rules := plan.Rules{
+		Zone:    "zone0",
+		MaxURLs: 2000,
 		Defaults: &config.PageRule{
 			Hosts: []string{"{page_id}.status.example.com", "{page_id}.custom.example.com"},
 			Keys:  []string{"bench:statuspage:{page_id}:summary"},
 		},
 	}
-	p, err := plan.New(cfg, nil, slog.New(slog.DiscardHandler))
+	p, err := plan.New(rules, nil, slog.New(slog.DiscardHandler))
 	if err != nil {
 		tb.Fatal(err)
 	}

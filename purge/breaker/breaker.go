@@ -13,6 +13,7 @@
 package breaker
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -55,18 +56,41 @@ const (
 	DefaultCooldown = 10 * time.Second
 )
 
-// Config configures a Breaker.
+// Config configures a Breaker; its first fields are a backend's
+// <backend>.breaker keys.
 type Config struct {
+	// Disabled turns the breaker off: every purge goes to the CDN.
+	Disabled bool `yaml:"disabled"`
+	// Failures is how many consecutive failed purges open the breaker;
+	// default DefaultFailures.
+	Failures int `yaml:"failures"`
+	// Cooldown is how long it stays open before a probe is let through;
+	// default DefaultCooldown.
+	Cooldown time.Duration `yaml:"cooldown"`
 	// Next is the guarded purger.
-	Next purge.Purger
-	// Failures is how many consecutive failed purges open the breaker.
-	Failures int
-	// Cooldown is how long it stays open before a probe is let through.
-	Cooldown time.Duration
+	Next purge.Purger `yaml:"-" json:"-"`
 	// OnChange, when set, is told every transition (for metrics, logs and
 	// readiness), in order. It is called with the breaker's lock held, so
 	// it must not call the Breaker.
-	OnChange func(from, to State)
+	OnChange func(from, to State) `yaml:"-" json:"-"`
+}
+
+// SetDefaults fills in the knobs left unset.
+func (c *Config) SetDefaults() {
+	c.Failures = cmp.Or(c.Failures, DefaultFailures)
+	c.Cooldown = cmp.Or(c.Cooldown, DefaultCooldown)
+}
+
+// Validate checks the knobs of the breaker of backend, the key's prefix.
+func (c Config) Validate(backend string) []error {
+	var errs []error
+	if c.Failures < 1 {
+		errs = append(errs, fmt.Errorf("%s.breaker.failures=%d: must be positive", backend, c.Failures))
+	}
+	if c.Cooldown < 0 {
+		errs = append(errs, fmt.Errorf("%s.breaker.cooldown=%s: must be positive", backend, c.Cooldown))
+	}
+	return errs
 }
 
 // Breaker is a purge.Purger that guards Next. It is safe for concurrent use.
@@ -85,12 +109,7 @@ var _ purge.Purger = (*Breaker)(nil)
 
 // New returns a closed Breaker.
 func New(cfg Config) *Breaker {
-	if cfg.Failures < 1 {
-		cfg.Failures = DefaultFailures
-	}
-	if cfg.Cooldown <= 0 {
-		cfg.Cooldown = DefaultCooldown
-	}
+	cfg.SetDefaults()
 	return &Breaker{cfg: cfg}
 }
 

@@ -91,7 +91,7 @@ func (h liveHarness) Capabilities() purgetest.Capabilities {
 func (h liveHarness) Target(t *testing.T) *purgetest.Target {
 	const wrong = "purgetest-not-a-token-0000000000000000000"
 	tg := &purgetest.Target{
-		Purger:  h.newPurger(t, Config{APIToken: h.token, MaxURLsPerCall: 2}),
+		Purger:  h.newPurger(t, Config{APIToken: purge.Secret(h.token), MaxURLsPerCall: 2}),
 		Zone:    h.zone,
 		Secrets: []string{h.token, wrong, "Bearer", "Authorization", "authorization"},
 		BadZone: "00000000000000000000000000000000",

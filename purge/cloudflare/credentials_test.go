@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/edgepurge/edgepurge/purge"
 	"github.com/edgepurge/edgepurge/test/cfstub"
 )
 
@@ -105,7 +106,7 @@ func TestCheckTokenAtAccountRejectsOthers(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			err := newPurger(t, base, Config{APIToken: tt.token, AccountID: tt.account}).CheckToken(context.Background())
+			err := newPurger(t, base, Config{APIToken: purge.Secret(tt.token), AccountID: tt.account}).CheckToken(context.Background())
 
 			pe := purgeError(t, err)
 			want := "verify cloudflare account token (account " + tt.account + "): HTTP 401: code 1000: Invalid API Token; the token is invalid, or not owned by account " + tt.account

@@ -3,10 +3,8 @@ package cloudflare
 import (
 	"context"
 	"errors"
-	"fmt"
 	"io"
 	"net/http"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -69,7 +67,7 @@ func (p *Purger) toError(ctx context.Context, op string, res *http.Response, err
 	switch {
 	case errors.As(err, &apiErr):
 		pe.StatusCode = apiErr.StatusCode
-		pe.Retryable = retryableStatus(apiErr.StatusCode)
+		pe.Retryable = purge.RetryableStatus(apiErr.StatusCode)
 		msgs := make([]apiMessage, 0, len(apiErr.Errors))
 		for _, e := range apiErr.Errors {
 			msgs = append(msgs, apiMessage{Code: int(e.Code), Message: e.Message})
@@ -95,7 +93,7 @@ func (p *Purger) toError(ctx context.Context, op string, res *http.Response, err
 		if edgeRateLimited(res) {
 			pe.Codes, pe.Message = []int{CodeEdgeRateLimited}, edgeRateLimitedMessage
 		}
-		pe.Retryable = res.StatusCode < 400 || retryableStatus(res.StatusCode)
+		pe.Retryable = res.StatusCode < 400 || purge.RetryableStatus(res.StatusCode)
 		pe.RetryAfter = retryAfter(res)
 	default:
 		// No answer: connection refused, reset, timed out.
@@ -106,18 +104,8 @@ func (p *Purger) toError(ctx context.Context, op string, res *http.Response, err
 	return pe
 }
 
-// redact removes the API token from a message, should any error text carry it.
-func (p *Purger) redact(msg string) string {
-	if p.token == "" {
-		return msg
-	}
-	return strings.ReplaceAll(msg, p.token, "[token]")
-}
-
-// retryableStatus says whether an answer with this status may succeed later.
-func retryableStatus(status int) bool {
-	return status == http.StatusRequestTimeout || status == http.StatusTooManyRequests || status >= 500
-}
+// redact removes the API token from a message, should any text carry it.
+func (p *Purger) redact(msg string) string { return purge.Redact(msg, p.token) }
 
 // CodeEdgeRateLimited is the code of Cloudflare's edge's "You are being
 // rate limited" page (error 1015), answered with 429 and Retry-After: 30
@@ -142,7 +130,7 @@ func edgeRateLimited(res *http.Response) bool {
 // retryAfter is how long an answer asks to wait: its Retry-After, or else,
 // for a 429, when the exhausted quota of its Ratelimit header resets.
 func retryAfter(res *http.Response) time.Duration {
-	if d := parseRetryAfter(res.Header.Get("Retry-After")); d > 0 || res.StatusCode != http.StatusTooManyRequests {
+	if d := purge.ParseRetryAfter(res.Header.Get("Retry-After"), time.Now()); d > 0 || res.StatusCode != http.StatusTooManyRequests {
 		return d
 	}
 	return parseRatelimit(res.Header.Get("Ratelimit"))
@@ -175,56 +163,4 @@ func parseRatelimit(v string) time.Duration {
 		}
 	}
 	return wait
-}
-
-// parseRetryAfter reads a Retry-After header: seconds or an HTTP date.
-func parseRetryAfter(v string) time.Duration {
-	if v == "" {
-		return 0
-	}
-	if secs, err := strconv.Atoi(strings.TrimSpace(v)); err == nil {
-		return max(0, time.Duration(secs)*time.Second)
-	}
-	if t, err := http.ParseTime(v); err == nil {
-		return max(0, time.Until(t))
-	}
-	return 0
-}
-
-// combine folds the failed calls of one request into one *purge.Error: the
-// first failure's status, every failure's codes (each once, in order), the
-// first message followed by each other failure in full, the longest
-// Retry-After, Retryable only if every failure is, since retrying the
-// request cannot get past a permanent refusal, and the first missing
-// Permission any failure names.
-func combine(zone string, total int, failed []*purge.Error, ops []string) *purge.Error {
-	if len(failed) == 1 {
-		return failed[0]
-	}
-	first := failed[0]
-	out := &purge.Error{
-		Op:         fmt.Sprintf("purge zone %s: %d of %d calls failed, first %s", zone, len(failed), total, ops[0]),
-		StatusCode: first.StatusCode,
-		Retryable:  true,
-	}
-	msgs := []string{first.Message}
-	for i, f := range failed {
-		if out.Permission == "" {
-			out.Permission = f.Permission
-		}
-		for _, c := range f.Codes {
-			if !slices.Contains(out.Codes, c) {
-				out.Codes = append(out.Codes, c)
-			}
-		}
-		out.Retryable = out.Retryable && f.Retryable
-		out.RetryAfter = max(out.RetryAfter, f.RetryAfter)
-		if i > 0 {
-			other := *f
-			other.Op = ops[i]
-			msgs = append(msgs, "then "+other.Error())
-		}
-	}
-	out.Message = strings.Join(msgs, "; ")
-	return out
 }

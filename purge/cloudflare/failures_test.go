@@ -76,25 +76,6 @@ func TestNonJSONErrorAnswerKeepsStatus(t *testing.T) {
 	assertNoSecret(t, err.Error())
 }
 
-func TestParseRetryAfter(t *testing.T) {
-	tests := []struct {
-		in   string
-		want time.Duration
-	}{
-		{"", 0},
-		{"30", 30 * time.Second},
-		{" 2 ", 2 * time.Second},
-		{"-5", 0},
-		{"soon", 0},
-		{"Mon, 02 Jan 2006 15:04:05 GMT", 0}, // a date in the past
-	}
-	for _, tt := range tests {
-		if got := parseRetryAfter(tt.in); got != tt.want {
-			t.Errorf("parseRetryAfter(%q) = %v, want %v", tt.in, got, tt.want)
-		}
-	}
-}
-
 // Cloudflare's code for too many items in one call is not known (the
 // stand-in's 1018 is invented): the client's answer must not depend on it.
 // Whatever the code, the refusal is permanent, keeps its codes and words.

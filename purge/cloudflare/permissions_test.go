@@ -67,7 +67,7 @@ func TestPurgeWithoutCachePurgeNamesThePermission(t *testing.T) {
 			}
 			t.Cleanup(stub.Close)
 
-			_, err = newPurger(t, base, Config{APIToken: tt.token}).Purge(context.Background(), purge.Request{Zone: tt.zone, Tags: []string{"page:1"}})
+			_, err = newPurger(t, base, Config{APIToken: purge.Secret(tt.token)}).Purge(context.Background(), purge.Request{Zone: tt.zone, Tags: []string{"page:1"}})
 
 			pe := purgeError(t, err)
 			want := "purge 1 tags in zone " + tt.zone + ": HTTP 403: " + tt.want + "; give the token Zone → Cache Purge → Purge on zone " + tt.zone

@@ -12,10 +12,10 @@
 package cloudflare
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"net/http"
-	"sync"
 
 	"github.com/cloudflare/cloudflare-go/v7/accounts"
 	"github.com/cloudflare/cloudflare-go/v7/cache"
@@ -25,42 +25,9 @@ import (
 	"github.com/edgepurge/edgepurge/purge"
 )
 
-// Defaults of Config.
-const (
-	// DefaultBaseURL is Cloudflare's v4 API.
-	DefaultBaseURL = "https://api.cloudflare.com/client/v4/"
-	// DefaultMaxURLsPerCall is the single-file purge limit of one call.
-	DefaultMaxURLsPerCall = 100
-	// DefaultMaxItemsPerCall is the tag, host and prefix limit of one call.
-	DefaultMaxItemsPerCall = 100
-)
-
 // maxConcurrentCalls bounds the API calls one request has in flight, so a
 // large request finishes in a few round trips without flooding the API.
 const maxConcurrentCalls = 4
-
-// Config configures a Purger.
-type Config struct {
-	// APIToken is the bearer token; purging needs the zones' "Zone → Cache
-	// Purge → Purge" permission, and CheckZone "Zone → Zone → Read".
-	APIToken string
-	// AccountID, when set, says the token is account-owned by that account:
-	// CheckToken verifies it at GET /accounts/{AccountID}/tokens/verify
-	// instead of the user tokens' GET /user/tokens/verify, which refuses
-	// account-owned tokens.
-	AccountID string
-	// BaseURL is the API's base; default DefaultBaseURL.
-	BaseURL string
-	// MaxURLsPerCall is the most URLs one call carries; default
-	// DefaultMaxURLsPerCall, the limit of every plan (Enterprise allows
-	// 500: https://developers.cloudflare.com/cache/how-to/purge-cache/).
-	MaxURLsPerCall int
-	// MaxItemsPerCall is the most tags, hosts or prefixes one call carries;
-	// default DefaultMaxItemsPerCall.
-	MaxItemsPerCall int
-	// HTTPClient, when set, makes the calls; default http.DefaultClient.
-	HTTPClient *http.Client
-}
 
 // Purger is the Cloudflare purge.Purger. It is safe for concurrent use.
 type Purger struct {
@@ -85,18 +52,12 @@ func New(cfg Config) (*Purger, error) {
 	if cfg.APIToken == "" {
 		return nil, errors.New("cloudflare: no API token")
 	}
-	if cfg.BaseURL == "" {
-		cfg.BaseURL = DefaultBaseURL
-	}
-	if cfg.MaxURLsPerCall <= 0 {
-		cfg.MaxURLsPerCall = DefaultMaxURLsPerCall
-	}
-	if cfg.MaxItemsPerCall <= 0 {
-		cfg.MaxItemsPerCall = DefaultMaxItemsPerCall
-	}
+	cfg.SetDefaults()
+	cfg.BaseURL = cmp.Or(cfg.BaseURL, DefaultBaseURL)
+	cfg.MaxItemsPerCall = cmp.Or(cfg.MaxItemsPerCall, DefaultMaxItemsPerCall)
 	opts := []option.RequestOption{
 		option.WithBaseURL(cfg.BaseURL),
-		option.WithAPIToken(cfg.APIToken),
+		option.WithAPIToken(cfg.APIToken.Value()),
 		// Retrying is edgepurge's decision, made with the rate limits in view.
 		option.WithMaxRetries(0),
 	}
@@ -108,7 +69,7 @@ func New(cfg Config) (*Purger, error) {
 		tokens:        user.NewTokenService(opts...),
 		accountTokens: accounts.NewTokenService(opts...),
 		accountID:     cfg.AccountID,
-		token:         cfg.APIToken,
+		token:         cfg.APIToken.Value(),
 		baseURL:       cfg.BaseURL,
 		httpClient:    cfg.HTTPClient,
 		maxURLs:       cfg.MaxURLsPerCall,
@@ -123,7 +84,7 @@ func (p *Purger) Name() string { return "cloudflare" }
 // tags, hosts and prefixes each in their own calls of at most
 // MaxItemsPerCall, and purge-everything in a call of its own; up to four
 // calls run at once. Every call is made even when another fails, and all
-// failures are reported in one *purge.Error (see combine).
+// failures are reported in one *purge.Error (see purge.Combine).
 func (p *Purger) Purge(ctx context.Context, req purge.Request) (purge.Result, error) {
 	if req.Empty() {
 		return purge.Result{}, nil
@@ -132,41 +93,16 @@ func (p *Purger) Purge(ctx context.Context, req purge.Request) (purge.Result, er
 		return purge.Result{}, &purge.Error{Op: "purge cloudflare", Message: "request has no zone"}
 	}
 	calls := p.plan(req)
-	errs := make([]*purge.Error, len(calls))
-	made := make([]bool, len(calls))
-	slots := make(chan struct{}, maxConcurrentCalls)
-	var wg sync.WaitGroup
-	for i, c := range calls {
-		wg.Go(func() {
-			select {
-			case slots <- struct{}{}:
-				defer func() { <-slots }()
-			case <-ctx.Done():
-				errs[i] = p.toError(ctx, c.op(req.Zone), nil, ctx.Err())
-				return
+	op := func(i int) string { return calls[i].op("") }
+	res, errs := purge.RunCalls(ctx, len(calls), maxConcurrentCalls, func(i int) string { return calls[i].op(req.Zone) },
+		func(ctx context.Context, i int) (int, *purge.Error) {
+			if pe := p.send(ctx, req.Zone, calls[i]); pe != nil {
+				return 0, pe
 			}
-			made[i] = true
-			errs[i] = p.send(ctx, req.Zone, c)
+			return calls[i].size(), nil
 		})
-	}
-	wg.Wait()
-
-	var res purge.Result
-	var failed []*purge.Error
-	var failedOps []string
-	for i, c := range calls {
-		if made[i] {
-			res.Calls++
-		}
-		if errs[i] != nil {
-			failed = append(failed, errs[i])
-			failedOps = append(failedOps, c.op(""))
-			continue
-		}
-		res.Items += c.size()
-	}
-	if len(failed) > 0 {
-		return res, combine(req.Zone, len(calls), failed, failedOps)
+	if pe := purge.Combine("purge zone "+req.Zone, errs, op); pe != nil {
+		return res, pe
 	}
 	return res, nil
 }

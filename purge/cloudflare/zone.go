@@ -53,14 +53,14 @@ func (p *Purger) CheckZone(ctx context.Context, zoneID string) error {
 		err = json.Unmarshal(body, &env)
 	}
 	if err != nil {
-		return &purge.Error{Op: op, StatusCode: res.StatusCode, Retryable: retryableStatus(res.StatusCode),
+		return &purge.Error{Op: op, StatusCode: res.StatusCode, Retryable: purge.RetryableStatus(res.StatusCode),
 			Message: "unreadable answer: " + p.redact(err.Error())}
 	}
 	if res.StatusCode/100 != 2 {
 		env.Success = false
 	}
 	if pe := env.check(op, res); pe != nil {
-		pe.Retryable = retryableStatus(res.StatusCode)
+		pe.Retryable = purge.RetryableStatus(res.StatusCode)
 		return refused(pe, PermissionZoneRead, zoneID, "only this read needs it; purging needs "+PermissionCachePurge)
 	}
 	if env.Result.Paused || (env.Result.Status != "" && env.Result.Status != "active") {

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/edgepurge/edgepurge/purge"
 	"github.com/edgepurge/edgepurge/test/fastlystub"
 )
 
@@ -24,7 +25,7 @@ func TestCheckToken(t *testing.T) {
 		},
 	})
 	for _, token := range []string{testToken, selectToken, allToken} {
-		if err := newPurger(t, base, Config{APIToken: token}).CheckToken(context.Background()); err != nil {
+		if err := newPurger(t, base, Config{APIToken: purge.Secret(token)}).CheckToken(context.Background()); err != nil {
 			t.Errorf("%s: %v", token, err)
 		}
 	}

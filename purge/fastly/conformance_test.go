@@ -83,7 +83,7 @@ func (h liveHarness) Capabilities() purgetest.Capabilities {
 func (h liveHarness) Target(t *testing.T) *purgetest.Target {
 	const wrong = "purgetest-not-a-token-00000000"
 	tg := &purgetest.Target{
-		Purger:  h.newPurger(t, Config{APIToken: h.token, MaxKeysPerCall: 2}),
+		Purger:  h.newPurger(t, Config{APIToken: purge.Secret(h.token), MaxKeysPerCall: 2}),
 		Zone:    h.service,
 		Secrets: []string{h.token, wrong, "Fastly-Key", "fastly-key"},
 		BadZone: "purgetestNoSuchService0",

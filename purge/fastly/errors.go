@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -82,9 +81,9 @@ func (p *Purger) answerError(op string, res *http.Response, body []byte) *purge.
 	pe := &purge.Error{
 		Op:         op,
 		StatusCode: res.StatusCode,
-		Retryable:  retryableStatus(res.StatusCode),
+		Retryable:  purge.RetryableStatus(res.StatusCode),
 		Message:    p.redact(message(body)),
-		RetryAfter: parseRetryAfter(res.Header.Get("Retry-After"), time.Now()),
+		RetryAfter: purge.ParseRetryAfter(res.Header.Get("Retry-After"), time.Now()),
 	}
 	if res.StatusCode == http.StatusTooManyRequests && pe.RetryAfter == 0 {
 		pe.RetryAfter = untilReset(res.Header.Get("Fastly-RateLimit-Reset"), time.Now())
@@ -177,39 +176,8 @@ func (p *Purger) transportError(ctx context.Context, op string, err error) *purg
 	return pe
 }
 
-// unsentError is the error of a call not sent because ctx ended first.
-func unsentError(op string, err error) *purge.Error {
-	return &purge.Error{Op: op, Message: "not sent: " + err.Error(), Retryable: true, Unsent: true}
-}
-
 // redact removes the API token from a message, should any text carry it.
-func (p *Purger) redact(msg string) string {
-	if p.token == "" {
-		return msg
-	}
-	return strings.ReplaceAll(msg, p.token, "[token]")
-}
-
-// retryableStatus says whether an answer with this status may succeed later.
-func retryableStatus(status int) bool {
-	return status == http.StatusRequestTimeout || status == http.StatusTooManyRequests || status >= 500
-}
-
-// parseRetryAfter reads a Retry-After header, seconds or an HTTP date; 0
-// when absent, unreadable or not in the future.
-func parseRetryAfter(v string, now time.Time) time.Duration {
-	v = strings.TrimSpace(v)
-	if v == "" {
-		return 0
-	}
-	if secs, err := strconv.Atoi(v); err == nil {
-		return max(0, time.Duration(secs)*time.Second)
-	}
-	if t, err := http.ParseTime(v); err == nil {
-		return max(0, t.Sub(now))
-	}
-	return 0
-}
+func (p *Purger) redact(msg string) string { return purge.Redact(msg, p.token) }
 
 // untilReset reads Fastly-RateLimit-Reset, the Unix second at which the
 // rate-limit window resets, as a wait from now; 0 when absent, unreadable
@@ -220,43 +188,4 @@ func untilReset(v string, now time.Time) time.Duration {
 		return 0
 	}
 	return max(0, time.Unix(secs, 0).Sub(now))
-}
-
-// combine folds the failed calls of one request into one *purge.Error:
-// the first failure's status and message, up to three more failures in
-// full, how many others there were, the longest RetryAfter, Retryable only
-// if every failure is (retrying cannot get past a permanent refusal),
-// Unsent only if no failed call was sent, and the first missing scope any
-// failure names in Permission.
-func combine(service string, total int, failed []*purge.Error, ops []string) *purge.Error {
-	if len(failed) == 1 {
-		return failed[0]
-	}
-	const shown = 3
-	first := failed[0]
-	out := &purge.Error{
-		Op:         fmt.Sprintf("purge fastly service %s: %d of %d calls failed, first %s", service, len(failed), total, ops[0]),
-		StatusCode: first.StatusCode,
-		Retryable:  true,
-		Unsent:     true,
-	}
-	msgs := []string{first.Message}
-	for i, f := range failed {
-		if out.Permission == "" {
-			out.Permission = f.Permission
-		}
-		out.Retryable = out.Retryable && f.Retryable
-		out.Unsent = out.Unsent && f.Unsent
-		out.RetryAfter = max(out.RetryAfter, f.RetryAfter)
-		if i > 0 && i <= shown {
-			other := *f
-			other.Op = ops[i]
-			msgs = append(msgs, "then "+other.Error())
-		}
-	}
-	if rest := len(failed) - 1 - shown; rest > 0 {
-		msgs = append(msgs, fmt.Sprintf("and %d more failures", rest))
-	}
-	out.Message = strings.Join(msgs, "; ")
-	return out
 }

@@ -123,7 +123,7 @@ func TestProxyErrorPage(t *testing.T) {
 
 func TestCallsWaitingForASlotAreUnsent(t *testing.T) {
 	stub, base := startStub(t, fastlystub.Options{})
-	p := newPurger(t, base, Config{MaxInflight: 1})
+	p := newPurger(t, base, Config{MaxInflightCalls: 1})
 	stub.Hang(true)
 	defer stub.Hang(false)
 
@@ -170,7 +170,7 @@ func TestClientTimeoutIsRetryable(t *testing.T) {
 
 func TestManyFailuresAreSummed(t *testing.T) {
 	_, base := startStub(t, fastlystub.Options{})
-	p := newPurger(t, base, Config{APIToken: wrongToken, MaxInflight: 1})
+	p := newPurger(t, base, Config{APIToken: wrongToken, MaxInflightCalls: 1})
 
 	res, err := p.Purge(context.Background(), purge.Request{Zone: testService, URLs: urls(6)})
 
@@ -224,7 +224,7 @@ func TestNoTokenInAnyError(t *testing.T) {
 
 	for _, token := range []string{testToken, wrongToken} {
 		for _, b := range []string{base, echo.URL, "http://127.0.0.1:1"} {
-			p := newPurger(t, b, Config{APIToken: token})
+			p := newPurger(t, b, Config{APIToken: purge.Secret(token)})
 			_, err := p.Purge(context.Background(), purge.Request{Zone: "nope", URLs: urls(2), Tags: keys(2), Everything: true})
 			collect(err)
 			collect(p.CheckService(context.Background(), "nope"))

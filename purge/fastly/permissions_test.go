@@ -66,7 +66,7 @@ func TestPurgeWithoutScopeNamesIt(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := newPurger(t, base, Config{APIToken: tt.token}).Purge(context.Background(), tt.req)
+			_, err := newPurger(t, base, Config{APIToken: purge.Secret(tt.token)}).Purge(context.Background(), tt.req)
 
 			pe := purgeError(t, err)
 			if pe.Error() != tt.want || pe.Permission != tt.scope || pe.Retryable {
@@ -94,7 +94,7 @@ func TestCombinedRefusalsNameTheScope(t *testing.T) {
 func TestCheckServiceWithoutGlobalReadNamesIt(t *testing.T) {
 	_, base := scopedStub(t)
 	for _, token := range []string{selectToken, allToken} {
-		err := newPurger(t, base, Config{APIToken: token}).CheckService(context.Background(), testService)
+		err := newPurger(t, base, Config{APIToken: purge.Secret(token)}).CheckService(context.Background(), testService)
 
 		pe := purgeError(t, err)
 		want := "read fastly service " + testService + ": HTTP 403: " + fastlystub.MsgForbidden +

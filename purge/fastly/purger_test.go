@@ -26,9 +26,9 @@ func TestName(t *testing.T) {
 func TestURLCallsAreBounded(t *testing.T) {
 	for _, tt := range []struct {
 		maxInflight, want int
-	}{{3, 3}, {0, DefaultMaxInflight}} {
+	}{{3, 3}, {0, DefaultMaxInflightCalls}} {
 		stub, base := startStub(t, fastlystub.Options{Latency: 20 * time.Millisecond})
-		p := newPurger(t, base, Config{MaxInflight: tt.maxInflight})
+		p := newPurger(t, base, Config{MaxInflightCalls: tt.maxInflight})
 
 		res, err := p.Purge(context.Background(), purge.Request{Zone: testService, URLs: urls(40)})
 
@@ -128,7 +128,7 @@ func TestWireFormat(t *testing.T) {
 		}
 	}))
 	defer srv.Close()
-	p := newPurger(t, srv.URL+"/", Config{SoftPurge: true, MaxInflight: 1})
+	p := newPurger(t, srv.URL+"/", Config{SoftPurge: true, MaxInflightCalls: 1})
 
 	_, err := p.Purge(context.Background(), purge.Request{Zone: "svc/1", URLs: []string{"https://" + testHost + "/a b?x=1", "http://" + testHost + "/s?q=a%20b#top", "https://" + testHost}, Tags: []string{"k1", "k2"}, Everything: true})
 

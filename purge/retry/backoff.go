@@ -7,9 +7,8 @@
 // on an unrecoverable error, and return the last failure seen when the
 // deadline ends the retrying.
 //
-// Backoff is the policy; Purger applies it around a purge.Purger for the
-// path that does not coalesce (the coalescing path retries through its
-// batch queue with the same Backoff).
+// Backoff is the policy; the coalescing queue (package purge/queue)
+// applies it to its batches.
 package retry
 
 import (

@@ -7,8 +7,6 @@
 //	         CDN's per-call limit, waits for the account's shared rate
 //	         budget (package purge/ratelimit) and puts a transiently failed
 //	         batch back at the head of its queue (package purge/queue)
-//	retry    instead of the queue when coalescing is off: retries a
-//	         transient failure with backoff (package purge/retry)
 //	calls    tells the backend's record each call that reached the CDN,
 //	         per zone, service or node (package internal/health's Target)
 //	CDN      the API client (packages purge/cloudflare, purge/varnish)
@@ -23,7 +21,6 @@ import (
 	"github.com/edgepurge/edgepurge/purge"
 	"github.com/edgepurge/edgepurge/purge/breaker"
 	"github.com/edgepurge/edgepurge/purge/queue"
-	"github.com/edgepurge/edgepurge/purge/retry"
 )
 
 // Layers says which wrappers a CDN purger gets. A nil layer is left out;
@@ -31,8 +28,6 @@ import (
 type Layers struct {
 	Breaker *breaker.Config
 	Queue   *queue.Config
-	// Retry is used only when Queue is nil: the queue retries by itself.
-	Retry *retry.Config
 	// Calls, when set, is told about every call that reached the CDN
 	// client: its target (the request's zone, or a node of a
 	// purge.NodePurger), the request and err, nil when the target
@@ -62,16 +57,11 @@ func Build(cdn purge.Purger, l Layers) Stack {
 		}
 	}
 	var q *queue.Purger
-	switch {
-	case l.Queue != nil:
+	if l.Queue != nil {
 		c := *l.Queue
 		c.Next = p
 		q = queue.New(c)
 		p = q
-	case l.Retry != nil:
-		c := *l.Retry
-		c.Next = p
-		p = retry.New(c)
 	}
 	s := Stack{Purger: p, Queue: q}
 	if l.Breaker != nil {

@@ -41,6 +41,12 @@ func (c *flakyCDN) count() int {
 
 var fast = retry.Backoff{Initial: time.Millisecond, Max: 2 * time.Millisecond, Multiplier: 2}
 
+// retrying is a queue that sends each event's items at once and retries
+// transient failures quickly.
+func retrying() *queue.Config {
+	return &queue.Config{MaxURLsPerCall: 100, MaxItemsPerCall: 100, MaxInflight: 1, CallTimeout: time.Second, Backoff: fast}
+}
+
 func TestNoLayersIsTheCDNItself(t *testing.T) {
 	cdn := &flakyCDN{}
 	s := Build(cdn, Layers{})
@@ -53,7 +59,7 @@ func TestBreakerIsOutermostAndRetriesAreInside(t *testing.T) {
 	cdn := &flakyCDN{failures: 2}
 	s := Build(cdn, Layers{
 		Breaker: &breaker.Config{Failures: 1, Cooldown: time.Minute},
-		Retry:   &retry.Config{Backoff: fast},
+		Queue:   retrying(),
 	})
 	if s.Breaker == nil || s.Purger != purge.Purger(s.Breaker) {
 		t.Fatalf("the breaker is not the outermost layer: %#v", s)
@@ -63,7 +69,7 @@ func TestBreakerIsOutermostAndRetriesAreInside(t *testing.T) {
 	// Two transient failures are retried inside the breaker: the event
 	// succeeds, and the breaker (which opens after one failed purge) saw
 	// no failure at all.
-	res, err := s.Purger.Purge(ctx, purge.Request{URLs: []string{"https://a.test/"}})
+	res, err := s.Purger.Purge(ctx, purge.Request{Zone: "z", URLs: []string{"https://a.test/"}})
 	if err != nil || res.Items != 1 || cdn.count() != 3 {
 		t.Fatalf("purge: %+v, %v after %d calls; want success after 3", res, err, cdn.count())
 	}
@@ -72,14 +78,9 @@ func TestBreakerIsOutermostAndRetriesAreInside(t *testing.T) {
 	}
 }
 
-func TestQueueReplacesPlainRetries(t *testing.T) {
+func TestQueueCoalescesAndRetries(t *testing.T) {
 	cdn := &flakyCDN{failures: 1}
-	s := Build(cdn, Layers{
-		Queue: &queue.Config{MaxURLsPerCall: 100, MaxItemsPerCall: 100, MaxInflight: 1, CallTimeout: time.Second, Backoff: fast},
-		// Ignored: the queue retries by itself, so a plain retry layer
-		// would multiply the attempts.
-		Retry: &retry.Config{Backoff: fast},
-	})
+	s := Build(cdn, Layers{Queue: retrying()})
 	if _, ok := s.Purger.(*queue.Purger); !ok || s.Breaker != nil {
 		t.Fatalf("outermost layer %T, want *queue.Purger", s.Purger)
 	}
@@ -127,7 +128,7 @@ func TestCallsAreToldEachCallByTarget(t *testing.T) {
 		got = append(got, seen{target, err == nil})
 	}
 	cdn := &flakyCDN{failures: 1}
-	s := Build(cdn, Layers{Calls: record, Retry: &retry.Config{Backoff: fast}})
+	s := Build(cdn, Layers{Calls: record, Queue: retrying()})
 	if _, err := s.Purger.Purge(context.Background(), purge.Request{Zone: "z1", URLs: []string{"https://a/"}}); err != nil {
 		t.Fatal(err)
 	}

@@ -7,8 +7,8 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/edgepurge/edgepurge/purge"
@@ -22,76 +22,53 @@ type nodeOutcome struct {
 }
 
 // purgeNode sends every call to one node, up to maxConcurrentPerNode at a
-// time. When a call gets no answer at all (refused, reset, timed out), the
-// node is taken as down and its remaining calls are not sent, so a dead
-// node costs one timeout, not one per call.
+// time; a call with an invalid item is never sent. When a call gets no
+// answer at all (refused, reset, timed out), the node is taken as down and
+// its remaining calls are not sent, so a dead node costs one timeout, not
+// one per call.
 func (p *Purger) purgeNode(ctx context.Context, node *url.URL, calls []call) nodeOutcome {
 	start := time.Now()
 	nodeCtx, nodeDown := context.WithCancelCause(ctx)
 	defer nodeDown(nil)
 	errs := make([]*purge.Error, len(calls))
-	made := make([]bool, len(calls))
-	slots := make(chan struct{}, maxConcurrentPerNode)
-	var wg sync.WaitGroup
+	var sendable []int // indexes of the calls without an invalid item
 	for i, c := range calls {
 		if c.invalid != "" {
 			errs[i] = &purge.Error{Op: c.op, Message: c.invalid}
 			continue
 		}
-		wg.Go(func() {
-			select {
-			case slots <- struct{}{}:
-				defer func() { <-slots }()
-			case <-nodeCtx.Done():
-				errs[i] = notSent(nodeCtx, c)
-				return
-			}
-			if nodeCtx.Err() != nil {
-				errs[i] = notSent(nodeCtx, c)
-				return
-			}
-			made[i] = true
-			var answered bool
-			errs[i], answered = p.send(nodeCtx, node, c)
+		sendable = append(sendable, i)
+	}
+	res, sent := purge.RunCalls(nodeCtx, len(sendable), maxConcurrentPerNode, func(j int) string { return calls[sendable[j]].op },
+		func(nodeCtx context.Context, j int) (int, *purge.Error) {
+			c := calls[sendable[j]]
+			pe, answered := p.send(nodeCtx, node, c)
 			switch {
+			case pe == nil:
+				return c.items, nil
 			case answered || ctx.Err() != nil:
 			case nodeCtx.Err() != nil:
 				// Cut short because another call found the node down.
-				errs[i] = notSent(nodeCtx, c)
+				pe = purge.NotSent(nodeCtx, c.op)
 			default:
-				nodeDown(fmt.Errorf("node unreachable: %s", errs[i].Message))
+				nodeDown(fmt.Errorf("node unreachable: %s", pe.Message))
 			}
+			return 0, pe
 		})
+	for j, i := range sendable {
+		errs[i] = sent[j]
 	}
-	wg.Wait()
-
-	o := nodeOutcome{errs: errs, result: purge.NodeResult{Node: node.String()}}
-	var failed []*purge.Error
-	for i, c := range calls {
-		if made[i] {
-			o.result.Calls++
+	o := nodeOutcome{errs: errs, result: purge.NodeResult{Node: node.String(), Calls: res.Calls, Items: res.Items, Duration: time.Since(start)}}
+	if pe := purge.Combine("node "+node.String(), errs, func(i int) string { return calls[i].op }); pe != nil {
+		o.result.Err = pe
+		if slices.Contains(errs, pe) {
+			// A lone failure, as the call made it: name the node all the same.
+			named := *pe
+			named.Op = fmt.Sprintf("node %s: 1 of %d calls failed, first %s", node, len(calls), pe.Op)
+			o.result.Err = &named
 		}
-		if errs[i] != nil {
-			failed = append(failed, errs[i])
-			continue
-		}
-		o.result.Items += c.items
-	}
-	o.result.Duration = time.Since(start)
-	if len(failed) > 0 {
-		o.result.Err = nodeError(node.String(), len(calls), failed)
 	}
 	return o
-}
-
-// notSent is the error of a call skipped because the node went down or the
-// deadline passed.
-func notSent(ctx context.Context, c call) *purge.Error {
-	msg := "not sent: " + ctx.Err().Error()
-	if cause := context.Cause(ctx); cause != nil && !errors.Is(cause, ctx.Err()) {
-		msg = "not sent: " + cause.Error()
-	}
-	return &purge.Error{Op: c.op, Message: msg, Retryable: true}
 }
 
 // send makes one call. answered is false when no HTTP answer arrived.
@@ -134,20 +111,4 @@ func (p *Purger) send(ctx context.Context, node *url.URL, c call) (err *purge.Er
 		Message:   strings.TrimSpace(strings.TrimPrefix(resp.Status, fmt.Sprint(resp.StatusCode))),
 		Retryable: resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode >= 500,
 	}, true
-}
-
-// nodeError folds one node's failed calls into one *purge.Error that names
-// the node, how many calls failed and the first failure.
-func nodeError(node string, total int, failed []*purge.Error) *purge.Error {
-	first := failed[0]
-	out := &purge.Error{
-		Op:         fmt.Sprintf("node %s: %d of %d calls failed, first %s", node, len(failed), total, first.Op),
-		StatusCode: first.StatusCode,
-		Message:    first.Message,
-		Retryable:  true,
-	}
-	for _, f := range failed {
-		out.Retryable = out.Retryable && f.Retryable
-	}
-	return out
 }

@@ -18,28 +18,9 @@ import (
 	"github.com/edgepurge/edgepurge/purge"
 )
 
-// DefaultTimeout bounds one request to one node.
-const DefaultTimeout = 5 * time.Second
-
 // maxConcurrentPerNode bounds the requests in flight to one node, so a large
 // plan finishes in a few round trips without flooding the cache.
 const maxConcurrentPerNode = 8
-
-// Config configures a Purger.
-type Config struct {
-	// Nodes are the base URLs of the Varnish nodes, e.g.
-	// http://127.0.0.1:6081; every request goes to every node.
-	Nodes []string
-	// SoftPurge sends tag purges as xkey-softpurge: the objects expire but
-	// stay usable for grace, so readers may get one stale copy while the
-	// fresh one is fetched.
-	SoftPurge bool
-	// Timeout bounds one request to one node; default DefaultTimeout.
-	Timeout time.Duration
-	// HTTPClient, when set, makes the requests (tests); by default a client
-	// of its own with Timeout.
-	HTTPClient *http.Client
-}
 
 // Purger is the Varnish purge.Purger. It is safe for concurrent use.
 type Purger struct {

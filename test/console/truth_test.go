@@ -13,6 +13,7 @@ import (
 
 	"github.com/edgepurge/edgepurge/internal/config"
 	"github.com/edgepurge/edgepurge/internal/fanout"
+	"github.com/edgepurge/edgepurge/purge/cloudflare"
 	"github.com/edgepurge/edgepurge/test/cfstub"
 	"github.com/edgepurge/edgepurge/test/testkit/harness"
 	"github.com/edgepurge/edgepurge/test/testkit/redistest"
@@ -404,7 +405,7 @@ func TestConsoleVarnishDown(t *testing.T) {
 		consoleConfig(cfg)
 		quickTargets(cfg)
 		cfg.Audit.Stream = prefix + "audit"
-		cfg.Cloudflare = config.Cloudflare{}
+		cfg.Cloudflare = cloudflare.Config{}
 		cfg.Varnish.Nodes = []string{node}
 	})
 	b := newBrowser(t, 1280, 900)

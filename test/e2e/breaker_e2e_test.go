@@ -9,6 +9,7 @@ import (
 
 	"github.com/edgepurge/edgepurge/internal/config"
 	"github.com/edgepurge/edgepurge/internal/fanout"
+	"github.com/edgepurge/edgepurge/purge/breaker"
 	"github.com/edgepurge/edgepurge/test/cfstub"
 	"github.com/edgepurge/edgepurge/test/testkit/harness"
 )
@@ -22,7 +23,7 @@ import (
 func TestBreakerOpensFailsFastAndClosesAfterTheCooldown(t *testing.T) {
 	const cooldown = 2 * time.Second
 	h := harness.StartURLsOnly(t, 500*time.Millisecond, func(cfg *config.Config) {
-		cfg.Cloudflare.Breaker = config.Breaker{Failures: 2, Cooldown: cooldown}
+		cfg.Cloudflare.Breaker = breaker.Config{Failures: 2, Cooldown: cooldown}
 		cfg.Readiness.Window = time.Second
 	})
 	zoneCheck := "cloudflare zone " + harness.TestZone

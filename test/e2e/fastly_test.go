@@ -11,6 +11,10 @@ import (
 
 	"github.com/edgepurge/edgepurge/internal/config"
 	"github.com/edgepurge/edgepurge/internal/fanout"
+	"github.com/edgepurge/edgepurge/purge/cloudflare"
+	"github.com/edgepurge/edgepurge/purge/fastly"
+	"github.com/edgepurge/edgepurge/purge/ratelimit"
+	"github.com/edgepurge/edgepurge/purge/varnish"
 	"github.com/edgepurge/edgepurge/test/cfstub"
 	"github.com/edgepurge/edgepurge/test/fastlystub"
 	"github.com/edgepurge/edgepurge/test/testkit/harness"
@@ -35,10 +39,10 @@ func startFastly(t *testing.T, opts fastlystub.Options, edit func(cfg *config.Co
 	t.Cleanup(stub.Close)
 	prefix := redistest.Prefix(t)
 	cfg := harness.BaseConfig(prefix, "redis://"+redistest.SharedAddr+"/0", "")
-	cfg.Cloudflare = config.Cloudflare{}
-	cfg.Fastly = config.Fastly{
+	cfg.Cloudflare = cloudflare.Config{}
+	cfg.Fastly = fastly.Config{
 		APIToken: fastlyToken, ServiceID: fastlyService, BaseURL: base,
-		RateLimit: config.RateLimit{Account: prefix},
+		RateLimit: ratelimit.Config{Account: prefix},
 	}
 	if edit != nil {
 		edit(cfg)
@@ -227,8 +231,8 @@ func TestThreeCDNsInOrder(t *testing.T) {
 
 	prefix := redistest.Prefix(t)
 	cfg := harness.BaseConfig(prefix, "redis://"+redistest.SharedAddr+"/0", cbase.URL+"/client/v4/")
-	cfg.Varnish = config.Varnish{Nodes: []string{varnishNode.URL}}
-	cfg.Fastly = config.Fastly{APIToken: fastlyToken, ServiceID: fastlyService, BaseURL: fbase.URL, RateLimit: config.RateLimit{Account: prefix}}
+	cfg.Varnish = varnish.Config{Nodes: []string{varnishNode.URL}}
+	cfg.Fastly = fastly.Config{APIToken: fastlyToken, ServiceID: fastlyService, BaseURL: fbase.URL, RateLimit: ratelimit.Config{Account: prefix}}
 	h := harness.StartWith(t, cfg, cf, prefix)
 	h.WaitReady()
 	code, raw := h.SendEvent(harness.EventID(t, 1), []byte(harness.IncidentEvent))

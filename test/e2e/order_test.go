@@ -18,6 +18,7 @@ import (
 
 	"github.com/edgepurge/edgepurge/internal/config"
 	"github.com/edgepurge/edgepurge/internal/fanout"
+	"github.com/edgepurge/edgepurge/purge/varnish"
 	"github.com/edgepurge/edgepurge/test/cfstub"
 	"github.com/edgepurge/edgepurge/test/testkit/harness"
 	"github.com/edgepurge/edgepurge/test/testkit/redistest"
@@ -165,7 +166,7 @@ func startOrderWorld(t *testing.T, setSize int) *orderWorld {
 	t.Cleanup(func() { cf.Close(); stub.Close() })
 
 	cfg := harness.BaseConfig(prefix, "redis://"+redistest.SharedAddr+"/0", cf.URL+"/client/v4/")
-	cfg.Varnish = config.Varnish{Nodes: []string{w.node.srv.URL}}
+	cfg.Varnish = varnish.Config{Nodes: []string{w.node.srv.URL}}
 	cfg.CDNOrder = []string{"varnish", "cloudflare"}
 	// Generous: under -race on a busy machine the Redis step of 200,000
 	// members takes seconds, and the watchers below query Redis at each

@@ -7,7 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/edgepurge/edgepurge/internal/config"
 	"github.com/edgepurge/edgepurge/internal/fanout"
 	"github.com/edgepurge/edgepurge/test/cfstub"
 	"github.com/edgepurge/edgepurge/test/testkit/harness"
@@ -15,33 +14,27 @@ import (
 
 // A CDN answering 500 twice, then 200: the event is retried within its
 // deadline and answered 200; the stand-in saw three calls; both retries
-// are counted. Coalescing on (the queue retries) and off (the retrying
-// purger does).
+// are counted.
 func TestServerErrorsAreRetriedUntilPurged(t *testing.T) {
-	for _, coalesce := range []bool{true, false} {
-		name := map[bool]string{true: "coalescing", false: "not_coalescing"}[coalesce]
-		t.Run(name, func(t *testing.T) {
-			h := harness.StartURLsOnly(t, 10*time.Second, func(cfg *config.Config) { cfg.Cloudflare.Coalesce = &coalesce })
-			h.Stub.SetFailure(cfstub.Failure{Status: 500, Codes: []int{10000}, Message: "Internal server error", Count: 2})
-			code, raw := h.SendEvent(harness.EventID(t, 1), []byte(harness.IncidentEvent))
-			if code != http.StatusOK {
-				t.Fatalf("status %d, want 200: %s", code, raw)
-			}
-			a := harness.DecodeAnswer(t, raw)
-			if a.Status != fanout.StatusPurged || a.Results[0].Items != 22 || a.Results[0].Status != fanout.BackendOK {
-				t.Errorf("answer %s", raw)
-			}
-			calls := h.Stub.PurgeCalls()
-			if len(calls) != 3 || calls[0].Status != 500 || calls[1].Status != 500 || calls[2].Status != 200 {
-				t.Fatalf("stand-in calls %+v, want 500, 500, 200", calls)
-			}
-			if got := h.Stub.URLsPurged(harness.TestZone); len(got) != 22 {
-				t.Errorf("%d URLs purged at the stand-in, want 22", len(got))
-			}
-			if n := h.Counter("edgepurge_cdn_retries_total", map[string]string{"backend": "cloudflare", "reason": "5xx"}); n != 2 {
-				t.Errorf("retries counted: %v, want 2", n)
-			}
-		})
+	h := harness.StartURLsOnly(t, 10*time.Second, nil)
+	h.Stub.SetFailure(cfstub.Failure{Status: 500, Codes: []int{10000}, Message: "Internal server error", Count: 2})
+	code, raw := h.SendEvent(harness.EventID(t, 1), []byte(harness.IncidentEvent))
+	if code != http.StatusOK {
+		t.Fatalf("status %d, want 200: %s", code, raw)
+	}
+	a := harness.DecodeAnswer(t, raw)
+	if a.Status != fanout.StatusPurged || a.Results[0].Items != 22 || a.Results[0].Status != fanout.BackendOK {
+		t.Errorf("answer %s", raw)
+	}
+	calls := h.Stub.PurgeCalls()
+	if len(calls) != 3 || calls[0].Status != 500 || calls[1].Status != 500 || calls[2].Status != 200 {
+		t.Fatalf("stand-in calls %+v, want 500, 500, 200", calls)
+	}
+	if got := h.Stub.URLsPurged(harness.TestZone); len(got) != 22 {
+		t.Errorf("%d URLs purged at the stand-in, want 22", len(got))
+	}
+	if n := h.Counter("edgepurge_cdn_retries_total", map[string]string{"backend": "cloudflare", "reason": "5xx"}); n != 2 {
+		t.Errorf("retries counted: %v, want 2", n)
 	}
 }
 
@@ -92,25 +85,20 @@ func TestThrottledCallIsRetriedAfterRetryAfter(t *testing.T) {
 // A CDN that never answers: the event is answered by its deadline (with a
 // margin for a loaded machine), non-2xx and retryable.
 func TestHangingCDNIsAnsweredByTheDeadline(t *testing.T) {
-	for _, coalesce := range []bool{true, false} {
-		name := map[bool]string{true: "coalescing", false: "not_coalescing"}[coalesce]
-		t.Run(name, func(t *testing.T) {
-			h := harness.StartURLsOnly(t, time.Second, func(cfg *config.Config) { cfg.Cloudflare.Coalesce = &coalesce })
-			h.Stub.Hang(true)
-			t.Cleanup(func() { h.Stub.Hang(false) })
-			start := time.Now()
-			code, raw := h.SendEvent(harness.EventID(t, 1), []byte(harness.IncidentEvent))
-			took := time.Since(start)
-			if code/100 == 2 || code == http.StatusBadRequest {
-				t.Fatalf("status %d for a purge that never got an answer: %s", code, raw)
-			}
-			if took > 5*time.Second {
-				t.Errorf("answered after %v; the deadline is 1s", took)
-			}
-			cf := harness.DecodeAnswer(t, raw).Results[0]
-			if cf.Status != fanout.BackendFailed || !cf.Retryable || cf.Items != 0 {
-				t.Errorf("cloudflare result %+v", cf)
-			}
-		})
+	h := harness.StartURLsOnly(t, time.Second, nil)
+	h.Stub.Hang(true)
+	t.Cleanup(func() { h.Stub.Hang(false) })
+	start := time.Now()
+	code, raw := h.SendEvent(harness.EventID(t, 1), []byte(harness.IncidentEvent))
+	took := time.Since(start)
+	if code/100 == 2 || code == http.StatusBadRequest {
+		t.Fatalf("status %d for a purge that never got an answer: %s", code, raw)
+	}
+	if took > 5*time.Second {
+		t.Errorf("answered after %v; the deadline is 1s", took)
+	}
+	cf := harness.DecodeAnswer(t, raw).Results[0]
+	if cf.Status != fanout.BackendFailed || !cf.Retryable || cf.Items != 0 {
+		t.Errorf("cloudflare result %+v", cf)
 	}
 }

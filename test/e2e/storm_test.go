@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/edgepurge/edgepurge/internal/config"
+	"github.com/edgepurge/edgepurge/purge/ratelimit"
 	"github.com/edgepurge/edgepurge/test/cfstub"
 	"github.com/edgepurge/edgepurge/test/testkit/harness"
 )
@@ -61,7 +62,7 @@ func TestDeadlineBeforeSendIs503(t *testing.T) {
 		// Without the journal: with it, the unsent URLs are journaled (202).
 		cfg.Journal.Disabled = true
 		// A budget of 10 URLs a minute: the first event's 22 URLs cannot all go.
-		cfg.Cloudflare.RateLimit = config.RateLimit{URLsPerSecond: 10.0 / 60, URLBurst: 12, Account: cfg.Cloudflare.RateLimit.Account}
+		cfg.Cloudflare.RateLimit = ratelimit.Config{URLsPerSecond: 10.0 / 60, URLBurst: 12, Account: cfg.Cloudflare.RateLimit.Account}
 	})
 	h.WaitReady()
 	req, _ := http.NewRequest(http.MethodPost, h.Base+"/v1/purge", strings.NewReader(`{"page_id":"p0","incident_id":"inc1"}`))

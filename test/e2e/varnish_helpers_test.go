@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"github.com/edgepurge/edgepurge/internal/config"
+	"github.com/edgepurge/edgepurge/purge/cloudflare"
+	"github.com/edgepurge/edgepurge/purge/varnish"
 	"github.com/edgepurge/edgepurge/test/testkit/harness"
 	"github.com/edgepurge/edgepurge/test/testkit/redistest"
 )
@@ -137,8 +139,8 @@ func startVarnishApp(t *testing.T, nodes []string, edit func(cfg *config.Config)
 	t.Helper()
 	prefix := redistest.Prefix(t)
 	cfg := harness.BaseConfig(prefix, "redis://"+redistest.SharedAddr+"/0", "")
-	cfg.Cloudflare = config.Cloudflare{}
-	cfg.Varnish = config.Varnish{Nodes: nodes}
+	cfg.Cloudflare = cloudflare.Config{}
+	cfg.Varnish = varnish.Config{Nodes: nodes}
 	cfg.Pages[spPage] = config.PageRule{Hosts: []string{"{page_id}.status.example.com"}, Tags: []string{"page:{page_id}"}}
 	if edit != nil {
 		edit(cfg)

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/edgepurge/edgepurge/internal/config"
+	"github.com/edgepurge/edgepurge/purge/cloudflare"
 	"github.com/edgepurge/edgepurge/test/cfstub"
 	"github.com/edgepurge/edgepurge/test/testkit/harness"
 	"github.com/edgepurge/edgepurge/test/testkit/redistest"
@@ -189,7 +190,7 @@ func TestHostileLoad(t *testing.T) {
 	// URLs and tags.
 	transport.CloseIdleConnections()
 	const margin = 8
-	maxCDNConns := 2 * config.DefaultCloudflareMaxInflightCalls
+	maxCDNConns := 2 * cloudflare.DefaultMaxInflightCalls
 	deadline := time.Now().Add(15 * time.Second)
 	g := countGoroutines()
 	for g.busy > before+margin && time.Now().Before(deadline) {

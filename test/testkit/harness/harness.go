@@ -20,10 +20,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/edgepurge/edgepurge/cache"
 	"github.com/edgepurge/edgepurge/internal/app"
 	"github.com/edgepurge/edgepurge/internal/config"
 	"github.com/edgepurge/edgepurge/internal/fanout"
 	"github.com/edgepurge/edgepurge/internal/webhook"
+	"github.com/edgepurge/edgepurge/purge"
+	"github.com/edgepurge/edgepurge/purge/cloudflare"
+	"github.com/edgepurge/edgepurge/purge/ratelimit"
 	"github.com/edgepurge/edgepurge/test/cfstub"
 	"github.com/edgepurge/edgepurge/test/testkit/integration"
 	"github.com/edgepurge/edgepurge/test/testkit/redistest"
@@ -62,14 +66,14 @@ type H struct {
 func BaseConfig(prefix, redisURL, cfBase string) *config.Config {
 	cfg := &config.Config{
 		Listen: "127.0.0.1:0",
-		Redis:  config.Redis{URL: redisURL},
-		Cloudflare: config.Cloudflare{
+		Redis:  cache.Config{URL: redisURL},
+		Cloudflare: cloudflare.Config{
 			APIToken: TestCFToken, ZoneID: TestZone, BaseURL: cfBase,
 			// Each test its own rate-limit bucket in the shared Redis.
-			RateLimit: config.RateLimit{Account: prefix},
+			RateLimit: ratelimit.Config{Account: prefix},
 		},
 		Auth: config.Auth{
-			WebhookSecrets:  []config.Secret{TestSecret},
+			WebhookSecrets:  []purge.Secret{TestSecret},
 			StatuspageToken: TestSPToken,
 			APIToken:        TestAPIToken,
 		},

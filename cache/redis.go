@@ -1,14 +1,49 @@
-package app
+package cache
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"time"
 
 	"github.com/redis/go-redis/v9"
-
-	"github.com/edgepurge/edgepurge/internal/config"
 )
+
+// Defaults of Config.
+const (
+	DefaultURL         = "redis://127.0.0.1:6379/0"
+	DefaultMode        = "single"
+	DefaultPingTimeout = 500 * time.Millisecond
+)
+
+// Config is the redis section of the config file: one URL, read as a
+// single node, a Cluster or a Sentinel-managed master depending on Mode.
+type Config struct {
+	// URL is redis:// or rediss://. For a cluster, extra nodes go in
+	// ?addr=host:port parameters; for sentinel, the sentinels' addresses and
+	// ?master_name=.
+	URL string `yaml:"url"`
+	// Mode is single (default), cluster or sentinel.
+	Mode string `yaml:"mode"`
+	// PingTimeout bounds the readiness PING.
+	PingTimeout time.Duration `yaml:"ping_timeout"`
+}
+
+// SetDefaults fills in the knobs left unset.
+func (c *Config) SetDefaults() {
+	c.URL = cmp.Or(c.URL, DefaultURL)
+	c.Mode = cmp.Or(c.Mode, DefaultMode)
+	c.PingTimeout = cmp.Or(c.PingTimeout, DefaultPingTimeout)
+}
+
+// Validate checks the mode.
+func (c Config) Validate() error {
+	switch c.Mode {
+	case "single", "cluster", "sentinel":
+		return nil
+	}
+	return fmt.Errorf("redis.mode=%q: must be single, cluster or sentinel", c.Mode)
+}
 
 // dialTimeout is short: a Redis that does not answer at once should fail
 // the request's Redis part (and readiness) quickly, not eat its deadline.
@@ -22,9 +57,9 @@ const dialTimeout = time.Second
 // would fail for up to a minute though a replica had taken over in seconds.
 const clusterReloadInterval = time.Second
 
-// NewRedis returns a client for a single node, a Cluster or a
+// NewClient returns a client for a single node, a Cluster or a
 // Sentinel-managed master, as the config's mode says.
-func NewRedis(c config.Redis) (redis.UniversalClient, error) {
+func NewClient(c Config) (redis.UniversalClient, error) {
 	switch c.Mode {
 	case "cluster":
 		o, err := redis.ParseClusterURL(c.URL)
@@ -51,12 +86,12 @@ func NewRedis(c config.Redis) (redis.UniversalClient, error) {
 	}
 }
 
-// PingRedis is the readiness check of Redis: PING answered. On a Cluster,
+// Ping is the readiness check of Redis: PING answered. On a Cluster,
 // every primary must answer (the slot map is reloaded first, so a replica
 // promoted in place of a dead primary counts once it serves): a primary gone
 // leaves its slots unusable, while a PING of one random node, what the
 // Cluster client sends, would still pass.
-func PingRedis(ctx context.Context, c redis.UniversalClient) error {
+func Ping(ctx context.Context, c redis.UniversalClient) error {
 	cc, ok := c.(*redis.ClusterClient)
 	if !ok {
 		return c.Ping(ctx).Err()
@@ -67,6 +102,23 @@ func PingRedis(ctx context.Context, c redis.UniversalClient) error {
 		}
 		return nil
 	})
+}
+
+// ProbeKey is the Redis key Probe unlinks: edgepurge's own, so that no
+// page's data is touched.
+const ProbeKey = "edgepurge:probe"
+
+// Probe proves Redis can do a purge's work: every primary answers PING,
+// and the probe key can be unlinked (a read-only replica left behind by a
+// failover cannot).
+func Probe(ctx context.Context, c redis.UniversalClient) error {
+	if err := Ping(ctx, c); err != nil {
+		return fmt.Errorf("PING: %w", err)
+	}
+	if err := c.Unlink(ctx, ProbeKey).Err(); err != nil {
+		return fmt.Errorf("UNLINK %s: %w", ProbeKey, err)
+	}
+	return nil
 }
 
 // redactURLError drops the error's text when it could quote the URL, and

@@ -1,4 +1,4 @@
-package app
+package cache
 
 import (
 	"context"
@@ -8,7 +8,6 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
-	"github.com/edgepurge/edgepurge/internal/config"
 	"github.com/edgepurge/edgepurge/test/testkit/redistest"
 )
 
@@ -17,15 +16,15 @@ import (
 // follows the failover within seconds, not go-redis's default minute.
 func TestClusterPingFollowsFailover(t *testing.T) {
 	c := redistest.NewCluster(t, redistest.ClusterOptions{Masters: 3, Replicas: 1, NodeTimeout: 2 * time.Second})
-	rdb, err := NewRedis(config.Redis{URL: c.URL(), Mode: "cluster"})
+	rdb, err := NewClient(Config{URL: c.URL(), Mode: "cluster"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer rdb.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	if err := PingRedis(ctx, rdb); err != nil {
-		t.Fatalf("PingRedis on a healthy cluster: %v", err)
+	if err := Ping(ctx, rdb); err != nil {
+		t.Fatalf("Ping on a healthy cluster: %v", err)
 	}
 	if err := rdb.Set(ctx, "k", "v", 0).Err(); err != nil {
 		t.Fatal(err)
@@ -48,10 +47,10 @@ func TestClusterPingFollowsFailover(t *testing.T) {
 	}
 	c.Kill(primary)
 	pctx, pcancel := context.WithTimeout(ctx, time.Second)
-	err = PingRedis(pctx, rdb)
+	err = Ping(pctx, rdb)
 	pcancel()
 	if err == nil || !strings.Contains(err.Error(), primary) {
-		t.Errorf("PingRedis with primary %s killed = %v; want its error", primary, err)
+		t.Errorf("Ping with primary %s killed = %v; want its error", primary, err)
 	}
 	if _, err := c.WaitFailover(ctx, slot, primary); err != nil {
 		t.Fatal(err)
@@ -59,14 +58,14 @@ func TestClusterPingFollowsFailover(t *testing.T) {
 	promoted := time.Now()
 	for {
 		pctx, pcancel := context.WithTimeout(ctx, time.Second)
-		perr := PingRedis(pctx, rdb)
+		perr := Ping(pctx, rdb)
 		got, gerr := rdb.Get(pctx, "k").Result()
 		pcancel()
 		if perr == nil && gerr == nil && got == "v" {
 			break
 		}
 		if time.Since(promoted) > 5*time.Second {
-			t.Fatalf("5 s after the promotion: PingRedis = %v, GET k = %q, %v; want both to work", perr, got, gerr)
+			t.Fatalf("5 s after the promotion: Ping = %v, GET k = %q, %v; want both to work", perr, got, gerr)
 		}
 		time.Sleep(100 * time.Millisecond)
 	}

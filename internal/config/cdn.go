@@ -1,0 +1,80 @@
+package config
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/edgepurge/edgepurge/purge"
+)
+
+// CDN backend names, as cdn_order spells them.
+const (
+	CDNVarnish    = "varnish"
+	CDNFastly     = "fastly"
+	CDNCloudflare = "cloudflare"
+)
+
+// DefaultCDNOrder purges the inner cache (Varnish, behind the CDN) first.
+// Fastly before Cloudflare is an arbitrary choice for the rare setup with
+// both; such a setup states its own order.
+var DefaultCDNOrder = []string{CDNVarnish, CDNFastly, CDNCloudflare}
+
+// applyCDNEnv reads the Fastly variables and EDGEPURGE_VARNISH_URLS, the
+// node URLs comma-separated.
+func applyCDNEnv(cfg *Config, getenv Getenv) {
+	if v := strings.TrimSpace(getenv("FASTLY_API_TOKEN")); v != "" {
+		cfg.Fastly.APIToken = purge.Secret(v)
+	}
+	if v := strings.TrimSpace(getenv("FASTLY_SERVICE_ID")); v != "" {
+		cfg.Fastly.ServiceID = v
+	}
+	if v := strings.TrimSpace(getenv("FASTLY_BASE_URL")); v != "" {
+		cfg.Fastly.BaseURL = v
+	}
+	if v := getenv("EDGEPURGE_VARNISH_URLS"); strings.TrimSpace(v) != "" {
+		cfg.Varnish.Nodes = splitList(v)
+	}
+}
+
+// validateCDNs checks what spans the backends and the pages: the CDN
+// orders, the pages' verification edges and covers.
+func (c *Config) validateCDNs() []error {
+	var errs []error
+	add := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
+	if err := checkCDNOrder(c.CDNOrder); err != nil {
+		add("cdn_order: %v", err)
+	}
+	check := func(name string, r PageRule) {
+		if err := checkCDNOrder(r.CDNOrder); err != nil {
+			add("%s.cdn_order: %v", name, err)
+		}
+		if r.Verify != nil && r.Verify.Enabled {
+			if err := purge.CheckBaseURL(r.Verify.Edge); err != nil {
+				add("%s.verify.edge: %v", name, err)
+			}
+		}
+		if c.Fastly.Enabled() && r.Cover != nil && r.Cover.Hosts {
+			add("%s.cover.hosts: Fastly cannot purge by hostname; cover the page with a surrogate key (cover.tags)", name)
+		}
+	}
+	if c.Defaults != nil {
+		check("defaults", *c.Defaults)
+	}
+	for id, p := range c.Pages {
+		check("pages."+id, p)
+	}
+	return errs
+}
+
+func checkCDNOrder(order []string) error {
+	for i, name := range order {
+		if !slices.Contains(DefaultCDNOrder, name) {
+			return fmt.Errorf("%q: must be %s, %s or %s", name, CDNVarnish, CDNFastly, CDNCloudflare)
+		}
+		if slices.Contains(order[:i], name) {
+			return fmt.Errorf("%q listed twice", name)
+		}
+	}
+	return nil
+}
