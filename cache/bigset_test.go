@@ -38,8 +38,8 @@ func TestHugeTagSetIsReadInChunksAndEmptied(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := (Result{Sets: 1, Members: n, Removed: n + 1}); res != want {
-		t.Errorf("Result = %+v, want %+v", res, want)
+	if want := (Invalidation{Sets: 1, Members: n, Removed: n + 1}); res != want {
+		t.Errorf("Invalidation = %+v, want %+v", res, want)
 	}
 	if got := len(rec.named("smembers")); got != 0 {
 		t.Errorf("%d SMEMBERS sent", got)

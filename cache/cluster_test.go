@@ -55,8 +55,8 @@ func TestCluster(t *testing.T) {
 			t.Fatal(err)
 		}
 		// 30 + 3 keys + 3 members + the set; the missing key is not counted.
-		if want := (Result{Keys: 34, Sets: 1, Members: 3, Removed: 37}); res != want {
-			t.Errorf("Result = %+v, want %+v", res, want)
+		if want := (Invalidation{Keys: 34, Sets: 1, Members: 3, Removed: 37}); res != want {
+			t.Errorf("Invalidation = %+v, want %+v", res, want)
 		}
 
 		want := map[string]bool{"statuspage:keep": true, "{page:p0}:keep": true, "tag:{p0}": false}

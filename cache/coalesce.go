@@ -50,10 +50,10 @@ func (c *Coalescer) Name() string { return "redis" }
 // Invalidate unlinks keys and tag sets (members and set) and returns once
 // every one was done, or ctx ended. Removed is not counted: a batch serves
 // several events.
-func (c *Coalescer) Invalidate(ctx context.Context, keys, sets []string) (Result, error) {
+func (c *Coalescer) Invalidate(ctx context.Context, keys, sets []string) (Invalidation, error) {
 	sets = unique(sets)
 	keys = withoutAny(unique(keys), sets)
-	res := Result{Keys: len(keys), Sets: len(sets)}
+	res := Invalidation{Keys: len(keys), Sets: len(sets)}
 	var err error
 	switch {
 	case len(sets) == 0:
@@ -72,7 +72,7 @@ func (c *Coalescer) Invalidate(ctx context.Context, keys, sets []string) (Result
 // that the two queues' pipelines go out together; the error joins both
 // queues' errors.
 func (c *Coalescer) both(ctx context.Context, keys, sets []string) error {
-	var ko, so batch.Outcome
+	var ko, so batch.Tally
 	var wg sync.WaitGroup
 	wg.Go(func() { so = c.sets.Do(ctx, sets) })
 	ko = c.keys.Do(ctx, keys)

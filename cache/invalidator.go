@@ -24,8 +24,8 @@ func New(client redis.UniversalClient) *Invalidator {
 // Name is the backend's name in answers, logs and metrics.
 func (inv *Invalidator) Name() string { return "redis" }
 
-// Result says what one Invalidate call did.
-type Result struct {
+// Invalidation says what one Invalidate call did.
+type Invalidation struct {
 	// Keys is how many distinct keys were asked for (names also given as
 	// sets are counted as sets only).
 	Keys int
@@ -54,11 +54,11 @@ type Result struct {
 // that no tag set points to. No script or transaction spans a set and its
 // members, because in a Cluster they may live in different slots.
 //
-// On error the Result still counts what was done before the failure.
-func (inv *Invalidator) Invalidate(ctx context.Context, keys, sets []string) (Result, error) {
+// On error the Invalidation still counts what was done before the failure.
+func (inv *Invalidator) Invalidate(ctx context.Context, keys, sets []string) (Invalidation, error) {
 	sets = unique(sets)
 	keys = withoutAny(unique(keys), sets)
-	res := Result{Keys: len(keys), Sets: len(sets)}
+	res := Invalidation{Keys: len(keys), Sets: len(sets)}
 	if len(keys) == 0 && len(sets) == 0 {
 		return res, nil
 	}

@@ -71,8 +71,8 @@ func TestInvalidateKeys(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := (Result{Keys: 3, Removed: 2}); res != want {
-		t.Errorf("Result = %+v, want %+v", res, want)
+	if want := (Invalidation{Keys: 3, Removed: 2}); res != want {
+		t.Errorf("Invalidation = %+v, want %+v", res, want)
 	}
 	assertExist(ctx, t, client, map[string]bool{
 		p + "summary": false, p + "status": false,
@@ -103,8 +103,8 @@ func TestInvalidateChunksLargeInput(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := (Result{Keys: 1200, Removed: 1200}); res != want {
-		t.Errorf("Result = %+v, want %+v", res, want)
+	if want := (Invalidation{Keys: 1200, Removed: 1200}); res != want {
+		t.Errorf("Invalidation = %+v, want %+v", res, want)
 	}
 	var sizes []int
 	for _, args := range rec.named("unlink") {
@@ -140,8 +140,8 @@ func TestInvalidateTagSets(t *testing.T) {
 	}
 	// Members: page:a, page:b, gone, inc:1. Removed: direct, page:a,
 	// page:b, inc:1 and the two existing sets.
-	if want := (Result{Keys: 1, Sets: 3, Members: 4, Removed: 6}); res != want {
-		t.Errorf("Result = %+v, want %+v", res, want)
+	if want := (Invalidation{Keys: 1, Sets: 3, Members: 4, Removed: 6}); res != want {
+		t.Errorf("Invalidation = %+v, want %+v", res, want)
 	}
 	assertExist(ctx, t, client, map[string]bool{
 		p + "direct": false, p + "page:a": false, p + "page:b": false, p + "inc:1": false,
@@ -186,8 +186,8 @@ func TestInvalidateEmptyInputMakesNoCall(t *testing.T) {
 	client, rec := recordedClient(t)
 	for _, in := range [][2][]string{{nil, nil}, {{}, {}}} {
 		res, err := New(client).Invalidate(ctx, in[0], in[1])
-		if err != nil || res != (Result{}) {
-			t.Errorf("Invalidate(%v, %v) = %+v, %v; want zero Result, nil", in[0], in[1], res, err)
+		if err != nil || res != (Invalidation{}) {
+			t.Errorf("Invalidate(%v, %v) = %+v, %v; want zero Invalidation, nil", in[0], in[1], res, err)
 		}
 	}
 	if n := rec.count(); n != 0 {
@@ -205,8 +205,8 @@ func TestInvalidateWrongTypeSetTouchesNothing(t *testing.T) {
 	if err == nil || !strings.HasPrefix(err.Error(), "read 1 tag sets: WRONGTYPE") {
 		t.Fatalf("error = %v, want one starting with \"read 1 tag sets: WRONGTYPE\"", err)
 	}
-	if want := (Result{Keys: 1, Sets: 1}); res != want {
-		t.Errorf("Result = %+v, want %+v", res, want)
+	if want := (Invalidation{Keys: 1, Sets: 1}); res != want {
+		t.Errorf("Invalidation = %+v, want %+v", res, want)
 	}
 	assertExist(ctx, t, client, map[string]bool{p + "key": true, p + "not-a-set": true})
 }

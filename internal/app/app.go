@@ -1,5 +1,5 @@
 // Package app wires edgepurge's parts together from a config: the Redis
-// client, the purgers, the planner, the fan-out, the health probes and the
+// client, the purgers, the planner, the chain, the health probes and the
 // HTTP server. cmd/edgepurge only parses flags and calls it.
 package app
 
@@ -15,10 +15,10 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/edgepurge/edgepurge/cache"
+	"github.com/edgepurge/edgepurge/internal/chain"
 	"github.com/edgepurge/edgepurge/internal/config"
 	"github.com/edgepurge/edgepurge/internal/dedupe"
 	"github.com/edgepurge/edgepurge/internal/edgecheck"
-	"github.com/edgepurge/edgepurge/internal/fanout"
 	"github.com/edgepurge/edgepurge/internal/health"
 	"github.com/edgepurge/edgepurge/internal/history"
 	"github.com/edgepurge/edgepurge/internal/metrics"
@@ -45,10 +45,10 @@ type App struct {
 	redis  redis.UniversalClient
 	cf     *cloudflare.Purger // nil when Cloudflare is off
 	fastly *fastly.Purger     // nil when Fastly is off
-	// stacks are the CDN backends as built, in configuration order;
+	// cdns are the CDN backends as built, in configuration order;
 	// budgets their shared rate budgets by name; varnishNodes the Varnish
 	// nodes' names.
-	stacks         []cdnStack
+	cdns           []cdnBackend
 	budgets        map[string]ratelimit.Limits
 	varnishNodes   []string
 	backendMetrics *metrics.Backends
@@ -56,7 +56,7 @@ type App struct {
 	jrnl           journalParts     // the re-drive journal
 	history        *history.History // the recent purges, for the console's charts
 	Planner        *plan.Planner
-	Fanout         *fanout.Fanout
+	Chain          *chain.Chain
 	// Pipeline is the life of every purge (hooks, manual, canary, re-drive).
 	Pipeline *pipeline.Pipeline
 	Health   *health.Checker
@@ -102,7 +102,7 @@ func New(cfg *config.Config, log *slog.Logger, build Build) (*App, error) {
 	// sends them together, sharing round trips and syscalls (measured: 14 %
 	// less server time per event on the hot path; see docs/performance.md).
 	// Its deferred face, so that each look-up waits no longer than its
-	// context (redisdo.Do): the blocking face ignores a queued command's
+	// context (rediscmd.Do): the blocking face ignores a queued command's
 	// deadline. Batched as the blocking face batches (up to 300 commands).
 	perEvent, err := a.redis.AsyncAutoPipelineWithOptions(redis.DefaultBlockingAutoPipelineOptions())
 	if err != nil {
@@ -242,11 +242,11 @@ func (l registryLookup) Lookup(ctx context.Context, pageID string) ([]string, st
 func (a *App) pipelineConfig() pipeline.Config {
 	c := pipeline.Config{
 		Planner:      a.Planner,
-		Purger:       edgecheck.New(edgecheck.Config{Purger: a.Fanout, Observer: a.Metrics}),
+		Purger:       edgecheck.New(edgecheck.Config{Purger: a.Chain, Observer: a.Metrics}),
 		DryRun:       a.cfg.DryRun,
 		Deadline:     a.cfg.Server.RequestTimeout,
 		PurgeTimeout: a.cfg.Server.PurgeTimeout,
-		KeysBackend:  a.Fanout.KeysBackend(),
+		KeysBackend:  a.Chain.KeysBackend(),
 		Metrics:      a.Metrics,
 		History:      a.history,
 		Log:          a.log,

@@ -9,8 +9,8 @@ import (
 	"time"
 
 	"github.com/edgepurge/edgepurge/cache"
+	"github.com/edgepurge/edgepurge/internal/chain"
 	"github.com/edgepurge/edgepurge/internal/config"
-	"github.com/edgepurge/edgepurge/internal/fanout"
 	"github.com/edgepurge/edgepurge/internal/health"
 	"github.com/edgepurge/edgepurge/internal/metrics"
 	"github.com/edgepurge/edgepurge/purge"
@@ -19,12 +19,12 @@ import (
 	"github.com/edgepurge/edgepurge/purge/fastly"
 	"github.com/edgepurge/edgepurge/purge/queue"
 	"github.com/edgepurge/edgepurge/purge/ratelimit"
-	"github.com/edgepurge/edgepurge/purge/stack"
 	"github.com/edgepurge/edgepurge/purge/varnish"
+	"github.com/edgepurge/edgepurge/purge/wrap"
 )
 
-// newBackends builds the fan-out: each configured CDN behind its wrapper
-// stack (package purge/stack), in cdn_order, and the Redis side.
+// newBackends builds the chain: each configured CDN behind its wrappers
+// (package purge/wrap), in cdn_order, and the Redis side.
 func (a *App) newBackends() error {
 	cfg := a.cfg
 	a.trackTarget(health.BackendRedis, "")
@@ -40,7 +40,7 @@ func (a *App) newBackends() error {
 			return fmt.Errorf("cloudflare: %w", err)
 		}
 		layers.Calls = a.callsLayer("cloudflare", nil)
-		a.addStack(cdnStack{name: a.cf.Name(), stack: stack.Build(a.cf, layers)})
+		a.addCDN(cdnBackend{name: a.cf.Name(), wrapped: wrap.Build(a.cf, layers)})
 		for _, z := range cfg.CloudflareZones() {
 			a.trackTarget("cloudflare", z)
 		}
@@ -58,7 +58,7 @@ func (a *App) newBackends() error {
 			return fmt.Errorf("fastly: %w", err)
 		}
 		layers.Calls = a.callsLayer(config.CDNFastly, cfg.Fastly.Service)
-		a.addStack(cdnStack{name: config.CDNFastly, stack: stack.Build(fastlyServices{fp, cfg.Fastly.Service}, layers),
+		a.addCDN(cdnBackend{name: config.CDNFastly, wrapped: wrap.Build(fastlyServices{fp, cfg.Fastly.Service}, layers),
 			queueZone: func(s string) string { return fastlyZoneOf(cfg.Fastly, s) }})
 		for _, s := range cfg.Fastly.ServiceIDs() {
 			a.trackTarget(config.CDNFastly, s)
@@ -71,7 +71,7 @@ func (a *App) newBackends() error {
 		}
 		// Varnish nodes are the operator's own, next door: no wrappers
 		// but the calls layer.
-		a.addStack(cdnStack{name: v.Name(), stack: stack.Build(v, stack.Layers{Calls: a.callsLayer(v.Name(), nil)})})
+		a.addCDN(cdnBackend{name: v.Name(), wrapped: wrap.Build(v, wrap.Layers{Calls: a.callsLayer(v.Name(), nil)})})
 		for _, n := range cfg.Varnish.Nodes {
 			u, err := varnish.ParseNode(n)
 			if err != nil {
@@ -81,7 +81,7 @@ func (a *App) newBackends() error {
 			a.trackTarget(v.Name(), u.String())
 		}
 	}
-	a.Fanout = fanout.New(fanout.Config{
+	a.Chain = chain.New(chain.Config{
 		CDN:      orderCDN(a.cdnPurgers(), cfg.CDNOrder),
 		Keys:     cache.NewCoalescer(a.redis),
 		Timeout:  cfg.Server.PurgeTimeout,
@@ -90,15 +90,15 @@ func (a *App) newBackends() error {
 	return nil
 }
 
-// addStack keeps a CDN backend's stack, with the budget its queue spends.
-func (a *App) addStack(cs cdnStack) {
-	if l, ok := a.budgets[cs.name]; ok && cs.stack.Queue != nil {
+// addCDN keeps a CDN backend's wrappers, with the budget its queue spends.
+func (a *App) addCDN(cs cdnBackend) {
+	if l, ok := a.budgets[cs.name]; ok && cs.wrapped.Queue != nil {
 		cs.limits, cs.budgeted = l, true
 	}
-	a.stacks = append(a.stacks, cs)
+	a.cdns = append(a.cdns, cs)
 }
 
-// cdnBudget is what differs between the CDNs' wrapper stacks: the per-call
+// cdnBudget is what differs between the CDNs' wrappers: the per-call
 // limits, the account's budget and where it lives in Redis.
 type cdnBudget struct {
 	name            string
@@ -118,8 +118,8 @@ type cdnBudget struct {
 // cdnLayers are a CDN purger's wrappers: the circuit breaker (unless
 // disabled), then the coalescing queue with the account's shared budget
 // and the escalation to covers. Every retry is counted by reason.
-func (a *App) cdnLayers(b cdnBudget) (stack.Layers, error) {
-	var l stack.Layers
+func (a *App) cdnLayers(b cdnBudget) (wrap.Layers, error) {
+	var l wrap.Layers
 	if !b.breaker.Disabled {
 		l.Breaker = a.breakerConfig(b.name, b.breaker)
 	}
@@ -212,11 +212,11 @@ func (a *App) showPause(backend, plan string, bk ratelimit.Bucket, lim *ratelimi
 // cloudflareLayers are the Cloudflare purger's wrappers: each plan's
 // limits in buckets of their own (cloudflare.plan's, with cloudflare.rate_limit's
 // overrides, for the zones cloudflare.zones does not give another plan).
-func (a *App) cloudflareLayers() (stack.Layers, error) {
+func (a *App) cloudflareLayers() (wrap.Layers, error) {
 	cf := a.cfg.Cloudflare
 	budgets, err := cf.Budgets()
 	if err != nil {
-		return stack.Layers{}, err
+		return wrap.Layers{}, err
 	}
 	prefix := cf.RateLimitPrefix()
 	return a.cdnLayers(cdnBudget{
@@ -235,7 +235,7 @@ func (a *App) cloudflareLayers() (stack.Layers, error) {
 // (fastly.PurgeAllPerHour): a 429 there pauses purge_all only, until
 // Fastly-RateLimit-Reset, while URL and key purges, which Fastly does not
 // count, go on.
-func (a *App) fastlyLayers() (stack.Layers, error) {
+func (a *App) fastlyLayers() (wrap.Layers, error) {
 	f := a.cfg.Fastly
 	return a.cdnLayers(cdnBudget{
 		name: config.CDNFastly, breaker: f.Breaker, maxURLsPerCall: 1, maxItemsPerCall: fastly.DefaultMaxKeysPerCall,
@@ -245,7 +245,7 @@ func (a *App) fastlyLayers() (stack.Layers, error) {
 
 // fastlyServices routes a purge to the Fastly service of its zone
 // (fastly.services, else fastly.service_id): the innermost layer of
-// Fastly's stack.
+// Fastly's wrappers.
 type fastlyServices struct {
 	next    purge.Purger
 	service func(zone string) string

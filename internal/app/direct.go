@@ -6,9 +6,9 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/edgepurge/edgepurge/internal/chain"
 	"github.com/edgepurge/edgepurge/internal/config"
 	"github.com/edgepurge/edgepurge/internal/event"
-	"github.com/edgepurge/edgepurge/internal/fanout"
 	"github.com/edgepurge/edgepurge/internal/pipeline"
 )
 
@@ -39,11 +39,11 @@ func NewDirect(cfg *config.Config, log *slog.Logger, build Build) (*Direct, erro
 // Purge takes ev through the pipeline as a direct purge (audited as source
 // "direct"). The error says the purge was refused before anything was
 // purged (a planning error).
-func (d *Direct) Purge(ctx context.Context, ev event.Event, dryRun bool) (fanout.Answer, error) {
+func (d *Direct) Purge(ctx context.Context, ev event.Event, dryRun bool) (chain.Answer, error) {
 	ev.Source = event.SourceDirect
 	o := d.pipe.Handle(ctx, &pipeline.Request{Event: ev, DryRun: dryRun})
 	if o.Refused() {
-		return fanout.Answer{}, errors.New("plan: " + o.Refusal)
+		return chain.Answer{}, errors.New("plan: " + o.Refusal)
 	}
 	return o.Answer, nil
 }

@@ -23,7 +23,7 @@ type journalParts struct {
 	metrics *metrics.Journal
 }
 
-// newJournal builds the journal; the Fanout and the audit trail must exist.
+// newJournal builds the journal; the Chain and the audit trail must exist.
 func (a *App) newJournal() {
 	jc := a.cfg.Journal
 	if jc.Disabled {
@@ -45,7 +45,7 @@ func (a *App) journaler() pipeline.Journaler {
 	if a.jrnl.j == nil || a.cfg.DryRun {
 		return nil
 	}
-	return journal.Writer{To: a.jrnl.j, KeysBackend: a.Fanout.KeysBackend(), Metrics: a.jrnl.metrics}
+	return journal.Writer{To: a.jrnl.j, KeysBackend: a.Chain.KeysBackend(), Metrics: a.jrnl.metrics}
 }
 
 // journalAdmin is the server's JournalAdmin (the console's listings and

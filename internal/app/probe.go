@@ -46,7 +46,7 @@ func (a *App) Probes() []Probe {
 	}
 	var out []Probe
 	tag := a.cfg.Probe.Tag
-	if cs := a.stackOf("cloudflare"); cs != nil {
+	if cs := a.cdnOf("cloudflare"); cs != nil {
 		for _, z := range a.cfg.CloudflareZones() {
 			req := purge.Request{Zone: z, URLs: []string{probeURL(a.cfg, z)}}
 			// The free plan's tag budget is 5 calls a minute for the
@@ -54,19 +54,19 @@ func (a *App) Probes() []Probe {
 			if a.cfg.Cloudflare.Plan != "free" {
 				req.Tags = []string{tag}
 			}
-			out = append(out, Probe{Backend: "cloudflare", Targets: []string{z}, req: req, via: cs.stack.Purger})
+			out = append(out, Probe{Backend: "cloudflare", Targets: []string{z}, req: req, via: cs.wrapped.Purger})
 		}
 	}
-	if cs := a.stackOf("fastly"); cs != nil {
+	if cs := a.cdnOf("fastly"); cs != nil {
 		for _, s := range a.cfg.Fastly.ServiceIDs() {
 			zone := fastlyZoneOf(a.cfg.Fastly, s)
 			req := purge.Request{Zone: zone, URLs: []string{probeURL(a.cfg, zone)}, Tags: []string{tag}}
-			out = append(out, Probe{Backend: "fastly", Targets: []string{s}, req: req, via: cs.stack.Purger})
+			out = append(out, Probe{Backend: "fastly", Targets: []string{s}, req: req, via: cs.wrapped.Purger})
 		}
 	}
-	if cs := a.stackOf("varnish"); cs != nil {
+	if cs := a.cdnOf("varnish"); cs != nil {
 		req := purge.Request{URLs: []string{probeURL(a.cfg, a.cfg.Cloudflare.ZoneID)}, Tags: []string{tag}}
-		out = append(out, Probe{Backend: "varnish", Targets: slices.Clone(a.varnishNodes), req: req, via: cs.stack.Purger})
+		out = append(out, Probe{Backend: "varnish", Targets: slices.Clone(a.varnishNodes), req: req, via: cs.wrapped.Purger})
 	}
 	for i := range out {
 		p := &out[i]

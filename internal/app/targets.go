@@ -4,23 +4,23 @@ import (
 	"slices"
 	"time"
 
+	"github.com/edgepurge/edgepurge/internal/chain"
 	"github.com/edgepurge/edgepurge/internal/config"
 	"github.com/edgepurge/edgepurge/internal/event"
-	"github.com/edgepurge/edgepurge/internal/fanout"
 	"github.com/edgepurge/edgepurge/internal/health"
 	"github.com/edgepurge/edgepurge/internal/metrics"
 	"github.com/edgepurge/edgepurge/internal/server"
 	"github.com/edgepurge/edgepurge/purge"
 	"github.com/edgepurge/edgepurge/purge/ratelimit"
 	"github.com/edgepurge/edgepurge/purge/retry"
-	"github.com/edgepurge/edgepurge/purge/stack"
+	"github.com/edgepurge/edgepurge/purge/wrap"
 )
 
-// cdnStack is one CDN backend as built: its wrapper stack, its budget and
+// cdnBackend is one CDN backend as built: its wrappers, its budget and
 // its targets (zones, services or nodes).
-type cdnStack struct {
-	name  string
-	stack stack.Stack
+type cdnBackend struct {
+	name    string
+	wrapped wrap.Wrapped
 	// limits is the account's budget as edgepurge spends it; budgeted is
 	// false when edgepurge keeps none (the CDN still limits).
 	limits   ratelimit.Limits
@@ -54,7 +54,7 @@ func (a *App) recordCall(backend, target string, urls, flex int, err error) {
 	a.backendMetrics.Call(backend, target, err == nil, time.Now())
 }
 
-// callsLayer is a CDN stack's calls layer (stack.Layers.Calls): each call
+// callsLayer is a CDN stack's calls layer (wrap.Layers.Calls): each call
 // that reached the CDN, recorded under its target; targetOf maps the
 // request's zone to it (Fastly: the service), nil when the zone is the
 // target.
@@ -106,16 +106,16 @@ func (a *App) backendsReport() server.BackendsReport {
 			LastSuccess: t.LastSuccess, LastFailure: t.LastFailure, FailingSince: t.FailingSince,
 			Error: t.Error, Failures5m: t.Failures, Calls5m: t.Calls,
 		}
-		if cs := a.stackOf(t.Backend); cs != nil {
-			if cs.stack.Breaker != nil {
-				b.Breaker = cs.stack.Breaker.State().String()
+		if cs := a.cdnOf(t.Backend); cs != nil {
+			if cs.wrapped.Breaker != nil {
+				b.Breaker = cs.wrapped.Breaker.State().String()
 			}
-			if cs.stack.Queue != nil {
+			if cs.wrapped.Queue != nil {
 				zone := t.Target
 				if cs.queueZone != nil {
 					zone = cs.queueZone(t.Target)
 				}
-				b.QueueDepth = cs.stack.Queue.Pending(zone)
+				b.QueueDepth = cs.wrapped.Queue.Pending(zone)
 			}
 			if cs.budgeted {
 				b.Budget = []server.Budget{
@@ -137,11 +137,11 @@ func perMinute(r ratelimit.Rate) int {
 	return int(r.PerSecond() * 60)
 }
 
-// stackOf is backend's stack, nil for Redis.
-func (a *App) stackOf(backend string) *cdnStack {
-	for i := range a.stacks {
-		if a.stacks[i].name == backend {
-			return &a.stacks[i]
+// cdnOf is backend as built, nil for Redis.
+func (a *App) cdnOf(backend string) *cdnBackend {
+	for i := range a.cdns {
+		if a.cdns[i].name == backend {
+			return &a.cdns[i]
 		}
 	}
 	return nil
@@ -149,7 +149,7 @@ func (a *App) stackOf(backend string) *cdnStack {
 
 // cdnOrder is the CDN backends' names in purge order.
 func (a *App) cdnOrder() []string {
-	out := make([]string, 0, len(a.stacks))
+	out := make([]string, 0, len(a.cdns))
 	for _, p := range orderCDN(a.cdnPurgers(), a.cfg.CDNOrder) {
 		out = append(out, p.Name())
 	}
@@ -157,9 +157,9 @@ func (a *App) cdnOrder() []string {
 }
 
 func (a *App) cdnPurgers() []purge.Purger {
-	out := make([]purge.Purger, len(a.stacks))
-	for i, s := range a.stacks {
-		out[i] = s.stack.Purger
+	out := make([]purge.Purger, len(a.cdns))
+	for i, s := range a.cdns {
+		out[i] = s.wrapped.Purger
 	}
 	return out
 }
@@ -170,8 +170,8 @@ func (a *App) initMetrics() {
 	cdns := a.cdnOrder()
 	a.Metrics.Init(
 		[]string{string(event.SourceHook), string(event.SourceStatuspage), string(event.SourceManual)},
-		[]string{fanout.StatusPurged, fanout.StatusPartial, fanout.StatusFailed, fanout.StatusDuplicate,
-			fanout.StatusDryRun, fanout.StatusStale, fanout.StatusJournaled},
+		[]string{chain.StatusPurged, chain.StatusPartial, chain.StatusFailed, chain.StatusDuplicate,
+			chain.StatusDryRun, chain.StatusStale, chain.StatusJournaled},
 		cdns)
 	for _, b := range cdns {
 		for _, reason := range []string{retry.ReasonThrottled, retry.ReasonServer, retry.ReasonTimeout, retry.ReasonNetwork, retry.ReasonOther} {

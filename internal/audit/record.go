@@ -7,7 +7,7 @@ package audit
 import (
 	"time"
 
-	"github.com/edgepurge/edgepurge/internal/fanout"
+	"github.com/edgepurge/edgepurge/internal/chain"
 )
 
 // Record is one purge as the audit trail keeps it: sizes and outcomes,
@@ -23,10 +23,10 @@ type Record struct {
 	// Status is the answer's status: purged, partial, failed, stale, dry_run.
 	Status string `json:"status"`
 	// HTTPStatus is the status code answered; 0 for canary and direct.
-	HTTPStatus int      `json:"http_status,omitempty"`
-	Plan       PlanSize `json:"plan"`
-	Results    []Result `json:"results"`
-	DurationMS float64  `json:"duration_ms"`
+	HTTPStatus int             `json:"http_status,omitempty"`
+	Plan       PlanSize        `json:"plan"`
+	Results    []BackendResult `json:"results"`
+	DurationMS float64         `json:"duration_ms"`
 }
 
 // PlanSize counts a plan's items.
@@ -39,8 +39,8 @@ type PlanSize struct {
 	Everything bool `json:"everything,omitempty"`
 }
 
-// Result is one backend's outcome.
-type Result struct {
+// BackendResult is one backend's outcome.
+type BackendResult struct {
 	Backend string `json:"backend"`
 	Status  string `json:"status"`
 	Items   int    `json:"items"`
@@ -51,7 +51,7 @@ type Result struct {
 
 // FromAnswer makes the record of answer a, answered with httpStatus (0 when
 // not over HTTP), for an event of source.
-func FromAnswer(source string, a fanout.Answer, httpStatus int, at time.Time) Record {
+func FromAnswer(source string, a chain.Answer, httpStatus int, at time.Time) Record {
 	p := a.Plan
 	r := Record{
 		Time: at.UTC(), Source: source, ID: a.ID, Page: p.Page, Zone: p.Zone,
@@ -60,10 +60,10 @@ func FromAnswer(source string, a fanout.Answer, httpStatus int, at time.Time) Re
 			URLs: len(p.URLs), Tags: len(p.Tags), Keys: len(p.Keys) + len(p.KeySets),
 			Hosts: len(p.Hosts), Prefixes: len(p.Prefixes), Everything: p.Everything,
 		},
-		Results: make([]Result, len(a.Results)),
+		Results: make([]BackendResult, len(a.Results)),
 	}
 	for i, res := range a.Results {
-		r.Results[i] = Result{Backend: res.Backend, Status: res.Status, Items: res.Items, Calls: res.Calls, Error: res.Error}
+		r.Results[i] = BackendResult{Backend: res.Backend, Status: res.Status, Items: res.Items, Calls: res.Calls, Error: res.Error}
 	}
 	return r
 }

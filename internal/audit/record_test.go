@@ -10,7 +10,7 @@ import (
 func TestRecordJSONRoundTrips(t *testing.T) {
 	r := Record{Time: time.Date(2026, 12, 2, 18, 41, 40, 5, time.UTC), Source: "hook", ID: "msg_1", Page: "p1",
 		Status: "purged", HTTPStatus: 200, Plan: PlanSize{URLs: 22, Keys: 1},
-		Results:    []Result{{Backend: "redis", Status: "purged", Items: 1, Calls: 1}, {Backend: "cloudflare", Status: "failed", Items: 22, Error: "429 <too many>"}},
+		Results:    []BackendResult{{Backend: "redis", Status: "purged", Items: 1, Calls: 1}, {Backend: "cloudflare", Status: "failed", Items: 22, Error: "429 <too many>"}},
 		DurationMS: 61.25}
 	b, err := json.Marshal(&r)
 	if err != nil {
@@ -27,7 +27,7 @@ func TestRecordJSONRoundTrips(t *testing.T) {
 
 func BenchmarkRecordJSON(b *testing.B) {
 	r := Record{Time: time.Now().UTC(), Source: "hook", ID: "msg_2Lhjx9d0q7", Page: "p0", Status: "purged", HTTPStatus: 200,
-		Plan: PlanSize{URLs: 22, Keys: 1}, Results: []Result{{Backend: "redis", Status: "purged", Items: 1, Calls: 1}, {Backend: "cloudflare", Status: "purged", Items: 22, Calls: 1}},
+		Plan: PlanSize{URLs: 22, Keys: 1}, Results: []BackendResult{{Backend: "redis", Status: "purged", Items: 1, Calls: 1}, {Backend: "cloudflare", Status: "purged", Items: 22, Calls: 1}},
 		DurationMS: 61.25}
 	b.ReportAllocs()
 	for b.Loop() {

@@ -89,8 +89,8 @@ func New(opts Options) *Queue {
 	return &Queue{opts: opts, waiting: map[string]*entry{}}
 }
 
-// Outcome is what Do did for one caller.
-type Outcome struct {
+// Tally is what Do did for one caller.
+type Tally struct {
 	// Done is how many of the caller's items were sent successfully.
 	Done int
 	// Calls is how many distinct calls carried the caller's items.
@@ -106,7 +106,7 @@ type Outcome struct {
 // items were answered by the CDN.
 var ErrNotSent = errors.New("not purged before the deadline")
 
-// DeadlineError is Outcome.Err when the caller's deadline passed before
+// DeadlineError is Tally.Err when the caller's deadline passed before
 // every one of its items was sent and answered. It matches ErrNotSent, the
 // context's error and, when a send of them had failed and was being
 // retried, that failure.
@@ -153,9 +153,9 @@ func (e *DeadlineError) Unwrap() []error {
 
 // Do queues items (distinct) and waits until every one was sent and
 // answered, or ctx ends.
-func (q *Queue) Do(ctx context.Context, items []string) Outcome {
+func (q *Queue) Do(ctx context.Context, items []string) Tally {
 	if len(items) == 0 {
-		return Outcome{}
+		return Tally{}
 	}
 	entries, coalesced := q.enqueue(items)
 	for i, e := range entries {
@@ -173,8 +173,8 @@ func (q *Queue) Do(ctx context.Context, items []string) Outcome {
 			return q.gaveUp(ctx, entries, i, coalesced)
 		}
 	}
-	out := Outcome{Coalesced: coalesced}
-	out.Done, out.Calls = tally(entries)
+	out := Tally{Coalesced: coalesced}
+	out.Done, out.Calls = count(entries)
 	for _, e := range entries {
 		if e.err != nil {
 			out.Err = e.err
@@ -212,18 +212,18 @@ func (q *Queue) enqueue(items []string) (entries []*entry, coalesced int) {
 
 // gaveUp is the outcome of entries when ctx ended while entries[i] was
 // not settled: the caller's claim on it and on those after it is dropped.
-func (q *Queue) gaveUp(ctx context.Context, entries []*entry, i, coalesced int) Outcome {
-	out := Outcome{Coalesced: coalesced}
+func (q *Queue) gaveUp(ctx context.Context, entries []*entry, i, coalesced int) Tally {
+	out := Tally{Coalesced: coalesced}
 	de := q.abandon(entries[i:])
 	de.Total, de.Cause = len(entries), ctx.Err()
 	out.Err = de
-	out.Done, out.Calls = tally(entries[:i])
+	out.Done, out.Calls = count(entries[:i])
 	return out
 }
 
-// tally counts the entries sent successfully and the distinct calls that
+// count counts the entries sent successfully and the distinct calls that
 // carried them all.
-func tally(entries []*entry) (done, calls int) {
+func count(entries []*entry) (done, calls int) {
 	seen := map[uint64]bool{}
 	for _, e := range entries {
 		if e.err == nil {

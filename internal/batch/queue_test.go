@@ -74,7 +74,7 @@ func TestLoneCallerGoesOutAtOnce(t *testing.T) {
 func TestInflightItemIsPurgedAgainWaitingItemIsShared(t *testing.T) {
 	r := &recorder{release: make(chan struct{})}
 	q := New(Options{MaxItems: 100, MaxInflight: 1, Flush: r.flush})
-	results := make(chan Outcome, 3)
+	results := make(chan Tally, 3)
 	go func() { results <- q.Do(context.Background(), []string{"u"}) }()
 	waitFor(t, func() bool { return len(r.snapshot()) == 1 }) // first call in flight
 	arrival := time.Now()

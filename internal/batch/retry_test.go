@@ -126,7 +126,7 @@ func TestRequeueRunsOutsideTheQueuesLock(t *testing.T) {
 			return true, time.Millisecond
 		},
 	})
-	done := make(chan Outcome, 1)
+	done := make(chan Tally, 1)
 	go func() { done <- q.Do(context.Background(), []string{"a"}) }()
 	select {
 	case out := <-done:

@@ -17,7 +17,7 @@ import (
 	"github.com/redis/go-redis/v9"
 	"github.com/valyala/fasthttp"
 
-	"github.com/edgepurge/edgepurge/internal/fanout"
+	"github.com/edgepurge/edgepurge/internal/chain"
 	"github.com/edgepurge/edgepurge/internal/webhook"
 	"github.com/edgepurge/edgepurge/purge/ratelimit"
 	"github.com/edgepurge/edgepurge/test/cfstub"
@@ -359,7 +359,7 @@ func sendStormEvent(client *fasthttp.HostClient, secret string, i int) stormAnsw
 		return a
 	}
 	a.code = resp.StatusCode()
-	var ans fanout.Answer
+	var ans chain.Answer
 	if json.Unmarshal(resp.Body(), &ans) == nil {
 		a.urls = ans.Plan.URLs
 		if ans.Plan.Cover != nil {

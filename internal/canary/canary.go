@@ -13,7 +13,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/edgepurge/edgepurge/internal/fanout"
+	"github.com/edgepurge/edgepurge/internal/chain"
 	"github.com/edgepurge/edgepurge/internal/health"
 	"github.com/edgepurge/edgepurge/internal/pipeline"
 	"github.com/edgepurge/edgepurge/internal/plan"
@@ -86,13 +86,13 @@ func (c *Canary) Purge(ctx context.Context) error {
 
 // failure is nil when every backend purged, else the failing backends'
 // errors.
-func failure(a fanout.Answer) error {
-	if a.Status == fanout.StatusPurged {
+func failure(a chain.Answer) error {
+	if a.Status == chain.StatusPurged {
 		return nil
 	}
 	var msgs []string
 	for _, r := range a.Results {
-		if r.Status != fanout.BackendOK {
+		if r.Status != chain.BackendOK {
 			msgs = append(msgs, r.Backend+": "+r.Error)
 		}
 	}

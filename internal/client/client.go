@@ -11,8 +11,8 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/edgepurge/edgepurge/internal/chain"
 	"github.com/edgepurge/edgepurge/internal/event"
-	"github.com/edgepurge/edgepurge/internal/fanout"
 )
 
 // Client calls one edgepurge server.
@@ -35,7 +35,7 @@ func New(base, token string, hc *http.Client) *Client {
 // either a purge answer or an error message.
 type Response struct {
 	StatusCode int
-	Answer     *fanout.Answer
+	Answer     *chain.Answer
 	Error      string
 	// Raw is the body as received.
 	Raw []byte
@@ -78,7 +78,7 @@ func (c *Client) Purge(ctx context.Context, req event.ManualRequest) (Response, 
 		return out, fmt.Errorf("purge answer (HTTP %d) is not JSON: %.200s", resp.StatusCode, raw)
 	}
 	if probe.Status != "" {
-		var a fanout.Answer
+		var a chain.Answer
 		if err := json.Unmarshal(raw, &a); err != nil {
 			return out, fmt.Errorf("decode purge answer: %w", err)
 		}

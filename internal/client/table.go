@@ -5,12 +5,12 @@ import (
 	"io"
 	"text/tabwriter"
 
-	"github.com/edgepurge/edgepurge/internal/fanout"
+	"github.com/edgepurge/edgepurge/internal/chain"
 )
 
 // WriteTable prints an answer for a person: the overall status, one line
 // per backend, then the plan.
-func WriteTable(w io.Writer, a *fanout.Answer) {
+func WriteTable(w io.Writer, a *chain.Answer) {
 	fmt.Fprintf(w, "id %s: %s in %.1f ms\n\n", a.ID, a.Status, a.DurationMS)
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "BACKEND\tSTATUS\tITEMS\tCALLS\tMS\tERROR")

@@ -38,7 +38,7 @@ func applyCDNEnv(cfg *Config, getenv Getenv) {
 }
 
 // validateCDNs checks what spans the backends and the pages: the CDN
-// orders, the pages' verification edges and covers.
+// orders, the pages' edge checks and covers.
 func (c *Config) validateCDNs() []error {
 	var errs []error
 	add := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
@@ -49,10 +49,13 @@ func (c *Config) validateCDNs() []error {
 		if err := checkCDNOrder(r.CDNOrder); err != nil {
 			add("%s.cdn_order: %v", name, err)
 		}
-		if r.Verify != nil && r.Verify.Enabled {
-			if err := purge.CheckBaseURL(r.Verify.Edge); err != nil {
-				add("%s.verify.edge: %v", name, err)
+		if r.EdgeCheck != nil && r.EdgeCheck.Enabled {
+			if err := purge.CheckBaseURL(r.EdgeCheck.Edge); err != nil {
+				add("%s.edge_check.edge: %v", name, err)
 			}
+		}
+		if r.RenamedVerify != nil {
+			add("%s.verify: renamed edge_check; rename the key", name)
 		}
 		if c.Fastly.Enabled() && r.Cover != nil && r.Cover.Hosts {
 			add("%s.cover.hosts: Fastly cannot purge by hostname; cover the page with a surrogate key (cover.tags)", name)

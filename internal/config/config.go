@@ -164,10 +164,10 @@ func (c *Config) CloudflareZones() []string {
 	return slices.Compact(zones)
 }
 
-// Verify asks for a check after each purge of a page: every purged URL is
-// fetched through Edge and must not come from a copy cached before the
+// EdgeCheck asks for a check after each purge of a page: every purged URL
+// is fetched through Edge and must not come from a copy cached before the
 // purge; a stale URL is purged once more.
-type Verify struct {
+type EdgeCheck struct {
 	Enabled bool `yaml:"enabled"`
 	// Edge is the http(s) address of a cache serving the page, e.g.
 	// http://127.0.0.1:6081; the URL's host goes in the Host header.
@@ -205,8 +205,11 @@ type PageRule struct {
 	KeySets []string `yaml:"key_sets"`
 	// CDNOrder overrides the top-level cdn_order for this page.
 	CDNOrder []string `yaml:"cdn_order"`
-	// Verify checks the page's edge after each purge; off by default.
-	Verify *Verify `yaml:"verify"`
+	// EdgeCheck checks the page's edge after each purge; off by default.
+	EdgeCheck *EdgeCheck `yaml:"edge_check"`
+	// RenamedVerify is the key edge_check had before; it is refused with
+	// a message naming the new key.
+	RenamedVerify *EdgeCheck `yaml:"verify"`
 	// SoftPurge overrides fastly.soft_purge for this page: mark stale
 	// instead of evicting.
 	SoftPurge *bool `yaml:"soft_purge"`

@@ -34,7 +34,7 @@ pages:
   p1:
     hosts: [status.acme.test]
     cdn_order: [varnish]
-    verify: {enabled: true, edge: "http://127.0.0.1:6081"}
+    edge_check: {enabled: true, edge: "http://127.0.0.1:6081"}
 `)
 	cfg, err := Load(path, env(nil))
 	if err != nil {
@@ -42,7 +42,7 @@ pages:
 	}
 	p := cfg.Pages["p1"]
 	if !cfg.Varnish.SoftPurge || cfg.Varnish.Timeout != 2*time.Second || !slices.Equal(cfg.CDNOrder, []string{"cloudflare", "varnish"}) ||
-		!slices.Equal(p.CDNOrder, []string{"varnish"}) || p.Verify == nil || !p.Verify.Enabled || p.Verify.Edge != "http://127.0.0.1:6081" {
+		!slices.Equal(p.CDNOrder, []string{"varnish"}) || p.EdgeCheck == nil || !p.EdgeCheck.Enabled || p.EdgeCheck.Edge != "http://127.0.0.1:6081" {
 		t.Errorf("config %+v, page %+v", cfg, p)
 	}
 }
@@ -56,7 +56,7 @@ pages:
   p1:
     hosts: [status.acme.test]
     cdn_order: [varnish, varnish]
-    verify: {enabled: true}
+    edge_check: {enabled: true}
 `)
 	_, err := Load(path, env(nil))
 	if err == nil {
@@ -67,7 +67,7 @@ pages:
 		`varnish.nodes[2]: "http://x/path"`,
 		`cdn_order: "akamai": must be varnish, fastly or cloudflare`,
 		`pages.p1.cdn_order: "varnish" listed twice`,
-		`pages.p1.verify.edge: "": want http(s)://host:port`,
+		`pages.p1.edge_check.edge: "": want http(s)://host:port`,
 	} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error lacks %q:\n%v", want, err)

@@ -11,7 +11,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
-	"github.com/edgepurge/edgepurge/internal/redisdo"
+	"github.com/edgepurge/edgepurge/internal/rediscmd"
 )
 
 // DefaultTTL outlives the Standard Webhooks tolerance (5 minutes) with a
@@ -44,10 +44,10 @@ func New(client redis.UniversalClient, prefix string, ttl time.Duration) *Store 
 }
 
 // Seen reports whether id was already purged successfully. It gives up when
-// ctx ends, even on the auto-pipeliner (see redisdo.Do).
+// ctx ends, even on the auto-pipeliner (see rediscmd.Do).
 func (s *Store) Seen(ctx context.Context, id string) (bool, error) {
 	cmd := redis.NewIntCmd(ctx, "exists", s.prefix+id)
-	if err := redisdo.Do(ctx, s.client, cmd); err != nil {
+	if err := rediscmd.Do(ctx, s.client, cmd); err != nil {
 		return false, fmt.Errorf("look up event id: %w", err)
 	}
 	return cmd.Val() == 1, nil
@@ -59,7 +59,7 @@ func (s *Store) Seen(ctx context.Context, id string) (bool, error) {
 // concurrent delivery of the same event won the race).
 func (s *Store) MarkPurged(ctx context.Context, id string) (bool, error) {
 	cmd := redis.NewBoolCmd(ctx, "set", s.prefix+id, s.markValue(time.Now()), "px", s.ttlArg, "nx")
-	if err := redisdo.Do(ctx, s.client, cmd); err != nil {
+	if err := rediscmd.Do(ctx, s.client, cmd); err != nil {
 		return false, fmt.Errorf("record event id: %w", err)
 	}
 	return cmd.Val(), nil

@@ -11,7 +11,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/edgepurge/edgepurge/internal/fanout"
+	"github.com/edgepurge/edgepurge/internal/chain"
 )
 
 // validators are what the edge served for a URL before the purge.
@@ -47,19 +47,19 @@ func (v *Checker) snapshot(ctx context.Context, edge string, urls []string) map[
 
 // checkAll fetches every URL through the edge and judges it against the
 // time the purge began. The checks are in the order of urls.
-func (v *Checker) checkAll(ctx context.Context, edge string, urls []string, before map[string]validators, purgedAt time.Time) []fanout.URLCheck {
+func (v *Checker) checkAll(ctx context.Context, edge string, urls []string, before map[string]validators, purgedAt time.Time) []chain.URLCheck {
 	ctx, cancel := context.WithTimeout(ctx, v.timeout)
 	defer cancel()
-	checks := make([]fanout.URLCheck, len(urls))
+	checks := make([]chain.URLCheck, len(urls))
 	index := make(map[string]int, len(urls))
 	for i, u := range urls {
 		index[u] = i
 	}
 	v.each(ctx, urls, func(u string) {
-		c := fanout.URLCheck{URL: u}
+		c := chain.URLCheck{URL: u}
 		resp, err := v.fetch(ctx, edge, u)
 		if err != nil {
-			c.Result, c.Error = fanout.CheckFailed, err.Error()
+			c.Result, c.Error = chain.CheckFailed, err.Error()
 		} else {
 			c.Age, c.CacheStatus = resp.Header.Get("Age"), cacheStatus(resp.Header)
 			c.Result = judge(resp.Header, before[u], time.Since(purgedAt))
@@ -135,22 +135,22 @@ func cacheStatus(h http.Header) string {
 // differs from the one served before the purge.
 func judge(h http.Header, before validators, sincePurge time.Duration) string {
 	if notFromCache(cacheStatus(h)) {
-		return fanout.CheckVerified
+		return chain.CheckVerified
 	}
 	age := h.Get("Age")
 	if age == "" {
-		return fanout.CheckVerified
+		return chain.CheckVerified
 	}
 	if n, err := strconv.ParseInt(strings.TrimSpace(age), 10, 64); err == nil && n <= int64(sincePurge/time.Second) {
-		return fanout.CheckVerified
+		return chain.CheckVerified
 	}
 	if before.etag != "" && h.Get("ETag") != "" && h.Get("ETag") != before.etag {
-		return fanout.CheckVerified
+		return chain.CheckVerified
 	}
 	if newer(h.Get("Last-Modified"), before.lastModified) {
-		return fanout.CheckVerified
+		return chain.CheckVerified
 	}
-	return fanout.CheckStale
+	return chain.CheckStale
 }
 
 // notFromCache reports whether a cache-status value says the answer was

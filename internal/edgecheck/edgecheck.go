@@ -10,7 +10,7 @@ import (
 	"slices"
 	"time"
 
-	"github.com/edgepurge/edgepurge/internal/fanout"
+	"github.com/edgepurge/edgepurge/internal/chain"
 	"github.com/edgepurge/edgepurge/internal/plan"
 )
 
@@ -27,8 +27,8 @@ type Observer interface {
 
 // Config configures a Checker.
 type Config struct {
-	// Purger does the purges (a *fanout.Fanout).
-	Purger fanout.Runner
+	// Purger does the purges (a *chain.Chain).
+	Purger chain.Runner
 	// Observer may be nil.
 	Observer Observer
 	// Timeout bounds one round of checks; default DefaultTimeout.
@@ -36,10 +36,10 @@ type Config struct {
 }
 
 // Checker purges through its Purger and, for plans whose page asks for it
-// (plan.Plan.VerifyEdge), verifies the purge at the edge. It is safe for
+// (plan.Plan.EdgeCheck), checks the purge at the edge. It is safe for
 // concurrent use.
 type Checker struct {
-	purger   fanout.Runner
+	purger   chain.Runner
 	observer Observer
 	timeout  time.Duration
 	edges    *edgeClients
@@ -55,23 +55,19 @@ func New(cfg Config) *Checker {
 
 // RunOn is the Purger's RunOn: a re-drive of what failed is not checked
 // at the edge.
-func (v *Checker) RunOn(ctx context.Context, backends []string, id string, p *plan.Plan, a *fanout.Answer) {
+func (v *Checker) RunOn(ctx context.Context, backends []string, id string, p *plan.Plan, a *chain.Answer) {
 	v.purger.RunOn(ctx, backends, id, p, a)
 }
 
-var _ fanout.Runner = (*Checker)(nil)
+var _ chain.Runner = (*Checker)(nil)
 
-// Run purges *p and, when p asks for verification and every backend
+// Run purges *p and, when p asks for an edge check and every backend
 // accepted the purge, checks every purged URL at the edge. URLs found stale
 // are purged again once (on every CDN, in order) and checked again; if any
-// is still stale, the answer's status is fanout.StatusStale, which is not
+// is still stale, the answer's status is chain.StatusStale, which is not
 // OK, so the caller retries.
-//
-// A plan that asks for no check goes straight to the Purger: the check's
-// locals live in frames of their own (runChecked, verify), not in this one,
-// which every purge's goroutine holds while it waits on the backends.
-func (v *Checker) Run(ctx context.Context, id string, p *plan.Plan, dryRun bool, a *fanout.Answer) {
-	if dryRun || p.VerifyEdge == "" || len(p.URLs) == 0 {
+func (v *Checker) Run(ctx context.Context, id string, p *plan.Plan, dryRun bool, a *chain.Answer) {
+	if dryRun || p.EdgeCheck == "" || len(p.URLs) == 0 {
 		v.purger.Run(ctx, id, p, dryRun, a)
 		return
 	}
@@ -79,33 +75,33 @@ func (v *Checker) Run(ctx context.Context, id string, p *plan.Plan, dryRun bool,
 }
 
 // runChecked is Run for a plan checked at the edge: a snapshot of the
-// validators, the purge, then the check (verify).
-func (v *Checker) runChecked(ctx context.Context, id string, p *plan.Plan, a *fanout.Answer) {
+// validators, the purge, then the check (checkAfter).
+func (v *Checker) runChecked(ctx context.Context, id string, p *plan.Plan, a *chain.Answer) {
 	start := time.Now()
-	before := v.snapshot(ctx, p.VerifyEdge, p.URLs)
+	before := v.snapshot(ctx, p.EdgeCheck, p.URLs)
 	purgedAt := time.Now()
 	v.purger.Run(ctx, id, p, false, a)
-	if a.Status != fanout.StatusPurged {
+	if a.Status != chain.StatusPurged {
 		// The caller retries anyway; a check now would only confirm it.
 		return
 	}
-	v.verify(ctx, id, p, a, before, purgedAt)
+	v.checkAfter(ctx, id, p, a, before, purgedAt)
 	a.DurationMS = float64(time.Since(start).Microseconds()) / 1000
 }
 
-// verify checks p's purged URLs at the edge, purges the stale ones again
+// checkAfter checks p's purged URLs at the edge, purges the stale ones again
 // and checks those again, and puts the checks and the second purge's
 // results in a.
-func (v *Checker) verify(ctx context.Context, id string, p *plan.Plan, a *fanout.Answer, before map[string]validators, purgedAt time.Time) {
-	checks := v.checkAll(ctx, p.VerifyEdge, p.URLs, before, purgedAt)
+func (v *Checker) checkAfter(ctx context.Context, id string, p *plan.Plan, a *chain.Answer, before map[string]validators, purgedAt time.Time) {
+	checks := v.checkAll(ctx, p.EdgeCheck, p.URLs, before, purgedAt)
 
-	if stale := urlsWith(checks, fanout.CheckStale); len(stale) > 0 {
+	if stale := urlsWith(checks, chain.CheckStale); len(stale) > 0 {
 		again := plan.Plan{Page: p.Page, Zone: p.Zone, URLs: stale, Tags: []string{}, Keys: []string{}, CDNOrder: p.CDNOrder}
 		repurgedAt := time.Now()
-		ra := new(fanout.Answer)
+		ra := new(chain.Answer)
 		v.purger.Run(ctx, id, &again, false, ra)
 		a.Repurge = cdnResults(ra.Results)
-		rechecks := v.checkAll(ctx, p.VerifyEdge, stale, before, repurgedAt)
+		rechecks := v.checkAll(ctx, p.EdgeCheck, stale, before, repurgedAt)
 		for i, c := range checks {
 			if j := slices.Index(stale, c.URL); j >= 0 {
 				checks[i] = rechecks[j]
@@ -117,14 +113,14 @@ func (v *Checker) verify(ctx context.Context, id string, p *plan.Plan, a *fanout
 		if v.observer != nil {
 			v.observer.ObserveEdgeCheck(c.Result)
 		}
-		if c.Result == fanout.CheckStale {
-			a.Status = fanout.StatusStale
+		if c.Result == chain.CheckStale {
+			a.Status = chain.StatusStale
 		}
 	}
-	a.Verification = checks
+	a.EdgeChecks = checks
 }
 
-func urlsWith(checks []fanout.URLCheck, result string) []string {
+func urlsWith(checks []chain.URLCheck, result string) []string {
 	var out []string
 	for _, c := range checks {
 		if c.Result == result {
@@ -135,10 +131,10 @@ func urlsWith(checks []fanout.URLCheck, result string) []string {
 }
 
 // cdnResults drops the backends a re-purge of URLs did not involve (Redis).
-func cdnResults(results []fanout.Result) []fanout.Result {
-	var out []fanout.Result
+func cdnResults(results []chain.BackendResult) []chain.BackendResult {
+	var out []chain.BackendResult
 	for _, r := range results {
-		if r.Items > 0 || r.Calls > 0 || r.Status != fanout.BackendOK {
+		if r.Items > 0 || r.Calls > 0 || r.Status != chain.BackendOK {
 			out = append(out, r)
 		}
 	}

@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/edgepurge/edgepurge/internal/fanout"
+	"github.com/edgepurge/edgepurge/internal/chain"
 	"github.com/edgepurge/edgepurge/internal/plan"
 )
 
@@ -26,18 +26,18 @@ func TestJudge(t *testing.T) {
 		since   time.Duration
 		want    string
 	}{
-		{"miss, whatever the age", map[string]string{"X-Cache": "MISS", "Age": "500"}, validators{}, 0, fanout.CheckVerified},
-		{"cloudflare expired", map[string]string{"CF-Cache-Status": "EXPIRED", "Age": "500"}, validators{}, 0, fanout.CheckVerified},
-		{"cloudflare dynamic", map[string]string{"CF-Cache-Status": "DYNAMIC"}, validators{}, 0, fanout.CheckVerified},
-		{"a tier hit", map[string]string{"X-Cache": "MISS, HIT", "Age": "50"}, validators{}, time.Second, fanout.CheckStale},
-		{"hit without age", map[string]string{"X-Cache": "HIT"}, validators{}, 0, fanout.CheckVerified},
-		{"age 0 at once", map[string]string{"X-Cache": "HIT", "Age": "0"}, validators{}, 10 * time.Millisecond, fanout.CheckVerified},
-		{"cached after the purge", map[string]string{"Age": "3"}, validators{}, 3500 * time.Millisecond, fanout.CheckVerified},
-		{"cached before the purge", map[string]string{"Age": "3"}, validators{}, 2900 * time.Millisecond, fanout.CheckStale},
-		{"new etag", map[string]string{"Age": "100", "ETag": `"b"`}, validators{etag: `"a"`}, 0, fanout.CheckVerified},
-		{"same etag", map[string]string{"Age": "100", "ETag": `"a"`}, validators{etag: `"a"`}, 0, fanout.CheckStale},
-		{"newer last-modified", map[string]string{"Age": "100", "Last-Modified": lm(time.Minute)}, validators{lastModified: lm(0)}, 0, fanout.CheckVerified},
-		{"same last-modified", map[string]string{"Age": "100", "Last-Modified": lm(0)}, validators{lastModified: lm(0)}, 0, fanout.CheckStale},
+		{"miss, whatever the age", map[string]string{"X-Cache": "MISS", "Age": "500"}, validators{}, 0, chain.CheckVerified},
+		{"cloudflare expired", map[string]string{"CF-Cache-Status": "EXPIRED", "Age": "500"}, validators{}, 0, chain.CheckVerified},
+		{"cloudflare dynamic", map[string]string{"CF-Cache-Status": "DYNAMIC"}, validators{}, 0, chain.CheckVerified},
+		{"a tier hit", map[string]string{"X-Cache": "MISS, HIT", "Age": "50"}, validators{}, time.Second, chain.CheckStale},
+		{"hit without age", map[string]string{"X-Cache": "HIT"}, validators{}, 0, chain.CheckVerified},
+		{"age 0 at once", map[string]string{"X-Cache": "HIT", "Age": "0"}, validators{}, 10 * time.Millisecond, chain.CheckVerified},
+		{"cached after the purge", map[string]string{"Age": "3"}, validators{}, 3500 * time.Millisecond, chain.CheckVerified},
+		{"cached before the purge", map[string]string{"Age": "3"}, validators{}, 2900 * time.Millisecond, chain.CheckStale},
+		{"new etag", map[string]string{"Age": "100", "ETag": `"b"`}, validators{etag: `"a"`}, 0, chain.CheckVerified},
+		{"same etag", map[string]string{"Age": "100", "ETag": `"a"`}, validators{etag: `"a"`}, 0, chain.CheckStale},
+		{"newer last-modified", map[string]string{"Age": "100", "Last-Modified": lm(time.Minute)}, validators{lastModified: lm(0)}, 0, chain.CheckVerified},
+		{"same last-modified", map[string]string{"Age": "100", "Last-Modified": lm(0)}, validators{lastModified: lm(0)}, 0, chain.CheckStale},
 	} {
 		h := http.Header{}
 		for k, v := range tc.headers {
@@ -57,15 +57,15 @@ type countingPurger struct {
 	onRun  func()
 }
 
-func (p *countingPurger) RunOn(ctx context.Context, _ []string, id string, pl *plan.Plan, a *fanout.Answer) {
+func (p *countingPurger) RunOn(ctx context.Context, _ []string, id string, pl *plan.Plan, a *chain.Answer) {
 	p.Run(ctx, id, pl, false, a)
 }
 
-func (p *countingPurger) Run(ctx context.Context, id string, pl *plan.Plan, dryRun bool, a *fanout.Answer) {
+func (p *countingPurger) Run(ctx context.Context, id string, pl *plan.Plan, dryRun bool, a *chain.Answer) {
 	*a = p.run(ctx, id, *pl, dryRun)
 }
 
-func (p *countingPurger) run(_ context.Context, id string, pl plan.Plan, dryRun bool) fanout.Answer {
+func (p *countingPurger) run(_ context.Context, id string, pl plan.Plan, dryRun bool) chain.Answer {
 	p.mu.Lock()
 	p.plans = append(p.plans, pl)
 	p.mu.Unlock()
@@ -74,14 +74,14 @@ func (p *countingPurger) run(_ context.Context, id string, pl plan.Plan, dryRun 
 	}
 	status := p.status
 	if status == "" {
-		status = fanout.StatusPurged
+		status = chain.StatusPurged
 	}
 	if dryRun {
-		status = fanout.StatusDryRun
+		status = chain.StatusDryRun
 	}
-	return fanout.Answer{ID: id, Status: status, Plan: pl, Results: []fanout.Result{
-		{Backend: "varnish", Status: fanout.BackendOK, Items: len(pl.URLs), Calls: len(pl.URLs)},
-		{Backend: "redis", Status: fanout.BackendOK},
+	return chain.Answer{ID: id, Status: status, Plan: pl, Results: []chain.BackendResult{
+		{Backend: "varnish", Status: chain.BackendOK, Items: len(pl.URLs), Calls: len(pl.URLs)},
+		{Backend: "redis", Status: chain.BackendOK},
 	}}
 }
 
@@ -133,16 +133,16 @@ func TestEveryURLVerified(t *testing.T) {
 	e := newEdge(t, &purges, 0)
 	p := &countingPurger{onRun: func() { purges.Add(1) }}
 	obs := &countingObserver{counts: map[string]int{}}
-	a := run(New(Config{Purger: p, Observer: obs}), context.Background(), "id", plan.Plan{URLs: urls, VerifyEdge: e.srv.URL}, false)
-	if a.Status != fanout.StatusPurged || len(a.Verification) != 3 || len(p.plans) != 1 || a.Repurge != nil {
+	a := run(New(Config{Purger: p, Observer: obs}), context.Background(), "id", plan.Plan{URLs: urls, EdgeCheck: e.srv.URL}, false)
+	if a.Status != chain.StatusPurged || len(a.EdgeChecks) != 3 || len(p.plans) != 1 || a.Repurge != nil {
 		t.Fatalf("answer %+v", a)
 	}
-	for i, c := range a.Verification {
-		if c.URL != urls[i] || c.Result != fanout.CheckVerified || c.Repurged || c.CacheStatus != "MISS" || c.Age != "0" {
+	for i, c := range a.EdgeChecks {
+		if c.URL != urls[i] || c.Result != chain.CheckVerified || c.Repurged || c.CacheStatus != "MISS" || c.Age != "0" {
 			t.Errorf("check %+v", c)
 		}
 	}
-	if obs.counts[fanout.CheckVerified] != 3 {
+	if obs.counts[chain.CheckVerified] != 3 {
 		t.Errorf("observed %v", obs.counts)
 	}
 	// The URLs were asked for under their own hosts: a snapshot, then a check.
@@ -162,8 +162,8 @@ func TestStaleURLsAreRepurgedOnce(t *testing.T) {
 		wantStatus string
 		wantResult string
 	}{
-		{"fixed by the second purge", 2, fanout.StatusPurged, fanout.CheckVerified},
-		{"still stale", 1 << 30, fanout.StatusStale, fanout.CheckStale},
+		{"fixed by the second purge", 2, chain.StatusPurged, chain.CheckVerified},
+		{"still stale", 1 << 30, chain.StatusStale, chain.CheckStale},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var purges atomic.Int32
@@ -171,7 +171,7 @@ func TestStaleURLsAreRepurgedOnce(t *testing.T) {
 			p := &countingPurger{onRun: func() { purges.Add(1) }}
 			obs := &countingObserver{counts: map[string]int{}}
 			a := run(New(Config{Purger: p, Observer: obs}), context.Background(), "id",
-				plan.Plan{URLs: urls, Keys: []string{"k"}, CDNOrder: []string{"varnish"}, VerifyEdge: e.srv.URL}, false)
+				plan.Plan{URLs: urls, Keys: []string{"k"}, CDNOrder: []string{"varnish"}, EdgeCheck: e.srv.URL}, false)
 			if a.Status != tc.wantStatus || len(p.plans) != 2 {
 				t.Fatalf("status %q after %d purges", a.Status, len(p.plans))
 			}
@@ -179,17 +179,17 @@ func TestStaleURLsAreRepurgedOnce(t *testing.T) {
 			if !slices.Equal(again.URLs, []string{"https://a.test/history?x=1"}) || len(again.Keys) != 0 || !slices.Equal(again.CDNOrder, []string{"varnish"}) {
 				t.Errorf("second purge plan %+v", again)
 			}
-			if c := a.Verification[1]; c.Result != tc.wantResult || !c.Repurged {
+			if c := a.EdgeChecks[1]; c.Result != tc.wantResult || !c.Repurged {
 				t.Errorf("the stale URL: %+v", c)
 			}
-			if c := a.Verification[0]; c.Result != fanout.CheckVerified || c.Repurged {
+			if c := a.EdgeChecks[0]; c.Result != chain.CheckVerified || c.Repurged {
 				t.Errorf("a fresh URL: %+v", c)
 			}
 			if len(a.Repurge) != 1 || a.Repurge[0].Backend != "varnish" || a.Repurge[0].Items != 1 {
 				t.Errorf("repurge %+v", a.Repurge)
 			}
-			if obs.counts[fanout.CheckVerified] != 2+boolInt(tc.wantResult == fanout.CheckVerified) ||
-				obs.counts[fanout.CheckStale] != boolInt(tc.wantResult == fanout.CheckStale) {
+			if obs.counts[chain.CheckVerified] != 2+boolInt(tc.wantResult == chain.CheckVerified) ||
+				obs.counts[chain.CheckStale] != boolInt(tc.wantResult == chain.CheckStale) {
 				t.Errorf("observed %v", obs.counts)
 			}
 		})
@@ -205,13 +205,13 @@ func TestNoCheckWithoutEdgeDryRunOrSuccess(t *testing.T) {
 		status string
 	}{
 		{"no edge", plan.Plan{URLs: urls}, false, ""},
-		{"dry run", plan.Plan{URLs: urls, VerifyEdge: e.srv.URL}, true, ""},
-		{"purge failed", plan.Plan{URLs: urls, VerifyEdge: e.srv.URL}, false, fanout.StatusPartial},
+		{"dry run", plan.Plan{URLs: urls, EdgeCheck: e.srv.URL}, true, ""},
+		{"purge failed", plan.Plan{URLs: urls, EdgeCheck: e.srv.URL}, false, chain.StatusPartial},
 	} {
 		p := &countingPurger{status: tc.status}
 		a := run(New(Config{Purger: p}), context.Background(), "id", tc.p, tc.dryRun)
-		if a.Verification != nil || len(p.plans) != 1 {
-			t.Errorf("%s: verification %+v after %d purges", tc.name, a.Verification, len(p.plans))
+		if a.EdgeChecks != nil || len(p.plans) != 1 {
+			t.Errorf("%s: verification %+v after %d purges", tc.name, a.EdgeChecks, len(p.plans))
 		}
 	}
 	e.mu.Lock()
@@ -230,12 +230,12 @@ func TestAnEdgeDownIsFailedNotStale(t *testing.T) {
 	dead := "http://" + ln.Addr().String()
 	ln.Close()
 	p := &countingPurger{}
-	a := run(New(Config{Purger: p}), context.Background(), "id", plan.Plan{URLs: urls, VerifyEdge: dead}, false)
-	if a.Status != fanout.StatusPurged || len(p.plans) != 1 {
+	a := run(New(Config{Purger: p}), context.Background(), "id", plan.Plan{URLs: urls, EdgeCheck: dead}, false)
+	if a.Status != chain.StatusPurged || len(p.plans) != 1 {
 		t.Fatalf("status %q after %d purges", a.Status, len(p.plans))
 	}
-	for _, c := range a.Verification {
-		if c.Result != fanout.CheckFailed || c.Error == "" {
+	for _, c := range a.EdgeChecks {
+		if c.Result != chain.CheckFailed || c.Error == "" {
 			t.Errorf("check %+v", c)
 		}
 	}
@@ -255,7 +255,7 @@ type deadlinePurger struct {
 	left time.Duration
 }
 
-func (p *deadlinePurger) Run(ctx context.Context, id string, pl *plan.Plan, dryRun bool, a *fanout.Answer) {
+func (p *deadlinePurger) Run(ctx context.Context, id string, pl *plan.Plan, dryRun bool, a *chain.Answer) {
 	if d, ok := ctx.Deadline(); ok {
 		p.left = time.Until(d)
 	}
@@ -263,8 +263,8 @@ func (p *deadlinePurger) Run(ctx context.Context, id string, pl *plan.Plan, dryR
 }
 
 // run is v.Run answering by value, as the tests read it.
-func run(v *Checker, ctx context.Context, id string, p plan.Plan, dryRun bool) fanout.Answer {
-	var a fanout.Answer
+func run(v *Checker, ctx context.Context, id string, p plan.Plan, dryRun bool) chain.Answer {
+	var a chain.Answer
 	v.Run(ctx, id, &p, dryRun, &a)
 	return a
 }
@@ -282,11 +282,11 @@ func TestASlowEdgeLeavesThePurgeItsTime(t *testing.T) {
 	p := &deadlinePurger{}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
-	a := run(New(Config{Purger: p}), ctx, "id", plan.Plan{URLs: []string{"https://a.test/"}, VerifyEdge: edge.URL}, false)
+	a := run(New(Config{Purger: p}), ctx, "id", plan.Plan{URLs: []string{"https://a.test/"}, EdgeCheck: edge.URL}, false)
 	if p.left < 1500*time.Millisecond {
 		t.Errorf("the purge started with %s of a 2 s deadline left", p.left)
 	}
-	if a.Status != fanout.StatusPurged || len(a.Verification) != 1 || a.Verification[0].Result != fanout.CheckFailed {
+	if a.Status != chain.StatusPurged || len(a.EdgeChecks) != 1 || a.EdgeChecks[0].Result != chain.CheckFailed {
 		t.Errorf("answer %+v", a)
 	}
 }

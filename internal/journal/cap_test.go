@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/edgepurge/edgepurge/internal/fanout"
+	"github.com/edgepurge/edgepurge/internal/chain"
 	"github.com/edgepurge/edgepurge/internal/metrics"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
@@ -24,8 +24,8 @@ func TestAFullJournalRefusesTheWriteNeverDropsAnEntry(t *testing.T) {
 	}
 	m := metrics.NewJournal(prometheus.NewRegistry())
 	w := Writer{To: j, KeysBackend: "redis", Metrics: m}
-	a := fanout.Answer{ID: "e3", Status: fanout.StatusFailed, Results: []fanout.Result{
-		{Backend: "cloudflare", Status: fanout.BackendFailed, Retryable: true, Error: "HTTP 500"}}}
+	a := chain.Answer{ID: "e3", Status: chain.StatusFailed, Results: []chain.BackendResult{
+		{Backend: "cloudflare", Status: chain.BackendFailed, Retryable: true, Error: "HTTP 500"}}}
 	_, ok, err := w.Journal(ctx, "hook", &a)
 	if !ok || !errors.Is(err, ErrFull) {
 		t.Fatalf("write to a full journal: ok %v, err %v; want ErrFull", ok, err)

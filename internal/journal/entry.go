@@ -14,7 +14,7 @@ import (
 	"slices"
 	"time"
 
-	"github.com/edgepurge/edgepurge/internal/fanout"
+	"github.com/edgepurge/edgepurge/internal/chain"
 	"github.com/edgepurge/edgepurge/internal/plan"
 )
 
@@ -31,7 +31,7 @@ type Entry struct {
 	Zone   string `json:"zone,omitempty"`
 	// Backends are the backends whose part is unfinished, by name
 	// (cloudflare, varnish, redis): the one that failed and the ones
-	// skipped after it. Only they are purged again, in the fan-out's
+	// skipped after it. Only they are purged again, in the chain's
 	// order (Redis first, then the CDNs inner to outer).
 	Backends []string `json:"backends"`
 	// The CDN part, when a CDN backend is unfinished: all of it, since a
@@ -93,15 +93,15 @@ func orEmpty(s []string) []string {
 // for lack of budget). A permanent refusal (a bad zone, a bad token) is
 // not journaled: retrying it cannot help, the caller must hear about it.
 // keysBackend names the Redis side's results ("redis").
-func Unfinished(source string, a fanout.Answer, keysBackend string, at time.Time) (Entry, bool) {
+func Unfinished(source string, a chain.Answer, keysBackend string, at time.Time) (Entry, bool) {
 	e := Entry{EventID: a.ID, Source: source, Page: a.Plan.Page, Zone: a.Plan.Zone, FirstFailure: at.UTC(), Attempts: 1}
 	for _, r := range a.Results {
 		switch r.Status {
-		case fanout.BackendSkipped:
+		case chain.BackendSkipped:
 			// Left for after the failed step: re-driven with it, in order.
 			e.Backends = append(e.Backends, r.Backend)
 			continue
-		case fanout.BackendFailed:
+		case chain.BackendFailed:
 		default:
 			continue
 		}

@@ -9,7 +9,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/edgepurge/edgepurge/internal/audit"
-	"github.com/edgepurge/edgepurge/internal/fanout"
+	"github.com/edgepurge/edgepurge/internal/chain"
 	"github.com/edgepurge/edgepurge/internal/pipeline"
 	"github.com/edgepurge/edgepurge/internal/plan"
 	"github.com/edgepurge/edgepurge/test/testkit/redistest"
@@ -20,7 +20,7 @@ import (
 type scripted struct {
 	mu sync.Mutex
 	// fail maps a backend to its failure; absent means it succeeds.
-	fail  map[string]fanout.Result
+	fail  map[string]chain.BackendResult
 	hang  bool
 	calls []call
 }
@@ -31,11 +31,11 @@ type call struct {
 	p        plan.Plan
 }
 
-func (s *scripted) set(backend string, r *fanout.Result) {
+func (s *scripted) set(backend string, r *chain.BackendResult) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.fail == nil {
-		s.fail = map[string]fanout.Result{}
+		s.fail = map[string]chain.BackendResult{}
 	}
 	if r == nil {
 		delete(s.fail, backend)
@@ -49,15 +49,15 @@ func through(s *scripted, rec pipeline.Recorder) *pipeline.Pipeline {
 	return pipeline.New(pipeline.Config{Purger: s, Audit: rec})
 }
 
-func (s *scripted) Run(ctx context.Context, id string, p *plan.Plan, _ bool, a *fanout.Answer) {
+func (s *scripted) Run(ctx context.Context, id string, p *plan.Plan, _ bool, a *chain.Answer) {
 	s.RunOn(ctx, []string{"cloudflare", "redis"}, id, p, a)
 }
 
-func (s *scripted) RunOn(ctx context.Context, backends []string, id string, p *plan.Plan, a *fanout.Answer) {
+func (s *scripted) RunOn(ctx context.Context, backends []string, id string, p *plan.Plan, a *chain.Answer) {
 	*a = s.runOn(ctx, backends, id, *p)
 }
 
-func (s *scripted) runOn(ctx context.Context, backends []string, id string, p plan.Plan) fanout.Answer {
+func (s *scripted) runOn(ctx context.Context, backends []string, id string, p plan.Plan) chain.Answer {
 	s.mu.Lock()
 	s.calls = append(s.calls, call{backends, id, p})
 	hang := s.hang
@@ -67,28 +67,28 @@ func (s *scripted) runOn(ctx context.Context, backends []string, id string, p pl
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	a := fanout.Answer{ID: id, Plan: p}
+	a := chain.Answer{ID: id, Plan: p}
 	failed := 0
 	for _, b := range backends {
 		r, bad := s.fail[b]
 		if ctx.Err() != nil {
-			r, bad = fanout.Result{Error: ctx.Err().Error(), Retryable: true}, true
+			r, bad = chain.BackendResult{Error: ctx.Err().Error(), Retryable: true}, true
 		}
 		if bad {
-			r.Backend, r.Status = b, fanout.BackendFailed
+			r.Backend, r.Status = b, chain.BackendFailed
 			failed++
 		} else {
-			r = fanout.Result{Backend: b, Status: fanout.BackendOK, Items: 1}
+			r = chain.BackendResult{Backend: b, Status: chain.BackendOK, Items: 1}
 		}
 		a.Results = append(a.Results, r)
 	}
 	switch {
 	case failed == 0:
-		a.Status = fanout.StatusPurged
+		a.Status = chain.StatusPurged
 	case failed == len(backends):
-		a.Status = fanout.StatusFailed
+		a.Status = chain.StatusFailed
 	default:
-		a.Status = fanout.StatusPartial
+		a.Status = chain.StatusPartial
 	}
 	return a
 }
@@ -117,7 +117,7 @@ func (r *recorder) all() []audit.Record {
 	return append([]audit.Record(nil), r.recs...)
 }
 
-var retryable500 = &fanout.Result{Error: "purge 2 urls: HTTP 500", Retryable: true}
+var retryable500 = &chain.BackendResult{Error: "purge 2 urls: HTTP 500", Retryable: true}
 
 // testJournal is a journal under the test's own prefix in the shared Redis.
 func testJournal(t *testing.T, edit func(*Config)) *Journal {

@@ -5,7 +5,7 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/edgepurge/edgepurge/internal/fanout"
+	"github.com/edgepurge/edgepurge/internal/chain"
 	"github.com/edgepurge/edgepurge/internal/pipeline"
 )
 
@@ -28,13 +28,13 @@ const (
 // finish, through the pipeline (the same purgers, coalescing, batching and
 // rate limits as the server), which records it in the audit trail as
 // source "redrive".
-func redrive(ctx context.Context, p *pipeline.Pipeline, e Entry) (fanout.Answer, outcome) {
+func redrive(ctx context.Context, p *pipeline.Pipeline, e Entry) (chain.Answer, outcome) {
 	a := p.Run(ctx, SourceRedrive, e.EventID, e.Plan(), e.Backends)
-	if a.Status == fanout.StatusPurged {
+	if a.Status == chain.StatusPurged {
 		return a, purged
 	}
 	for _, r := range a.Results {
-		if r.Status == fanout.BackendFailed && !r.Retryable && !r.Unsent {
+		if r.Status == chain.BackendFailed && !r.Retryable && !r.Unsent {
 			return a, refused
 		}
 	}
@@ -42,10 +42,10 @@ func redrive(ctx context.Context, p *pipeline.Pipeline, e Entry) (fanout.Answer,
 }
 
 // failure summarizes an answer's failed backends.
-func failure(a fanout.Answer) string {
+func failure(a chain.Answer) string {
 	var parts []string
 	for _, r := range a.Results {
-		if r.Status == fanout.BackendFailed {
+		if r.Status == chain.BackendFailed {
 			parts = append(parts, r.Backend+": "+r.Error)
 		}
 	}
@@ -62,8 +62,8 @@ type Replayed struct {
 	EventID string `json:"event_id"`
 	Page    string `json:"page,omitempty"`
 	// Status is purged or failed; a purged entry is removed.
-	Status string        `json:"status"`
-	Answer fanout.Answer `json:"answer"`
+	Status string       `json:"status"`
+	Answer chain.Answer `json:"answer"`
 	// Error says what failed, including a failure to remove the entry.
 	Error string `json:"error,omitempty"`
 }
@@ -108,7 +108,7 @@ func Replay(ctx context.Context, j *Journal, p *pipeline.Pipeline, dead bool, id
 
 func replayOne(ctx context.Context, j *Journal, p *pipeline.Pipeline, e Entry, dead bool) Replayed {
 	a, res := redrive(ctx, p, e)
-	r := Replayed{ID: e.ID, EventID: e.EventID, Page: e.Page, Status: fanout.StatusFailed, Answer: a}
+	r := Replayed{ID: e.ID, EventID: e.EventID, Page: e.Page, Status: chain.StatusFailed, Answer: a}
 	if res != purged {
 		r.Error = failure(a)
 		return r
@@ -122,6 +122,6 @@ func replayOne(ctx context.Context, j *Journal, p *pipeline.Pipeline, e Entry, d
 	if err != nil {
 		r.Error = "purged, but " + err.Error()
 	}
-	r.Status = fanout.StatusPurged
+	r.Status = chain.StatusPurged
 	return r
 }

@@ -10,7 +10,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
-	"github.com/edgepurge/edgepurge/internal/fanout"
+	"github.com/edgepurge/edgepurge/internal/chain"
 	"github.com/edgepurge/edgepurge/internal/metrics"
 	"github.com/edgepurge/edgepurge/internal/pipeline"
 )
@@ -76,7 +76,7 @@ type held struct {
 // result is a finished attempt.
 type result struct {
 	id string
-	a  fanout.Answer
+	a  chain.Answer
 	o  outcome
 }
 

@@ -10,7 +10,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
-	"github.com/edgepurge/edgepurge/internal/fanout"
+	"github.com/edgepurge/edgepurge/internal/chain"
 	"github.com/edgepurge/edgepurge/internal/metrics"
 	"github.com/edgepurge/edgepurge/test/testkit/redistest"
 )
@@ -204,7 +204,7 @@ func TestRefusedEntriesDieAtOnce(t *testing.T) {
 		t.Fatal(err)
 	}
 	p := &scripted{}
-	p.set("cloudflare", &fanout.Result{Error: "HTTP 403: code 10000", ErrorCodes: []int{10000}})
+	p.set("cloudflare", &chain.BackendResult{Error: "HTTP 403: code 10000", ErrorCodes: []int{10000}})
 	running(t, RedriverConfig{Journal: j, Pipeline: through(p, nil), Consumer: "a-1"})
 	eventually(t, "the refused entry to die", func() bool {
 		d, _ := j.ListDead(ctx, "")

@@ -5,7 +5,7 @@ import (
 	"errors"
 	"time"
 
-	"github.com/edgepurge/edgepurge/internal/fanout"
+	"github.com/edgepurge/edgepurge/internal/chain"
 	"github.com/edgepurge/edgepurge/internal/metrics"
 )
 
@@ -21,7 +21,7 @@ type Writer struct {
 
 // Journal writes a's unfinished part (see Unfinished). ok is false when
 // there is none that may be journaled; err says the write failed.
-func (w Writer) Journal(ctx context.Context, source string, a *fanout.Answer) (id string, ok bool, err error) {
+func (w Writer) Journal(ctx context.Context, source string, a *chain.Answer) (id string, ok bool, err error) {
 	e, ok := Unfinished(source, *a, w.KeysBackend, time.Now())
 	if !ok {
 		return "", false, nil

@@ -109,7 +109,7 @@ func New(version, commit string) *Metrics {
 	}, []string{"backend"})
 	reg.MustRegister(m.CDNCalls, m.CDNItemsPerCall, m.Coalesced, m.Throttled, m.RateLimitFallbacks, m.RateLimitLongPauses, m.Escalations, m.EscalatedURLs)
 	m.Verifications = prometheus.NewCounterVec(prometheus.CounterOpts{
-		Name: "edgepurge_verifications_total",
+		Name: "edgepurge_edge_checks_total",
 		Help: "Purged URLs fetched through the page's edge after the purge, by result (verified, stale, failed).",
 	}, []string{"result"})
 	reg.MustRegister(m.Verifications)
@@ -131,7 +131,7 @@ func (m *Metrics) Event(source, outcome string) prometheus.Counter {
 	return m.Events.WithLabelValues(source, outcome)
 }
 
-// ObserveBackend records one backend's result (fanout.Observer).
+// ObserveBackend records one backend's result (chain.Observer).
 func (m *Metrics) ObserveBackend(backend, status string, d time.Duration) {
 	m.BackendDuration.WithLabelValues(backend, status).Observe(d.Seconds())
 }

@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/edgepurge/edgepurge/internal/fanout"
+	"github.com/edgepurge/edgepurge/internal/chain"
 	"github.com/edgepurge/edgepurge/internal/plan"
 )
 
@@ -27,12 +27,12 @@ func (d *deadlines) note(list *[]time.Time, ctx context.Context) {
 	d.mu.Unlock()
 }
 
-func (d *deadlines) Run(ctx context.Context, id string, p *plan.Plan, _ bool, a *fanout.Answer) {
+func (d *deadlines) Run(ctx context.Context, id string, p *plan.Plan, _ bool, a *chain.Answer) {
 	d.note(&d.purge, ctx)
-	*a = fanout.Answer{ID: id, Plan: *p, Status: fanout.StatusPurged}
+	*a = chain.Answer{ID: id, Plan: *p, Status: chain.StatusPurged}
 }
 
-func (d *deadlines) RunOn(ctx context.Context, _ []string, id string, p *plan.Plan, a *fanout.Answer) {
+func (d *deadlines) RunOn(ctx context.Context, _ []string, id string, p *plan.Plan, a *chain.Answer) {
 	d.Run(ctx, id, p, false, a)
 }
 
@@ -123,7 +123,7 @@ func TestPurgeFollowsCutoff(t *testing.T) {
 	}
 	cut()
 	cp := New(Config{Planner: onePlan{}, Purger: ctxBackends{}, Deadline: 10 * time.Second, Cutoff: cutoff})
-	if o := cp.Handle(context.Background(), hook("e2", "p1")); o.Answer.Status != fanout.StatusFailed {
+	if o := cp.Handle(context.Background(), hook("e2", "p1")); o.Answer.Status != chain.StatusFailed {
 		t.Errorf("a purge after the cut-off: %s", o.Answer.Status)
 	}
 }
@@ -134,11 +134,11 @@ type valueKey struct{}
 // values records whether each step's context carries the caller's value.
 type values struct{ deadlines }
 
-func (v *values) Run(ctx context.Context, id string, p *plan.Plan, dryRun bool, a *fanout.Answer) {
+func (v *values) Run(ctx context.Context, id string, p *plan.Plan, dryRun bool, a *chain.Answer) {
 	if ctx.Value(valueKey{}) == nil {
 		v.note(&v.purge, ctx) // a purge without the value is noted
 	}
-	*a = fanout.Answer{ID: id, Plan: *p, Status: fanout.StatusPurged}
+	*a = chain.Answer{ID: id, Plan: *p, Status: chain.StatusPurged}
 }
 
 func (v *values) Seen(ctx context.Context, _ string) (bool, error) {

@@ -7,8 +7,8 @@ import (
 	"time"
 
 	"github.com/edgepurge/edgepurge/internal/audit"
+	"github.com/edgepurge/edgepurge/internal/chain"
 	"github.com/edgepurge/edgepurge/internal/event"
-	"github.com/edgepurge/edgepurge/internal/fanout"
 	"github.com/edgepurge/edgepurge/internal/plan"
 )
 
@@ -32,7 +32,7 @@ type Outcome struct {
 	// Refusal says why nothing was purged (a 4xx or 5xx before any
 	// purge); Answer is then empty.
 	Refusal string
-	Answer  fanout.Answer
+	Answer  chain.Answer
 }
 
 // Refused reports whether the event was refused before anything was
@@ -138,11 +138,11 @@ func (p *Pipeline) purgeContext(ctx context.Context, deadline time.Time) (contex
 
 func (p *Pipeline) answerDuplicate(r *Request) *Outcome {
 	ev := &r.Event
-	p.cfg.Metrics.Event(string(ev.Source), fanout.StatusDuplicate).Inc()
+	p.cfg.Metrics.Event(string(ev.Source), chain.StatusDuplicate).Inc()
 	p.log.Info("duplicate event, not purged again", "request_id", r.RequestID, "id", ev.ID, "source", ev.Source, "page", ev.PageID)
-	return &Outcome{HTTPStatus: http.StatusOK, Answer: fanout.Answer{
-		ID: ev.ID, Status: fanout.StatusDuplicate,
-		Plan: plan.Plan{Page: ev.PageID, URLs: []string{}, Tags: []string{}, Keys: []string{}}, Results: []fanout.Result{},
+	return &Outcome{HTTPStatus: http.StatusOK, Answer: chain.Answer{
+		ID: ev.ID, Status: chain.StatusDuplicate,
+		Plan: plan.Plan{Page: ev.PageID, URLs: []string{}, Tags: []string{}, Keys: []string{}}, Results: []chain.BackendResult{},
 	}}
 }
 
@@ -213,11 +213,11 @@ func (p *Pipeline) markPurged(ctx context.Context, deadline time.Time, ev *event
 	}
 }
 
-// notePanics counts and logs every backend of a that panicked: fanout
+// notePanics counts and logs every backend of a that panicked: the chain
 // recovered the panic and answered it as a failed result.
-func (p *Pipeline) notePanics(requestID, id string, a *fanout.Answer) {
+func (p *Pipeline) notePanics(requestID, id string, a *chain.Answer) {
 	for _, r := range a.Results {
-		if r.Error == fanout.PanicError {
+		if r.Error == chain.PanicError {
 			p.cfg.Metrics.Panics.Inc()
 			p.log.Error("panic in backend", "request_id", requestID, "id", id, "backend", r.Backend)
 		}
@@ -225,7 +225,7 @@ func (p *Pipeline) notePanics(requestID, id string, a *fanout.Answer) {
 }
 
 // audit records an answer in the audit trail, when there is one.
-func (p *Pipeline) audit(source string, a *fanout.Answer, httpStatus int) {
+func (p *Pipeline) audit(source string, a *chain.Answer, httpStatus int) {
 	if p.cfg.Audit != nil {
 		p.cfg.Audit.Record(audit.FromAnswer(source, *a, httpStatus, time.Now()))
 	}

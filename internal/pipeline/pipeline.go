@@ -4,7 +4,7 @@
 //
 // An event (Handle) goes through, top to bottom, under one deadline:
 //
-//	duplicate check → plan → purge (fanout, behind the edge check)
+//	duplicate check → plan → purge (chain, behind the edge check)
 //	  → settle: purged: mark the id purged (200)
 //	            unfinished: journal it (202) or refuse it (502, 503)
 //	            incomplete plan: never 2xx (503), never marked
@@ -20,8 +20,8 @@ import (
 	"time"
 
 	"github.com/edgepurge/edgepurge/internal/audit"
+	"github.com/edgepurge/edgepurge/internal/chain"
 	"github.com/edgepurge/edgepurge/internal/event"
-	"github.com/edgepurge/edgepurge/internal/fanout"
 	"github.com/edgepurge/edgepurge/internal/metrics"
 	"github.com/edgepurge/edgepurge/internal/plan"
 )
@@ -44,7 +44,7 @@ type Journaler interface {
 	// may be journaled (a backend refused for good); err says the write
 	// failed.
 	// a is read only.
-	Journal(ctx context.Context, source string, a *fanout.Answer) (id string, ok bool, err error)
+	Journal(ctx context.Context, source string, a *chain.Answer) (id string, ok bool, err error)
 }
 
 // Recorder keeps the audit trail (package audit). Record must not block:
@@ -64,9 +64,9 @@ type Historian interface {
 // Config is what a Pipeline needs.
 type Config struct {
 	Planner Planner
-	// Purger runs plans on the backends: a *fanout.Fanout, usually behind
+	// Purger runs plans on the backends: a *chain.Chain, usually behind
 	// the edge check (package edgecheck).
-	Purger fanout.Runner
+	Purger chain.Runner
 	// Dedupe answers a delivery already purged as "duplicate"; nil turns
 	// that off.
 	Dedupe Deduper
@@ -91,7 +91,7 @@ type Config struct {
 	// Deadline bounds everything Handle does for one event, every phase
 	// included; 0 means no bound of the pipeline's own.
 	Deadline time.Duration
-	// PurgeTimeout, when set, also bounds the purge step: the fan-out's
+	// PurgeTimeout, when set, also bounds the purge step: the chain's
 	// own timeout (server.purge_timeout), so that the purge's one context
 	// carries both bounds.
 	PurgeTimeout time.Duration
@@ -122,8 +122,8 @@ func New(cfg Config) *Pipeline {
 // Run purges a plan made elsewhere (the canary's, a journal entry's) on
 // the named backends (all of them when backends is empty), never as a dry
 // run, and records it in the audit trail under source.
-func (p *Pipeline) Run(ctx context.Context, source, id string, pl plan.Plan, backends []string) fanout.Answer {
-	a := new(fanout.Answer)
+func (p *Pipeline) Run(ctx context.Context, source, id string, pl plan.Plan, backends []string) chain.Answer {
+	a := new(chain.Answer)
 	if len(backends) == 0 {
 		p.cfg.Purger.Run(ctx, id, &pl, false, a)
 	} else {

@@ -11,9 +11,9 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/edgepurge/edgepurge/internal/audit"
+	"github.com/edgepurge/edgepurge/internal/chain"
 	"github.com/edgepurge/edgepurge/internal/dedupe"
 	"github.com/edgepurge/edgepurge/internal/event"
-	"github.com/edgepurge/edgepurge/internal/fanout"
 	"github.com/edgepurge/edgepurge/internal/metrics"
 	"github.com/edgepurge/edgepurge/internal/plan"
 	"github.com/edgepurge/edgepurge/test/testkit/redistest"
@@ -41,37 +41,37 @@ func (onePlan) Plan(_ context.Context, ev event.Event) (plan.Plan, error) {
 // counts the runs.
 type backends struct {
 	mu     sync.Mutex
-	result fanout.Result
+	result chain.BackendResult
 	runs   int
 	on     [][]string
 }
 
-func (b *backends) Run(ctx context.Context, id string, p *plan.Plan, dryRun bool, a *fanout.Answer) {
+func (b *backends) Run(ctx context.Context, id string, p *plan.Plan, dryRun bool, a *chain.Answer) {
 	if dryRun {
-		*a = fanout.Answer{ID: id, Plan: *p, Status: fanout.StatusDryRun}
+		*a = chain.Answer{ID: id, Plan: *p, Status: chain.StatusDryRun}
 		return
 	}
 	b.RunOn(ctx, nil, id, p, a)
 }
 
-func (b *backends) RunOn(ctx context.Context, names []string, id string, p *plan.Plan, a *fanout.Answer) {
+func (b *backends) RunOn(ctx context.Context, names []string, id string, p *plan.Plan, a *chain.Answer) {
 	*a = b.runOn(ctx, names, id, *p)
 }
 
-func (b *backends) runOn(_ context.Context, names []string, id string, p plan.Plan) fanout.Answer {
+func (b *backends) runOn(_ context.Context, names []string, id string, p plan.Plan) chain.Answer {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	b.runs++
 	b.on = append(b.on, names)
 	r := b.result
 	if r.Backend == "" {
-		r = fanout.Result{Backend: "cloudflare", Status: fanout.BackendOK, Items: len(p.URLs)}
+		r = chain.BackendResult{Backend: "cloudflare", Status: chain.BackendOK, Items: len(p.URLs)}
 	}
-	status := fanout.StatusPurged
-	if r.Status == fanout.BackendFailed {
-		status = fanout.StatusFailed
+	status := chain.StatusPurged
+	if r.Status == chain.BackendFailed {
+		status = chain.StatusFailed
 	}
-	return fanout.Answer{ID: id, Plan: p, Status: status, Results: []fanout.Result{r}}
+	return chain.Answer{ID: id, Plan: p, Status: status, Results: []chain.BackendResult{r}}
 }
 
 // journal journals as told.
@@ -81,7 +81,7 @@ type journal struct {
 	n   int
 }
 
-func (j *journal) Journal(context.Context, string, *fanout.Answer) (string, bool, error) {
+func (j *journal) Journal(context.Context, string, *chain.Answer) (string, bool, error) {
 	j.n++
 	return "1-0", j.ok, j.err
 }
@@ -124,23 +124,23 @@ func TestRefusalsPurgeNothing(t *testing.T) {
 }
 
 func TestSettle(t *testing.T) {
-	failed := func(retryable, unsent bool) fanout.Result {
-		return fanout.Result{Backend: "cloudflare", Status: fanout.BackendFailed, Error: "x", Retryable: retryable, Unsent: unsent}
+	failed := func(retryable, unsent bool) chain.BackendResult {
+		return chain.BackendResult{Backend: "cloudflare", Status: chain.BackendFailed, Error: "x", Retryable: retryable, Unsent: unsent}
 	}
 	for _, tc := range []struct {
 		name       string
-		result     fanout.Result
+		result     chain.BackendResult
 		journal    *journal
 		code       int
 		status     string
 		retryAfter string
 	}{
-		{"purged", fanout.Result{}, &journal{ok: true}, 200, fanout.StatusPurged, ""},
-		{"journaled", failed(true, false), &journal{ok: true}, 202, fanout.StatusJournaled, ""},
-		{"journal down", failed(true, false), &journal{ok: true, err: errors.New("redis down")}, 503, fanout.StatusFailed, "5"},
-		{"refused for good", failed(false, false), &journal{ok: false}, 502, fanout.StatusFailed, ""},
-		{"budget spent, no journal", failed(true, true), nil, 503, fanout.StatusFailed, "1"},
-		{"CDN down, no journal", failed(true, false), nil, 502, fanout.StatusFailed, ""},
+		{"purged", chain.BackendResult{}, &journal{ok: true}, 200, chain.StatusPurged, ""},
+		{"journaled", failed(true, false), &journal{ok: true}, 202, chain.StatusJournaled, ""},
+		{"journal down", failed(true, false), &journal{ok: true, err: errors.New("redis down")}, 503, chain.StatusFailed, "5"},
+		{"refused for good", failed(false, false), &journal{ok: false}, 502, chain.StatusFailed, ""},
+		{"budget spent, no journal", failed(true, true), nil, 503, chain.StatusFailed, "1"},
+		{"CDN down, no journal", failed(true, false), nil, 502, chain.StatusFailed, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c := Config{Planner: onePlan{}, Purger: &backends{result: tc.result}}
@@ -169,18 +169,18 @@ func TestSettle(t *testing.T) {
 func TestRedeliveryIsADuplicateOnlyAfterAPurge(t *testing.T) {
 	rdb := redistest.Client(t)
 	dd := dedupe.New(rdb, redistest.Prefix(t), time.Hour)
-	b := &backends{result: fanout.Result{Backend: "cloudflare", Status: fanout.BackendFailed, Retryable: true}}
+	b := &backends{result: chain.BackendResult{Backend: "cloudflare", Status: chain.BackendFailed, Retryable: true}}
 	p := New(Config{Planner: onePlan{}, Purger: b, Dedupe: dd})
 	ctx := context.Background()
 
 	if o := p.Handle(ctx, hook("e1", "p1")); o.HTTPStatus != http.StatusBadGateway {
 		t.Fatalf("failed purge: %d", o.HTTPStatus)
 	}
-	b.result = fanout.Result{}
-	if o := p.Handle(ctx, hook("e1", "p1")); o.HTTPStatus != 200 || o.Answer.Status != fanout.StatusPurged {
+	b.result = chain.BackendResult{}
+	if o := p.Handle(ctx, hook("e1", "p1")); o.HTTPStatus != 200 || o.Answer.Status != chain.StatusPurged {
 		t.Fatalf("the retry of a failed delivery must purge: %d %s", o.HTTPStatus, o.Answer.Status)
 	}
-	if o := p.Handle(ctx, hook("e1", "p1")); o.HTTPStatus != 200 || o.Answer.Status != fanout.StatusDuplicate {
+	if o := p.Handle(ctx, hook("e1", "p1")); o.HTTPStatus != 200 || o.Answer.Status != chain.StatusDuplicate {
 		t.Fatalf("a redelivery after the purge: %d %s, want 200 duplicate", o.HTTPStatus, o.Answer.Status)
 	}
 	if b.runs != 2 {
@@ -189,7 +189,7 @@ func TestRedeliveryIsADuplicateOnlyAfterAPurge(t *testing.T) {
 	// A person's purge with the same id is carried out.
 	manual := hook("e1", "p1")
 	manual.Event.Source = event.SourceManual
-	if o := p.Handle(ctx, manual); o.Answer.Status != fanout.StatusPurged || b.runs != 3 {
+	if o := p.Handle(ctx, manual); o.Answer.Status != chain.StatusPurged || b.runs != 3 {
 		t.Errorf("manual purge: %s after %d runs", o.Answer.Status, b.runs)
 	}
 }
@@ -198,7 +198,7 @@ func TestDryRunPurgesNothingAndIsNotMarked(t *testing.T) {
 	b := &backends{}
 	p := New(Config{Planner: onePlan{}, Purger: b, DryRun: true})
 	o := p.Handle(context.Background(), hook("e1", "p1"))
-	if o.HTTPStatus != 200 || o.Answer.Status != fanout.StatusDryRun || b.runs != 0 {
+	if o.HTTPStatus != 200 || o.Answer.Status != chain.StatusDryRun || b.runs != 0 {
 		t.Errorf("dry run: %d %s, %d purges", o.HTTPStatus, o.Answer.Status, b.runs)
 	}
 }
@@ -208,7 +208,7 @@ func TestRunPurgesAReadyPlanOnTheNamedBackends(t *testing.T) {
 	p := New(Config{Purger: b, Audit: rec})
 	pl := plan.Plan{Page: "p1", URLs: []string{"https://p1.test/"}}
 	a := p.Run(context.Background(), "redrive", "e1", pl, []string{"cloudflare"})
-	if a.Status != fanout.StatusPurged || len(b.on) != 1 || len(b.on[0]) != 1 || b.on[0][0] != "cloudflare" {
+	if a.Status != chain.StatusPurged || len(b.on) != 1 || len(b.on[0]) != 1 || b.on[0][0] != "cloudflare" {
 		t.Fatalf("run: %s on %v", a.Status, b.on)
 	}
 	if len(rec.recs) != 1 || rec.recs[0].Source != "redrive" || rec.recs[0].ID != "e1" {
@@ -221,7 +221,7 @@ func TestShutdownCutoffCutsThePurge(t *testing.T) {
 	cut()
 	p := New(Config{Planner: onePlan{}, Purger: ctxBackends{}, Cutoff: cutoff})
 	o := p.Handle(context.Background(), hook("e1", "p1"))
-	if o.Answer.Status != fanout.StatusFailed {
+	if o.Answer.Status != chain.StatusFailed {
 		t.Errorf("a purge after the cut-off: %s", o.Answer.Status)
 	}
 }
@@ -230,21 +230,21 @@ func TestShutdownCutoffCutsThePurge(t *testing.T) {
 // fail.
 type ctxBackends struct{}
 
-func (c ctxBackends) Run(ctx context.Context, id string, p *plan.Plan, _ bool, a *fanout.Answer) {
+func (c ctxBackends) Run(ctx context.Context, id string, p *plan.Plan, _ bool, a *chain.Answer) {
 	c.RunOn(ctx, nil, id, p, a)
 }
 
-func (c ctxBackends) RunOn(ctx context.Context, _ []string, id string, p *plan.Plan, a *fanout.Answer) {
+func (c ctxBackends) RunOn(ctx context.Context, _ []string, id string, p *plan.Plan, a *chain.Answer) {
 	*a = c.runOn(ctx, id, *p)
 }
 
-func (ctxBackends) runOn(ctx context.Context, id string, p plan.Plan) fanout.Answer {
+func (ctxBackends) runOn(ctx context.Context, id string, p plan.Plan) chain.Answer {
 	select {
 	case <-ctx.Done():
-		return fanout.Answer{ID: id, Plan: p, Status: fanout.StatusFailed,
-			Results: []fanout.Result{{Backend: "cloudflare", Status: fanout.BackendFailed, Error: ctx.Err().Error(), Retryable: true}}}
+		return chain.Answer{ID: id, Plan: p, Status: chain.StatusFailed,
+			Results: []chain.BackendResult{{Backend: "cloudflare", Status: chain.BackendFailed, Error: ctx.Err().Error(), Retryable: true}}}
 	case <-time.After(time.Minute):
-		return fanout.Answer{ID: id, Plan: p, Status: fanout.StatusPurged}
+		return chain.Answer{ID: id, Plan: p, Status: chain.StatusPurged}
 	}
 }
 
@@ -263,17 +263,17 @@ func TestIncompletePlanIsPurgedButNever2xxNorMarked(t *testing.T) {
 	dd := dedupe.New(rdb, redistest.Prefix(t), time.Hour)
 	for _, tc := range []struct {
 		name   string
-		result fanout.Result
+		result chain.BackendResult
 	}{
-		{"purged", fanout.Result{}},
-		{"cdn failed transiently", fanout.Result{Backend: "cloudflare", Status: fanout.BackendFailed, Retryable: true}},
+		{"purged", chain.BackendResult{}},
+		{"cdn failed transiently", chain.BackendResult{Backend: "cloudflare", Status: chain.BackendFailed, Retryable: true}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			b, j := &backends{result: tc.result}, &journal{ok: true}
 			p := New(Config{Planner: incompletePlan{}, Purger: b, Dedupe: dd, Journal: j})
 			id := "inc-" + tc.name
 			o := p.Handle(context.Background(), hook(id, "p1"))
-			if o.HTTPStatus != http.StatusServiceUnavailable || o.RetryAfter == "" || o.Answer.Status == fanout.StatusPurged {
+			if o.HTTPStatus != http.StatusServiceUnavailable || o.RetryAfter == "" || o.Answer.Status == chain.StatusPurged {
 				t.Errorf("incomplete plan: %d %s Retry-After %q", o.HTTPStatus, o.Answer.Status, o.RetryAfter)
 			}
 			if b.runs != 1 || j.n != 0 {
@@ -292,7 +292,7 @@ func TestDryRunOfAnIncompletePlanIsNot2xx(t *testing.T) {
 	b := &backends{}
 	p := New(Config{Planner: incompletePlan{}, Purger: b, DryRun: true})
 	o := p.Handle(context.Background(), hook("dry-inc", "p1"))
-	if o.HTTPStatus != http.StatusServiceUnavailable || o.RetryAfter == "" || o.Answer.Status != fanout.StatusDryRun || !o.Answer.Plan.Incomplete {
+	if o.HTTPStatus != http.StatusServiceUnavailable || o.RetryAfter == "" || o.Answer.Status != chain.StatusDryRun || !o.Answer.Plan.Incomplete {
 		t.Errorf("dry run of an incomplete plan: %d %s incomplete=%v Retry-After %q", o.HTTPStatus, o.Answer.Status, o.Answer.Plan.Incomplete, o.RetryAfter)
 	}
 	if b.runs != 0 {
@@ -300,39 +300,39 @@ func TestDryRunOfAnIncompletePlanIsNot2xx(t *testing.T) {
 	}
 }
 
-// chain is backends whose Redis step fails: Run answers the CDNs skipped,
+// failingChain is backends whose Redis step fails: Run answers the CDNs skipped,
 // RunOn purges what it is asked.
-type chain struct {
+type failingChain struct {
 	mu   sync.Mutex
 	runs [][]string
 }
 
-func (c *chain) Run(ctx context.Context, id string, p *plan.Plan, dryRun bool, a *fanout.Answer) {
+func (c *failingChain) Run(ctx context.Context, id string, p *plan.Plan, dryRun bool, a *chain.Answer) {
 	*a = c.run(ctx, id, *p, dryRun)
 }
 
-func (c *chain) run(_ context.Context, id string, p plan.Plan, _ bool) fanout.Answer {
+func (c *failingChain) run(_ context.Context, id string, p plan.Plan, _ bool) chain.Answer {
 	c.mu.Lock()
 	c.runs = append(c.runs, []string{"redis", "varnish", "cloudflare"})
 	c.mu.Unlock()
-	return fanout.Answer{ID: id, Plan: p, Status: fanout.StatusFailed, Results: []fanout.Result{
-		{Backend: "varnish", Status: fanout.BackendSkipped, Retryable: true},
-		{Backend: "cloudflare", Status: fanout.BackendSkipped, Retryable: true},
-		{Backend: "redis", Status: fanout.BackendFailed, Retryable: true, Error: "connection refused"},
+	return chain.Answer{ID: id, Plan: p, Status: chain.StatusFailed, Results: []chain.BackendResult{
+		{Backend: "varnish", Status: chain.BackendSkipped, Retryable: true},
+		{Backend: "cloudflare", Status: chain.BackendSkipped, Retryable: true},
+		{Backend: "redis", Status: chain.BackendFailed, Retryable: true, Error: "connection refused"},
 	}}
 }
 
-func (c *chain) RunOn(ctx context.Context, names []string, id string, p *plan.Plan, a *fanout.Answer) {
+func (c *failingChain) RunOn(ctx context.Context, names []string, id string, p *plan.Plan, a *chain.Answer) {
 	*a = c.runOn(ctx, names, id, *p)
 }
 
-func (c *chain) runOn(_ context.Context, names []string, id string, p plan.Plan) fanout.Answer {
+func (c *failingChain) runOn(_ context.Context, names []string, id string, p plan.Plan) chain.Answer {
 	c.mu.Lock()
 	c.runs = append(c.runs, names)
 	c.mu.Unlock()
-	a := fanout.Answer{ID: id, Plan: p, Status: fanout.StatusPurged}
+	a := chain.Answer{ID: id, Plan: p, Status: chain.StatusPurged}
 	for _, n := range names {
-		a.Results = append(a.Results, fanout.Result{Backend: n, Status: fanout.BackendOK, Items: 1})
+		a.Results = append(a.Results, chain.BackendResult{Backend: n, Status: chain.BackendOK, Items: 1})
 	}
 	return a
 }
@@ -347,7 +347,7 @@ func TestRedisDownTheCDNsArePurgedAnywayAndTheAnswerIsNot2xx(t *testing.T) {
 		{"no journal", nil, http.StatusBadGateway},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			c := &chain{}
+			c := &failingChain{}
 			p := New(Config{Planner: onePlan{}, Purger: c, Journal: tc.journal, KeysBackend: "redis"})
 			o := p.Handle(context.Background(), hook("e1", "p1"))
 			if o.HTTPStatus != tc.code {
@@ -356,13 +356,13 @@ func TestRedisDownTheCDNsArePurgedAnywayAndTheAnswerIsNot2xx(t *testing.T) {
 			if len(c.runs) != 2 || len(c.runs[1]) != 2 || c.runs[1][0] != "varnish" || c.runs[1][1] != "cloudflare" {
 				t.Fatalf("runs %q: want the skipped CDNs purged, inner first", c.runs)
 			}
-			if o.Answer.Status != fanout.StatusPartial || o.Answer.Results[0].Status != fanout.BackendOK || o.Answer.Results[1].Status != fanout.BackendOK {
+			if o.Answer.Status != chain.StatusPartial || o.Answer.Results[0].Status != chain.BackendOK || o.Answer.Results[1].Status != chain.BackendOK {
 				t.Errorf("answer %s %+v", o.Answer.Status, o.Answer.Results)
 			}
 		})
 	}
 	// With the journal answering, the chain is journaled instead, in order.
-	c := &chain{}
+	c := &failingChain{}
 	o := New(Config{Planner: onePlan{}, Purger: c, Journal: &journal{ok: true}, KeysBackend: "redis"}).Handle(context.Background(), hook("e1", "p1"))
 	if o.HTTPStatus != http.StatusAccepted || len(c.runs) != 1 {
 		t.Errorf("journal up: %d after %d runs, want 202 and no CDN purge out of order", o.HTTPStatus, len(c.runs))

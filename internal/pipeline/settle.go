@@ -6,8 +6,8 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/edgepurge/edgepurge/internal/chain"
 	"github.com/edgepurge/edgepurge/internal/event"
-	"github.com/edgepurge/edgepurge/internal/fanout"
 )
 
 // Retry-After of the non-2xx answers of an unfinished purge, in seconds.
@@ -35,7 +35,7 @@ func (p *Pipeline) settle(ctx context.Context, deadline time.Time, ev *event.Eve
 	incomplete := a.Plan.Incomplete
 	switch {
 	case a.OK() && !incomplete:
-		if a.Status == fanout.StatusPurged {
+		if a.Status == chain.StatusPurged {
 			p.markPurged(ctx, deadline, ev)
 		}
 		o.HTTPStatus = http.StatusOK
@@ -44,8 +44,8 @@ func (p *Pipeline) settle(ctx context.Context, deadline time.Time, ev *event.Eve
 		// A dry run of an incomplete plan stays a dry run (nothing was
 		// purged), but is no more a 2xx than a purge of one would be:
 		// the plan it shows may miss some of the page.
-		if a.Status != fanout.StatusDryRun {
-			a.Status = fanout.StatusPartial
+		if a.Status != chain.StatusDryRun {
+			a.Status = chain.StatusPartial
 		}
 		o.HTTPStatus, o.RetryAfter = http.StatusServiceUnavailable, retryAfterIncomplete
 		return
@@ -83,11 +83,11 @@ func (p *Pipeline) settle(ctx context.Context, deadline time.Time, ev *event.Eve
 func (p *Pipeline) unfinished(ctx context.Context, ev *event.Event, o *Outcome) {
 	a := &o.Answer
 	var journalErr error
-	if p.cfg.Journal != nil && a.Status != fanout.StatusStale && !a.Plan.Incomplete {
+	if p.cfg.Journal != nil && a.Status != chain.StatusStale && !a.Plan.Incomplete {
 		id, ok, err := p.cfg.Journal.Journal(ctx, string(ev.Source), a)
 		switch {
 		case ok && err == nil:
-			a.Status, a.JournalID = fanout.StatusJournaled, id
+			a.Status, a.JournalID = chain.StatusJournaled, id
 			o.HTTPStatus = http.StatusAccepted
 			return
 		case ok:
@@ -112,13 +112,13 @@ func (p *Pipeline) unfinished(ctx context.Context, ev *event.Event, o *Outcome) 
 // purgeSkipped purges now the CDN steps skipped after a failed Redis step
 // that cannot be journaled (see unfinished), if there are any, and merges
 // what they did into a.
-func (p *Pipeline) purgeSkipped(ctx context.Context, id string, a *fanout.Answer) {
+func (p *Pipeline) purgeSkipped(ctx context.Context, id string, a *chain.Answer) {
 	failed, skipped := a.StoppedAt()
 	if failed == "" || failed != p.cfg.KeysBackend || len(skipped) == 0 {
 		return
 	}
 	p.log.Warn("redis step failed and cannot be journaled: purging the CDNs now", "id", id, "cdns", skipped)
-	b := new(fanout.Answer)
+	b := new(chain.Answer)
 	p.cfg.Purger.RunOn(ctx, skipped, id, &a.Plan, b)
 	a.Merge(b)
 }
@@ -129,7 +129,7 @@ func (p *Pipeline) record(r *Request, o *Outcome) {
 	p.cfg.Metrics.Event(string(ev.Source), a.Status).Inc()
 	p.audit(string(ev.Source), a, o.HTTPStatus)
 	lag := time.Duration(-1)
-	if a.Status == fanout.StatusPurged && !ev.OccurredAt.IsZero() {
+	if a.Status == chain.StatusPurged && !ev.OccurredAt.IsZero() {
 		lag = time.Since(ev.OccurredAt)
 		p.cfg.Metrics.FreshnessLag.Observe(lag.Seconds())
 		lag = max(lag, 0) // a sender's clock ahead of ours
@@ -140,7 +140,7 @@ func (p *Pipeline) record(r *Request, o *Outcome) {
 	attrs := outcomeAttrs(r, o)
 	ctx := context.Background()
 	switch {
-	case a.Status == fanout.StatusDryRun:
+	case a.Status == chain.StatusDryRun:
 		p.log.LogAttrs(ctx, slog.LevelInfo, "event planned, not purged (dry run)", attrs...)
 	case o.HTTPStatus == http.StatusOK:
 		p.log.LogAttrs(ctx, slog.LevelInfo, "event purged", attrs...)

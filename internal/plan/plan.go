@@ -43,9 +43,9 @@ type Plan struct {
 	// SoftPurge asks for soft purges (see purge.Request.Soft), from the
 	// page's rule.
 	SoftPurge bool `json:"-"`
-	// VerifyEdge, when set, is the edge address through which each purged
+	// EdgeCheck, when set, is the edge address through which each purged
 	// URL is fetched after the purge to check it is not served stale.
-	VerifyEdge string `json:"-"`
+	EdgeCheck string `json:"-"`
 }
 
 // Cover is what stands for all of a page's URLs (config.Cover, rendered).

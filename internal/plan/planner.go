@@ -186,7 +186,7 @@ func (p *Planner) Plan(ctx context.Context, ev event.Event) (Plan, error) {
 		}
 		out.Warnings = warnings
 		out.Incomplete = len(warnings) > 0
-		out.CDNOrder, out.VerifyEdge = pg.rule.cdnOrder, pg.rule.verifyEdge
+		out.CDNOrder, out.EdgeCheck = pg.rule.cdnOrder, pg.rule.edgeCheck
 		if pg.rule.soft != nil {
 			out.SoftPurge = *pg.rule.soft
 		}

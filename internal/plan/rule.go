@@ -18,9 +18,9 @@ type rule struct {
 	tags    []Template
 	keys    []Template
 	keySets []Template
-	// cdnOrder and verifyEdge pass the page's config on to its plans.
-	cdnOrder   []string
-	verifyEdge string
+	// cdnOrder and edgeCheck pass the page's config on to its plans.
+	cdnOrder  []string
+	edgeCheck string
 	// soft is the page's soft_purge; nil keeps the CDNs' own setting.
 	soft *bool
 	// coverTags and coverHosts are the page's cover (config.Cover).
@@ -45,8 +45,8 @@ var (
 // start. name says which rule, for the error.
 func compileRule(name string, r config.PageRule) (*rule, error) {
 	out := &rule{zone: r.Zone, schemes: r.Schemes, cdnOrder: r.CDNOrder, soft: r.SoftPurge}
-	if r.Verify != nil && r.Verify.Enabled {
-		out.verifyEdge = r.Verify.Edge
+	if r.EdgeCheck != nil && r.EdgeCheck.Enabled {
+		out.edgeCheck = r.EdgeCheck.Edge
 	}
 	if len(out.schemes) == 0 {
 		out.schemes = []string{"https"}

@@ -30,8 +30,8 @@ import (
 	"github.com/edgepurge/edgepurge/purge/fastly"
 )
 
-// Result is one check.
-type Result struct {
+// Check is one check.
+type Check struct {
 	Name string `json:"name"`
 	OK   bool   `json:"ok"`
 	// Skipped says the check could not be made and does not count (a
@@ -42,8 +42,8 @@ type Result struct {
 
 // Report is every check; OK only when all passed.
 type Report struct {
-	OK     bool     `json:"ok"`
-	Checks []Result `json:"checks"`
+	OK     bool    `json:"ok"`
+	Checks []Check `json:"checks"`
 }
 
 // DefaultTimeout bounds each check that does I/O.
@@ -54,7 +54,7 @@ const samplePage = "edgepurge-check"
 
 // ConfigFailed is the report of a config that could not even be loaded.
 func ConfigFailed(err error, secrets ...string) Report {
-	return Report{Checks: []Result{{Name: "config", Detail: redact(err.Error(), secrets)}}}
+	return Report{Checks: []Check{{Name: "config", Detail: redact(err.Error(), secrets)}}}
 }
 
 // Serve is what the checks take from serve's own wiring (internal/app),
@@ -108,12 +108,12 @@ type runner struct {
 	serve   Serve
 	timeout time.Duration
 	secrets []string
-	results []Result
+	results []Check
 }
 
 // add records a check: failed when err is not nil (its text is the detail).
 func (r *runner) add(name string, err error, detail string) {
-	res := Result{Name: name, OK: err == nil, Detail: detail}
+	res := Check{Name: name, OK: err == nil, Detail: detail}
 	if err != nil {
 		res.Detail = err.Error()
 	}
@@ -274,12 +274,12 @@ func (r *runner) metadata(name string, err error, ok string, proved bool) {
 		return
 	}
 	if pe := purge.AsError(err); pe != nil && pe.Permission != "" {
-		r.results = append(r.results, Result{Name: name, OK: true, Skipped: true,
+		r.results = append(r.results, Check{Name: name, OK: true, Skipped: true,
 			Detail: redact("skipped: the token lacks "+pe.Permission+", which purging does not need", r.secrets)})
 		return
 	}
 	if proved {
-		r.results = append(r.results, Result{Name: name, OK: true, Skipped: true,
+		r.results = append(r.results, Check{Name: name, OK: true, Skipped: true,
 			Detail: redact("skipped (the probe purge passed): "+err.Error(), r.secrets)})
 		return
 	}

@@ -14,7 +14,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
-	"github.com/edgepurge/edgepurge/internal/redisdo"
+	"github.com/edgepurge/edgepurge/internal/rediscmd"
 )
 
 // DefaultPrefix is the key prefix of page entries when none is configured.
@@ -54,10 +54,10 @@ func New(client redis.UniversalClient, prefix string) *Registry {
 
 // Lookup returns the registered page pageID. found is false when no entry
 // exists or it lists no hostname; err is set only when Redis fails or ctx
-// ends first (see redisdo.Do).
+// ends first (see rediscmd.Do).
 func (r *Registry) Lookup(ctx context.Context, pageID string) (page Page, found bool, err error) {
 	cmd := redis.NewSliceCmd(ctx, "hmget", r.key(pageID), fieldHosts, fieldZone)
-	if err := redisdo.Do(ctx, r.client, cmd); err != nil {
+	if err := rediscmd.Do(ctx, r.client, cmd); err != nil {
 		return Page{}, false, fmt.Errorf("look up page %q: %w", pageID, err)
 	}
 	values := cmd.Val()

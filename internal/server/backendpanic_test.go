@@ -14,8 +14,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/edgepurge/edgepurge/cache"
+	"github.com/edgepurge/edgepurge/internal/chain"
 	"github.com/edgepurge/edgepurge/internal/event"
-	"github.com/edgepurge/edgepurge/internal/fanout"
 	"github.com/edgepurge/edgepurge/internal/health"
 	"github.com/edgepurge/edgepurge/internal/metrics"
 	"github.com/edgepurge/edgepurge/internal/pipeline"
@@ -31,12 +31,12 @@ func (panickyCDN) Purge(context.Context, purge.Request) (purge.Result, error) {
 	panic("cdn exploded")
 }
 
-// panickyKeys panics on every invalidation, in fanout's own goroutine: not
+// panickyKeys panics on every invalidation, in the chain's own goroutine: not
 // recovered, it would take the process down.
 type panickyKeys struct{}
 
 func (panickyKeys) Name() string { return "redis" }
-func (panickyKeys) Invalidate(context.Context, []string, []string) (cache.Result, error) {
+func (panickyKeys) Invalidate(context.Context, []string, []string) (cache.Invalidation, error) {
 	panic("redis exploded")
 }
 
@@ -51,7 +51,7 @@ func TestBackendPanicIsRecoveredAsAFailedResult(t *testing.T) {
 	logs := &lockedWriter{}
 	var mu sync.Mutex
 	var stacks []string
-	fo := fanout.New(fanout.Config{
+	fo := chain.New(chain.Config{
 		CDN: []purge.Purger{panickyCDN{}}, Keys: panickyKeys{}, Timeout: 5 * time.Second,
 		OnPanic: func(backend string, value any, stack []byte) {
 			mu.Lock()
@@ -78,16 +78,16 @@ func TestBackendPanicIsRecoveredAsAFailedResult(t *testing.T) {
 	if code != http.StatusBadGateway {
 		t.Fatalf("status %d: %s", code, body)
 	}
-	var a fanout.Answer
+	var a chain.Answer
 	if err := json.Unmarshal([]byte(body), &a); err != nil {
 		t.Fatal(err)
 	}
-	if a.Status != fanout.StatusFailed || len(a.Results) != 2 {
+	if a.Status != chain.StatusFailed || len(a.Results) != 2 {
 		t.Fatalf("answer %+v", a)
 	}
 	for i, want := range []string{"cdn", "redis"} {
 		r := a.Results[i]
-		if r.Backend != want || r.Status != fanout.BackendFailed || r.Error != "internal error in backend" {
+		if r.Backend != want || r.Status != chain.BackendFailed || r.Error != "internal error in backend" {
 			t.Errorf("results[%d] = %+v", i, r)
 		}
 	}

@@ -11,9 +11,9 @@ import (
 	"github.com/valyala/fasthttp"
 
 	"github.com/edgepurge/edgepurge/cache"
+	"github.com/edgepurge/edgepurge/internal/chain"
 	"github.com/edgepurge/edgepurge/internal/config"
 	"github.com/edgepurge/edgepurge/internal/event"
-	"github.com/edgepurge/edgepurge/internal/fanout"
 	"github.com/edgepurge/edgepurge/internal/health"
 	"github.com/edgepurge/edgepurge/internal/metrics"
 	"github.com/edgepurge/edgepurge/internal/pipeline"
@@ -25,7 +25,7 @@ import (
 // The hot path as `make bench`'s overhead scenario drives it, without I/O:
 // a signed incident.updated hook for one page (the bench's two host
 // templates and one key: 22 URLs), through the real handler, signature
-// check, parser, planner, pipeline and fanout, to CDN and Redis purgers
+// check, parser, planner, pipeline and chain, to CDN and Redis purgers
 // that do nothing, logging as JSON to io.Discard.
 
 const benchSecret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
@@ -42,8 +42,8 @@ func (nopCDN) Purge(_ context.Context, req purge.Request) (purge.Result, error) 
 type nopKeys struct{}
 
 func (nopKeys) Name() string { return "redis" }
-func (nopKeys) Invalidate(_ context.Context, keys, sets []string) (cache.Result, error) {
-	return cache.Result{Keys: len(keys), Sets: len(sets)}, nil
+func (nopKeys) Invalidate(_ context.Context, keys, sets []string) (cache.Invalidation, error) {
+	return cache.Invalidation{Keys: len(keys), Sets: len(sets)}, nil
 }
 
 func benchPlanner(tb testing.TB) *plan.Planner {
@@ -72,7 +72,7 @@ func benchServer(tb testing.TB) *Server {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	f := fanout.New(fanout.Config{CDN: []purge.Purger{nopCDN{}}, Keys: nopKeys{}, Timeout: 10 * time.Second, Observer: m})
+	f := chain.New(chain.Config{CDN: []purge.Purger{nopCDN{}}, Keys: nopKeys{}, Timeout: 10 * time.Second, Observer: m})
 	return New(Config{
 		Pipeline: pipeline.New(pipeline.Config{Planner: benchPlanner(tb), Purger: f, Metrics: m, Log: log,
 			Deadline: 10 * time.Second, Cutoff: context.Background(), KeysBackend: "redis"}),

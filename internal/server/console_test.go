@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/edgepurge/edgepurge/internal/fanout"
+	"github.com/edgepurge/edgepurge/internal/chain"
 	"github.com/edgepurge/edgepurge/internal/health"
 	"github.com/edgepurge/edgepurge/internal/history"
 	"github.com/edgepurge/edgepurge/internal/journal"
@@ -39,9 +39,9 @@ func (f fakeJournal) Replay(_ context.Context, dead bool, id string) ([]journal.
 	}
 	switch {
 	case dead && id == "":
-		return []journal.Replayed{{ID: deadID, Status: fanout.StatusPurged}}, nil
+		return []journal.Replayed{{ID: deadID, Status: chain.StatusPurged}}, nil
 	case !dead && id == pendingID:
-		return []journal.Replayed{{ID: pendingID, Status: fanout.StatusPurged}}, nil
+		return []journal.Replayed{{ID: pendingID, Status: chain.StatusPurged}}, nil
 	}
 	return nil, nil
 }

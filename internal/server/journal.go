@@ -10,7 +10,7 @@ import (
 
 	"github.com/valyala/fasthttp"
 
-	"github.com/edgepurge/edgepurge/internal/fanout"
+	"github.com/edgepurge/edgepurge/internal/chain"
 	"github.com/edgepurge/edgepurge/internal/journal"
 )
 
@@ -192,7 +192,7 @@ func (s *Server) handleReplay(ctx *fasthttp.RequestCtx, dead bool, id string) {
 			out.Replayed = []journal.Replayed{}
 		}
 		for _, r := range res {
-			if r.Status == fanout.StatusPurged {
+			if r.Status == chain.StatusPurged {
 				out.Purged++
 			} else {
 				out.Failed++
@@ -210,7 +210,7 @@ func (s *Server) handleReplay(ctx *fasthttp.RequestCtx, dead bool, id string) {
 		return
 	}
 	status := fasthttp.StatusOK
-	if res[0].Status != fanout.StatusPurged {
+	if res[0].Status != chain.StatusPurged {
 		status = fasthttp.StatusBadGateway
 	}
 	writeJSON(ctx, status, res[0])

@@ -12,8 +12,8 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
+	"github.com/edgepurge/edgepurge/internal/chain"
 	"github.com/edgepurge/edgepurge/internal/event"
-	"github.com/edgepurge/edgepurge/internal/fanout"
 	"github.com/edgepurge/edgepurge/internal/health"
 	"github.com/edgepurge/edgepurge/internal/metrics"
 	"github.com/edgepurge/edgepurge/internal/pipeline"
@@ -33,12 +33,12 @@ func (panickyPlanner) Plan(_ context.Context, ev event.Event) (plan.Plan, error)
 
 type okPurger struct{}
 
-func (p okPurger) RunOn(ctx context.Context, _ []string, id string, pl *plan.Plan, a *fanout.Answer) {
+func (p okPurger) RunOn(ctx context.Context, _ []string, id string, pl *plan.Plan, a *chain.Answer) {
 	p.Run(ctx, id, pl, false, a)
 }
 
-func (okPurger) Run(_ context.Context, id string, p *plan.Plan, _ bool, a *fanout.Answer) {
-	*a = fanout.Answer{ID: id, Status: fanout.StatusPurged, Plan: *p}
+func (okPurger) Run(_ context.Context, id string, p *plan.Plan, _ bool, a *chain.Answer) {
+	*a = chain.Answer{ID: id, Status: chain.StatusPurged, Plan: *p}
 }
 
 func startServer(t *testing.T, logs io.Writer) (*Server, string) {

@@ -150,13 +150,13 @@ func (f *coverFill) hold(n int) bool {
 // doURLs purges a request's URLs, or its cover instead when the rule says
 // so, at once or while the URLs wait. Its outcome counts the URLs done
 // when the cover went out; why is the escalation's reason, or "".
-func (p *Purger) doURLs(ctx context.Context, req *purge.Request, urls []string) (batch.Outcome, string) {
+func (p *Purger) doURLs(ctx context.Context, req *purge.Request, urls []string) (batch.Tally, string) {
 	if ok, why := p.shouldEscalate(len(urls)); ok {
 		return p.doCover(ctx, req, len(urls)), why
 	}
 	uctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	done := make(chan batch.Outcome, 1)
+	done := make(chan batch.Tally, 1)
 	zone, soft := req.Zone, req.Soft // not req: it would escape with the goroutine
 	go func() { done <- p.queue(zone, kindURLs, soft).Do(uctx, urls) }()
 	tick := time.NewTicker(checkEvery)
@@ -181,13 +181,13 @@ func (p *Purger) doURLs(ctx context.Context, req *purge.Request, urls []string) 
 
 // doCover purges req's cover, its tags and hosts in their queues, and
 // counts the urls URLs done when all of it went out.
-func (p *Purger) doCover(ctx context.Context, req *purge.Request, urls int) batch.Outcome {
+func (p *Purger) doCover(ctx context.Context, req *purge.Request, urls int) batch.Tally {
 	p.escalatedAt.Store(p.now().UnixNano())
 	if p.cfg.Observer != nil {
 		p.cfg.Observer.Escalated(urls)
 	}
 	c, zone, soft := req.Cover, req.Zone, req.Soft // not req: it would escape with the goroutines
-	var tags, hosts batch.Outcome
+	var tags, hosts batch.Tally
 	var wg sync.WaitGroup
 	if len(c.Tags) > 0 {
 		wg.Go(func() { tags = p.queue(zone, kindTags, soft).Do(ctx, c.Tags) })
@@ -196,8 +196,8 @@ func (p *Purger) doCover(ctx context.Context, req *purge.Request, urls int) batc
 		wg.Go(func() { hosts = p.queue(zone, kindHosts, soft).Do(ctx, c.Hosts) })
 	}
 	wg.Wait()
-	out := batch.Outcome{Calls: tags.Calls + hosts.Calls, Done: urls}
-	for _, o := range []batch.Outcome{tags, hosts} {
+	out := batch.Tally{Calls: tags.Calls + hosts.Calls, Done: urls}
+	for _, o := range []batch.Tally{tags, hosts} {
 		if o.Err != nil {
 			out.Err, out.Done = o.Err, 0
 			break

@@ -136,7 +136,7 @@ func (p *Purger) Purge(ctx context.Context, req purge.Request) (purge.Result, er
 		return p.purgeParts(ctx, &req)
 	}
 	o, escalation := p.do(ctx, &req, pt, p.escalable(&req))
-	return fold([]batch.Outcome{o}, []string{escalation})
+	return fold([]batch.Tally{o}, []string{escalation})
 }
 
 // onlyPart is req's items, when they are all of one kind.
@@ -172,7 +172,7 @@ func (p *Purger) purgeParts(ctx context.Context, req *purge.Request) (purge.Resu
 	var parts []part
 	eachPart(&r, func(pt part) { parts = append(parts, pt) })
 	escalable := p.escalable(&r)
-	outcomes := make([]batch.Outcome, len(parts))
+	outcomes := make([]batch.Tally, len(parts))
 	escalations := make([]string, len(parts))
 	var wg sync.WaitGroup
 	for i, pt := range parts {
@@ -184,7 +184,7 @@ func (p *Purger) purgeParts(ctx context.Context, req *purge.Request) (purge.Resu
 
 // do sends one part of req through its queue and waits; escalation is
 // the reason its URLs were purged by the page's cover instead, or "".
-func (p *Purger) do(ctx context.Context, req *purge.Request, pt part, escalable bool) (o batch.Outcome, escalation string) {
+func (p *Purger) do(ctx context.Context, req *purge.Request, pt part, escalable bool) (o batch.Tally, escalation string) {
 	if pt.kind == kindURLs && escalable {
 		return p.doURLs(ctx, req, pt.items)
 	}
@@ -193,7 +193,7 @@ func (p *Purger) do(ctx context.Context, req *purge.Request, pt part, escalable 
 
 // fold folds the outcomes of a request's parts, and their escalations,
 // into its result.
-func fold(outcomes []batch.Outcome, escalations []string) (purge.Result, error) {
+func fold(outcomes []batch.Tally, escalations []string) (purge.Result, error) {
 	var res purge.Result
 	var errs []error
 	for i, o := range outcomes {

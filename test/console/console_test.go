@@ -11,8 +11,8 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/edgepurge/edgepurge/internal/chain"
 	"github.com/edgepurge/edgepurge/internal/config"
-	"github.com/edgepurge/edgepurge/internal/fanout"
 	"github.com/edgepurge/edgepurge/internal/journal"
 	"github.com/edgepurge/edgepurge/test/cfstub"
 	"github.com/edgepurge/edgepurge/test/testkit/harness"
@@ -184,7 +184,7 @@ func TestConsoleInABrowser(t *testing.T) {
 	h.Stub.SetFailure(cfstub.Failure{Status: 500, Codes: []int{10000}, Message: "Internal server error"})
 	code, raw := h.SendEvent("msg_console_2", []byte(`{"type":"incident.updated","page_id":"p0","incident_id":"inc2"}`))
 	a := harness.DecodeAnswer(t, raw)
-	if code != http.StatusAccepted || a.Status != fanout.StatusJournaled || a.JournalID == "" {
+	if code != http.StatusAccepted || a.Status != chain.StatusJournaled || a.JournalID == "" {
 		t.Fatalf("event during the CDN failure: %d %s", code, raw)
 	}
 	entry := fmt.Sprintf(`#journal-list details[data-id=%q]`, a.JournalID)

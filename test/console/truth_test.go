@@ -11,8 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/edgepurge/edgepurge/internal/chain"
 	"github.com/edgepurge/edgepurge/internal/config"
-	"github.com/edgepurge/edgepurge/internal/fanout"
 	"github.com/edgepurge/edgepurge/purge/cloudflare"
 	"github.com/edgepurge/edgepurge/test/cfstub"
 	"github.com/edgepurge/edgepurge/test/testkit/harness"
@@ -32,7 +32,7 @@ func journalEvent(t *testing.T, h *harness.H, id string) string {
 	t.Helper()
 	code, raw := h.SendEvent(id, []byte(`{"type":"incident.updated","page_id":"p0","incident_id":"`+id+`"}`))
 	a := harness.DecodeAnswer(t, raw)
-	if code != http.StatusAccepted || a.Status != fanout.StatusJournaled || a.JournalID == "" {
+	if code != http.StatusAccepted || a.Status != chain.StatusJournaled || a.JournalID == "" {
 		t.Fatalf("event %s during the CDN failure: %d %s", id, code, raw)
 	}
 	return a.JournalID
@@ -410,7 +410,7 @@ func TestConsoleVarnishDown(t *testing.T) {
 	})
 	b := newBrowser(t, 1280, 900)
 	code, raw := h.SendEvent("msg_varnish_down", []byte(`{"type":"incident.updated","page_id":"p0","incident_id":"inc1"}`))
-	if code/100 == 2 && harness.DecodeAnswer(t, raw).Status == fanout.StatusPurged {
+	if code/100 == 2 && harness.DecodeAnswer(t, raw).Status == chain.StatusPurged {
 		t.Fatalf("an event with the only CDN down was purged: %d %s", code, raw)
 	}
 	signIn(b, h, harness.TestAPIToken)

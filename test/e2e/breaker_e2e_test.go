@@ -7,8 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/edgepurge/edgepurge/internal/chain"
 	"github.com/edgepurge/edgepurge/internal/config"
-	"github.com/edgepurge/edgepurge/internal/fanout"
 	"github.com/edgepurge/edgepurge/purge/breaker"
 	"github.com/edgepurge/edgepurge/test/cfstub"
 	"github.com/edgepurge/edgepurge/test/testkit/harness"
@@ -55,7 +55,7 @@ func TestBreakerOpensFailsFastAndClosesAfterTheCooldown(t *testing.T) {
 	before := len(h.Stub.PurgeCalls())
 	code, raw := h.SendEvent(harness.EventID(t, 3), []byte(harness.IncidentEvent))
 	r := harness.DecodeAnswer(t, raw).Results[0]
-	if code != http.StatusServiceUnavailable || r.Status != fanout.BackendFailed || !r.Retryable || !r.Unsent ||
+	if code != http.StatusServiceUnavailable || r.Status != chain.BackendFailed || !r.Retryable || !r.Unsent ||
 		!strings.Contains(r.Error, "circuit open") || r.Calls != 0 {
 		t.Errorf("event with the breaker open: %d %s", code, raw)
 	}

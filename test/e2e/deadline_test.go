@@ -6,8 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/edgepurge/edgepurge/internal/chain"
 	"github.com/edgepurge/edgepurge/internal/config"
-	"github.com/edgepurge/edgepurge/internal/fanout"
 	"github.com/edgepurge/edgepurge/test/cfstub"
 	"github.com/edgepurge/edgepurge/test/testkit/harness"
 )
@@ -29,7 +29,7 @@ func TestOneDeadlineCoversAnEdgeCheckOfASlowEdge(t *testing.T) {
 
 	h := harness.Start(t, cfstub.Options{}, func(cfg *config.Config) {
 		p := cfg.Pages[harness.TestPage]
-		p.Verify = &config.Verify{Enabled: true, Edge: edge.URL}
+		p.EdgeCheck = &config.EdgeCheck{Enabled: true, Edge: edge.URL}
 		cfg.Pages[harness.TestPage] = p
 		cfg.Server.PurgeTimeout = time.Second
 		cfg.Server.RequestTimeout = time.Second
@@ -44,15 +44,15 @@ func TestOneDeadlineCoversAnEdgeCheckOfASlowEdge(t *testing.T) {
 	if took >= 3500*time.Millisecond {
 		t.Errorf("answered after %s with a 1 s request deadline", took)
 	}
-	if code != http.StatusOK || a.Status != fanout.StatusPurged {
+	if code != http.StatusOK || a.Status != chain.StatusPurged {
 		t.Errorf("%d %s: want the purge answered (the edge's freshness unknown, not stale)", code, raw)
 	}
-	for _, c := range a.Verification {
-		if c.Result != fanout.CheckFailed {
+	for _, c := range a.EdgeChecks {
+		if c.Result != chain.CheckFailed {
 			t.Errorf("edge check %+v: want failed (the edge never answered)", c)
 		}
 	}
-	if len(a.Verification) == 0 {
+	if len(a.EdgeChecks) == 0 {
 		t.Errorf("no edge check in the answer: %s", raw)
 	}
 }

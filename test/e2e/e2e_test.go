@@ -10,8 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/edgepurge/edgepurge/internal/chain"
 	"github.com/edgepurge/edgepurge/internal/config"
-	"github.com/edgepurge/edgepurge/internal/fanout"
 	"github.com/edgepurge/edgepurge/test/cfstub"
 	"github.com/edgepurge/edgepurge/test/testkit/harness"
 	"github.com/edgepurge/edgepurge/test/testkit/redistest"
@@ -55,7 +55,7 @@ func TestSignedHookPurgesCDNAndRedis(t *testing.T) {
 		t.Fatalf("status %d: %s", code, raw)
 	}
 	a := harness.DecodeAnswer(t, raw)
-	if a.ID != "msg_e2e_1" || a.Status != fanout.StatusPurged {
+	if a.ID != "msg_e2e_1" || a.Status != chain.StatusPurged {
 		t.Errorf("id, status = %q, %q", a.ID, a.Status)
 	}
 	wantURLs := append(bothHosts(incidentPaths...), "https://p0.status.example.com/custom")
@@ -103,7 +103,7 @@ func TestStatuspageHookPurges(t *testing.T) {
 		t.Fatalf("status %d: %s", code, raw)
 	}
 	a := harness.DecodeAnswer(t, raw)
-	if !strings.HasPrefix(a.ID, "sp_") || a.Status != fanout.StatusPurged {
+	if !strings.HasPrefix(a.ID, "sp_") || a.Status != chain.StatusPurged {
 		t.Errorf("answer %+v", a)
 	}
 	purged := h.Stub.URLsPurged(harness.TestZone)
@@ -192,7 +192,7 @@ func TestCDNFailureIsA502NamingTheError(t *testing.T) {
 			}
 			a := harness.DecodeAnswer(t, raw)
 			cf := a.Results[0]
-			if a.Status != fanout.StatusPartial || cf.Status != "failed" || !slices.Contains(cf.ErrorCodes, tc.wantCode) ||
+			if a.Status != chain.StatusPartial || cf.Status != "failed" || !slices.Contains(cf.ErrorCodes, tc.wantCode) ||
 				!strings.Contains(cf.Error, "HTTP "+tc.name) || cf.Retryable != tc.retryable {
 				t.Errorf("answer = %s", raw)
 			}
@@ -249,7 +249,7 @@ func TestDryRunPurgesNothing(t *testing.T) {
 		t.Fatalf("status %d: %s", code, raw)
 	}
 	a := harness.DecodeAnswer(t, raw)
-	if a.Status != fanout.StatusDryRun || len(a.Plan.URLs) != 22 {
+	if a.Status != chain.StatusDryRun || len(a.Plan.URLs) != 22 {
 		t.Errorf("answer %s", raw)
 	}
 	if n := len(h.Stub.PurgeCalls()); n != 0 {

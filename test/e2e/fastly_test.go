@@ -9,8 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/edgepurge/edgepurge/internal/chain"
 	"github.com/edgepurge/edgepurge/internal/config"
-	"github.com/edgepurge/edgepurge/internal/fanout"
 	"github.com/edgepurge/edgepurge/purge/cloudflare"
 	"github.com/edgepurge/edgepurge/purge/fastly"
 	"github.com/edgepurge/edgepurge/purge/ratelimit"
@@ -67,12 +67,12 @@ func TestFastlyAndRedis(t *testing.T) {
 		t.Fatalf("hook: %d %s", code, raw)
 	}
 	a := harness.DecodeAnswer(t, raw)
-	results := map[string]fanout.Result{}
+	results := map[string]chain.BackendResult{}
 	for _, r := range a.Results {
 		results[r.Backend] = r
 	}
 	urls := len(a.Plan.URLs)
-	if f := results["fastly"]; a.Status != fanout.StatusPurged || f.Status != fanout.BackendOK || f.Items != urls+1 {
+	if f := results["fastly"]; a.Status != chain.StatusPurged || f.Status != chain.BackendOK || f.Items != urls+1 {
 		t.Fatalf("answer %s", raw)
 	}
 	if rdb.Exists(t.Context(), key).Val() != 0 {
@@ -151,7 +151,7 @@ func TestFastlyFailures(t *testing.T) {
 		h, stub := startFastly(t, fastlystub.Options{}, nil)
 		stub.SetFailure(fastlystub.Failure{Status: 503, Count: 2})
 		code, raw := h.SendEvent(harness.EventID(t, 1), []byte(harness.IncidentEvent))
-		if code != http.StatusOK || harness.DecodeAnswer(t, raw).Status != fanout.StatusPurged {
+		if code != http.StatusOK || harness.DecodeAnswer(t, raw).Status != chain.StatusPurged {
 			t.Fatalf("%d %s", code, raw)
 		}
 		if n := h.Counter("edgepurge_cdn_retries_total", map[string]string{"backend": "fastly", "reason": "5xx"}); n < 1 {
@@ -179,7 +179,7 @@ func TestFastlyFailures(t *testing.T) {
 		})
 		stub.Hang(true)
 		code, raw := h.SendEvent(harness.EventID(t, 1), []byte(harness.IncidentEvent))
-		if code != http.StatusAccepted || harness.DecodeAnswer(t, raw).Status != fanout.StatusJournaled {
+		if code != http.StatusAccepted || harness.DecodeAnswer(t, raw).Status != chain.StatusJournaled {
 			t.Fatalf("hanging Fastly: %d %s", code, raw)
 		}
 		stub.Hang(false)

@@ -9,8 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/edgepurge/edgepurge/internal/chain"
 	"github.com/edgepurge/edgepurge/internal/config"
-	"github.com/edgepurge/edgepurge/internal/fanout"
 	"github.com/edgepurge/edgepurge/test/cfstub"
 	"github.com/edgepurge/edgepurge/test/testkit/harness"
 	"github.com/edgepurge/edgepurge/test/testkit/redistest"
@@ -30,7 +30,7 @@ func TestRetryableCDNFailureIsJournaledAndRedriven(t *testing.T) {
 	sent := time.Now()
 	code, raw := h.SendEvent("msg_j1", []byte(`{"type":"incident.updated","page_id":"p0","incident_id":"inc1"}`))
 	a := harness.DecodeAnswer(t, raw)
-	if code != http.StatusAccepted || a.Status != fanout.StatusJournaled || a.JournalID == "" ||
+	if code != http.StatusAccepted || a.Status != chain.StatusJournaled || a.JournalID == "" ||
 		a.Results[0].Status != "failed" || !strings.Contains(a.Results[0].Error, "HTTP 500") || a.Results[1].Status != "ok" {
 		t.Fatalf("answer %d %s", code, raw)
 	}
@@ -72,7 +72,7 @@ func TestPermanentCDNFailureIsNotJournaled(t *testing.T) {
 	h.WaitReady()
 	h.Stub.SetFailure(cfstub.Failure{Status: 403, Codes: []int{10000}, Message: "Authentication error"})
 	code, raw := h.SendEvent("msg_j403", []byte(`{"type":"incident.updated","page_id":"p0","incident_id":"inc1"}`))
-	if a := harness.DecodeAnswer(t, raw); code != http.StatusBadGateway || a.Status != fanout.StatusPartial || a.JournalID != "" {
+	if a := harness.DecodeAnswer(t, raw); code != http.StatusBadGateway || a.Status != chain.StatusPartial || a.JournalID != "" {
 		t.Fatalf("answer %d %s", code, raw)
 	}
 	if n, _ := redistest.Client(t).XLen(context.Background(), h.Prefix+"journal").Result(); n != 0 {
@@ -98,7 +98,7 @@ func TestRedisDownPurgesTheCDNAndAnswers503(t *testing.T) {
 	defer resp.Body.Close()
 	body, _ := io.ReadAll(resp.Body)
 	a := harness.DecodeAnswer(t, body)
-	if resp.StatusCode != http.StatusServiceUnavailable || resp.Header.Get("Retry-After") != "5" || a.Status != fanout.StatusPartial ||
+	if resp.StatusCode != http.StatusServiceUnavailable || resp.Header.Get("Retry-After") != "5" || a.Status != chain.StatusPartial ||
 		a.Results[0].Status != "ok" || a.Results[1].Backend != "redis" || a.Results[1].Status != "failed" ||
 		!strings.Contains(a.JournalError, "could not be journaled") {
 		t.Fatalf("answer %d (Retry-After %q) %s", resp.StatusCode, resp.Header.Get("Retry-After"), body)

@@ -137,7 +137,7 @@ func TestPurgesAPIFilters(t *testing.T) {
 	}
 	a1 := all.Records[3]
 	if a1.Source != "hook" || a1.Page != "p0" || a1.Zone != harness.TestZone || a1.HTTPStatus != 200 || a1.Plan.URLs != 22 || a1.Plan.Tags != 1 ||
-		a1.Plan.Keys != 3 || len(a1.Results) != 2 || a1.Results[0] != (audit.Result{Backend: "cloudflare", Status: "ok", Items: 23, Calls: 2}) {
+		a1.Plan.Keys != 3 || len(a1.Results) != 2 || a1.Results[0] != (audit.BackendResult{Backend: "cloudflare", Status: "ok", Items: 23, Calls: 2}) {
 		t.Errorf("record of msg_a1: %+v", a1)
 	}
 	if r := all.Records[1]; r.HTTPStatus != 502 || !strings.Contains(r.Results[0].Error, "HTTP 500") {

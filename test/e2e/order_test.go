@@ -16,8 +16,8 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/edgepurge/edgepurge/internal/chain"
 	"github.com/edgepurge/edgepurge/internal/config"
-	"github.com/edgepurge/edgepurge/internal/fanout"
 	"github.com/edgepurge/edgepurge/purge/varnish"
 	"github.com/edgepurge/edgepurge/test/cfstub"
 	"github.com/edgepurge/edgepurge/test/testkit/harness"
@@ -260,7 +260,7 @@ func TestInvalidationRunsInTheOrderACacheRefills(t *testing.T) {
 	}
 	a := harness.DecodeAnswer(t, raw)
 	for _, r := range a.Results {
-		if r.Status != fanout.BackendOK {
+		if r.Status != chain.BackendOK {
 			t.Errorf("result %+v", r)
 		}
 	}
@@ -298,7 +298,7 @@ func TestReDriveKeepsTheOrder(t *testing.T) {
 	for _, r := range a.Results {
 		status[r.Backend] = r.Status
 	}
-	if a.Status != fanout.StatusJournaled || status["redis"] != "ok" || status["varnish"] != "failed" || status["cloudflare"] != "skipped" {
+	if a.Status != chain.StatusJournaled || status["redis"] != "ok" || status["varnish"] != "failed" || status["cloudflare"] != "skipped" {
 		t.Fatalf("answer %s", raw)
 	}
 	if n := w.cdnCalls.Load(); n != 0 {

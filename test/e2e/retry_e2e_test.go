@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/edgepurge/edgepurge/internal/fanout"
+	"github.com/edgepurge/edgepurge/internal/chain"
 	"github.com/edgepurge/edgepurge/test/cfstub"
 	"github.com/edgepurge/edgepurge/test/testkit/harness"
 )
@@ -23,7 +23,7 @@ func TestServerErrorsAreRetriedUntilPurged(t *testing.T) {
 		t.Fatalf("status %d, want 200: %s", code, raw)
 	}
 	a := harness.DecodeAnswer(t, raw)
-	if a.Status != fanout.StatusPurged || a.Results[0].Items != 22 || a.Results[0].Status != fanout.BackendOK {
+	if a.Status != chain.StatusPurged || a.Results[0].Items != 22 || a.Results[0].Status != chain.BackendOK {
 		t.Errorf("answer %s", raw)
 	}
 	calls := h.Stub.PurgeCalls()
@@ -48,7 +48,7 @@ func TestPermanentRefusalIsNotRetried(t *testing.T) {
 		t.Fatalf("status %d, want 502: %s", code, raw)
 	}
 	cf := harness.DecodeAnswer(t, raw).Results[0]
-	if cf.Status != fanout.BackendFailed || !slices.Equal(cf.ErrorCodes, []int{10000}) || cf.Retryable || cf.Unsent ||
+	if cf.Status != chain.BackendFailed || !slices.Equal(cf.ErrorCodes, []int{10000}) || cf.Retryable || cf.Unsent ||
 		!strings.Contains(cf.Error, "HTTP 403: code 10000: Authentication error") {
 		t.Errorf("cloudflare result %+v", cf)
 	}
@@ -98,7 +98,7 @@ func TestHangingCDNIsAnsweredByTheDeadline(t *testing.T) {
 		t.Errorf("answered after %v; the deadline is 1s", took)
 	}
 	cf := harness.DecodeAnswer(t, raw).Results[0]
-	if cf.Status != fanout.BackendFailed || !cf.Retryable || cf.Items != 0 {
+	if cf.Status != chain.BackendFailed || !cf.Retryable || cf.Items != 0 {
 		t.Errorf("cloudflare result %+v", cf)
 	}
 }

@@ -5,8 +5,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/edgepurge/edgepurge/internal/chain"
 	"github.com/edgepurge/edgepurge/internal/config"
-	"github.com/edgepurge/edgepurge/internal/fanout"
 	"github.com/edgepurge/edgepurge/test/testkit/harness"
 )
 
@@ -47,7 +47,7 @@ func TestShutdownCutsAHangingPurgeAndStillAnswers(t *testing.T) {
 		if a.code != http.StatusBadGateway && a.code != http.StatusServiceUnavailable {
 			t.Fatalf("in-flight event answered %d, want a retryable 502/503: %s", a.code, a.raw)
 		}
-		if r := harness.DecodeAnswer(t, a.raw).Results[0]; r.Status != fanout.BackendFailed || !r.Retryable {
+		if r := harness.DecodeAnswer(t, a.raw).Results[0]; r.Status != chain.BackendFailed || !r.Retryable {
 			t.Errorf("cloudflare result %+v", r)
 		}
 	case <-time.After(5 * time.Second):

@@ -8,8 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/edgepurge/edgepurge/internal/chain"
 	"github.com/edgepurge/edgepurge/internal/config"
-	"github.com/edgepurge/edgepurge/internal/fanout"
 	"github.com/edgepurge/edgepurge/test/cfstub"
 	"github.com/edgepurge/edgepurge/test/testkit/harness"
 	"github.com/edgepurge/edgepurge/test/testkit/varnishtest"
@@ -40,8 +40,8 @@ func TestVarnishServesTheNewPageAfterAHook(t *testing.T) {
 	}
 	a := harness.DecodeAnswer(t, raw)
 	// 11 URLs and the page's tag, on the one node.
-	want := fanout.Result{Backend: "varnish", Status: "ok", Items: 12, Calls: 12}
-	if a.Status != fanout.StatusPurged || len(a.Results) != 2 || !sameResult(a.Results[0], want) {
+	want := chain.BackendResult{Backend: "varnish", Status: "ok", Items: 12, Calls: 12}
+	if a.Status != chain.StatusPurged || len(a.Results) != 2 || !sameResult(a.Results[0], want) {
 		t.Fatalf("answer %s", raw)
 	}
 	if n := a.Results[0].Nodes; len(n) != 1 || n[0].Node != v.URL() || n[0].Status != "ok" || n[0].Items != 12 || n[0].Calls != 12 {
@@ -53,7 +53,7 @@ func TestVarnishServesTheNewPageAfterAHook(t *testing.T) {
 }
 
 // sameResult compares what identifies a result, not its timing.
-func sameResult(got, want fanout.Result) bool {
+func sameResult(got, want chain.BackendResult) bool {
 	return got.Backend == want.Backend && got.Status == want.Status && got.Items == want.Items && got.Calls == want.Calls
 }
 
@@ -78,7 +78,7 @@ func TestVarnishTagPurgeEvictsTaggedObjectsOnly(t *testing.T) {
 	if code != http.StatusOK {
 		t.Fatalf("purge: %d %s", code, raw)
 	}
-	if a := harness.DecodeAnswer(t, raw); !sameResult(a.Results[0], fanout.Result{Backend: "varnish", Status: "ok", Items: 1, Calls: 1}) {
+	if a := harness.DecodeAnswer(t, raw); !sameResult(a.Results[0], chain.BackendResult{Backend: "varnish", Status: "ok", Items: 1, Calls: 1}) {
 		t.Errorf("answer %s", raw)
 	}
 	for _, r := range tagged {
@@ -106,7 +106,7 @@ func TestVarnishNodeDownIsNotA200(t *testing.T) {
 	}
 	a := harness.DecodeAnswer(t, raw)
 	r := a.Results[0]
-	if a.Status != fanout.StatusJournaled || a.JournalID == "" || r.Backend != "varnish" || r.Status != "failed" || !r.Retryable ||
+	if a.Status != chain.StatusJournaled || a.JournalID == "" || r.Backend != "varnish" || r.Status != "failed" || !r.Retryable ||
 		!strings.HasPrefix(r.Error, "purge varnish: 1 of 2 nodes failed: node "+down.URL()+": ") {
 		t.Errorf("answer %s", raw)
 	}
@@ -190,10 +190,10 @@ func TestVarnishBansHostsPrefixesAndEverything(t *testing.T) {
 	}
 }
 
-func verifyAt(edge string) func(cfg *config.Config) {
+func edgeCheckAt(edge string) func(cfg *config.Config) {
 	return func(cfg *config.Config) {
 		p := cfg.Pages[spPage]
-		p.Verify = &config.Verify{Enabled: true, Edge: edge}
+		p.EdgeCheck = &config.EdgeCheck{Enabled: true, Edge: edge}
 		cfg.Pages[spPage] = p
 	}
 }
@@ -201,7 +201,7 @@ func verifyAt(edge string) func(cfg *config.Config) {
 func TestVerificationSeesTheFreshPage(t *testing.T) {
 	o := newStatusOrigin(t)
 	v := varnishtest.Start(t, varnishtest.Options{Origin: o.addr()})
-	h := startVarnishApp(t, []string{v.URL()}, verifyAt(v.URL()))
+	h := startVarnishApp(t, []string{v.URL()}, edgeCheckAt(v.URL()))
 	warm(t, v.Addr, 1, read{spHost, "/", ""}, read{spHost, "/api/v2/summary.json", ""})
 	o.publish(2)
 
@@ -210,15 +210,15 @@ func TestVerificationSeesTheFreshPage(t *testing.T) {
 		t.Fatalf("hook: %d %s", code, raw)
 	}
 	a := harness.DecodeAnswer(t, raw)
-	if a.Status != fanout.StatusPurged || len(a.Verification) != len(spIncidentPaths) || len(a.Repurge) != 0 {
+	if a.Status != chain.StatusPurged || len(a.EdgeChecks) != len(spIncidentPaths) || len(a.Repurge) != 0 {
 		t.Fatalf("answer %s", raw)
 	}
-	for _, c := range a.Verification {
-		if c.Result != fanout.CheckVerified || c.Repurged || c.CacheStatus != "MISS" {
+	for _, c := range a.EdgeChecks {
+		if c.Result != chain.CheckVerified || c.Repurged || c.CacheStatus != "MISS" {
 			t.Errorf("check %+v", c)
 		}
 	}
-	if got := h.Metric(`edgepurge_verifications_total{result="verified"}`); got != `edgepurge_verifications_total{result="verified"} 11` {
+	if got := h.Metric(`edgepurge_edge_checks_total{result="verified"}`); got != `edgepurge_edge_checks_total{result="verified"} 11` {
 		t.Errorf("metric %q", got)
 	}
 	expectRead(t, v.Addr, read{spHost, "/", ""}, 2, "HIT") // cached again, fresh, by the check
@@ -234,7 +234,7 @@ func TestVerificationSeesAStaleFrontCache(t *testing.T) {
 	// read would cache any other one there just before the purge, and Age
 	// cannot tell that copy from a fresh one.
 	h := startVarnishApp(t, []string{inner.URL()}, func(cfg *config.Config) {
-		verifyAt(front.URL())(cfg)
+		edgeCheckAt(front.URL())(cfg)
 		p := cfg.Pages[spPage]
 		p.Paths = &config.Paths{Common: []string{"/", "/api/v2/summary.json"}, Incident: []string{}, Component: []string{}, Maintenance: []string{}}
 		cfg.Pages[spPage] = p
@@ -251,23 +251,23 @@ func TestVerificationSeesAStaleFrontCache(t *testing.T) {
 		t.Fatalf("hook: %d, want 502: %s", code, raw)
 	}
 	a := harness.DecodeAnswer(t, raw)
-	if a.Status != fanout.StatusStale || a.Results[0].Status != "ok" {
+	if a.Status != chain.StatusStale || a.Results[0].Status != "ok" {
 		t.Fatalf("answer %s", raw)
 	}
 	var checked []string
-	for _, c := range a.Verification {
+	for _, c := range a.EdgeChecks {
 		checked = append(checked, c.URL)
-		if age, _ := strconv.Atoi(c.Age); c.Result != fanout.CheckStale || !c.Repurged || c.CacheStatus != "HIT" || age < 1 {
+		if age, _ := strconv.Atoi(c.Age); c.Result != chain.CheckStale || !c.Repurged || c.CacheStatus != "HIT" || age < 1 {
 			t.Errorf("check %+v", c)
 		}
 	}
 	if want := []string{"https://" + spHost + "/", "https://" + spHost + "/api/v2/summary.json"}; !slices.Equal(checked, want) {
 		t.Errorf("checked %q, want %q", checked, want)
 	}
-	if len(a.Repurge) != 1 || !sameResult(a.Repurge[0], fanout.Result{Backend: "varnish", Status: "ok", Items: 2, Calls: 2}) {
+	if len(a.Repurge) != 1 || !sameResult(a.Repurge[0], chain.BackendResult{Backend: "varnish", Status: "ok", Items: 2, Calls: 2}) {
 		t.Errorf("repurge %+v", a.Repurge)
 	}
-	if got := h.Metric(`edgepurge_verifications_total{result="stale"}`); got != `edgepurge_verifications_total{result="stale"} 2` {
+	if got := h.Metric(`edgepurge_edge_checks_total{result="stale"}`); got != `edgepurge_edge_checks_total{result="stale"} 2` {
 		t.Errorf("metric %q", got)
 	}
 	expectRead(t, inner.Addr, stale[0], 2, "MISS") // the inner cache was purged
@@ -280,22 +280,22 @@ func TestVerificationRepurgesARacingEdge(t *testing.T) {
 	o := newStatusOrigin(t)
 	v := varnishtest.Start(t, varnishtest.Options{Origin: o.addr()})
 	edge := newRacingEdge(t)
-	h := startVarnishApp(t, []string{v.URL(), edge.srv.URL}, verifyAt(edge.srv.URL))
+	h := startVarnishApp(t, []string{v.URL(), edge.srv.URL}, edgeCheckAt(edge.srv.URL))
 
 	code, raw := h.StatuspageIncident()
 	if code != http.StatusOK {
 		t.Fatalf("hook: %d %s", code, raw)
 	}
 	a := harness.DecodeAnswer(t, raw)
-	if a.Status != fanout.StatusPurged || len(a.Verification) != 11 {
+	if a.Status != chain.StatusPurged || len(a.EdgeChecks) != 11 {
 		t.Fatalf("answer %s", raw)
 	}
-	for _, c := range a.Verification {
-		if c.Result != fanout.CheckVerified || !c.Repurged || c.Age != "0" {
+	for _, c := range a.EdgeChecks {
+		if c.Result != chain.CheckVerified || !c.Repurged || c.Age != "0" {
 			t.Errorf("check %+v", c)
 		}
 	}
-	if len(a.Repurge) != 1 || !sameResult(a.Repurge[0], fanout.Result{Backend: "varnish", Status: "ok", Items: 11, Calls: 22}) || len(a.Repurge[0].Nodes) != 2 {
+	if len(a.Repurge) != 1 || !sameResult(a.Repurge[0], chain.BackendResult{Backend: "varnish", Status: "ok", Items: 11, Calls: 22}) || len(a.Repurge[0].Nodes) != 2 {
 		t.Errorf("repurge %+v", a.Repurge)
 	}
 }

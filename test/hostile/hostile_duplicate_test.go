@@ -7,8 +7,8 @@ import (
 	"os"
 	"testing"
 
+	"github.com/edgepurge/edgepurge/internal/chain"
 	"github.com/edgepurge/edgepurge/internal/config"
-	"github.com/edgepurge/edgepurge/internal/fanout"
 	"github.com/edgepurge/edgepurge/test/cfstub"
 	"github.com/edgepurge/edgepurge/test/testkit/harness"
 	"github.com/edgepurge/edgepurge/test/testkit/redistest"
@@ -20,7 +20,7 @@ func TestReplayedWebhookIsADuplicate(t *testing.T) {
 	body := []byte(`{"type":"incident.updated","page_id":"p0","incident_id":"inc1"}`)
 
 	code, raw := h.SendEvent("msg_dup_1", body)
-	if a := harness.DecodeAnswer(t, raw); code != http.StatusOK || a.Status != fanout.StatusPurged {
+	if a := harness.DecodeAnswer(t, raw); code != http.StatusOK || a.Status != chain.StatusPurged {
 		t.Fatalf("first delivery: %d %s", code, raw)
 	}
 	calls := len(h.Stub.PurgeCalls())
@@ -30,7 +30,7 @@ func TestReplayedWebhookIsADuplicate(t *testing.T) {
 	// The sender's retry, signed again (a new timestamp), same webhook-id.
 	code, raw = h.SendEvent("msg_dup_1", body)
 	a := harness.DecodeAnswer(t, raw)
-	if code != http.StatusOK || a.Status != fanout.StatusDuplicate || a.ID != "msg_dup_1" ||
+	if code != http.StatusOK || a.Status != chain.StatusDuplicate || a.ID != "msg_dup_1" ||
 		len(a.Plan.URLs) != 0 || len(a.Results) != 0 {
 		t.Fatalf("retry: %d %s", code, raw)
 	}
@@ -38,7 +38,7 @@ func TestReplayedWebhookIsADuplicate(t *testing.T) {
 		t.Errorf("the retry reached the stand-in: %d purge calls, want %d", got, calls)
 	}
 	// Another id with the same body is another event.
-	if code, raw := h.SendEvent("msg_dup_2", body); code != http.StatusOK || harness.DecodeAnswer(t, raw).Status != fanout.StatusPurged {
+	if code, raw := h.SendEvent("msg_dup_2", body); code != http.StatusOK || harness.DecodeAnswer(t, raw).Status != chain.StatusPurged {
 		t.Errorf("a new id: %d %s", code, raw)
 	}
 }
@@ -50,7 +50,7 @@ func TestFailedDeliveryIsNotRecorded(t *testing.T) {
 	h.Stub.SetFailure(cfstub.Failure{Status: http.StatusForbidden, Codes: []int{10000}, Message: "Authentication error"})
 
 	code, raw := h.SendEvent("msg_fail_1", body)
-	if code != http.StatusBadGateway || harness.DecodeAnswer(t, raw).Status == fanout.StatusPurged {
+	if code != http.StatusBadGateway || harness.DecodeAnswer(t, raw).Status == chain.StatusPurged {
 		t.Fatalf("delivery during the outage: %d %s", code, raw)
 	}
 	rdb := redistest.Client(t)
@@ -61,7 +61,7 @@ func TestFailedDeliveryIsNotRecorded(t *testing.T) {
 	h.Stub.ClearFailure()
 	h.Stub.Reset()
 	code, raw = h.SendEvent("msg_fail_1", body)
-	if a := harness.DecodeAnswer(t, raw); code != http.StatusOK || a.Status != fanout.StatusPurged {
+	if a := harness.DecodeAnswer(t, raw); code != http.StatusOK || a.Status != chain.StatusPurged {
 		t.Fatalf("the sender's retry: %d %s", code, raw)
 	}
 	if len(h.Stub.URLsPurged(harness.TestZone)) != 22 {
@@ -71,7 +71,7 @@ func TestFailedDeliveryIsNotRecorded(t *testing.T) {
 		t.Error("the successful retry was not recorded")
 	}
 	// And now it is a duplicate.
-	if code, raw := h.SendEvent("msg_fail_1", body); code != http.StatusOK || harness.DecodeAnswer(t, raw).Status != fanout.StatusDuplicate {
+	if code, raw := h.SendEvent("msg_fail_1", body); code != http.StatusOK || harness.DecodeAnswer(t, raw).Status != chain.StatusDuplicate {
 		t.Errorf("after success: %d %s", code, raw)
 	}
 }
@@ -89,13 +89,13 @@ func TestStatuspageRetryIsADuplicateAndANewUpdateIsNot(t *testing.T) {
 
 	code, raw := h.Post(path, body, nil)
 	first := harness.DecodeAnswer(t, raw)
-	if code != http.StatusOK || first.Status != fanout.StatusPurged {
+	if code != http.StatusOK || first.Status != chain.StatusPurged {
 		t.Fatalf("first notification: %d %s", code, raw)
 	}
 	calls := len(h.Stub.PurgeCalls())
 
 	code, raw = h.Post(path, body, nil)
-	if a := harness.DecodeAnswer(t, raw); code != http.StatusOK || a.Status != fanout.StatusDuplicate || a.ID != first.ID {
+	if a := harness.DecodeAnswer(t, raw); code != http.StatusOK || a.Status != chain.StatusDuplicate || a.ID != first.ID {
 		t.Fatalf("Statuspage's retry: %d %s", code, raw)
 	}
 	if got := len(h.Stub.PurgeCalls()); got != calls {
@@ -114,7 +114,7 @@ func TestStatuspageRetryIsADuplicateAndANewUpdateIsNot(t *testing.T) {
 	h.Stub.Reset()
 	code, raw = h.Post(path, next, nil)
 	a := harness.DecodeAnswer(t, raw)
-	if code != http.StatusOK || a.Status != fanout.StatusPurged || a.ID == first.ID {
+	if code != http.StatusOK || a.Status != chain.StatusPurged || a.ID == first.ID {
 		t.Fatalf("new update: %d %s", code, raw)
 	}
 	if len(h.Stub.URLsPurged(harness.TestZone)) != 11 {

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/edgepurge/edgepurge/internal/fanout"
+	"github.com/edgepurge/edgepurge/internal/chain"
 )
 
 var metricName = regexp.MustCompile(`^edgepurge_[a-z0-9_]+$`)
@@ -38,7 +38,7 @@ func TestMetricsDocumented(t *testing.T) {
 }
 
 // TestAnswerFieldsDocumented: every JSON field of the answer
-// (fanout.Answer and what it contains) is named in docs/api.md.
+// (chain.Answer and what it contains) is named in docs/api.md.
 func TestAnswerFieldsDocumented(t *testing.T) {
 	doc := section(t, read(t, "docs/api.md"), "The answer")
 	seen := map[reflect.Type]bool{}
@@ -66,9 +66,9 @@ func TestAnswerFieldsDocumented(t *testing.T) {
 			walk(f.Type)
 		}
 	}
-	walk(reflect.TypeFor[fanout.Answer]())
+	walk(reflect.TypeFor[chain.Answer]())
 	if len(fields) < 20 {
-		t.Fatalf("found only %d fields in fanout.Answer: %v", len(fields), fields)
+		t.Fatalf("found only %d fields in chain.Answer: %v", len(fields), fields)
 	}
 	for _, f := range fields {
 		if !backticked(doc, f) {

@@ -26,7 +26,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
-	"github.com/edgepurge/edgepurge/internal/fanout"
+	"github.com/edgepurge/edgepurge/internal/chain"
 	"github.com/edgepurge/edgepurge/internal/journal"
 	"github.com/edgepurge/edgepurge/test/cfstub"
 	"github.com/edgepurge/edgepurge/test/testkit/proc"
@@ -153,7 +153,7 @@ func (e *scaleEnv) redelivery(t *testing.T, insts []*instance) {
 		t.Fatal(err)
 	}
 	first := e.hook(insts[0], id, body)
-	if first.Err != nil || first.Code != 200 || first.Answer.Status != fanout.StatusPurged {
+	if first.Err != nil || first.Code != 200 || first.Answer.Status != chain.StatusPurged {
 		t.Fatalf("first delivery to %s: %d %v %s", insts[0].name, first.Code, first.Err, first.Raw)
 	}
 	callsBefore := len(e.stub.PurgeCalls())
@@ -164,7 +164,7 @@ func (e *scaleEnv) redelivery(t *testing.T, insts []*instance) {
 	}
 	for _, in := range insts[1:] {
 		s := e.hook(in, id, body)
-		if s.Err != nil || s.Code != 200 || s.Answer.Status != fanout.StatusDuplicate {
+		if s.Err != nil || s.Code != 200 || s.Answer.Status != chain.StatusDuplicate {
 			t.Errorf("redelivery to %s: %d %v %s; want 200 duplicate", in.name, s.Code, s.Err, s.Raw)
 		}
 	}
@@ -273,7 +273,7 @@ func (e *scaleEnv) failover(t *testing.T, insts []*instance) {
 			t.Fatalf("instance %s exited", in.name)
 		}
 		s := e.purge(in, "after-failover-"+in.name)
-		if s.Code != 200 || s.Answer.Status != fanout.StatusPurged {
+		if s.Code != 200 || s.Answer.Status != chain.StatusPurged {
 			t.Errorf("instance %s after the failover: %d %s; want 200 purged", in.name, s.Code, s.Raw)
 		}
 	}
@@ -393,7 +393,7 @@ func (e *scaleEnv) deadLetters(t *testing.T) {
 		t.Errorf("%d dead letters left after the replay (%v); want 0", n, err)
 	}
 	for i := range events {
-		events[i].Code, events[i].Answer.Status = 200, fanout.StatusPurged // owed: the replay purged them
+		events[i].Code, events[i].Answer.Status = 200, chain.StatusPurged // owed: the replay purged them
 	}
 	e.invariant(events, 5*time.Second, false)
 }

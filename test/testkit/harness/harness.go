@@ -22,8 +22,8 @@ import (
 
 	"github.com/edgepurge/edgepurge/cache"
 	"github.com/edgepurge/edgepurge/internal/app"
+	"github.com/edgepurge/edgepurge/internal/chain"
 	"github.com/edgepurge/edgepurge/internal/config"
-	"github.com/edgepurge/edgepurge/internal/fanout"
 	"github.com/edgepurge/edgepurge/internal/webhook"
 	"github.com/edgepurge/edgepurge/purge"
 	"github.com/edgepurge/edgepurge/purge/cloudflare"
@@ -255,9 +255,9 @@ func (h *H) SendEvent(id string, body []byte) (int, []byte) {
 }
 
 // DecodeAnswer parses b as the JSON answer to an event or purge.
-func DecodeAnswer(t *testing.T, b []byte) fanout.Answer {
+func DecodeAnswer(t *testing.T, b []byte) chain.Answer {
 	t.Helper()
-	var a fanout.Answer
+	var a chain.Answer
 	if err := json.Unmarshal(b, &a); err != nil {
 		t.Fatalf("answer is not JSON: %v: %s", err, b)
 	}

@@ -24,7 +24,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
-	"github.com/edgepurge/edgepurge/internal/fanout"
+	"github.com/edgepurge/edgepurge/internal/chain"
 	"github.com/edgepurge/edgepurge/test/cfstub"
 	"github.com/edgepurge/edgepurge/test/testkit/proc"
 )
@@ -42,7 +42,7 @@ type Sent struct {
 	Refused bool
 	// Raw is the answer's body.
 	Raw    string
-	Answer fanout.Answer
+	Answer chain.Answer
 }
 
 // label names the event in failure messages.
@@ -197,13 +197,13 @@ func (c Check) Invariant(t testing.TB, events []Sent, within time.Duration, allo
 			}
 		case s.Code == http.StatusOK:
 			n.OK200++
-			if s.Answer.Status != fanout.StatusPurged {
+			if s.Answer.Status != chain.StatusPurged {
 				t.Errorf("event %s: 200 with status %q", s.Page, s.Answer.Status)
 			}
 			owed = append(owed, s)
 		case s.Code == http.StatusAccepted:
 			n.Accepted202++
-			if s.Answer.Status != fanout.StatusJournaled || s.Answer.JournalID == "" {
+			if s.Answer.Status != chain.StatusJournaled || s.Answer.JournalID == "" {
 				t.Errorf("event %s: 202 with status %q, journal id %q", s.Page, s.Answer.Status, s.Answer.JournalID)
 			}
 			owed = append(owed, s)

@@ -1,7 +1,7 @@
-// Package redisdo runs a Redis command within its context, whatever the
+// Package rediscmd runs a Redis command within its context, whatever the
 // client: the per-event look-ups share go-redis's auto-pipeliner, which
 // does not honor a queued command's context by itself.
-package redisdo
+package rediscmd
 
 import (
 	"context"

@@ -1,4 +1,4 @@
-package fanout
+package chain
 
 import (
 	"context"
@@ -45,9 +45,9 @@ type scriptedKeys struct {
 
 func (k *scriptedKeys) Name() string { return "redis" }
 
-func (k *scriptedKeys) Invalidate(_ context.Context, keys, sets []string) (cache.Result, error) {
+func (k *scriptedKeys) Invalidate(_ context.Context, keys, sets []string) (cache.Invalidation, error) {
 	k.calls.Add(1)
-	return cache.Result{Keys: len(keys), Sets: len(sets)}, k.err
+	return cache.Invalidation{Keys: len(keys), Sets: len(sets)}, k.err
 }
 
 var samplePlan = plan.Plan{Zone: "z", URLs: []string{"https://a/", "https://a/history"}, Tags: []string{"t"}, Keys: []string{"k"}}
@@ -130,11 +130,11 @@ type clockedKeys struct{ c *clock }
 
 func (clockedKeys) Name() string { return "redis" }
 
-func (k clockedKeys) Invalidate(_ context.Context, keys, sets []string) (cache.Result, error) {
+func (k clockedKeys) Invalidate(_ context.Context, keys, sets []string) (cache.Invalidation, error) {
 	k.c.note("redis start")
 	time.Sleep(2 * time.Millisecond)
 	k.c.note("redis end")
-	return cache.Result{Keys: len(keys), Sets: len(sets)}, nil
+	return cache.Invalidation{Keys: len(keys), Sets: len(sets)}, nil
 }
 
 func TestStepsRunInTheOrderACacheRefills(t *testing.T) {
@@ -215,14 +215,14 @@ func TestEmptyPartsAreNotSent(t *testing.T) {
 }
 
 // run is f.Run answering by value, as the tests read it.
-func run(f *Fanout, ctx context.Context, id string, p plan.Plan, dryRun bool) Answer {
+func run(f *Chain, ctx context.Context, id string, p plan.Plan, dryRun bool) Answer {
 	var a Answer
 	f.Run(ctx, id, &p, dryRun, &a)
 	return a
 }
 
 // runOn is f.RunOn answering by value, as the tests read it.
-func runOn(f *Fanout, ctx context.Context, backends []string, id string, p plan.Plan) Answer {
+func runOn(f *Chain, ctx context.Context, backends []string, id string, p plan.Plan) Answer {
 	var a Answer
 	f.RunOn(ctx, backends, id, &p, &a)
 	return a

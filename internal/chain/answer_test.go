@@ -1,4 +1,4 @@
-package fanout
+package chain
 
 import (
 	"bytes"
@@ -27,7 +27,7 @@ func answerFixtures() map[string]Answer {
 		"hot": {
 			ID: "msg_2KWPBgLlAfxdpx2AI54pPJ85f1W", Status: StatusPurged,
 			Plan: plan.Plan{Page: "p1", Zone: "zone0", URLs: urls, Tags: []string{}, Keys: []string{"bench:statuspage:p1:summary"}},
-			Results: []Result{
+			Results: []BackendResult{
 				{Backend: "redis", Status: BackendOK, Items: 1, DurationMS: 0.412},
 				{Backend: "cloudflare", Status: BackendOK, Items: 22, Calls: 1, DurationMS: 1.25},
 			},
@@ -35,7 +35,7 @@ func answerFixtures() map[string]Answer {
 		},
 		"duplicate": {
 			ID: "msg_1", Status: StatusDuplicate,
-			Plan: plan.Plan{Page: "p1", URLs: []string{}, Tags: []string{}, Keys: []string{}}, Results: []Result{},
+			Plan: plan.Plan{Page: "p1", URLs: []string{}, Tags: []string{}, Keys: []string{}}, Results: []BackendResult{},
 		},
 		"nil-lists": {ID: "", Status: StatusDryRun},
 		"everything": {
@@ -45,9 +45,9 @@ func answerFixtures() map[string]Answer {
 				Hosts: []string{"a.test"}, Prefixes: []string{"a.test/x/"}, Everything: true,
 				Keys: []string{"k1"}, KeySets: []string{"s1", "s2"}, Warnings: []string{"page registry unavailable: hosts from the default rule only"},
 				Cover: &plan.Cover{Tags: []string{"page:p2"}, Hosts: []string{"a.test"}}, Incomplete: true,
-				CDNOrder: []string{"varnish"}, SoftPurge: true, VerifyEdge: "127.0.0.1:1",
+				CDNOrder: []string{"varnish"}, SoftPurge: true, EdgeCheck: "127.0.0.1:1",
 			},
-			Results: []Result{
+			Results: []BackendResult{
 				{Backend: "redis", Status: BackendOK, Items: 3, DurationMS: 0},
 				{Backend: "varnish", Status: BackendFailed, Items: 1, Calls: 2, DurationMS: 12.5, Error: "node x: HTTP 503",
 					ErrorCodes: []int{-1, 0, 10000}, Retryable: true, Unsent: true,
@@ -55,11 +55,11 @@ func answerFixtures() map[string]Answer {
 						{Node: "http://v2:6081", Status: BackendFailed, DurationMS: 2e21, Error: "boom"}}},
 				{Backend: "cloudflare", Status: BackendSkipped, DurationMS: 123456789.123, PurgedBy: "cover", Escalation: "url budget"},
 			},
-			Verification: []URLCheck{
+			EdgeChecks: []URLCheck{
 				{URL: "https://a.test/", Result: CheckVerified, Age: "0", CacheStatus: "MISS"},
 				{URL: "https://a.test/x", Result: CheckStale, Repurged: true, Error: "timeout"},
 			},
-			Repurge:      []Result{{Backend: "cloudflare", Status: BackendOK, Items: 1, Calls: 1, DurationMS: 0.001}},
+			Repurge:      []BackendResult{{Backend: "cloudflare", Status: BackendOK, Items: 1, Calls: 1, DurationMS: 0.001}},
 			DurationMS:   -0.5,
 			JournalID:    "1700000000000-0",
 			JournalError: "x",
@@ -67,8 +67,8 @@ func answerFixtures() map[string]Answer {
 		"empty-slices": {
 			Plan: plan.Plan{URLs: []string{}, Tags: []string{}, Keys: []string{}, Hosts: []string{}, Prefixes: []string{}, KeySets: []string{},
 				Warnings: []string{}, Cover: &plan.Cover{}},
-			Results:      []Result{{ErrorCodes: []int{}, Nodes: []NodeResult{}}},
-			Verification: []URLCheck{}, Repurge: []Result{},
+			Results:    []BackendResult{{ErrorCodes: []int{}, Nodes: []NodeResult{}}},
+			EdgeChecks: []URLCheck{}, Repurge: []BackendResult{},
 		},
 	}
 }

@@ -1,8 +1,8 @@
-// Package fanout runs a plan on every backend under one deadline, one step
+// Package chain runs a plan on its backends under one deadline, one step
 // after the other in the order a cache refills (Redis, the origin's cache,
 // first; then the CDNs from the inner to the outer), and folds what they
 // did into an Answer.
-package fanout
+package chain
 
 import (
 	"context"
@@ -20,16 +20,16 @@ import (
 // KeyInvalidator is the Redis side of a purge (package cache).
 type KeyInvalidator interface {
 	Name() string
-	Invalidate(ctx context.Context, keys, sets []string) (cache.Result, error)
+	Invalidate(ctx context.Context, keys, sets []string) (cache.Invalidation, error)
 }
 
-// Runner runs plans on the backends and answers. *Fanout is one; the edge
+// Runner runs plans on the backends and answers. *Chain is one; the edge
 // check (package edgecheck) wraps one. Everything above it reaches the
 // backends through package pipeline.
 //
 // The plan and the answer go by pointer, the answer into one the caller
 // owns: the pipeline makes the plan in place in its answer, and every
-// layer (the edge check, the fan-out) fills in the same answer rather
+// layer (the edge check, the chain) fills in the same answer rather
 // than copy a large struct on the way down and back.
 type Runner interface {
 	// Run purges *p on every backend and puts the answer in *a, all of
@@ -41,15 +41,15 @@ type Runner interface {
 	RunOn(ctx context.Context, backends []string, id string, p *plan.Plan, a *Answer)
 }
 
-var _ Runner = (*Fanout)(nil)
+var _ Runner = (*Chain)(nil)
 
 // Observer is told about every backend's result; metrics implement it.
 type Observer interface {
 	ObserveBackend(backend, status string, d time.Duration)
 }
 
-// Fanout purges plans. It is safe for concurrent use.
-type Fanout struct {
+// Chain purges plans. It is safe for concurrent use.
+type Chain struct {
 	cdn      []purge.Purger
 	keys     KeyInvalidator
 	timeout  time.Duration
@@ -57,7 +57,7 @@ type Fanout struct {
 	onPanic  func(backend string, value any, stack []byte)
 }
 
-// Config configures a Fanout.
+// Config configures a Chain.
 type Config struct {
 	// CDN purgers run one after another, in this order (inner caches first,
 	// so an outer cache cannot re-fetch stale content from an inner one),
@@ -79,15 +79,15 @@ type Config struct {
 // panic itself is never put in the answer.
 const PanicError = "internal error in backend"
 
-// New returns a Fanout.
-func New(cfg Config) *Fanout {
-	return &Fanout{cdn: cfg.CDN, keys: cfg.Keys, timeout: cfg.Timeout, observer: cfg.Observer, onPanic: cfg.OnPanic}
+// New returns a Chain.
+func New(cfg Config) *Chain {
+	return &Chain{cdn: cfg.CDN, keys: cfg.Keys, timeout: cfg.Timeout, observer: cfg.Observer, onPanic: cfg.OnPanic}
 }
 
 // Run purges *p and puts the answer for the event id in *a. It returns
 // when every backend finished or the deadline passed. With dryRun, nothing
 // is sent anywhere.
-func (f *Fanout) Run(ctx context.Context, id string, p *plan.Plan, dryRun bool, a *Answer) {
+func (f *Chain) Run(ctx context.Context, id string, p *plan.Plan, dryRun bool, a *Answer) {
 	start := time.Now()
 	a.begin(id, p)
 	if dryRun {
@@ -101,11 +101,11 @@ func (f *Fanout) Run(ctx context.Context, id string, p *plan.Plan, dryRun bool, 
 		ctx, cancel = context.WithTimeout(ctx, f.timeout)
 		defer cancel()
 	}
-	f.chain(ctx, a)
+	f.runSteps(ctx, a)
 	a.DurationMS = millis(time.Since(start))
 }
 
-// chain runs a.Plan on the backends, one step after the other, and puts
+// runSteps runs a.Plan on the backends, one step after the other, and puts
 // their results and the overall status in a.
 //
 // The chain, in the order a cache refills: the origin-side cache (Redis)
@@ -114,11 +114,11 @@ func (f *Fanout) Run(ctx context.Context, id string, p *plan.Plan, dryRun bool, 
 // (left to the journal, which re-drives the chain from there, in order),
 // so that no outer cache refetches a copy an inner one, or the origin's
 // Redis, still holds.
-func (f *Fanout) chain(ctx context.Context, a *Answer) {
+func (f *Chain) runSteps(ctx context.Context, a *Answer) {
 	p := &a.Plan
 	cdn := f.ordered(p.CDNOrder)
 	// Each step's result is made in place, in results.
-	results := make([]Result, len(cdn), len(cdn)+1)
+	results := make([]BackendResult, len(cdn), len(cdn)+1)
 	var stoppedAt string
 	if f.keys != nil {
 		results = results[:len(cdn)+1]
@@ -130,7 +130,7 @@ func (f *Fanout) chain(ctx context.Context, a *Answer) {
 	}
 	for i, c := range cdn {
 		if stoppedAt != "" {
-			results[i] = Result{
+			results[i] = BackendResult{
 				Backend: c.Name(), Status: BackendSkipped, Retryable: true,
 				Error: "not run: " + stoppedAt + " failed first, and this cache would refill from it",
 			}
@@ -154,7 +154,7 @@ func (a *Answer) begin(id string, p *plan.Plan) {
 // ordered is the CDN purgers in the plan's order: the purgers it names
 // first, in its order, then the others in the configured order. An empty
 // order is the configured one.
-func (f *Fanout) ordered(order []string) []purge.Purger {
+func (f *Chain) ordered(order []string) []purge.Purger {
 	if len(order) == 0 {
 		return f.cdn
 	}
@@ -174,13 +174,13 @@ func (f *Fanout) ordered(order []string) []purge.Purger {
 	return out
 }
 
-func (f *Fanout) dryRun(p *plan.Plan) []Result {
-	var out []Result
+func (f *Chain) dryRun(p *plan.Plan) []BackendResult {
+	var out []BackendResult
 	for _, c := range f.ordered(p.CDNOrder) {
-		out = append(out, Result{Backend: c.Name(), Status: BackendDryRun, Items: p.CDN().Items()})
+		out = append(out, BackendResult{Backend: c.Name(), Status: BackendDryRun, Items: p.CDN().Items()})
 	}
 	if f.keys != nil {
-		out = append(out, Result{Backend: f.keys.Name(), Status: BackendDryRun, Items: len(p.Keys) + len(p.KeySets)})
+		out = append(out, BackendResult{Backend: f.keys.Name(), Status: BackendDryRun, Items: len(p.Keys) + len(p.KeySets)})
 	}
 	return out
 }
@@ -188,13 +188,13 @@ func (f *Fanout) dryRun(p *plan.Plan) []Result {
 // recoverBackend turns a panic in a backend into a failed result: a panic
 // in the Redis goroutine would otherwise kill the process, and one in a CDN
 // purger would lose the other backends' results.
-func (f *Fanout) recoverBackend(backend string, start time.Time, r *Result) {
+func (f *Chain) recoverBackend(backend string, start time.Time, r *BackendResult) {
 	p := recover()
 	if p == nil {
 		return
 	}
 	d := time.Since(start)
-	*r = Result{Backend: backend, Status: BackendFailed, Error: PanicError, DurationMS: millis(d)}
+	*r = BackendResult{Backend: backend, Status: BackendFailed, Error: PanicError, DurationMS: millis(d)}
 	if f.onPanic != nil {
 		f.onPanic(backend, p, debug.Stack())
 	}
@@ -202,9 +202,9 @@ func (f *Fanout) recoverBackend(backend string, start time.Time, r *Result) {
 }
 
 // purgeCDN runs p's CDN part on c and puts the result in *r.
-func (f *Fanout) purgeCDN(ctx context.Context, c purge.Purger, p *plan.Plan, r *Result) {
+func (f *Chain) purgeCDN(ctx context.Context, c purge.Purger, p *plan.Plan, r *BackendResult) {
 	defer f.recoverBackend(c.Name(), time.Now(), r)
-	*r = Result{Backend: c.Name(), Status: BackendOK}
+	*r = BackendResult{Backend: c.Name(), Status: BackendOK}
 	req := p.CDN()
 	if req.Empty() {
 		return
@@ -255,9 +255,9 @@ func nodeResults(nodes []purge.NodeResult) []NodeResult {
 }
 
 // invalidate runs p's Redis part and puts the result in *r.
-func (f *Fanout) invalidate(ctx context.Context, p *plan.Plan, r *Result) {
+func (f *Chain) invalidate(ctx context.Context, p *plan.Plan, r *BackendResult) {
 	defer f.recoverBackend(f.keys.Name(), time.Now(), r)
-	*r = Result{Backend: f.keys.Name(), Status: BackendOK}
+	*r = BackendResult{Backend: f.keys.Name(), Status: BackendOK}
 	if len(p.Keys) == 0 && len(p.KeySets) == 0 {
 		return
 	}
@@ -275,8 +275,40 @@ func (f *Fanout) invalidate(ctx context.Context, p *plan.Plan, r *Result) {
 	f.observe(r.Backend, r.Status, d)
 }
 
-func (f *Fanout) observe(backend, status string, d time.Duration) {
+func (f *Chain) observe(backend, status string, d time.Duration) {
 	if f.observer != nil {
 		f.observer.ObserveBackend(backend, status, d)
 	}
+}
+
+// Only returns a Chain that purges on the named backends alone (CDN
+// purgers and the Redis side, by name), through the very same purgers —
+// coalescing, batching and rate limits included — with the same deadline
+// and observer. The journal's re-driver uses it to finish only what failed.
+func (f *Chain) Only(backends []string) *Chain {
+	g := *f
+	g.cdn = nil
+	for _, c := range f.cdn {
+		if slices.Contains(backends, c.Name()) {
+			g.cdn = append(g.cdn, c)
+		}
+	}
+	if f.keys != nil && !slices.Contains(backends, f.keys.Name()) {
+		g.keys = nil
+	}
+	return &g
+}
+
+// RunOn is Run on the named backends only (see Only); never a dry run.
+func (f *Chain) RunOn(ctx context.Context, backends []string, id string, p *plan.Plan, a *Answer) {
+	f.Only(backends).Run(ctx, id, p, false, a)
+}
+
+// KeysBackend is the name of the Redis side's results ("redis"), or ""
+// when there is none.
+func (f *Chain) KeysBackend() string {
+	if f.keys == nil {
+		return ""
+	}
+	return f.keys.Name()
 }

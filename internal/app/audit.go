@@ -40,7 +40,7 @@ func (a *App) newCanary() {
 		c := canary.Config{
 			URL: cfg.Canary.URL, Tag: cfg.Canary.Tag, Zone: cfg.Canary.Zone,
 			Interval: cfg.Canary.Interval, MaxAge: cfg.Canary.MaxAge,
-			// The fan-out has its own deadline; this one only catches a
+			// The chain has its own deadline; this one only catches a
 			// run that outlives it.
 			Timeout:  cfg.Server.PurgeTimeout + time.Second,
 			Pipeline: a.Pipeline,

@@ -1,4 +1,4 @@
-// Package stack builds, in one place, the wrappers a CDN purger runs
+// Package wrap builds, in one place, the wrappers a CDN purger runs
 // behind. A purge passes through them top to bottom:
 //
 //	breaker  fails fast while the CDN keeps failing, then lets one purge
@@ -12,7 +12,7 @@
 //	CDN      the API client (packages purge/cloudflare, purge/varnish)
 //
 // Every layer is optional; each stops at the event's deadline.
-package stack
+package wrap
 
 import (
 	"context"
@@ -36,8 +36,8 @@ type Layers struct {
 	Calls func(target string, req purge.Request, err error)
 }
 
-// Stack is a CDN purger behind its wrappers.
-type Stack struct {
+// Wrapped is a CDN purger behind its wrappers.
+type Wrapped struct {
 	// Purger is the outermost layer: purge through it.
 	Purger purge.Purger
 	// Breaker is the circuit breaker, nil when the stack has none.
@@ -47,7 +47,7 @@ type Stack struct {
 }
 
 // Build wraps cdn in the layers, in the order of the package comment.
-func Build(cdn purge.Purger, l Layers) Stack {
+func Build(cdn purge.Purger, l Layers) Wrapped {
 	// Built from the inside out, so the code reads bottom to top.
 	p := cdn
 	if l.Calls != nil {
@@ -63,7 +63,7 @@ func Build(cdn purge.Purger, l Layers) Stack {
 		q = queue.New(c)
 		p = q
 	}
-	s := Stack{Purger: p, Queue: q}
+	s := Wrapped{Purger: p, Queue: q}
 	if l.Breaker != nil {
 		c := *l.Breaker
 		c.Next = p

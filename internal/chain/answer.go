@@ -1,4 +1,4 @@
-package fanout
+package chain
 
 import (
 	"time"
@@ -38,16 +38,16 @@ const (
 // Its encoding/json encoding is the wire format (testdata's golden files
 // pin it).
 type Answer struct {
-	ID      string    `json:"id"`
-	Status  string    `json:"status"`
-	Plan    plan.Plan `json:"plan"`
-	Results []Result  `json:"results"`
-	// Verification is, for a page that asks for it, what its edge served
+	ID      string          `json:"id"`
+	Status  string          `json:"status"`
+	Plan    plan.Plan       `json:"plan"`
+	Results []BackendResult `json:"results"`
+	// EdgeChecks is, for a page that asks for it, what its edge served
 	// for each purged URL after the purge.
-	Verification []URLCheck `json:"verification,omitempty"`
+	EdgeChecks []URLCheck `json:"edge_check,omitempty"`
 	// Repurge is what each CDN did when the URLs found stale were purged
 	// a second time.
-	Repurge []Result `json:"repurge,omitempty"`
+	Repurge []BackendResult `json:"repurge,omitempty"`
 	// DurationMS is the whole purge, every backend included.
 	DurationMS float64 `json:"duration_ms"`
 	// JournalID is the journal entry holding the unfinished part, when the
@@ -72,7 +72,7 @@ const (
 type URLCheck struct {
 	URL    string `json:"url"`
 	Result string `json:"result"`
-	// Repurged says the URL was found stale and purged again; Result is
+	// Repurged says the URL was found stale and purged again; BackendResult is
 	// then the check made after that second purge.
 	Repurged bool `json:"repurged,omitempty"`
 	// Age is the edge's Age header, CacheStatus its X-Cache or
@@ -82,8 +82,8 @@ type URLCheck struct {
 	Error       string `json:"error,omitempty"`
 }
 
-// Result is one backend's part of an answer.
-type Result struct {
+// BackendResult is one backend's part of an answer.
+type BackendResult struct {
 	Backend string `json:"backend"`
 	Status  string `json:"status"`
 	// Items is how many items the backend accepted.
@@ -175,7 +175,7 @@ func millis(d time.Duration) float64 {
 }
 
 // overall folds backend results into the answer's status.
-func overall(results []Result) string {
+func overall(results []BackendResult) string {
 	ok, failed := 0, 0
 	for _, r := range results {
 		switch r.Status {
