@@ -54,9 +54,6 @@ func (c *Config) validateCDNs() []error {
 				add("%s.edge_check.edge: %v", name, err)
 			}
 		}
-		if r.RenamedVerify != nil {
-			add("%s.verify: renamed edge_check; rename the key", name)
-		}
 		if c.Fastly.Enabled() && r.Cover != nil && r.Cover.Hosts {
 			add("%s.cover.hosts: Fastly cannot purge by hostname; cover the page with a surrogate key (cover.tags)", name)
 		}

@@ -207,9 +207,6 @@ type PageRule struct {
 	CDNOrder []string `yaml:"cdn_order"`
 	// EdgeCheck checks the page's edge after each purge; off by default.
 	EdgeCheck *EdgeCheck `yaml:"edge_check"`
-	// RenamedVerify is the key edge_check had before; it is refused with
-	// a message naming the new key.
-	RenamedVerify *EdgeCheck `yaml:"verify"`
 	// SoftPurge overrides fastly.soft_purge for this page: mark stale
 	// instead of evicting.
 	SoftPurge *bool `yaml:"soft_purge"`

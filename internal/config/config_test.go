@@ -194,3 +194,18 @@ func TestRemovedCoalesceIsAnError(t *testing.T) {
 		}
 	}
 }
+
+// The edge check's key was verify: a file that still says verify fails to
+// load naming edge_check.
+func TestRenamedVerifyIsRefused(t *testing.T) {
+	for body, want := range map[string]string{
+		"defaults:\n  verify: {enabled: true, edge: \"http://127.0.0.1:6081\"}\n":  "defaults.verify was renamed edge_check",
+		"pages:\n  p1:\n    hosts: [a.example.com]\n    verify: {enabled: true}\n": "pages.p1.verify was renamed edge_check",
+	} {
+		getenv := env(map[string]string{"CLOUDFLARE_API_TOKEN": "t", "CLOUDFLARE_ZONE_ID": "z"})
+		_, err := Load(writeFile(t, body), getenv)
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%q: err = %v, want it to say %q", body, err, want)
+		}
+	}
+}

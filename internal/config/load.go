@@ -5,6 +5,7 @@ import (
 	"cmp"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"reflect"
 	"regexp"
@@ -120,11 +121,22 @@ const removedCoalesce = "was removed: purges are always coalesced and batched"
 // unknown key.
 func checkRemoved(raw []byte) error {
 	var doc struct {
-		Cloudflare map[string]any `yaml:"cloudflare"`
+		Cloudflare map[string]any            `yaml:"cloudflare"`
+		Defaults   map[string]any            `yaml:"defaults"`
+		Pages      map[string]map[string]any `yaml:"pages"`
 	}
-	if yaml.Unmarshal(raw, &doc) == nil {
-		if _, ok := doc.Cloudflare["coalesce"]; ok {
-			return fmt.Errorf("cloudflare.coalesce %s; delete the key", removedCoalesce)
+	if yaml.Unmarshal(raw, &doc) != nil {
+		return nil
+	}
+	if _, ok := doc.Cloudflare["coalesce"]; ok {
+		return fmt.Errorf("cloudflare.coalesce %s; delete the key", removedCoalesce)
+	}
+	if _, ok := doc.Defaults["verify"]; ok {
+		return errors.New("defaults.verify was renamed edge_check; rename the key")
+	}
+	for _, id := range slices.Sorted(maps.Keys(doc.Pages)) {
+		if _, ok := doc.Pages[id]["verify"]; ok {
+			return fmt.Errorf("pages.%s.verify was renamed edge_check; rename the key", id)
 		}
 	}
 	return nil
