@@ -29,15 +29,6 @@ func (e *SyntaxError) Error() string {
 	return fmt.Sprintf("malformed JSON at offset %d: %s", e.Offset, e.Msg)
 }
 
-// IsMalformed reports whether err says the sender's body is malformed (a
-// *SyntaxError or a *FieldError anywhere in its chain): the HTTP layer
-// answers those with 400 and the error's message.
-func IsMalformed(err error) bool {
-	var se *SyntaxError
-	var fe *FieldError
-	return errors.As(err, &se) || errors.As(err, &fe)
-}
-
 // Keys match struct fields as encoding/json has always matched them, case
 // insensitively but underscores included (so "PAGE_ID" is page_id, and
 // "pageid" is not), which makes "page_id" and "PAGE_ID" in one object a

@@ -234,3 +234,12 @@ func TestIsMalformed(t *testing.T) {
 		t.Fatal("IsMalformed(wrapped FieldError) = false")
 	}
 }
+
+// IsMalformed reports whether err says the sender's body is malformed (a
+// *SyntaxError or a *FieldError anywhere in its chain): the HTTP layer
+// answers those with 400 and the error's message.
+func IsMalformed(err error) bool {
+	var se *SyntaxError
+	var fe *FieldError
+	return errors.As(err, &se) || errors.As(err, &fe)
+}

@@ -115,8 +115,7 @@ func New(cfg Config) *Pipeline {
 	if cfg.Metrics == nil {
 		cfg.Metrics = metrics.New("", "")
 	}
-	p := &Pipeline{cfg: cfg, log: cfg.Log}
-	return p
+	return &Pipeline{cfg: cfg, log: cfg.Log}
 }
 
 // Run purges a plan made elsewhere (the canary's, a journal entry's) on

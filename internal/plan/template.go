@@ -84,15 +84,6 @@ func Compile(s string, allowed ...string) (Template, error) {
 	return t, nil
 }
 
-// MustCompile is Compile for built-in templates; it panics on error.
-func MustCompile(s string, allowed ...string) Template {
-	t, err := Compile(s, allowed...)
-	if err != nil {
-		panic(err)
-	}
-	return t
-}
-
 // String returns the template's source.
 func (t Template) String() string { return t.raw }
 

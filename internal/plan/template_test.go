@@ -19,3 +19,12 @@ func TestTemplateRender(t *testing.T) {
 		}
 	}
 }
+
+// MustCompile is Compile for a test's templates; it panics on error.
+func MustCompile(s string, allowed ...string) Template {
+	t, err := Compile(s, allowed...)
+	if err != nil {
+		panic(err)
+	}
+	return t
+}

@@ -24,7 +24,8 @@ func (s *Server) handleEvent(ctx *fasthttp.RequestCtx) {
 		return
 	}
 	var r pipeline.Request
-	if err := parse(&r, func() (event.Event, error) { return event.ParseHook(id, body) }); err != nil {
+	var err error
+	if r.Event, err = event.ParseHook(id, body); err != nil {
 		s.reject(ctx, event.SourceHook, fasthttp.StatusBadRequest, err.Error())
 		return
 	}
@@ -65,7 +66,8 @@ func (s *Server) handleStatuspage(ctx *fasthttp.RequestCtx) {
 	}
 	body := ctx.PostBody()
 	var r pipeline.Request
-	if err := parse(&r, func() (event.Event, error) { return statuspage.Parse(body) }); err != nil {
+	var err error
+	if r.Event, err = statuspage.Parse(body); err != nil {
 		s.reject(ctx, event.SourceStatuspage, fasthttp.StatusBadRequest, err.Error())
 		return
 	}
@@ -87,12 +89,6 @@ func (s *Server) purge(ctx *fasthttp.RequestCtx, r *pipeline.Request, dryRun boo
 		return
 	}
 	writeJSON(ctx, o.HTTPStatus, &o.Answer)
-}
-
-// parse runs a parser and puts the event it returns in r.Event.
-func parse(r *pipeline.Request, parser func() (event.Event, error)) (err error) {
-	r.Event, err = parser()
-	return err
 }
 
 // reject answers a request refused before it reached the pipeline (bad

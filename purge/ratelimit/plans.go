@@ -3,7 +3,6 @@ package ratelimit
 import (
 	"fmt"
 	"log/slog"
-	"sort"
 
 	"github.com/redis/go-redis/v9"
 )
@@ -70,13 +69,3 @@ func (p *Plans) Plan(zone string) string {
 
 // For is the budget zone spends: its plan's.
 func (p *Plans) For(zone string) *Limiter { return p.byPlan[p.Plan(zone)] }
-
-// Names are the plans, sorted.
-func (p *Plans) Names() []string {
-	out := make([]string, 0, len(p.byPlan))
-	for plan := range p.byPlan {
-		out = append(out, plan)
-	}
-	sort.Strings(out)
-	return out
-}
