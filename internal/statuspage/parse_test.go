@@ -362,8 +362,8 @@ func TestParseMalformed(t *testing.T) {
 			if err == nil {
 				t.Fatalf("Parse = %#v, want error", e)
 			}
-			if !event.IsMalformed(err) {
-				t.Fatalf("event.IsMalformed(%v) = false", err)
+			if !malformed(err) {
+				t.Fatalf("malformed(%v) = false", err)
 			}
 			if tt.wantField == "" {
 				var se *event.SyntaxError
