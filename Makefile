@@ -78,8 +78,8 @@ test-live: ## the conformance suite against real Cloudflare and Fastly accounts 
 # iptables) when none runs, and stops only a dockerd it started.
 .PHONY: test-container
 test-container: redis ## build and run the image for real, validate docker-compose.yml and deploy/kubernetes (installs and starts Docker if missing)
-	@scripts/ensure-docker.sh bash -c 'set -o pipefail; EDGEPURGE_CONTAINER_TEST=1 go test -count=1 -v -timeout 30m ./test/container | grep -Ev "^=== (RUN|PAUSE|CONT|NAME)"'
-	cd test/deploy/kubernetes && go test -count=1 ./...
+	@scripts/ensure-docker.sh bash -c 'set -o pipefail; EDGEPURGE_INTEGRATION=1 EDGEPURGE_CONTAINER_TEST=1 go test -count=1 -v -timeout 30m ./test/container | grep -Ev "^=== (RUN|PAUSE|CONT|NAME)"'
+	cd test/deploy/kubernetes && EDGEPURGE_INTEGRATION=1 go test -count=1 ./...
 
 # fuzz runs each fuzz target for FUZZTIME (one `go test -fuzz` per target:
 # -fuzz takes one target per package run). A crasher is written to the
@@ -95,6 +95,7 @@ vet: ## gofmt check and go vet
 	@test -z "$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))" || { gofmt -l .; echo "gofmt needed"; exit 1; }
 	go vet ./...
 	go vet -tags live ./purge/cloudflare ./purge/fastly
+	cd test/deploy/kubernetes && go vet ./...
 
 redis: ## make sure Redis answers on 127.0.0.1:6379
 	@scripts/ensure-redis.sh

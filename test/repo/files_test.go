@@ -122,3 +122,25 @@ func TestReadmeCommands(t *testing.T) {
 		}
 	}
 }
+
+// TestEveryLayerRunsTheIntegrationLayer: the targets CI runs set
+// EDGEPURGE_INTEGRATION=1 on every go test they run, so that no test of
+// theirs is skipped as "unit layer only" (the container test's run of the
+// image was, once).
+func TestEveryLayerRunsTheIntegrationLayer(t *testing.T) {
+	mk := read(t, "Makefile")
+	for _, target := range []string{"test", "test-container"} {
+		i := strings.Index(mk, "\n"+target+":")
+		if i < 0 {
+			t.Fatalf("the Makefile has no %s target", target)
+		}
+		for _, l := range strings.Split(mk[i+1:], "\n")[1:] {
+			if !strings.HasPrefix(l, "\t") {
+				break
+			}
+			if strings.Contains(l, "go test") && !strings.Contains(l, "EDGEPURGE_INTEGRATION=1") {
+				t.Errorf("make %s runs go test without EDGEPURGE_INTEGRATION=1: %s", target, strings.TrimSpace(l))
+			}
+		}
+	}
+}
