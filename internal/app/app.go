@@ -199,6 +199,7 @@ func (a *App) Run(ctx context.Context, ln net.Listener) error {
 	case <-ctx.Done():
 	}
 	a.Health.Drain()
+	a.Server.Drain()
 	a.log.Info("draining: readiness now fails", "drain_delay", a.cfg.Server.DrainDelay.String())
 	time.Sleep(a.cfg.Server.DrainDelay)
 

@@ -21,6 +21,9 @@ func (s *Server) recoverPanics(h fasthttp.RequestHandler) fasthttp.RequestHandle
 		}
 		ctx.SetUserValue(requestIDKey, id)
 		ctx.Response.Header.Set("X-Request-Id", id)
+		if s.draining.Load() {
+			ctx.SetConnectionClose()
+		}
 		defer func() {
 			if p := recover(); p != nil {
 				s.cfg.Metrics.Panics.Inc()

@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"net"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -70,6 +71,8 @@ type Server struct {
 	apiToken  [32]byte
 	baseCtx   context.Context
 	cancelCtx context.CancelFunc
+	// draining is set by Drain: every answer then closes its connection.
+	draining atomic.Bool
 }
 
 // New builds a Server.
@@ -118,6 +121,12 @@ func (s *Server) Handler() fasthttp.RequestHandler { return s.http.Handler }
 // lingerListener), so a client that writes its whole body first still
 // reads its 413.
 func (s *Server) Serve(ln net.Listener) error { return s.http.Serve(lingerListener{ln}) }
+
+// Drain makes every answer from now on close its connection, so that
+// keep-alive clients open their next one elsewhere (to another instance,
+// once readiness has failed) during the drain delay, instead of sending on
+// an idle connection that Shutdown closes under them.
+func (s *Server) Drain() { s.draining.Store(true) }
 
 // Shutdown stops accepting connections and waits for in-flight requests to
 // be answered, until ctx ends.

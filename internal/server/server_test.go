@@ -124,3 +124,29 @@ func TestRouting(t *testing.T) {
 		}
 	}
 }
+
+// Once draining, every answer closes its connection: keep-alive clients
+// open their next one elsewhere before the listener closes, instead of
+// sending on an idle connection that Shutdown closes under them.
+func TestDrainClosesEveryConnection(t *testing.T) {
+	s, base := startServer(t, io.Discard)
+	get := func() *http.Response {
+		resp, err := http.Get(base + "/healthz")
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		return resp
+	}
+	if resp := get(); resp.Close {
+		t.Fatal("before the drain an answer closed its connection")
+	}
+	s.Drain()
+	if resp := get(); !resp.Close || resp.StatusCode != http.StatusOK {
+		t.Errorf("while draining: status %d, Connection: close %v; want 200 and close", resp.StatusCode, resp.Close)
+	}
+	if code, _ := manualPurge(t, base, `{"page_id":"fine"}`); code != http.StatusOK {
+		t.Errorf("while draining a purge got %d, want 200: a drain still serves", code)
+	}
+}
