@@ -144,6 +144,7 @@ func New(cfg *config.Config, log *slog.Logger, build Build) (*App, error) {
 	a.newCanary()
 	a.Server = server.New(server.Config{
 		Pipeline:        a.Pipeline,
+		Context:         a.res.cutoff,
 		Purges:          a.purgeLister(),
 		Journal:         a.journalAdmin(),
 		ReplayTimeout:   cfg.Server.RequestTimeout,
@@ -251,7 +252,6 @@ func (a *App) pipelineConfig() pipeline.Config {
 		Metrics:      a.Metrics,
 		History:      a.history,
 		Log:          a.log,
-		Cutoff:       a.res.cutoff,
 	}
 	if a.ops.audit != nil {
 		c.Audit = a.ops.audit

@@ -12,7 +12,7 @@ import (
 type resilience struct {
 	metrics *metrics.Resilience
 	// cutoff ends when in-flight purges must stop so that they are still
-	// answered before the shutdown bound (pipeline.Config.Cutoff); cut
+	// answered before the shutdown bound (server.Config.Context); cut
 	// ends it.
 	cutoff context.Context
 	cut    context.CancelFunc

@@ -1,6 +1,7 @@
 package audit
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -53,10 +54,11 @@ type Log struct {
 	ring []entry
 	next int
 
-	// writer serializes Run and Flush; batch is theirs, reused from batch
-	// to batch.
+	// writer serializes Run and Flush; batch and buf are theirs, reused
+	// from batch to batch.
 	writer sync.Mutex
 	batch  []Record
+	buf    bytes.Buffer
 }
 
 // entry is a ring slot; saved says Redis has the record too.
@@ -176,11 +178,17 @@ func (l *Log) xadd(ctx context.Context, batch []Record) error {
 	ctx, cancel := context.WithTimeout(ctx, writeTimeout)
 	defer cancel()
 	pipe := l.rdb.Pipeline()
+	// Every record is encoded into one buffer, reused from batch to batch:
+	// an entry's value is its slice of it (growing the buffer leaves the
+	// slices taken before intact).
+	l.buf.Reset()
+	enc := json.NewEncoder(&l.buf)
 	for i := range batch {
-		b, err := json.Marshal(&batch[i])
-		if err != nil {
+		start := l.buf.Len()
+		if err := enc.Encode(&batch[i]); err != nil {
 			return fmt.Errorf("encode audit record: %w", err)
 		}
+		b := l.buf.Bytes()[start : l.buf.Len()-1] // without Encode's newline
 		pipe.XAdd(ctx, &redis.XAddArgs{Stream: l.cfg.Stream, MaxLen: l.cfg.MaxLen, Approx: true, Values: []any{field, b}})
 	}
 	if _, err := pipe.Exec(ctx); err != nil {

@@ -51,8 +51,8 @@ type BackendResult struct {
 
 // FromAnswer makes the record of answer a, answered with httpStatus (0 when
 // not over HTTP), for an event of source.
-func FromAnswer(source string, a chain.Answer, httpStatus int, at time.Time) Record {
-	p := a.Plan
+func FromAnswer(source string, a *chain.Answer, httpStatus int, at time.Time) Record {
+	p := &a.Plan
 	r := Record{
 		Time: at.UTC(), Source: source, ID: a.ID, Page: p.Page, Zone: p.Zone,
 		Status: a.Status, HTTPStatus: httpStatus, DurationMS: a.DurationMS,

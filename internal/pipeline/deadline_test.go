@@ -114,16 +114,16 @@ func TestPurgeFollowsCutoff(t *testing.T) {
 	d := &deadlines{}
 	cutoff, cut := context.WithCancel(context.Background())
 	defer cut()
-	p := New(Config{Planner: onePlan{}, Purger: d, Dedupe: d, Deadline: 10 * time.Second, PurgeTimeout: 3 * time.Second, Cutoff: cutoff})
+	p := New(Config{Planner: onePlan{}, Purger: d, Dedupe: d, Deadline: 10 * time.Second, PurgeTimeout: 3 * time.Second})
 	before := time.Now()
-	p.Handle(context.Background(), hook("e1", "p1"))
+	p.Handle(cutoff, hook("e1", "p1"))
 	after := time.Now()
 	if got := d.purge[0]; got.Before(before.Add(3*time.Second)) || got.After(after.Add(3*time.Second)) {
 		t.Errorf("purge deadline %v after the start; want 3s", got.Sub(before))
 	}
 	cut()
-	cp := New(Config{Planner: onePlan{}, Purger: ctxBackends{}, Deadline: 10 * time.Second, Cutoff: cutoff})
-	if o := cp.Handle(context.Background(), hook("e2", "p1")); o.Answer.Status != chain.StatusFailed {
+	cp := New(Config{Planner: onePlan{}, Purger: ctxBackends{}, Deadline: 10 * time.Second})
+	if o := cp.Handle(cutoff, hook("e2", "p1")); o.Answer.Status != chain.StatusFailed {
 		t.Errorf("a purge after the cut-off: %s", o.Answer.Status)
 	}
 }
@@ -153,12 +153,12 @@ func (v *values) Seen(ctx context.Context, _ string) (bool, error) {
 func TestStepsKeepCallersValues(t *testing.T) {
 	cutoff, cut := context.WithCancel(context.Background())
 	defer cut()
-	for _, c := range []context.Context{nil, cutoff} {
+	for _, c := range []context.Context{context.Background(), cutoff} {
 		v := &values{}
-		p := New(Config{Planner: onePlan{}, Purger: v, Dedupe: v, Deadline: 10 * time.Second, PurgeTimeout: 3 * time.Second, Cutoff: c})
-		p.Handle(context.WithValue(context.Background(), valueKey{}, "trace"), hook("e1", "p1"))
+		p := New(Config{Planner: onePlan{}, Purger: v, Dedupe: v, Deadline: 10 * time.Second, PurgeTimeout: 3 * time.Second})
+		p.Handle(context.WithValue(c, valueKey{}, "trace"), hook("e1", "p1"))
 		if len(v.purge) != 0 || len(v.seen) != 0 {
-			t.Errorf("cut-off %v: %d purges and %d duplicate checks without the caller's value", c != nil, len(v.purge), len(v.seen))
+			t.Errorf("cut-off %v: %d purges and %d duplicate checks without the caller's value", c != context.Background(), len(v.purge), len(v.seen))
 		}
 	}
 }

@@ -43,7 +43,9 @@ func (o Outcome) Refused() bool { return o.Refusal != "" }
 // purge, settle, audit, metrics, log.
 //
 // The event's deadline is computed once; each step that waits on a backend
-// takes a context of its own from ctx, bounded by it.
+// takes a context of its own from ctx, bounded by it. When ctx ends (the
+// server's cut-off at shutdown), the purge in flight stops short, and the
+// event is still settled (journaled) and answered, within its deadline.
 //
 // The outcome is made here, once: the plan is made in place in its answer
 // and the purge answers into it, so that the steps share one answer
@@ -78,9 +80,9 @@ func (p *Pipeline) plan(ctx context.Context, r *Request, o *Outcome) bool {
 	o.Answer.Plan, err = p.cfg.Planner.Plan(ctx, r.Event)
 	switch {
 	case err != nil:
-		*o = planFailure(err)
+		o.HTTPStatus, o.RetryAfter, o.Refusal = planFailure(err)
 	case o.Answer.Plan.Empty():
-		*o = Outcome{HTTPStatus: http.StatusUnprocessableEntity, Refusal: "nothing to purge for this event"}
+		o.HTTPStatus, o.Refusal = http.StatusUnprocessableEntity, "nothing to purge for this event"
 	default:
 		return true
 	}
@@ -112,10 +114,10 @@ func settleReserve(d time.Duration) time.Duration {
 	return min(d/10, 2*time.Second)
 }
 
-// purgeContext is the purge's context: it ends at the request's deadline
-// less the settle reserve (so that a purge that runs out of time is still
-// journaled and answered in time), or at the purge timeout, whichever is
-// sooner, or at the cut-off.
+// purgeContext is the purge's context: it ends with ctx, at the request's
+// deadline less the settle reserve (so that a purge that runs out of time
+// is still journaled and answered in time), or at the purge timeout,
+// whichever is sooner.
 func (p *Pipeline) purgeContext(ctx context.Context, deadline time.Time) (context.Context, context.CancelFunc) {
 	end := deadline
 	if !end.IsZero() && p.cfg.Deadline > 0 {
@@ -124,16 +126,7 @@ func (p *Pipeline) purgeContext(ctx context.Context, deadline time.Time) (contex
 	if p.cfg.PurgeTimeout > 0 {
 		end = earliest(end, time.Now().Add(p.cfg.PurgeTimeout))
 	}
-	ctx, cancel := withDeadline(ctx, end)
-	if p.cfg.Cutoff == nil {
-		return ctx, cancel
-	}
-	if end.IsZero() {
-		cancel() // the no-op of withDeadline
-		ctx, cancel = context.WithCancel(ctx)
-	}
-	stop := context.AfterFunc(p.cfg.Cutoff, cancel)
-	return ctx, func() { stop(); cancel() }
+	return withDeadline(ctx, end)
 }
 
 func (p *Pipeline) answerDuplicate(r *Request) *Outcome {
@@ -146,21 +139,21 @@ func (p *Pipeline) answerDuplicate(r *Request) *Outcome {
 	}}
 }
 
-// planFailure maps a planning error to its answer.
-func planFailure(err error) Outcome {
+// planFailure maps a planning error to its answer's status, Retry-After
+// and refusal.
+func planFailure(err error) (status int, retryAfter, refusal string) {
 	var tooLarge *plan.TooLargeError
 	var field *event.FieldError
 	switch {
-	case errors.Is(err, plan.ErrUnknownPage), errors.Is(err, plan.ErrBadRegistryEntry), errors.Is(err, plan.ErrUnsupported):
-		return Outcome{HTTPStatus: http.StatusUnprocessableEntity, Refusal: err.Error()}
-	case errors.As(err, &tooLarge):
-		return Outcome{HTTPStatus: http.StatusUnprocessableEntity, Refusal: err.Error()}
+	case errors.Is(err, plan.ErrUnknownPage), errors.Is(err, plan.ErrBadRegistryEntry), errors.Is(err, plan.ErrUnsupported),
+		errors.As(err, &tooLarge):
+		return http.StatusUnprocessableEntity, "", err.Error()
 	case errors.As(err, &field):
-		return Outcome{HTTPStatus: http.StatusBadRequest, Refusal: err.Error()}
+		return http.StatusBadRequest, "", err.Error()
 	case errors.Is(err, plan.ErrRegistryUnavailable):
-		return Outcome{HTTPStatus: http.StatusServiceUnavailable, RetryAfter: "5", Refusal: "page registry unavailable; retry"}
+		return http.StatusServiceUnavailable, "5", "page registry unavailable; retry"
 	default:
-		return Outcome{HTTPStatus: http.StatusInternalServerError, Refusal: "could not plan the purge"}
+		return http.StatusInternalServerError, "", "could not plan the purge"
 	}
 }
 
@@ -227,6 +220,6 @@ func (p *Pipeline) notePanics(requestID, id string, a *chain.Answer) {
 // audit records an answer in the audit trail, when there is one.
 func (p *Pipeline) audit(source string, a *chain.Answer, httpStatus int) {
 	if p.cfg.Audit != nil {
-		p.cfg.Audit.Record(audit.FromAnswer(source, *a, httpStatus, time.Now()))
+		p.cfg.Audit.Record(audit.FromAnswer(source, a, httpStatus, time.Now()))
 	}
 }

@@ -82,12 +82,6 @@ type Config struct {
 	// Metrics and Log may be nil.
 	Metrics *metrics.Metrics
 	Log     *slog.Logger
-	// Cutoff, when it ends, cuts the events' purges in flight short, so
-	// that each is still answered before the process exits (shutdown).
-	// Nil means never. When set, it must end no later than the contexts
-	// Handle is given that have no deadline (the server's, which ends
-	// after the drain): a purge then follows Cutoff, not them.
-	Cutoff context.Context
 	// Deadline bounds everything Handle does for one event, every phase
 	// included; 0 means no bound of the pipeline's own.
 	Deadline time.Duration

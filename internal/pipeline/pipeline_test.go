@@ -219,11 +219,24 @@ func TestRunPurgesAReadyPlanOnTheNamedBackends(t *testing.T) {
 func TestShutdownCutoffCutsThePurge(t *testing.T) {
 	cutoff, cut := context.WithCancel(context.Background())
 	cut()
-	p := New(Config{Planner: onePlan{}, Purger: ctxBackends{}, Cutoff: cutoff})
-	o := p.Handle(context.Background(), hook("e1", "p1"))
+	p := New(Config{Planner: onePlan{}, Purger: ctxBackends{}})
+	o := p.Handle(cutoff, hook("e1", "p1"))
 	if o.Answer.Status != chain.StatusFailed {
 		t.Errorf("a purge after the cut-off: %s", o.Answer.Status)
 	}
+	// What the cut-off left unfinished is still journaled: the journal's
+	// context has not ended with it.
+	p = New(Config{Planner: onePlan{}, Purger: ctxBackends{}, Journal: liveJournal{}, Deadline: 10 * time.Second})
+	if o := p.Handle(cutoff, hook("e2", "p1")); o.HTTPStatus != 202 {
+		t.Errorf("a purge cut short: HTTP %d (%s, %s), want 202", o.HTTPStatus, o.Answer.Status, o.Answer.JournalError)
+	}
+}
+
+// liveJournal journals when its context is live.
+type liveJournal struct{}
+
+func (liveJournal) Journal(ctx context.Context, _ string, _ *chain.Answer) (string, bool, error) {
+	return "j1", true, ctx.Err()
 }
 
 // ctxBackends hang until the purge's context is done (or a minute), then

@@ -3,6 +3,7 @@ package pipeline
 import (
 	"context"
 	"log/slog"
+	"math"
 	"net/http"
 	"time"
 
@@ -50,7 +51,9 @@ func (p *Pipeline) settle(ctx context.Context, deadline time.Time, ev *event.Eve
 		o.HTTPStatus, o.RetryAfter = http.StatusServiceUnavailable, retryAfterIncomplete
 		return
 	}
-	ctx, cancel := withDeadline(ctx, deadline)
+	// The unfinished part is recorded even when ctx ended (the cut-off):
+	// that is what the cut-off leaves time for.
+	ctx, cancel := withDeadline(context.WithoutCancel(ctx), deadline)
 	defer cancel()
 	p.unfinished(ctx, ev, o)
 	if incomplete && o.HTTPStatus < 300 {
@@ -158,7 +161,9 @@ func outcomeAttrs(r *Request, o *Outcome) []slog.Attr {
 		slog.String("source", string(ev.Source)), slog.String("type", string(ev.Type)),
 		slog.String("page", ev.PageID), slog.String("status", a.Status), slog.Int("http_status", o.HTTPStatus),
 		slog.Int("urls", len(pl.URLs)), slog.Int("tags", len(pl.Tags)), slog.Int("keys", len(pl.Keys)+len(pl.KeySets)),
-		slog.Float64("duration_ms", a.DurationMS)}
+		// Whole milliseconds (the answer has the fraction): slog's JSON
+		// handler writes a float through encoding/json, its slow path.
+		slog.Int64("duration_ms", int64(math.Round(a.DurationMS)))}
 	for i := range a.Results {
 		if res := &a.Results[i]; res.Error != "" {
 			attrs = append(attrs, slog.String(res.Backend+"_error", res.Error))

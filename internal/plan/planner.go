@@ -193,9 +193,9 @@ func (p *Planner) Plan(ctx context.Context, ev event.Event) (Plan, error) {
 		if pg.zone != "" {
 			out.Zone = pg.zone
 		}
-		p.derive(&out, pg, ev)
+		p.derive(&out, &pg, &ev)
 		if len(ev.URLs) == 0 && (len(pg.rule.coverTags) > 0 || pg.rule.coverHosts) {
-			out.Cover = coverOf(pg, ev.PageID)
+			out.Cover = coverOf(&pg, ev.PageID)
 		}
 	}
 	out.URLs = append(out.URLs, ev.URLs...)
@@ -205,7 +205,7 @@ func (p *Planner) Plan(ctx context.Context, ev event.Event) (Plan, error) {
 	out.Prefixes = append(out.Prefixes, ev.Prefixes...)
 	out.Everything = ev.Everything
 	out.normalize()
-	if err := p.checkKeys(out); err != nil {
+	if err := p.checkKeys(&out); err != nil {
 		return Plan{}, err
 	}
 	if len(out.URLs) > p.rules.MaxURLs {
@@ -218,7 +218,7 @@ func (p *Planner) Plan(ctx context.Context, ev event.Event) (Plan, error) {
 }
 
 // coverOf renders the page's cover.
-func coverOf(pg page, pageID string) *Cover {
+func coverOf(pg *page, pageID string) *Cover {
 	c := &Cover{}
 	for _, t := range pg.rule.coverTags {
 		if s, ok := t.Render(Vars{PageID: pageID}); ok {
@@ -233,7 +233,7 @@ func coverOf(pg page, pageID string) *Cover {
 
 // groupsFor narrows the page's paths to what the event can have changed:
 // gs[:n].
-func groupsFor(ev event.Event) (gs [groupCount]group, n int) {
+func groupsFor(ev *event.Event) (gs [groupCount]group, n int) {
 	gs[n] = groupCommon
 	n++
 	all := ev.Type == event.PageUpdated
@@ -253,9 +253,9 @@ func groupsFor(ev event.Event) (gs [groupCount]group, n int) {
 }
 
 // derive adds the page's URLs, tags and keys for ev to out. The URLs are
-// rendered into one buffer and become substrings of one string: one
-// allocation for all of them.
-func (p *Planner) derive(out *Plan, pg page, ev event.Event) {
+// written into one builder and are substrings of what it holds: one
+// allocation for all of them (a builder never changes what it wrote).
+func (p *Planner) derive(out *Plan, pg *page, ev *event.Event) {
 	base := Vars{PageID: ev.PageID, IncidentID: ev.IncidentID}
 	gs, n := groupsFor(ev)
 	urls, hostLen := 0, 0
@@ -266,20 +266,18 @@ func (p *Planner) derive(out *Plan, pg page, ev event.Event) {
 		hostLen = max(hostLen, len(h))
 	}
 	urls *= len(pg.hosts) * len(pg.rule.schemes)
-	buf := make([]byte, 0, urls*(hostLen+48))
-	ends := make([]int, 0, urls)
-	emit := func(t *Template, v Vars, host string) {
+	var b strings.Builder
+	b.Grow(urls * (hostLen + 48))
+	out.URLs = slices.Grow(out.URLs, urls+len(ev.URLs))
+	emit := func(t *Template, v Vars) {
 		for _, scheme := range pg.rule.schemes {
-			start := len(buf)
-			buf = append(buf, scheme...)
-			buf = append(buf, "://"...)
-			buf = append(buf, host...)
-			var ok bool
-			if buf, ok = t.appendTo(buf, v); !ok {
-				buf = buf[:start]
-				return
+			start := b.Len()
+			b.WriteString(scheme)
+			b.WriteString("://")
+			b.WriteString(v.Host)
+			if t.writeTo(&b, v) {
+				out.URLs = append(out.URLs, b.String()[start:])
 			}
-			ends = append(ends, len(buf))
 		}
 	}
 	for _, g := range gs[:n] {
@@ -289,25 +287,15 @@ func (p *Planner) derive(out *Plan, pg page, ev event.Event) {
 				v := base
 				v.Host = host
 				if !t.perComponent {
-					emit(t, v, host)
+					emit(t, v)
 					continue
 				}
 				for _, c := range ev.ComponentIDs {
 					v.ComponentID = c
-					emit(t, v, host)
+					emit(t, v)
 				}
 			}
 		}
-	}
-	if len(ends) > 0 {
-		all := string(buf)
-		urls := slices.Grow(out.URLs, len(ends)+len(ev.URLs))
-		start := 0
-		for _, end := range ends {
-			urls = append(urls, all[start:end])
-			start = end
-		}
-		out.URLs = urls
 	}
 	for i := range pg.rule.tags {
 		out.Tags = appendEach(out.Tags, &pg.rule.tags[i], base, ev.ComponentIDs)
@@ -363,7 +351,7 @@ func validHostname(h string) bool {
 }
 
 // checkKeys refuses a plan that would unlink edgepurge's own state.
-func (p *Planner) checkKeys(out Plan) error {
+func (p *Planner) checkKeys(out *Plan) error {
 	for _, list := range []struct {
 		field string
 		keys  []string

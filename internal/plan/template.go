@@ -93,30 +93,29 @@ func (t Template) Uses(name string) bool { return t.uses[name] }
 // Render substitutes vars. It reports false when a variable the template
 // uses has no value for this event: such a template does not apply.
 func (t Template) Render(vars Vars) (string, bool) {
-	var buf [128]byte
-	b, ok := t.appendTo(buf[:0], vars)
-	if !ok {
+	var b strings.Builder
+	if !t.writeTo(&b, vars) {
 		return "", false
 	}
-	return string(b), true
+	return b.String(), true
 }
 
-// appendTo appends the rendered template to dst; false (and dst as it
-// was) when a variable the template uses has no value.
-func (t *Template) appendTo(dst []byte, vars Vars) ([]byte, bool) {
-	n := len(dst)
+// writeTo writes the rendered template to b. It writes nothing and
+// reports false when a variable the template uses has no value.
+func (t *Template) writeTo(b *strings.Builder, vars Vars) bool {
+	for _, p := range t.parts {
+		if p.v != "" && vars.get(p.v) == "" {
+			return false
+		}
+	}
 	for _, p := range t.parts {
 		if p.v == "" {
-			dst = append(dst, p.lit...)
-			continue
+			b.WriteString(p.lit)
+		} else {
+			b.WriteString(vars.get(p.v))
 		}
-		val := vars.get(p.v)
-		if val == "" {
-			return dst[:n], false
-		}
-		dst = append(dst, val...)
 	}
-	return dst, true
+	return true
 }
 
 func contains(list []string, s string) bool {

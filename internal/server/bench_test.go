@@ -75,7 +75,7 @@ func benchServer(tb testing.TB) *Server {
 	f := chain.New(chain.Config{CDN: []purge.Purger{nopCDN{}}, Keys: nopKeys{}, Timeout: 10 * time.Second, Observer: m})
 	return New(Config{
 		Pipeline: pipeline.New(pipeline.Config{Planner: benchPlanner(tb), Purger: f, Metrics: m, Log: log,
-			Deadline: 10 * time.Second, Cutoff: context.Background(), KeysBackend: "redis"}),
+			Deadline: 10 * time.Second, KeysBackend: "redis"}),
 		Signatures: v, APIToken: "tok", Health: health.New(nil), Metrics: m, Log: log,
 		ReadTimeout: time.Second, WriteTimeout: time.Second, IdleTimeout: time.Second, MaxBodyBytes: 1 << 20,
 	})

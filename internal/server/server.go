@@ -5,6 +5,7 @@
 package server
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"crypto/subtle"
@@ -52,10 +53,14 @@ type Config struct {
 	Stats StatsSource
 	// Backends serves GET /v1/backends; nil answers it 404.
 	Backends func() BackendsReport
-	Health   *health.Checker
-	Metrics  *metrics.Metrics
-	Log      *slog.Logger
-	Version  string
+	// Context is the parent of the purges' contexts: when it ends (the
+	// cut-off at shutdown), the purges in flight stop short and are
+	// answered. Nil: never.
+	Context context.Context
+	Health  *health.Checker
+	Metrics *metrics.Metrics
+	Log     *slog.Logger
+	Version string
 
 	ReadTimeout, WriteTimeout, IdleTimeout time.Duration
 	MaxBodyBytes                           int
@@ -84,7 +89,7 @@ func New(cfg Config) *Server {
 	s.apiToken = sha256.Sum256([]byte(cfg.APIToken))
 	// Purges run under a context of their own, never the fasthttp request
 	// context, which is recycled once the handler returns.
-	s.baseCtx, s.cancelCtx = context.WithCancel(context.Background())
+	s.baseCtx, s.cancelCtx = context.WithCancel(cmp.Or(cfg.Context, context.Background()))
 	s.metrics = fasthttpadaptor.NewFastHTTPHandler(promhttp.HandlerFor(cfg.Metrics.Registry, promhttp.HandlerOpts{}))
 	s.http = &fasthttp.Server{
 		Handler:            s.recoverPanics(s.route),
