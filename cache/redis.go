@@ -3,7 +3,9 @@ package cache
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
+	"net/url"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -36,13 +38,22 @@ func (c *Config) SetDefaults() {
 	c.PingTimeout = cmp.Or(c.PingTimeout, DefaultPingTimeout)
 }
 
-// Validate checks the mode.
+// Validate checks the mode and the URL's form, never quoting the URL: it
+// may hold a password.
 func (c Config) Validate() error {
 	switch c.Mode {
 	case "single", "cluster", "sentinel":
-		return nil
+	default:
+		return fmt.Errorf("redis.mode=%q: must be single, cluster or sentinel", c.Mode)
 	}
-	return fmt.Errorf("redis.mode=%q: must be single, cluster or sentinel", c.Mode)
+	u, err := url.Parse(c.URL)
+	switch {
+	case err != nil || u.Scheme != "redis" && u.Scheme != "rediss" && (u.Scheme != "unix" || c.Mode != "single"):
+		return errors.New("redis url (REDIS_URL or redis.url): the redis:// or rediss:// scheme is missing, e.g. redis://localhost:6379/0 (value not shown: it may hold a password)")
+	case c.Mode == "sentinel" && u.Query().Get("master_name") == "":
+		return errors.New("redis.mode is sentinel but the redis url names no master: add ?master_name=NAME to REDIS_URL, or to redis.url if REDIS_URL is unset (REDIS_URL overrides redis.url)")
+	}
+	return nil
 }
 
 // dialTimeout is short: a Redis that does not answer at once should fail

@@ -38,7 +38,7 @@ defaults:
 func TestCloudflareZoneErrors(t *testing.T) {
 	for body, want := range map[string]string{
 		"zones: {" + freeZone + ": {plan: gold}}": `cloudflare.zones["` + freeZone + `"].plan="gold": must be free, pro, business or enterprise`,
-		"zones: {" + freeZone + ": {tier: free}}": "unknown field",
+		"zones: {" + freeZone + ": {tier: free}}": ".tier: line 3: unknown key",
 		"zones: {'bad zone!': {plan: free}}":      `cloudflare.zones["bad zone!"]`,
 		"plan: platinum":                          `cloudflare.plan="platinum"`,
 	} {

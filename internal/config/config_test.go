@@ -95,7 +95,7 @@ func TestFileErrors(t *testing.T) {
 		{"unknown nested key", "dry_run: true\nserver:\n  read_timout: 1s\n", "read_timout"},
 		{"duplicate key", "dry_run: true\nlisten: a\nlisten: b\n", "duplicate"},
 		{"unset env", "dry_run: true\nauth:\n  api_token: ${NOT_SET_ANYWHERE}\n", "NOT_SET_ANYWHERE"},
-		{"bad duration", "dry_run: true\nserver:\n  read_timeout: soon\n", `invalid duration "soon"`},
+		{"bad duration", "dry_run: true\nserver:\n  read_timeout: soon\n", "server.read_timeout: line 3: want a duration such as 10s, got soon"},
 		{"bad mode", "dry_run: true\nredis:\n  mode: galaxy\n", "redis.mode"},
 		{"page without hosts", "dry_run: true\npages:\n  p0: {}\n", `page "p0": no hosts`},
 	} {
@@ -207,5 +207,58 @@ func TestRenamedVerifyIsRefused(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("%q: err = %v, want it to say %q", body, err, want)
 		}
+	}
+}
+
+// Config errors speak in keys, lines and forms, never Go types, and a file
+// has all its problems reported at once.
+func TestFileErrorsPlainWords(t *testing.T) {
+	for _, tc := range []struct {
+		name, body string
+		want       []string
+	}{
+		{"duration", "dry_run: true\nserver:\n  purge_timeout: 10\n", []string{"server.purge_timeout: line 3: want a duration such as 10s, got 10"}},
+		{"bool", "dry_run: yes-please\n", []string{"dry_run: line 1: want true or false, got yes-please"}},
+		{"two misspelt keys", "dry_run: true\ndefaults:\n  hosts: [a.example.com]\n  tag: [x]\nauth:\n  api_tokn: x\n", []string{
+			"defaults.tag: line 4: unknown key; did you mean tags?",
+			"auth.api_tokn: line 6: unknown key; did you mean api_token?",
+		}},
+		{"nested in a page", "dry_run: true\npages:\n  p1:\n    hosts: [a.example.com]\n    edge_check: {enabled: 1}\n", []string{"pages.p1.edge_check.enabled: line 5: want true or false, got 1"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := Load(writeFile(t, tc.body), env(nil))
+			if err == nil {
+				t.Fatal("loaded")
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("err = %v\nwant it to say %q", err, w)
+				}
+			}
+			if strings.Contains(err.Error(), "Go struct") || strings.Contains(err.Error(), "time.Duration") {
+				t.Errorf("err speaks Go: %v", err)
+			}
+		})
+	}
+	// A secret of the wrong shape is not quoted.
+	_, err := Load(writeFile(t, "dry_run: true\nauth:\n  webhook_secrets: whsec_hidden\n"), env(nil))
+	if err == nil || strings.Contains(err.Error(), "whsec_hidden") || !strings.Contains(err.Error(), "auth.webhook_secrets: line 3: want a list") {
+		t.Errorf("err = %v", err)
+	}
+}
+
+func TestRedisURLErrors(t *testing.T) {
+	_, err := Load("", env(map[string]string{"EDGEPURGE_DRY_RUN": "true", "REDIS_URL": "s3cret@localhost:6379"}))
+	if err == nil || !strings.Contains(err.Error(), "redis:// or rediss:// scheme is missing") || strings.Contains(err.Error(), "s3cret") {
+		t.Errorf("err = %v, want the missing scheme named and the value hidden", err)
+	}
+	// The file says sentinel, the environment's URL (which wins) names no master.
+	p := writeFile(t, "dry_run: true\nredis:\n  mode: sentinel\n  url: redis://s1:26379?master_name=m\n")
+	_, err = Load(p, env(map[string]string{"REDIS_URL": "redis://localhost:26379"}))
+	if err == nil || !strings.Contains(err.Error(), "REDIS_URL") || !strings.Contains(err.Error(), "redis.url") || !strings.Contains(err.Error(), "master_name") {
+		t.Errorf("err = %v, want a start-up error naming REDIS_URL, redis.url and master_name", err)
+	}
+	if _, err := Load(p, env(nil)); err != nil {
+		t.Errorf("the file's sentinel URL names its master: %v", err)
 	}
 }

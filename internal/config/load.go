@@ -90,6 +90,9 @@ func Parse(raw []byte, getenv Getenv, cfg *Config) error {
 		if err := checkRemoved(raw); err != nil {
 			return err
 		}
+		if errs := problems(raw); len(errs) > 0 {
+			return errors.Join(errs...)
+		}
 		return fmt.Errorf("parse yaml: %s", yaml.FormatError(err, false, true))
 	}
 	var missing []string
