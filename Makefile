@@ -108,7 +108,7 @@ deps: redis ## make sure Redis, redis-sentinel, varnishd (with xkey), Chromium a
 
 # sample sends the Statuspage-shaped example to a server started by `make run`.
 sample: ## send examples/statuspage-incident.json to the server of `make run`
-	curl -sS -H 'Content-Type: application/json' --data @examples/statuspage-incident.json http://$(EDGEPURGE_LISTEN)/v1/hooks/statuspage/$(EDGEPURGE_STATUSPAGE_TOKEN)
+	@curl -sS -H 'Content-Type: application/json' --data @examples/statuspage-incident.json http://$(EDGEPURGE_LISTEN)/v1/hooks/statuspage/$(EDGEPURGE_STATUSPAGE_TOKEN)
 
 # bench runs the load generator (cmd/edgepurge-bench) against a real
 # `edgepurge serve`, real Redis and the in-repo Cloudflare stand-in, and

@@ -149,7 +149,7 @@ pages:
 
 func TestExampleConfigLoads(t *testing.T) {
 	_, err := Load("../../examples/edgepurge.yaml", env(map[string]string{
-		"CLOUDFLARE_API_TOKEN": "t", "CLOUDFLARE_ZONE_ID": "z", "EDGEPURGE_WEBHOOK_SECRET": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+		"CLOUDFLARE_API_TOKEN": "t", "CLOUDFLARE_ZONE_ID": "z", "EDGEPURGE_WEBHOOK_SECRETS": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
 		"EDGEPURGE_STATUSPAGE_TOKEN": "s", "EDGEPURGE_API_TOKEN": "a",
 	}))
 	if err != nil {

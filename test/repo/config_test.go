@@ -1,6 +1,7 @@
 package repo
 
 import (
+	"maps"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -158,7 +159,7 @@ func exampleEnv(t testing.TB, raw string) config.Getenv {
 	t.Helper()
 	env := map[string]string{}
 	for _, m := range envRef.FindAllStringSubmatch(raw, -1) {
-		if m[2] == "" {
+		if m[2] == "" || m[2] == ":-" {
 			env[m[1]] = "test-" + strings.ToLower(m[1])
 		}
 	}
@@ -179,6 +180,36 @@ func TestExampleConfigLoads(t *testing.T) {
 	}
 	if !cfg.Cloudflare.Enabled() || len(cfg.Pages) == 0 || cfg.Defaults == nil {
 		t.Errorf("%s loaded, but without Cloudflare, pages or a default rule: %+v", exampleConfig, cfg)
+	}
+}
+
+// The example's ${VAR}s are variables the code reads, so that setting
+// what the docs and the Makefile name is what the example reads
+// (EDGEPURGE_WEBHOOK_SECRETS, not a near miss); and a dry run of it needs
+// no invented CDN credentials.
+func TestExampleConfigReadsTheCodesVariables(t *testing.T) {
+	vars := envVars(t)
+	for _, f := range []string{exampleConfig, "docker-compose.yml"} {
+		for _, m := range envRef.FindAllStringSubmatch(read(t, f), -1) {
+			if m[1] != "VAR" && !slices.Contains(vars, m[1]) {
+				t.Errorf("%s reads ${%s}, a variable internal/config and cmd/edgepurge never read; the documented ones are %v", f, m[1], vars)
+			}
+		}
+	}
+	raw := read(t, exampleConfig)
+	required := map[string]string{"EDGEPURGE_DRY_RUN": "true"}
+	for _, m := range envRef.FindAllStringSubmatch(raw, -1) {
+		if m[2] == "" && m[1] != "VAR" {
+			required[m[1]] = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+		}
+	}
+	for k := range required {
+		if strings.HasPrefix(k, "CLOUDFLARE_") || strings.HasPrefix(k, "FASTLY_") {
+			t.Errorf("%s needs ${%s} even for a dry run; give it a default (${%s:-})", exampleConfig, k, k)
+		}
+	}
+	if _, err := config.Load(filepath.Join(root(t), filepath.FromSlash(exampleConfig)), func(k string) string { return required[k] }); err != nil {
+		t.Errorf("%s does not load as a dry run with only %v set: %v", exampleConfig, slices.Sorted(maps.Keys(required)), err)
 	}
 }
 
