@@ -33,7 +33,7 @@ One line per check, ✓, – or ✗ with the reason and the fix; secrets are
 never printed. Exit status: 0 when every check passed, 1 otherwise.`,
 		Example: `  edgepurge check --config /etc/edgepurge.yaml
   edgepurge check --json`,
-		Args: cobra.NoArgs,
+		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			// The redis check's line gives the reason; go-redis's own
 			// dial-failure lines would only repeat it.

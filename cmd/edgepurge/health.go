@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	neturl "net/url"
 	"os"
 	"strings"
 	"time"
@@ -17,7 +18,7 @@ import (
 )
 
 func newHealth(g *globalFlags) *cobra.Command {
-	var url, path string
+	var url, server, path string
 	var timeout time.Duration
 	cmd := &cobra.Command{
 		Use:   "health",
@@ -27,10 +28,17 @@ exit 0 on 200, 1 otherwise. The address is the one ` + "`edgepurge serve`" + ` l
 the same configuration: EDGEPURGE_LISTEN, else the config file's listen (--config or
 $EDGEPURGE_CONFIG), else ` + config.DefaultListen + `; an unspecified host (":8080",
 "0.0.0.0:8080", "[::]:8080") is probed on 127.0.0.1. So a container's HEALTHCHECK
-needs no port written into it. --url probes any URL instead.`,
-		Args: cobra.NoArgs,
+needs no port written into it. --server probes --path on another server;
+--url probes any URL instead.`,
+		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			target := url
+			if u, err := neturl.Parse(url); url != "" && err == nil && strings.Trim(u.Path, "/") == "" {
+				return &exitError{code: 1, err: fmt.Errorf("--url %[1]s has no path: give the endpoint too, e.g. %[1]s/readyz (readiness) or /healthz (liveness), or use --server %[1]s", strings.TrimRight(u.Redacted(), "/"))}
+			}
+			if server != "" && target == "" {
+				target = strings.TrimRight(server, "/") + path
+			}
 			if target == "" {
 				listen, err := listenAddress(g.configPath(), os.Getenv)
 				if err != nil {
@@ -48,7 +56,8 @@ needs no port written into it. --url probes any URL instead.`,
 		},
 	}
 	cmd.Flags().StringVar(&path, "path", "/readyz", "path to probe on the configured listen address: /readyz (readiness) or /healthz (liveness)")
-	cmd.Flags().StringVar(&url, "url", "", "probe this URL instead of the configured listen address and --path")
+	cmd.Flags().StringVar(&server, "server", "", "edgepurge server URL, e.g. http://127.0.0.1:8080: probe --path there instead of on the configured listen address")
+	cmd.Flags().StringVar(&url, "url", "", "probe this full URL (with its path, e.g. http://127.0.0.1:8080/readyz) instead of the configured listen address and --path")
 	cmd.Flags().DurationVar(&timeout, "timeout", 3*time.Second, "give up after this long")
 	return cmd
 }

@@ -54,7 +54,7 @@ Reads Redis directly, with the config (--config or $EDGEPURGE_CONFIG).`,
 		Example: `  edgepurge journal
   edgepurge journal --limit 50 --after 1764184525000-0
   edgepurge journal --dead --json`,
-		Args: cobra.NoArgs,
+		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			j, err := openJournal(g)
 			if err != nil {
@@ -129,7 +129,7 @@ be tried.`,
 		Example: `  edgepurge replay
   edgepurge replay --dead
   edgepurge replay --id 1764184525000-0`,
-		Args: cobra.NoArgs,
+		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			j, err := openJournal(g)
 			if err != nil {

@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/signal"
 	"slices"
+	"strings"
 	"syscall"
 	"time"
 
@@ -36,10 +37,13 @@ as it arrives (polling), like tail -f. The bearer token is --token, else
 $EDGEPURGE_API_TOKEN.`,
 		Example: `  edgepurge log --page p0 --limit 20
   edgepurge log --status failed --follow`,
-		Args: cobra.NoArgs,
+		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if token == "" {
 				token = os.Getenv("EDGEPURGE_API_TOKEN")
+			}
+			if err := f.Check(); err != nil {
+				return &exitError{code: 2, err: fmt.Errorf("--%w", err)}
 			}
 			c := client.New(server, token, &http.Client{Timeout: 10 * time.Second})
 			out := cmd.OutOrStdout()
@@ -65,8 +69,8 @@ $EDGEPURGE_API_TOKEN.`,
 	fl.StringVar(&server, "server", "http://127.0.0.1:8080", "edgepurge server URL")
 	fl.StringVar(&token, "token", "", "bearer token (default: $EDGEPURGE_API_TOKEN)")
 	fl.StringVar(&f.PageID, "page", "", "only this page")
-	fl.StringVar(&f.Status, "status", "", "only this status: purged, partial, failed, stale, dry_run")
-	fl.StringVar(&f.Source, "source", "", "only this source: hook, statuspage, manual, canary, direct")
+	fl.StringVar(&f.Status, "status", "", "only this status: "+strings.Join(audit.Statuses, ", "))
+	fl.StringVar(&f.Source, "source", "", "only this source: "+strings.Join(audit.Sources, ", "))
 	fl.IntVar(&f.Limit, "limit", 20, "how many purges")
 	fl.BoolVar(&follow, "follow", false, "keep printing new purges as they arrive")
 	fl.DurationVar(&every, "interval", 2*time.Second, "poll interval of --follow")

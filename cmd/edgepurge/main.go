@@ -68,3 +68,12 @@ func (g *globalFlags) configPath() string {
 	}
 	return os.Getenv("EDGEPURGE_CONFIG")
 }
+
+// noArgs refuses arguments saying so (cobra.NoArgs calls an argument an
+// unknown command), without quoting them: one may be a misplaced token.
+func noArgs(cmd *cobra.Command, args []string) error {
+	if len(args) > 0 {
+		return fmt.Errorf("%s takes no arguments, only flags (got %d); see %s --help", cmd.Name(), len(args), cmd.CommandPath())
+	}
+	return nil
+}

@@ -3,9 +3,12 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"os"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -37,13 +40,13 @@ for when edgepurge itself is down.`,
 		Example: `  edgepurge purge --server http://127.0.0.1:8080 --page p0
   edgepurge purge --url https://p0.status.example.com/ --tag page:p0 --json
   edgepurge purge --page p0 --incident inc1 --dry-run`,
-		Args: cobra.NoArgs,
+		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if token == "" {
 				token = os.Getenv("EDGEPURGE_API_TOKEN")
 			}
 			if _, err := req.Event("cli"); err != nil {
-				return &exitError{code: 2, err: err}
+				return &exitError{code: 2, err: inFlags(err)}
 			}
 			if direct {
 				return purgeDirect(cmd, g, req, asJSON, timeout)
@@ -90,4 +93,27 @@ for when edgepurge itself is down.`,
 	f.BoolVar(&direct, "direct", false, "break glass: purge in-process from --config, without a running server (same planner, purgers and shared rate limits)")
 	f.DurationVar(&timeout, "timeout", 30*time.Second, "give up after this long")
 	return cmd
+}
+
+// flagOf is the purge flag of each field of the request, so that a refused
+// request names what the person typed, not the API's JSON.
+var flagOf = map[string]string{"page_id": "--page", "incident_id": "--incident", "component_ids": "--component",
+	"urls": "--url", "tags": "--tag", "prefixes": "--prefix", "hosts": "--host", "keys": "--key", "everything": "--everything"}
+
+func inFlags(err error) error {
+	var fe *event.FieldError
+	if !errors.As(err, &fe) {
+		return err
+	}
+	if strings.HasPrefix(fe.Reason, "nothing to purge") {
+		return errors.New("nothing to purge: give --page, --url, --tag, --prefix, --host, --key or --everything")
+	}
+	field, index, _ := strings.Cut(fe.Field, "[")
+	if f, ok := flagOf[field]; ok {
+		if n, err := strconv.Atoi(strings.TrimSuffix(index, "]")); err == nil {
+			f = fmt.Sprintf("%s #%d", f, n+1)
+		}
+		return fmt.Errorf("%s: %s", f, fe.Reason)
+	}
+	return err
 }

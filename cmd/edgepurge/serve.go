@@ -25,7 +25,7 @@ func newServe(g *globalFlags) *cobra.Command {
 $EDGEPURGE_CONFIG) and the environment (REDIS_URL, CLOUDFLARE_API_TOKEN,
 CLOUDFLARE_ZONE_ID, EDGEPURGE_HOSTS, EDGEPURGE_WEBHOOK_SECRETS, ...; see README).
 On SIGTERM or SIGINT, readiness fails at once, then the server drains.`,
-		Args: cobra.NoArgs,
+		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			cfg, err := g.load()
 			if err != nil {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"runtime"
 
 	"github.com/spf13/cobra"
@@ -10,9 +11,9 @@ func newVersion() *cobra.Command {
 	return &cobra.Command{
 		Use:   "version",
 		Short: "Print the version, commit and Go version",
-		Args:  cobra.NoArgs,
+		Args:  noArgs,
 		Run: func(cmd *cobra.Command, _ []string) {
-			cmd.Printf("edgepurge %s (commit %s, %s)\n", version, commit, runtime.Version())
+			fmt.Fprintf(cmd.OutOrStdout(), "edgepurge %s (commit %s, %s)\n", version, commit, runtime.Version())
 		},
 	}
 }

@@ -5,6 +5,9 @@
 package audit
 
 import (
+	"errors"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/edgepurge/edgepurge/internal/chain"
@@ -14,13 +17,13 @@ import (
 // never the plan's items or any credential.
 type Record struct {
 	Time time.Time `json:"time"`
-	// Source is hook, statuspage, manual, canary or direct.
+	// Source is hook, statuspage, manual, canary, direct or redrive.
 	Source string `json:"source"`
 	// ID is the event id (webhook-id, or the id given to a manual purge).
 	ID   string `json:"id"`
 	Page string `json:"page,omitempty"`
 	Zone string `json:"zone,omitempty"`
-	// Status is the answer's status: purged, partial, failed, stale, dry_run.
+	// Status is the answer's status: purged, partial, failed, stale, journaled, dry_run.
 	Status string `json:"status"`
 	// HTTPStatus is the status code answered; 0 for canary and direct.
 	HTTPStatus int             `json:"http_status,omitempty"`
@@ -83,6 +86,25 @@ const (
 	DefaultLimit = 50
 	MaxLimit     = 1000
 )
+
+// Statuses and Sources are what a record may hold and so what a Filter
+// may select.
+var (
+	Statuses = []string{chain.StatusPurged, chain.StatusPartial, chain.StatusFailed, chain.StatusStale, chain.StatusJournaled, chain.StatusDryRun}
+	Sources  = []string{"hook", "statuspage", "manual", "canary", "direct", "redrive"}
+)
+
+// Check refuses a status or source no record holds, which would otherwise
+// select nothing and look like an empty trail.
+func (f Filter) Check() error {
+	if f.Status != "" && !slices.Contains(Statuses, f.Status) {
+		return errors.New("status must be one of " + strings.Join(Statuses, ", "))
+	}
+	if f.Source != "" && !slices.Contains(Sources, f.Source) {
+		return errors.New("source must be one of " + strings.Join(Sources, ", "))
+	}
+	return nil
+}
 
 func (f Filter) match(r Record) bool {
 	return (f.PageID == "" || r.Page == f.PageID) &&

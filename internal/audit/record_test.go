@@ -36,3 +36,19 @@ func BenchmarkRecordJSON(b *testing.B) {
 		}
 	}
 }
+
+// A filter selecting what no record holds is refused, naming the values
+// it may take, rather than answering an empty trail.
+func TestFilterCheck(t *testing.T) {
+	for _, f := range []Filter{{}, {Status: "journaled"}, {Source: "redrive"}, {Status: "dry_run", Source: "canary"}} {
+		if err := f.Check(); err != nil {
+			t.Errorf("%+v: %v", f, err)
+		}
+	}
+	if err := (Filter{Status: "bogus"}).Check(); err == nil || err.Error() != "status must be one of purged, partial, failed, stale, journaled, dry_run" {
+		t.Errorf("bogus status: %v", err)
+	}
+	if err := (Filter{Source: "bogus"}).Check(); err == nil || err.Error() != "source must be one of hook, statuspage, manual, canary, direct, redrive" {
+		t.Errorf("bogus source: %v", err)
+	}
+}

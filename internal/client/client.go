@@ -84,8 +84,19 @@ func (c *Client) Purge(ctx context.Context, req event.ManualRequest) (Response, 
 		}
 		out.Answer = &a
 	}
-	out.Error = probe.Error
+	out.Error = probe.Error + c.authHint(resp.StatusCode)
 	return out, nil
+}
+
+// authHint says how to give the API token when the server refused it.
+func (c *Client) authHint(status int) string {
+	switch {
+	case status != http.StatusUnauthorized:
+		return ""
+	case c.token == "":
+		return "; no API token was sent: pass --token or set EDGEPURGE_API_TOKEN (the server's auth.api_token)"
+	}
+	return "; the server refused the API token given by --token or EDGEPURGE_API_TOKEN: it must equal the server's auth.api_token (EDGEPURGE_API_TOKEN)"
 }
 
 // Ready asks the readiness endpoint at url and returns nil when it answers 200.

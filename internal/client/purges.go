@@ -51,7 +51,7 @@ func (c *Client) Purges(ctx context.Context, f audit.Filter) (audit.Listing, err
 			Error string `json:"error"`
 		}
 		_ = json.Unmarshal(raw, &e)
-		return audit.Listing{}, fmt.Errorf("list purges: HTTP %d: %s", resp.StatusCode, e.Error)
+		return audit.Listing{}, fmt.Errorf("list purges: HTTP %d: %s%s", resp.StatusCode, e.Error, c.authHint(resp.StatusCode))
 	}
 	var l audit.Listing
 	if err := json.Unmarshal(raw, &l); err != nil {

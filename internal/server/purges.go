@@ -30,6 +30,10 @@ func (s *Server) handlePurges(ctx *fasthttp.RequestCtx) {
 	}
 	q := ctx.QueryArgs()
 	f := audit.Filter{PageID: string(q.Peek("page_id")), Status: string(q.Peek("status")), Source: string(q.Peek("source"))}
+	if err := f.Check(); err != nil {
+		s.fail(ctx, fasthttp.StatusBadRequest, err.Error())
+		return
+	}
 	if v := q.Peek("limit"); len(v) > 0 {
 		n, err := strconv.Atoi(string(v))
 		if err != nil || n < 1 || n > audit.MaxLimit {

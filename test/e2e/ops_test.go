@@ -163,7 +163,8 @@ func TestPurgesAPIFilters(t *testing.T) {
 	for _, tc := range []struct {
 		query, token string
 		want         int
-	}{{"", "", 401}, {"", "wrong", 401}, {"?limit=0", harness.TestAPIToken, 400}, {"?limit=x", harness.TestAPIToken, 400}, {"?limit=1001", harness.TestAPIToken, 400}} {
+	}{{"", "", 401}, {"", "wrong", 401}, {"?limit=0", harness.TestAPIToken, 400}, {"?limit=x", harness.TestAPIToken, 400}, {"?limit=1001", harness.TestAPIToken, 400},
+		{"?status=bogus", harness.TestAPIToken, 400}, {"?source=bogus", harness.TestAPIToken, 400}} {
 		req, _ := http.NewRequest(http.MethodGet, h.Base+"/v1/purges"+tc.query, nil)
 		if tc.token != "" {
 			req.Header.Set("Authorization", "Bearer "+tc.token)

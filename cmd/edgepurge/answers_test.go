@@ -1,0 +1,80 @@
+package main
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/edgepurge/edgepurge/test/testkit/proc"
+)
+
+// Every refusal of the CLI names the flag or variable that fixes it.
+func TestCLIAnswersNameTheFix(t *testing.T) {
+	api := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch {
+		case r.URL.Path == "/healthz":
+			w.Write([]byte("ok"))
+		case r.Header.Get("Authorization") != "Bearer right":
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusUnauthorized)
+			w.Write([]byte(`{"error":"token invalid"}`))
+		default:
+			http.NotFound(w, r)
+		}
+	}))
+	defer api.Close()
+	noToken := []string{"EDGEPURGE_API_TOKEN="}
+	for _, c := range []struct {
+		name string
+		env  []string
+		args []string
+		code int
+		want string
+	}{
+		{"purge without a token", noToken, []string{"purge", "--server", api.URL, "--page", "p0"}, 1,
+			"no API token was sent: pass --token or set EDGEPURGE_API_TOKEN"},
+		{"purge with a wrong token", noToken, []string{"purge", "--server", api.URL, "--token", "wrong", "--page", "p0"}, 1,
+			"the server refused the API token given by --token or EDGEPURGE_API_TOKEN"},
+		{"log without a token", noToken, []string{"log", "--server", api.URL}, 2,
+			"no API token was sent: pass --token or set EDGEPURGE_API_TOKEN"},
+		{"purge with no target", nil, []string{"purge", "--server", api.URL}, 2,
+			"nothing to purge: give --page, --url, --tag, --prefix, --host, --key or --everything"},
+		{"purge with a bad url", nil, []string{"purge", "--server", api.URL, "--url", "https://a.example/", "--url", "nope"}, 2,
+			"--url #2: must be an absolute http or https URL"},
+		{"purge with an argument", nil, []string{"purge", "extra-arg"}, 2,
+			"purge takes no arguments, only flags (got 1); see edgepurge purge --help"},
+		{"log with a bogus status", nil, []string{"log", "--server", api.URL, "--status", "bogus"}, 2,
+			"--status must be one of purged, partial, failed, stale, journaled, dry_run"},
+		{"log with a bogus source", nil, []string{"log", "--server", api.URL, "--source", "bogus"}, 2,
+			"--source must be one of hook, statuspage, manual, canary, direct, redrive"},
+		{"health of a URL without a path", nil, []string{"health", "--url", api.URL}, 1,
+			"--url " + api.URL + " has no path: give the endpoint too, e.g. " + api.URL + "/readyz (readiness) or /healthz (liveness), or use --server " + api.URL},
+		{"health --server", nil, []string{"health", "--server", api.URL, "--path", "/healthz"}, 0, "ok " + api.URL + "/healthz"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			out, code := proc.Run(t, c.env, c.args...)
+			if code != c.code || !strings.Contains(out, c.want) {
+				t.Errorf("exit %d, want %d; output:\n%s\nwant it to say %q", code, c.code, out, c.want)
+			}
+			if strings.Contains(out, "page_id") || strings.Contains(out, "unknown command") {
+				t.Errorf("answers in API or cobra terms:\n%s", out)
+			}
+		})
+	}
+}
+
+// version writes to stdout, so that `edgepurge version | ...` works.
+func TestVersionToStdout(t *testing.T) {
+	cmd := newRoot()
+	var stdout, stderr strings.Builder
+	cmd.SetOut(&stdout)
+	cmd.SetErr(&stderr)
+	cmd.SetArgs([]string{"version"})
+	if err := cmd.Execute(); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(stdout.String(), "edgepurge ") || stderr.Len() != 0 {
+		t.Errorf("stdout %q, stderr %q", stdout.String(), stderr.String())
+	}
+}
