@@ -37,7 +37,7 @@ never printed. Exit status: 0 when every check passed, 1 otherwise.`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			// The redis check's line gives the reason; go-redis's own
 			// dial-failure lines would only repeat it.
-			redis.SetLogger(app.RedisLogger{Log: slog.New(slog.DiscardHandler)})
+			redis.SetLogger(app.NewRedisLogger(slog.New(slog.DiscardHandler)))
 			cfg, err := g.load()
 			var rep preflight.Report
 			if err != nil {

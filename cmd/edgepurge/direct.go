@@ -30,7 +30,7 @@ func purgeDirect(cmd *cobra.Command, g *globalFlags, req event.ManualRequest, as
 		cfg.Log.Level = "warn"
 	}
 	log := app.NewLogger(cfg.Log, os.Stderr)
-	redis.SetLogger(app.RedisLogger{Log: log})
+	redis.SetLogger(app.NewRedisLogger(log))
 	d, err := app.NewDirect(cfg, log, app.Build{Version: version, Commit: commit})
 	if err != nil {
 		return &exitError{code: 2, err: err}

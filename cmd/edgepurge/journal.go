@@ -28,7 +28,7 @@ func openJournal(g *globalFlags) (*app.Journal, error) {
 		cfg.Log.Level = "warn"
 	}
 	log := app.NewLogger(cfg.Log, os.Stderr)
-	redis.SetLogger(app.RedisLogger{Log: log})
+	redis.SetLogger(app.NewRedisLogger(log))
 	return app.NewJournal(cfg, log, app.Build{Version: version, Commit: commit})
 }
 

@@ -36,7 +36,7 @@ On SIGTERM or SIGINT, readiness fails at once, then the server drains.`,
 			lw := logging.NewWriter(os.Stderr, 0)
 			defer lw.Close()
 			log := app.NewLogger(cfg.Log, lw)
-			redis.SetLogger(app.RedisLogger{Log: log})
+			redis.SetLogger(app.NewRedisLogger(log))
 			a, err := app.New(cfg, log, app.Build{Version: version, Commit: commit})
 			if err != nil {
 				return &exitError{code: 2, err: err}

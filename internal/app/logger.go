@@ -6,6 +6,8 @@ import (
 	"io"
 	"log/slog"
 	"strings"
+	"sync"
+	"time"
 
 	"github.com/edgepurge/edgepurge/internal/config"
 )
@@ -23,10 +25,35 @@ func NewLogger(c config.Log, w io.Writer) *slog.Logger {
 }
 
 // RedisLogger routes go-redis's own messages (pool dial failures...) into
-// the process log instead of bare stderr lines.
-type RedisLogger struct{ Log *slog.Logger }
+// the process log. With Redis down go-redis writes one per dial, twice a
+// second, so a line is written at most once per redisLogEvery, with the
+// count of those left out. The library's text goes under "detail": "msg"
+// is slog's, and a second "msg" is a duplicate key strict readers refuse.
+type RedisLogger struct {
+	log  *slog.Logger
+	mu   sync.Mutex
+	next time.Time
+	left int
+}
+
+// redisLogEvery is the least time between two go-redis lines.
+var redisLogEvery = 10 * time.Second
+
+// NewRedisLogger returns go-redis's logger (redis.SetLogger) writing to log.
+func NewRedisLogger(log *slog.Logger) *RedisLogger { return &RedisLogger{log: log} }
 
 // Printf implements go-redis's logging interface.
-func (l RedisLogger) Printf(ctx context.Context, format string, v ...any) {
-	l.Log.WarnContext(ctx, "redis client", "msg", fmt.Sprintf(format, v...))
+func (l *RedisLogger) Printf(ctx context.Context, format string, v ...any) {
+	l.mu.Lock()
+	now, left := time.Now(), l.left
+	write := !now.Before(l.next)
+	if write {
+		l.next, l.left = now.Add(redisLogEvery), 0
+	} else {
+		l.left++
+	}
+	l.mu.Unlock()
+	if write {
+		l.log.WarnContext(ctx, "redis client", "detail", fmt.Sprintf(format, v...), "left_out", left)
+	}
 }
