@@ -29,8 +29,8 @@ purges the probe URL and tag (probe.path, probe.tag) through the clients
 serve uses. The token verify and the zone and service reads follow as
 detail: one the token has no permission for is skipped (–), never a
 failure, since a purge-only token is what least privilege asks for.
-One line per check, ✓, – or ✗ with the reason and the fix; secrets are
-never printed. Exit status: 0 when every check passed, 1 otherwise.`,
+One line per check, ✓, ! (passed, but look: a token not set, a dry run),
+– or ✗ with the reason and the fix; secrets are never printed. Exit status: 0 when every check passed, 1 otherwise.`,
 		Example: `  edgepurge check --config /etc/edgepurge.yaml
   edgepurge check --json`,
 		Args: noArgs,

@@ -72,7 +72,7 @@ func TestCheckGoodSetupPasses(t *testing.T) {
 	}
 	for name, detail := range map[string]string{
 		"config": "loaded and valid", "templates": "0 pages compiled, and the default rule",
-		"hosts": "1 rules render to valid hostnames (17 URLs for a page.updated)", "zones": proc.Zone,
+		"hosts": "1 rule renders to valid hostnames (17 URLs for a page.updated)", "zones": proc.Zone,
 		"redis": redistest.SharedAddr + ": PING and UNLINK edgepurge:probe answered in", "cloudflare token": "valid and active",
 		"cloudflare zone " + proc.Zone:      "purged https://edgepurge-probe.status.example.com/.well-known/edgepurge-probe and tag edgepurge-probe in",
 		"read cloudflare zone " + proc.Zone: "readable with the token",

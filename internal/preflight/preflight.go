@@ -36,13 +36,18 @@ type Check struct {
 	OK   bool   `json:"ok"`
 	// Skipped says the check could not be made and does not count (a
 	// metadata read the token has no permission for).
-	Skipped bool   `json:"skipped,omitempty"`
+	Skipped bool `json:"skipped,omitempty"`
+	// Warning marks a passed check whose detail needs a look (something
+	// not set, a dry run): it does not fail the report.
+	Warning bool   `json:"warning,omitempty"`
 	Detail  string `json:"detail"`
 }
 
 // Report is every check; OK only when all passed.
 type Report struct {
-	OK     bool    `json:"ok"`
+	OK bool `json:"ok"`
+	// DryRun says the config purges nothing, however well it checks.
+	DryRun bool    `json:"dry_run,omitempty"`
 	Checks []Check `json:"checks"`
 }
 
@@ -88,6 +93,9 @@ func Run(ctx context.Context, cfg *config.Config, serve Serve, timeout time.Dura
 	}
 	r := &runner{cfg: cfg, serve: serve, timeout: timeout, secrets: secretsOf(cfg)}
 	r.add("config", nil, "loaded and valid")
+	if cfg.DryRun {
+		r.results = append(r.results, Check{Name: "mode", OK: true, Warning: true, Detail: "DRY RUN: plans and answers, purges nothing (dry_run, EDGEPURGE_DRY_RUN)"})
+	}
 	planner := r.templates()
 	r.hosts(ctx, planner)
 	zones := r.zones()
@@ -96,7 +104,7 @@ func Run(ctx context.Context, cfg *config.Config, serve Serve, timeout time.Dura
 	proven := r.backends(ctx)
 	r.cloudflare(ctx, zones, proven)
 	r.fastly(ctx, proven)
-	rep := Report{OK: true, Checks: r.results}
+	rep := Report{OK: true, DryRun: cfg.DryRun, Checks: r.results}
 	for _, c := range rep.Checks {
 		rep.OK = rep.OK && c.OK
 	}
@@ -124,7 +132,7 @@ func (r *runner) add(name string, err error, detail string) {
 func (r *runner) templates() *plan.Planner {
 	p, err := plan.New(r.serve.Rules, nil, slog.New(slog.DiscardHandler))
 	n := len(r.cfg.Pages)
-	detail := fmt.Sprintf("%d pages compiled", n)
+	detail := plural(n, "page", "pages") + " compiled"
 	if r.cfg.Defaults != nil {
 		detail += ", and the default rule"
 	}
@@ -163,7 +171,7 @@ func (r *runner) hosts(ctx context.Context, p *plan.Planner) {
 		}
 		urls += len(pl.URLs)
 	}
-	r.add("hosts", nil, fmt.Sprintf("%d rules render to valid hostnames (%d URLs for a page.updated)", len(ids), urls))
+	r.add("hosts", nil, fmt.Sprintf("%s to valid hostnames (%s for a page.updated)", plural(len(ids), "rule renders", "rules render"), plural(urls, "URL", "URLs")))
 }
 
 // zones returns the Cloudflare zones the config purges, sorted.
@@ -186,7 +194,7 @@ func (r *runner) zones() []string {
 // no stray characters (a quote or newline pasted with them).
 func (r *runner) secretsWellFormed() {
 	a := r.cfg.Auth
-	var problems, notes []string
+	var problems, notes, warnings []string
 	if len(a.WebhookSecrets) > 0 {
 		secrets := make([]string, len(a.WebhookSecrets))
 		for i, s := range a.WebhookSecrets {
@@ -195,18 +203,18 @@ func (r *runner) secretsWellFormed() {
 		if _, err := webhook.NewVerifier(secrets, 0); err != nil {
 			problems = append(problems, "auth.webhook_secrets: "+err.Error())
 		} else {
-			notes = append(notes, fmt.Sprintf("%d webhook secrets", len(secrets)))
+			notes = append(notes, plural(len(secrets), "webhook secret", "webhook secrets"))
 		}
 	} else {
-		notes = append(notes, "no webhook secrets (POST /v1/hooks/events answers 401)")
+		warnings = append(warnings, "no webhook secrets (POST /v1/hooks/events answers 401)")
 	}
 	for _, t := range []struct {
 		name string
 		v    purge.Secret
 	}{{"cloudflare.api_token", r.cfg.Cloudflare.APIToken}, {"auth.statuspage_token", a.StatuspageToken}, {"auth.api_token", a.APIToken}} {
 		switch {
-		case t.v == "":
-			notes = append(notes, t.name+" not set")
+		case t.v == "" && t.name != "cloudflare.api_token": // the zones line says it
+			warnings = append(warnings, t.name+" not set")
 		case !printableToken(t.v.Value()):
 			problems = append(problems, t.name+": contains whitespace, quotes or control characters")
 		}
@@ -215,7 +223,16 @@ func (r *runner) secretsWellFormed() {
 		r.add("secrets", fmt.Errorf("%s", strings.Join(problems, "; ")), "")
 		return
 	}
-	r.add("secrets", nil, strings.Join(notes, "; "))
+	r.add("secrets", nil, strings.Join(append(warnings, notes...), "; "))
+	r.results[len(r.results)-1].Warning = len(warnings) > 0
+}
+
+// plural is "1 rule", "2 rules".
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return fmt.Sprintf("%d %s", n, many)
 }
 
 func printableToken(s string) bool {
@@ -384,7 +401,9 @@ func redact(s string, secrets []string) string {
 	return s
 }
 
-// WriteText prints one line per check, ✓ or ✗, then the verdict.
+// WriteText prints one line per check (✓ passed, ! passed with a warning,
+// – skipped, ✗ failed), a detail's further lines aligned under its first,
+// then the verdict.
 func (rep Report) WriteText(w io.Writer) {
 	for _, c := range rep.Checks {
 		mark := "✓"
@@ -393,12 +412,17 @@ func (rep Report) WriteText(w io.Writer) {
 			mark = "✗"
 		case c.Skipped:
 			mark = "–"
+		case c.Warning:
+			mark = "!"
 		}
-		fmt.Fprintf(w, "%s %-28s %s\n", mark, c.Name, c.Detail)
+		fmt.Fprintf(w, "%s %-28s %s\n", mark, c.Name, strings.ReplaceAll(c.Detail, "\n", "\n"+strings.Repeat(" ", 31)))
 	}
-	if rep.OK {
+	switch {
+	case rep.OK && rep.DryRun:
+		fmt.Fprintln(w, "all checks passed, but this is a DRY RUN: nothing will be purged")
+	case rep.OK:
 		fmt.Fprintln(w, "all checks passed")
-	} else {
+	default:
 		fmt.Fprintln(w, "CHECK FAILED: do not shift traffic to this build/config")
 	}
 }
