@@ -23,7 +23,8 @@ func newServe(g *globalFlags) *cobra.Command {
 		Short: "Serve the hooks, the manual purge API, the probes and /metrics",
 		Long: `Serve edgepurge's HTTP API. Configuration comes from --config (or
 $EDGEPURGE_CONFIG) and the environment (REDIS_URL, CLOUDFLARE_API_TOKEN,
-CLOUDFLARE_ZONE_ID, EDGEPURGE_HOSTS, EDGEPURGE_WEBHOOK_SECRETS, ...; see README).
+CLOUDFLARE_ZONE_ID, EDGEPURGE_HOSTS, EDGEPURGE_WEBHOOK_SECRETS, ...: each is
+listed in docs/configuration.md).
 On SIGTERM or SIGINT, readiness fails at once, then the server drains.`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {

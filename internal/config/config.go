@@ -181,7 +181,8 @@ type Auth struct {
 	WebhookSecrets []purge.Secret `yaml:"webhook_secrets"`
 	// StatuspageToken is the path token of POST /v1/hooks/statuspage/{token}.
 	StatuspageToken purge.Secret `yaml:"statuspage_token"`
-	// APIToken is the bearer token of /v1/purge and /v1/purges.
+	// APIToken is the bearer token of /v1/purge, /v1/purges, /v1/journal,
+	// /v1/stats, /v1/backends and so of the console.
 	APIToken purge.Secret `yaml:"api_token"`
 }
 
