@@ -44,6 +44,9 @@ func TestPurgeCommandTableJSONAndExitCodes(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &a); err != nil || a.Status != "purged" || len(a.Plan.URLs) != 1 {
 		t.Errorf("--json output %q: %v", out, err)
 	}
+	if !strings.HasPrefix(out, "{\n  \"id\": ") {
+		t.Errorf("--json re-sorted the answer's keys (id comes first):\n%s", out)
+	}
 
 	stub.SetFailure(cfstub.Failure{Status: 500, Codes: []int{10000}, Message: "boom"})
 	out, code = proc.Run(t, nil, "purge", "--server", p.Base, "--token", proc.APIToken, "--page", "p0")

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -59,12 +60,10 @@ for when edgepurge itself is down.`,
 			}
 			out := cmd.OutOrStdout()
 			switch {
-			case asJSON:
-				var pretty any
-				_ = json.Unmarshal(resp.Raw, &pretty)
-				enc := json.NewEncoder(out)
-				enc.SetIndent("", "  ")
-				_ = enc.Encode(pretty)
+			case asJSON: // the server's answer in its own key order
+				var pretty bytes.Buffer
+				_ = json.Indent(&pretty, resp.Raw, "", "  ") // Purge made sure it is JSON
+				fmt.Fprintln(out, pretty.String())
 			case resp.Answer != nil:
 				client.WriteTable(out, resp.Answer)
 			default:

@@ -9,7 +9,6 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	"github.com/edgepurge/edgepurge/internal/audit"
@@ -60,12 +59,16 @@ func (c *Client) Purges(ctx context.Context, f audit.Filter) (audit.Listing, err
 	return l, nil
 }
 
+// recordLine has fixed column widths, not a tabwriter's, so that the lines
+// --follow prints over time stay aligned with the header (a value longer
+// than its column pushes only its own line).
+const recordLine = "%-19s  %-10s  %-24s  %-12s  %-9s  %4s  %5s  %4s  %4s  %7s  %s\n"
+
 // WriteRecords prints one line per purge record, in the given order,
 // after a header line when header is set.
 func WriteRecords(w io.Writer, recs []audit.Record, header bool) {
-	tw := recordWriter(w)
 	if header {
-		fmt.Fprintln(tw, "TIME\tSOURCE\tID\tPAGE\tSTATUS\tHTTP\tURLS\tTAGS\tKEYS\tMS\tBACKENDS")
+		fmt.Fprintf(w, recordLine, "TIME", "SOURCE", "ID", "PAGE", "STATUS", "HTTP", "URLS", "TAGS", "KEYS", "MS", "BACKENDS")
 	}
 	for _, r := range recs {
 		httpStatus := "-"
@@ -84,15 +87,7 @@ func WriteRecords(w io.Writer, recs []audit.Record, header bool) {
 			}
 			backends = append(backends, s)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%d\t%d\t%d\t%.1f\t%s\n",
-			r.Time.Local().Format(time.DateTime), r.Source, r.ID, page, r.Status, httpStatus,
-			r.Plan.URLs, r.Plan.Tags, r.Plan.Keys, r.DurationMS, strings.Join(backends, " "))
+		fmt.Fprintf(w, recordLine, r.Time.Local().Format(time.DateTime), r.Source, r.ID, page, r.Status, httpStatus,
+			strconv.Itoa(r.Plan.URLs), strconv.Itoa(r.Plan.Tags), strconv.Itoa(r.Plan.Keys), strconv.FormatFloat(r.DurationMS, 'f', 1, 64), strings.Join(backends, " "))
 	}
-	tw.Flush()
-}
-
-// recordWriter has fixed minimum widths so that the lines --follow prints
-// over time stay aligned with the header.
-func recordWriter(w io.Writer) *tabwriter.Writer {
-	return tabwriter.NewWriter(w, 8, 4, 2, ' ', 0)
 }

@@ -1,0 +1,32 @@
+package client
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/edgepurge/edgepurge/internal/audit"
+)
+
+// Lines printed apart (log --follow: the header and first batch, then one
+// new record at a time) stay in the header's columns.
+func TestWriteRecordsColumnsHoldAcrossCalls(t *testing.T) {
+	at := time.Date(2026, 12, 7, 9, 0, 0, 0, time.UTC)
+	var b strings.Builder
+	WriteRecords(&b, []audit.Record{{Time: at, Source: "hook", ID: "msg_1", Page: "p0", Status: "purged", HTTPStatus: 200}}, true)
+	WriteRecords(&b, []audit.Record{{Time: at, Source: "statuspage", ID: "sp_e1205d48ebc3a0a4e70", Page: "p7xk3m9q2w1z", Status: "journaled", HTTPStatus: 202,
+		Plan: audit.PlanSize{URLs: 1500}, DurationMS: 10012.5}}, false)
+	lines := strings.Split(strings.TrimSuffix(b.String(), "\n"), "\n")
+	col := func(line, s string) int { return strings.Index(line, s) }
+	for _, c := range [][3]string{{"SOURCE", "hook", "statuspage"}, {"STATUS", "purged", "journaled"}, {"BACKENDS", "", ""}} {
+		if c[1] == "" {
+			if col(lines[0], "BACKENDS") != len(lines[1]) || len(lines[1]) != len(lines[2]) {
+				t.Errorf("BACKENDS column moves:\n%s", b.String())
+			}
+			continue
+		}
+		if col(lines[0], c[0]) != col(lines[1], c[1]) || col(lines[1], c[1]) != col(lines[2], c[2]) {
+			t.Errorf("%s column moves:\n%s", c[0], b.String())
+		}
+	}
+}
