@@ -25,7 +25,8 @@ func newServe(g *globalFlags) *cobra.Command {
 $EDGEPURGE_CONFIG) and the environment (REDIS_URL, CLOUDFLARE_API_TOKEN,
 CLOUDFLARE_ZONE_ID, EDGEPURGE_HOSTS, EDGEPURGE_WEBHOOK_SECRETS, ...: each is
 listed in docs/configuration.md).
-On SIGTERM or SIGINT, readiness fails at once, then the server drains.`,
+On SIGTERM or SIGINT, readiness fails at once, then the server drains; a
+second signal ends the process at once.`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			cfg, err := g.load()
@@ -49,6 +50,9 @@ On SIGTERM or SIGINT, readiness fails at once, then the server drains.`,
 			}
 			ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
 			defer stop()
+			// The first signal drains; a second (an impatient Ctrl-C) gets
+			// the default action: the process ends at once.
+			context.AfterFunc(ctx, stop)
 			if path := os.Getenv("EDGEPURGE_CPUPROFILE"); path != "" {
 				// For `make bench` profiling: the server's own CPU profile,
 				// written when it exits.
