@@ -31,11 +31,13 @@ endif
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  make %-9s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
-run: build redis ## start the service on 127.0.0.1:8080 against local Redis (dry run unless CLOUDFLARE_API_TOKEN is set)
+run: build ## start the service on 127.0.0.1:8080 against local Redis, or REDIS_URL's (dry run unless CLOUDFLARE_API_TOKEN is set)
+	@if [ -n "$$REDIS_URL" ]; then echo "REDIS_URL is set: using that Redis, not a local one"; else scripts/ensure-redis.sh; fi
 	@if [ -z "$(CLOUDFLARE_API_TOKEN)" ]; then echo ">>> CLOUDFLARE_API_TOKEN not set: running with EDGEPURGE_DRY_RUN=true, NOTHING WILL BE PURGED <<<"; fi
 	$(RUN_ENV) $(BIN) serve --log-format text
 
 build: ## build bin/edgepurge (static, -trimpath, version and commit in -ldflags)
+	@[ -x $(BIN) ] || echo "first build: go downloads the modules and compiles everything, which can take minutes"
 	CGO_ENABLED=0 go build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/edgepurge
 
 # test runs both layers: EDGEPURGE_INTEGRATION=1 turns on the integration
