@@ -58,14 +58,6 @@ func problems(raw []byte) []error {
 			for _, e := range entries {
 				walk(e.Value, t.Elem(), join(path, e.Key.GetToken().Value))
 			}
-		case t.Kind() == reflect.Slice && isStruct(t.Elem()):
-			if s, ok := n.(*ast.SequenceNode); ok {
-				for i, v := range s.Values {
-					walk(v, t.Elem(), fmt.Sprintf("%s[%d]", path, i))
-				}
-				return
-			}
-			fallthrough
 		default:
 			if yaml.NodeToValue(n, reflect.New(t).Interface()) != nil {
 				errs = append(errs, fmt.Errorf("%s: line %d: want %s, got %s", path, n.GetToken().Position.Line, wantForm(t), gotForm(n, t)))
@@ -86,13 +78,6 @@ func mapEntries(n ast.Node) ([]*ast.MappingValueNode, bool) {
 		return []*ast.MappingValueNode{x}, true
 	}
 	return nil, false
-}
-
-func isStruct(t reflect.Type) bool {
-	for t.Kind() == reflect.Pointer {
-		t = t.Elem()
-	}
-	return t.Kind() == reflect.Struct
 }
 
 func join(path, key string) string {
@@ -158,16 +143,13 @@ func distance(a, b string) int {
 	for i := range len(a) {
 		cur := []int{i + 1}
 		for j := range len(b) {
-			cur = append(cur, min(prev[j+1]+1, cur[j]+1, prev[j]+boolInt(a[i] != b[j])))
+			cost := 1
+			if a[i] == b[j] {
+				cost = 0
+			}
+			cur = append(cur, min(prev[j+1]+1, cur[j]+1, prev[j]+cost))
 		}
 		prev = cur
 	}
 	return prev[len(b)]
-}
-
-func boolInt(b bool) int {
-	if b {
-		return 1
-	}
-	return 0
 }
