@@ -62,7 +62,7 @@ func (c *Client) Purges(ctx context.Context, f audit.Filter) (audit.Listing, err
 // recordLine has fixed column widths, not a tabwriter's, so that the lines
 // --follow prints over time stay aligned with the header (a value longer
 // than its column pushes only its own line).
-const recordLine = "%-19s  %-10s  %-24s  %-12s  %-9s  %4s  %5s  %4s  %4s  %7s  %s\n"
+const recordLine = "%-19s  %-10s  %-35s  %-12s  %-9s  %4s  %5s  %4s  %4s  %7s  %s\n"
 
 // WriteRecords prints one line per purge record, in the given order,
 // after a header line when header is set.
