@@ -213,6 +213,41 @@ func TestExampleConfigReadsTheCodesVariables(t *testing.T) {
 	}
 }
 
+// The variables the README, the docs, the example, the compose file and
+// the Makefile name are ones some Go code reads: a near miss
+// (EDGEPURGE_WEBHOOK_SECRET for EDGEPURGE_WEBHOOK_SECRETS) fails here. A
+// test's environment map key does not count (one once set the near miss),
+// its read does (the test gates the Makefile sets, the live suite's).
+func TestDocsNameOnlyVariablesTheCodeReads(t *testing.T) {
+	var code, tests strings.Builder
+	err := filepath.WalkDir(root(t), func(p string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() || !strings.HasSuffix(p, ".go") {
+			return err
+		}
+		b, err := os.ReadFile(p)
+		if strings.HasSuffix(p, "_test.go") {
+			tests.Write(b)
+		} else {
+			code.Write(b)
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	docs, _ := filepath.Glob(filepath.Join(root(t), "docs", "*.md"))
+	for i, d := range docs {
+		docs[i], _ = filepath.Rel(root(t), d)
+	}
+	for _, f := range append(docs, "README.md", exampleConfig, "docker-compose.yml", "Makefile") {
+		for _, v := range envName.FindAllString(read(t, filepath.ToSlash(f)), -1) {
+			if !strings.Contains(code.String(), `"`+v+`"`) && !regexp.MustCompile(`"`+v+`"[^:]`).MatchString(tests.String()) {
+				t.Errorf("%s names %s, which no Go code of the repository reads", f, v)
+			}
+		}
+	}
+}
+
 func TestExampleConfigRefusesUnknownKeys(t *testing.T) {
 	raw := read(t, exampleConfig)
 	getenv := exampleEnv(t, raw)
