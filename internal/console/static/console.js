@@ -871,7 +871,7 @@
     for (const f of document.querySelectorAll('#purge-form [data-for]')) {
       f.hidden = !f.dataset.for.split(' ').includes(k);
     }
-    const names = { url: 'URLs', tag: 'Cache tags', host: 'Hostnames', prefix: 'Prefixes (host + path, no scheme)' };
+    const names = { url: 'URLs', tag: 'Cache tags', host: 'Hostnames', prefix: 'Prefixes (host + path, no scheme)', key: 'Redis keys' };
     const label = $('p-items-label');
     clear(label);
     label.append((names[k] || 'Items') + ' ', el('span', { class: 'muted small' }, '(one per line)'));
@@ -901,7 +901,7 @@
       if (!cs.length) throw new Error('Give at least one component id.');
       body.component_ids = cs;
     }
-    const field = { url: 'urls', tag: 'tags', host: 'hosts', prefix: 'prefixes' }[k];
+    const field = { url: 'urls', tag: 'tags', host: 'hosts', prefix: 'prefixes', key: 'keys' }[k];
     if (field) {
       const items = splitList($('p-items').value, /\r?\n/);
       if (!items.length) throw new Error('Give at least one item, one per line.');
