@@ -46,8 +46,20 @@ On SIGTERM or SIGINT, readiness fails at once, then the server drains.`,
 			if err != nil {
 				return &exitError{code: 1, err: fmt.Errorf("listen on %s: %w", cfg.Listen, err)}
 			}
-			ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
+			ctx, stop := context.WithCancel(context.Background())
 			defer stop()
+			sigs := make(chan os.Signal, 2)
+			signal.Notify(sigs, syscall.SIGTERM, os.Interrupt)
+			go func() {
+				<-sigs
+				stop()
+				// A second signal means the person will not wait for the
+				// drain: the senders of requests cut short retry them.
+				s := <-sigs
+				log.Error("second signal: stopping at once, the drain skipped; requests in flight are cut off unanswered", "signal", s.String())
+				lw.Close()
+				os.Exit(1)
+			}()
 			if path := os.Getenv("EDGEPURGE_CPUPROFILE"); path != "" {
 				// For `make bench` profiling: the server's own CPU profile,
 				// written when it exits.
