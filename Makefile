@@ -37,7 +37,7 @@ run: build ## start the service on 127.0.0.1:8080 against local Redis, or REDIS_
 	$(RUN_ENV) $(BIN) serve --log-format text
 
 build: ## build bin/edgepurge (static, -trimpath, version and commit in -ldflags)
-	@[ -x $(BIN) ] || echo "first build: go downloads the modules and compiles everything, which can take minutes"
+	@echo "building $(BIN) (the first build downloads modules and takes a few minutes)…"
 	CGO_ENABLED=0 go build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/edgepurge
 
 # test runs both layers: EDGEPURGE_INTEGRATION=1 turns on the integration
@@ -79,7 +79,8 @@ test-live: ## the conformance suite against real Cloudflare and Fastly accounts 
 # installs docker.io when missing and starts dockerd (no bridge, no
 # iptables) when none runs, and stops only a dockerd it started.
 .PHONY: test-container
-test-container: redis ## build and run the image for real, validate docker-compose.yml and deploy/kubernetes (installs and starts Docker if missing)
+test-container: ## build and run the image for real, validate docker-compose.yml and deploy/kubernetes (installs and starts Docker if missing)
+	@scripts/ensure-redis.sh
 	@scripts/ensure-docker.sh bash -c 'set -o pipefail; EDGEPURGE_INTEGRATION=1 EDGEPURGE_CONTAINER_TEST=1 go test -count=1 -v -timeout 30m ./test/container | grep -Ev "^=== (RUN|PAUSE|CONT|NAME)"'
 	cd test/deploy/kubernetes && EDGEPURGE_INTEGRATION=1 go test -count=1 ./...
 
@@ -99,10 +100,14 @@ vet: ## gofmt check and go vet
 	go vet -tags live ./purge/cloudflare ./purge/fastly
 	cd test/deploy/kubernetes && go vet ./...
 
-redis: ## make sure Redis answers on 127.0.0.1:6379
-	@scripts/ensure-redis.sh
+# redis honours REDIS_URL, as `make run` does; the tests' and the bench's
+# Redis is 127.0.0.1:6379 whatever REDIS_URL says, so they call the script
+# without it.
+redis: ## make sure the Redis of REDIS_URL answers (default 127.0.0.1:6379; started only on this machine)
+	@scripts/ensure-redis.sh "$${REDIS_URL:-}"
 
-deps: redis ## make sure Redis, redis-sentinel, varnishd (with xkey), Chromium and prometheus (with promtool) are there
+deps: ## make sure Redis, redis-sentinel, varnishd (with xkey), Chromium and prometheus (with promtool) are there
+	@scripts/ensure-redis.sh
 	@scripts/ensure-varnish.sh
 	@scripts/ensure-redis-sentinel.sh
 	@scripts/ensure-chromium.sh
@@ -122,11 +127,13 @@ BENCH_FLAGS ?=
 STORM_FLAGS ?=
 BEFORE_BIN ?=
 BEFORE_FLAG = $(if $(BEFORE_BIN),--before-bin $(BEFORE_BIN))
-bench: build redis ## run the load generator, then the storm (BENCH_FLAGS='--runs 1 --scenarios hot' for a quick look; BEFORE_BIN=path for A/B)
+bench: build ## run the load generator, then the storm (BENCH_FLAGS='--runs 1 --scenarios hot' for a quick look; BEFORE_BIN=path for A/B)
+	@scripts/ensure-redis.sh
 	go run ./cmd/edgepurge-bench --server-bin $(BIN) $(BEFORE_FLAG) $(BENCH_FLAGS)
 	go run ./cmd/edgepurge-bench storm --server-bin $(BIN) $(BEFORE_FLAG) $(STORM_FLAGS)
 
-bench-storm: build redis ## only the storm: 10,000 pages in 60 s, escalation off and on (STORM_FLAGS='--pages 2000 --within 20s')
+bench-storm: build ## only the storm: 10,000 pages in 60 s, escalation off and on (STORM_FLAGS='--pages 2000 --within 20s')
+	@scripts/ensure-redis.sh
 	go run ./cmd/edgepurge-bench storm --server-bin $(BIN) $(BEFORE_FLAG) $(STORM_FLAGS)
 
 fmt: ## gofmt -w every tracked Go file

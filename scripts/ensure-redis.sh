@@ -1,11 +1,34 @@
 #!/usr/bin/env bash
-# Makes sure a Redis answers on 127.0.0.1:6379: starts redis-server if
-# nothing answers, installs it with apt-get if it is missing.
+# Makes sure the Redis of the URL given (REDIS_URL for `make redis` and
+# `make run`; redis://127.0.0.1:6379 without one, as the tests use)
+# answers: on this machine (localhost, 127.0.0.1) it starts redis-server on
+# that port if nothing answers, installing it with apt-get if it is
+# missing; any other host is left alone, only named.
 set -euo pipefail
 
-answers() { command -v redis-cli >/dev/null 2>&1 && [ "$(redis-cli -h 127.0.0.1 -p 6379 ping 2>/dev/null)" = "PONG" ]; }
+url=${1:-redis://127.0.0.1:6379}
+# host[:port] of [scheme://][user:password@]host[:port][/db]; the password
+# is never printed.
+hostport=${url#*://}
+hostport=${hostport##*@}
+hostport=${hostport%%/*}
+host=${hostport%:*}
+port=${hostport##*:}
+if [ "$host" = "$hostport" ]; then port=6379; fi
+case "$host" in
+  localhost | 127.0.0.1) ;;
+  *)
+    echo "ensure-redis: REDIS_URL names $host:$port, not this machine: edgepurge uses that Redis; none is started here" >&2
+    exit 0
+    ;;
+esac
 
-if answers; then exit 0; fi
+answers() { command -v redis-cli >/dev/null 2>&1 && [ "$(redis-cli -h 127.0.0.1 -p "$port" ping 2>/dev/null)" = "PONG" ]; }
+
+if answers; then
+  echo "ensure-redis: using the Redis answering on 127.0.0.1:$port" >&2
+  exit 0
+fi
 if ! command -v redis-server >/dev/null 2>&1; then
   echo "ensure-redis: installing redis-server" >&2
   export DEBIAN_FRONTEND=noninteractive
@@ -13,12 +36,12 @@ if ! command -v redis-server >/dev/null 2>&1; then
   apt-get install -y -qq redis-server redis-tools >/dev/null
 fi
 dir=$(mktemp -d /tmp/edgepurge-redis.XXXXXX)
-echo "ensure-redis: starting redis-server on 127.0.0.1:6379 (dir $dir)" >&2
-redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no \
+echo "ensure-redis: nothing answers on 127.0.0.1:$port: starting redis-server there (dir $dir)" >&2
+redis-server --daemonize yes --bind 127.0.0.1 --port "$port" --save "" --appendonly no \
   --dir "$dir" --logfile "$dir/redis.log"
 for _ in $(seq 1 50); do
   if answers; then exit 0; fi
   sleep 0.1
 done
-echo "ensure-redis: redis-server did not answer on 127.0.0.1:6379; see $dir/redis.log" >&2
+echo "ensure-redis: redis-server did not answer on 127.0.0.1:$port; see $dir/redis.log" >&2
 exit 1

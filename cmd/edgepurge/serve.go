@@ -26,7 +26,7 @@ $EDGEPURGE_CONFIG) and the environment (REDIS_URL, CLOUDFLARE_API_TOKEN,
 CLOUDFLARE_ZONE_ID, EDGEPURGE_HOSTS, EDGEPURGE_WEBHOOK_SECRETS, ...: each is
 listed in docs/configuration.md).
 On SIGTERM or SIGINT, readiness fails at once, then the server drains; a
-second signal ends the process at once.`,
+second signal ends the process at once (exit 1), skipping the drain.`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			cfg, err := g.load()
@@ -48,11 +48,20 @@ second signal ends the process at once.`,
 			if err != nil {
 				return &exitError{code: 1, err: fmt.Errorf("listen on %s: %w", cfg.Listen, err)}
 			}
-			ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
+			ctx, stop := context.WithCancel(context.Background())
 			defer stop()
-			// The first signal drains; a second (an impatient Ctrl-C) gets
-			// the default action: the process ends at once.
-			context.AfterFunc(ctx, stop)
+			sigs := make(chan os.Signal, 2)
+			signal.Notify(sigs, syscall.SIGTERM, os.Interrupt)
+			go func() {
+				<-sigs
+				stop()
+				// A second signal means the person will not wait for the
+				// drain: the senders of requests cut short retry them.
+				s := <-sigs
+				log.Error("second signal: stopping at once, the drain skipped; requests in flight are cut off unanswered", "signal", s.String())
+				lw.Close()
+				os.Exit(1)
+			}()
 			if path := os.Getenv("EDGEPURGE_CPUPROFILE"); path != "" {
 				// For `make bench` profiling: the server's own CPU profile,
 				// written when it exits.

@@ -201,7 +201,7 @@ func (a *App) Run(ctx context.Context, ln net.Listener) error {
 	}
 	a.Health.Drain()
 	a.Server.Drain()
-	a.log.Info("draining: readiness now fails", "drain_delay", a.cfg.Server.DrainDelay.String())
+	a.log.Info("draining: readiness now fails; a second SIGINT or SIGTERM stops at once", "drain_delay", a.cfg.Server.DrainDelay.String())
 	time.Sleep(a.cfg.Server.DrainDelay)
 
 	sctx, cancel := context.WithTimeout(context.Background(), a.cfg.Server.ShutdownTimeout)

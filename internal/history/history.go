@@ -25,10 +25,14 @@ const (
 // quiet minute.
 const lagSamples = 256
 
-// Kinds of outcome a slot counts, from an answer's status.
+// Kinds of outcome a slot counts, from an answer's status: the console's
+// list of purges sorts the audit trail's statuses the same way, so that the
+// chart and the list beside it count alike.
 const (
-	// KindOK: purged, duplicate or dry run.
+	// KindOK: purged.
 	KindOK = "ok"
+	// KindDryRun: planned, nothing purged; never counted as ok.
+	KindDryRun = "dry_run"
 	// KindJournaled: answered 202, left to the journal's re-drive.
 	KindJournaled = "journaled"
 	// KindFailed: partial, failed, stale or refused.
@@ -46,6 +50,7 @@ type History struct {
 type slot struct {
 	n         int64 // the slot's number: its start / slot; 0 when unused
 	ok        int
+	dryRun    int
 	journaled int
 	failed    int
 	lagCount  int
@@ -69,8 +74,10 @@ func New(slotLen, window time.Duration) *History {
 // Kind maps an answer's status to the kind a slot counts.
 func Kind(status string) string {
 	switch status {
-	case "purged", "duplicate", "dry_run":
+	case "purged":
 		return KindOK
+	case "dry_run":
+		return KindDryRun
 	case "journaled":
 		return KindJournaled
 	}
@@ -95,6 +102,8 @@ func (h *History) observe(at time.Time, kind string, lag time.Duration) {
 	switch kind {
 	case KindOK:
 		s.ok++
+	case KindDryRun:
+		s.dryRun++
 	case KindJournaled:
 		s.journaled++
 	default:
@@ -118,9 +127,11 @@ func (h *History) observe(at time.Time, kind string, lag time.Duration) {
 type Slot struct {
 	// Start is when the slot began.
 	Start time.Time `json:"start"`
-	// Purges is how many purges ended in the slot: OK + Journaled + Failed.
+	// Purges is how many purges ended in the slot: OK + DryRun + Journaled
+	// + Failed.
 	Purges    int `json:"purges"`
 	OK        int `json:"ok"`
+	DryRun    int `json:"dry_run"`
 	Journaled int `json:"journaled"`
 	Failed    int `json:"failed"`
 	// LagCount is how many of them had a freshness lag; the lag fields
@@ -160,8 +171,8 @@ func (h *History) Snapshot() Snapshot {
 	for n := cur - size + 1; n <= cur; n++ {
 		o := Slot{Start: time.Unix(0, n*int64(h.slot)).UTC()}
 		if s := h.slots[int(n%size)]; s.n == n {
-			o.OK, o.Journaled, o.Failed = s.ok, s.journaled, s.failed
-			o.Purges = s.ok + s.journaled + s.failed
+			o.OK, o.DryRun, o.Journaled, o.Failed = s.ok, s.dryRun, s.journaled, s.failed
+			o.Purges = s.ok + s.dryRun + s.journaled + s.failed
 			o.LagCount, o.LagMaxSeconds = s.lagCount, s.lagMax
 			if s.lagCount > 0 {
 				o.LagMeanSeconds = s.lagSum / float64(s.lagCount)
@@ -169,7 +180,7 @@ func (h *History) Snapshot() Snapshot {
 			}
 			all = append(all, s.lags...)
 			t := &out.Totals
-			t.OK, t.Journaled, t.Failed, t.Purges = t.OK+o.OK, t.Journaled+o.Journaled, t.Failed+o.Failed, t.Purges+o.Purges
+			t.OK, t.DryRun, t.Journaled, t.Failed, t.Purges = t.OK+o.OK, t.DryRun+o.DryRun, t.Journaled+o.Journaled, t.Failed+o.Failed, t.Purges+o.Purges
 			t.LagMeanSeconds += s.lagSum
 			t.LagCount += s.lagCount
 			t.LagMaxSeconds = max(t.LagMaxSeconds, s.lagMax)

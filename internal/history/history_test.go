@@ -21,8 +21,9 @@ func TestSnapshotCountsAndLags(t *testing.T) {
 		t.Fatalf("slots %d, slot %v s, window %v s; want 6, 10, 60", len(s.Slots), s.SlotSeconds, s.WindowSeconds)
 	}
 	last, first := s.Slots[5], s.Slots[3]
-	if last.Purges != 1 || last.OK != 1 || last.LagCount != 0 {
-		t.Errorf("current slot = %+v, want one ok purge without lag", last)
+	// A dry run purged nothing: it is counted as such, never as ok.
+	if last.Purges != 1 || last.DryRun != 1 || last.OK != 0 || last.LagCount != 0 {
+		t.Errorf("current slot = %+v, want one dry run without lag", last)
 	}
 	if first.Purges != 4 || first.OK != 2 || first.Journaled != 1 || first.Failed != 1 {
 		t.Errorf("earlier slot = %+v, want 2 ok, 1 journaled, 1 failed", first)
@@ -33,7 +34,7 @@ func TestSnapshotCountsAndLags(t *testing.T) {
 	if !first.Start.Equal(time.Date(2026, 12, 2, 12, 0, 0, 0, time.UTC)) {
 		t.Errorf("slot start %v", first.Start)
 	}
-	if s.Totals.Purges != 5 || s.Totals.LagCount != 2 {
+	if s.Totals.Purges != 5 || s.Totals.OK != 2 || s.Totals.DryRun != 1 || s.Totals.LagCount != 2 {
 		t.Errorf("totals = %+v", s.Totals)
 	}
 }

@@ -148,7 +148,7 @@ func TestConsoleInABrowser(t *testing.T) {
 	b.typeInto("#f-page", "")
 
 	// The charts, from the process's own history.
-	b.waitText("#rate-summary", "1 ok")
+	b.waitText("#rate-summary", "1 purged")
 	b.waitText("#lag-summary", "p99")
 	if !b.bool(`document.querySelector('#chart-rate svg rect.ok') && document.querySelector('#chart-lag svg path.lag, #chart-lag svg rect.lagdot')`) {
 		t.Error("the charts draw nothing")

@@ -30,6 +30,7 @@
     backends: null, // the last /v1/backends answer of this refresh, null when unread
     backendsError: '', // why it is null
     dryRun: false, // the last /v1/backends that was read said dry_run
+    windowStart: 0, // when the charts' window starts (ms): the list's tally counts from then too
     // The result of each replay, by its button's key, shown beside the
     // button (and, once the entry is gone, where it was) until the next
     // replay of it or "Dismiss": {text, tone, at, pending, entry}.
@@ -82,10 +83,12 @@
     return Math.floor(s / 86400) + ' d ' + Math.floor((s % 86400) / 3600) + ' h';
   }
 
-  function clock(iso) {
-    const d = new Date(iso);
-    if (Number.isNaN(d.getTime())) return String(iso || '');
-    return d.toLocaleTimeString();
+  // clock is a time with its date and zone, in UTC as the logs are, so
+  // that on-call people in different zones read the same time.
+  function clock(t) {
+    const d = new Date(t);
+    if (Number.isNaN(d.getTime())) return String(t || '');
+    return d.toISOString().slice(0, 19).replace('T', ' ') + ' UTC';
   }
 
   function secs(v) {
@@ -220,6 +223,7 @@
     state.backends = null;
     state.backendsError = '';
     state.dryRun = false;
+    state.windowStart = 0;
     state.replays.clear();
     state.sig = { purges: '', journal: '', dead: '' };
     $('dry-run-banner').hidden = true;
@@ -312,7 +316,7 @@
     }
     clear(sum);
     sum.append(plural(list.length, 'backend target', 'backend targets') + (parts.length ? ': ' + parts.join(', ') : '') + '. ',
-      el('span', { class: 'muted small' }, 'Failing: no successful purge for ' + (d.window_seconds || 30) + ' s while purges failed. Updated ' + new Date().toLocaleTimeString() + '.'));
+      el('span', { class: 'muted small' }, 'Failing: no successful purge for ' + (d.window_seconds || 30) + ' s while purges failed. Updated ' + clock(Date.now()) + '.'));
     clear(body);
     if (!list.length) {
       body.append(el('tr', {}, el('td', { colspan: 8, class: 'empty' }, 'No backend is configured.')));
@@ -453,10 +457,13 @@
     const rows = groupRedrives(recs).slice(0, ROWS);
     const shown = rows.reduce((n, row) => n + (row.attempts ? row.attempts.length : 1), 0);
     const grouped = rows.filter((row) => row.attempts && row.attempts.length > 1).length;
+    const since = state.windowStart || Date.now() - 15 * 60 * 1000;
+    // Every record read is in the window: older ones may be too.
+    const full = recs.length === READ && Date.parse(recs[READ - 1].time) >= since;
     sum.textContent = plural(shown, 'purge', 'purges') + ', newest first' +
       (grouped ? ' (the re-drive attempts of ' + plural(grouped, 'journal entry', 'journal entries') + ' grouped, a row each)' : '') +
-      (r.data.from === 'memory' ? ' (from this instance\'s memory only: ' + (r.data.warning || 'Redis unreadable') + ')' : '') +
-      '; updated ' + new Date().toLocaleTimeString();
+      (r.data.from === 'memory' ? ' (from this instance\'s memory only: ' + (r.data.warning || 'Redis unreadable') + ')' : ' (every instance)') +
+      '; in the charts\' window (since ' + clock(since) + '): ' + (full ? 'at least ' : '') + tally(tallyOf(recs, since)) + '; updated ' + clock(Date.now());
     const sig = path + JSON.stringify(rows);
     if (sig === state.sig.purges) return;
     state.sig.purges = sig;
@@ -689,7 +696,7 @@
   // replayResult is a replay's outcome, shown beside its button.
   function replayResult(key, res) {
     const p = el('p', { class: 'replay-result' + (res.tone ? ' ' + res.tone : ''), role: 'status', 'data-result-for': key },
-      res.text, ' ', el('span', { class: 'muted small' }, '(' + new Date(res.at).toLocaleTimeString() + ')'));
+      res.text, ' ', el('span', { class: 'muted small' }, '(' + clock(res.at) + ')'));
     if (!res.pending) {
       const x = el('button', { type: 'button', class: 'secondary small', 'data-dismiss': key }, 'Dismiss');
       x.addEventListener('click', () => {
@@ -704,10 +711,15 @@
     return p;
   }
 
+  // itemList lists the first SHOWN items; the rest open from a "+N more"
+  // line, so a long list is never cut off without a word.
+  const SHOWN = 8;
+
   function itemList(label, items) {
-    const ul = el('ul', { class: 'items', 'aria-label': label });
-    for (const it of items) ul.append(el('li', {}, it));
-    return el('div', {}, el('strong', {}, label + ' (' + items.length + ')'), ul);
+    const list = (part) => el('ul', { class: 'items', 'aria-label': label }, ...part.map((it) => el('li', {}, it)));
+    const box = el('div', {}, el('strong', {}, label + ' (' + items.length + ')'), list(items.slice(0, SHOWN)));
+    if (items.length > SHOWN) box.append(el('details', { class: 'more' }, el('summary', {}, '+' + (items.length - SHOWN) + ' more'), list(items.slice(SHOWN))));
+    return box;
   }
 
   function renderDeadActions(n) {
@@ -787,6 +799,25 @@
 
   // ---- charts -----------------------------------------------------------
 
+  // The kind of each status, as package history sorts the purges it
+  // charts: the list beside the charts counts with the same rule.
+  const KIND = { purged: 'ok', journaled: 'journaled', dry_run: 'dry_run' };
+
+  function tallyOf(recs, since) {
+    const t = { purges: 0, ok: 0, journaled: 0, failed: 0, dry_run: 0 };
+    for (const r of recs) {
+      if (Date.parse(r.time) < since) continue;
+      t.purges++;
+      t[KIND[r.status] || 'failed']++;
+    }
+    return t;
+  }
+
+  function tally(t) {
+    return plural(t.purges || 0, 'purge', 'purges') + ': ' + (t.ok || 0) + ' purged, ' + (t.journaled || 0) + ' journaled, ' +
+      (t.failed || 0) + ' failed (partial, failed or stale), ' + plural(t.dry_run || 0, 'dry run', 'dry runs') + ' (nothing purged)';
+  }
+
   async function loadStats() {
     const r = await api('GET', '/v1/stats');
     if (!r.ok) {
@@ -798,10 +829,11 @@
     const t = s.totals || {};
     const mins = (s.window_seconds || 900) / 60;
     const slot = s.slot_seconds || 10;
-    $('lag-caption').textContent = 'Freshness lag, p99 per ' + slot + ' s';
-    $('rate-caption').textContent = 'Purges per ' + slot + ' s';
-    lagChart(slots, t);
-    rateChart(slots, t, mins);
+    state.windowStart = Date.parse(t.start) || 0;
+    $('lag-caption').textContent = 'Freshness lag: the p99 of each ' + slot + ' s';
+    $('rate-caption').textContent = 'Purges of each ' + slot + ' s, by how they ended';
+    lagChart(slots, t, slot);
+    rateChart(slots, t, mins, slot);
   }
 
   const W = 360;
@@ -815,7 +847,19 @@
     return s;
   }
 
-  function lagChart(slots, t) {
+  // plot puts the chart s in box between its axes: the count (y) from 0 to
+  // top, and the time (x) of the slots, from the first one's start to now.
+  function plot(box, s, top, yTitle, slots, slot) {
+    const from = slots.length ? slots[0].start : '';
+    const to = slots.length ? Date.parse(slots[slots.length - 1].start) + slot * 1000 : '';
+    clear(box);
+    box.append(el('div', { class: 'y-axis' }, el('span', {}, top), el('span', { class: 'axis-title' }, yTitle), el('span', {}, '0')),
+      s,
+      el('div', { class: 'x-axis' }, el('span', {}, clock(from).slice(11, 16)), el('span', { class: 'axis-title' }, 'time (UTC)'),
+        el('span', {}, clock(to).slice(11, 16))));
+  }
+
+  function lagChart(slots, t, slot) {
     const top = Math.max(0.1, ...slots.map((x) => x.lag_p99_seconds || 0)) * 1.1;
     const label = t.lag_count
       ? 'Freshness lag over the last 15 minutes: p99 ' + secs(t.lag_p99_seconds) + ', max ' + secs(t.lag_max_seconds) + ', mean ' + secs(t.lag_mean_seconds) + ', ' + plural(t.lag_count, 'purge', 'purges') + ' with a lag'
@@ -831,21 +875,19 @@
       s.append(svg('rect', { class: 'lagdot', x: (px - 1.5).toFixed(1), y: (py - 1.5).toFixed(1), width: 3, height: 3 }));
     });
     if (d) s.insertBefore(svg('path', { class: 'lag', d }), s.children[1]);
-    const box = $('chart-lag');
-    clear(box);
-    box.append(s);
-    $('lag-summary').textContent = label + (t.lag_count ? '; chart top ' + secs(top) : '') + '.';
+    plot($('chart-lag'), s, secs(top), 'lag (p99)', slots, slot);
+    $('lag-summary').textContent = label + ' (this instance).';
   }
 
-  function rateChart(slots, t, mins) {
+  function rateChart(slots, t, mins, slot) {
     const top = Math.max(1, ...slots.map((x) => x.purges || 0));
     const rate = mins ? Math.round(((t.purges || 0) / mins) * 10) / 10 : 0;
-    const label = plural(t.purges || 0, 'purge', 'purges') + ' in the last 15 minutes (' + rate + ' a minute): ' + (t.ok || 0) + ' ok, ' + (t.journaled || 0) + ' journaled, ' + (t.failed || 0) + ' failed';
+    const label = 'This instance, last 15 minutes (' + rate + ' a minute): ' + tally(t);
     const s = chartSVG(label);
     const step = W / Math.max(1, slots.length);
     slots.forEach((x, i) => {
       let y = H;
-      for (const k of ['ok', 'journaled', 'failed']) {
+      for (const k of ['ok', 'dry_run', 'journaled', 'failed']) {
         const v = x[k] || 0;
         if (!v) continue;
         const h = (v / top) * (H - 4);
@@ -853,11 +895,8 @@
         s.append(svg('rect', { class: k, x: (i * step + 0.5).toFixed(1), y: y.toFixed(1), width: Math.max(1, step - 1).toFixed(1), height: h.toFixed(1) }));
       }
     });
-    const box = $('chart-rate');
-    clear(box);
-    box.append(s);
-    // In a dry run, "ok" means planned: say so next to the green bars.
-    $('rate-summary').textContent = label + '; chart top ' + top + '.' + (state.dryRun ? ' DRY RUN: none of them purged anything.' : '');
+    plot($('chart-rate'), s, String(top), 'purges', slots, slot);
+    $('rate-summary').textContent = label + '.' + (state.dryRun ? ' DRY RUN: none of them purged anything.' : '');
   }
 
   // ---- manual purge -----------------------------------------------------
