@@ -9,7 +9,6 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/edgepurge/edgepurge/internal/audit"
 )
@@ -62,7 +61,11 @@ func (c *Client) Purges(ctx context.Context, f audit.Filter) (audit.Listing, err
 // recordLine has fixed column widths, not a tabwriter's, so that the lines
 // --follow prints over time stay aligned with the header (a value longer
 // than its column pushes only its own line).
-const recordLine = "%-19s  %-10s  %-35s  %-12s  %-9s  %4s  %5s  %4s  %4s  %7s  %s\n"
+const recordLine = "%-20s  %-10s  %-35s  %-12s  %-9s  %4s  %5s  %4s  %4s  %7s  %s\n"
+
+// recordTime is UTC with its zone shown, so that a reader never has to
+// guess the zone of the machine that printed it (TZ differs across hosts).
+const recordTime = "2006-01-02 15:04:05Z"
 
 // WriteRecords prints one line per purge record, in the given order,
 // after a header line when header is set.
@@ -87,7 +90,7 @@ func WriteRecords(w io.Writer, recs []audit.Record, header bool) {
 			}
 			backends = append(backends, s)
 		}
-		fmt.Fprintf(w, recordLine, r.Time.Local().Format(time.DateTime), r.Source, r.ID, page, r.Status, httpStatus,
+		fmt.Fprintf(w, recordLine, r.Time.UTC().Format(recordTime), r.Source, r.ID, page, r.Status, httpStatus,
 			strconv.Itoa(r.Plan.URLs), strconv.Itoa(r.Plan.Tags), strconv.Itoa(r.Plan.Keys), strconv.FormatFloat(r.DurationMS, 'f', 1, 64), strings.Join(backends, " "))
 	}
 }

@@ -30,3 +30,13 @@ func TestWriteRecordsColumnsHoldAcrossCalls(t *testing.T) {
 		}
 	}
 }
+
+// TIME is UTC and says so, whatever the local zone of the record or host.
+func TestWriteRecordsTimeIsUTC(t *testing.T) {
+	ny := time.FixedZone("EST", -5*3600)
+	var b strings.Builder
+	WriteRecords(&b, []audit.Record{{Time: time.Date(2026, 12, 7, 4, 38, 47, 0, ny), Source: "manual", ID: "man_1"}}, false)
+	if !strings.HasPrefix(b.String(), "2026-12-07 09:38:47Z  manual") {
+		t.Errorf("want the time in UTC with Z, got %q", b.String())
+	}
+}
