@@ -3,7 +3,7 @@
 # `make run`; redis://127.0.0.1:6379 without one, as the tests use)
 # answers: on this machine (localhost, 127.0.0.1) it starts redis-server on
 # that port if nothing answers, installing it with apt-get if it is
-# missing; any other host is left alone, only named.
+# missing; any other host is only checked: it must answer PING.
 set -euo pipefail
 
 url=${1:-redis://127.0.0.1:6379}
@@ -18,8 +18,21 @@ if [ "$host" = "$hostport" ]; then port=6379; fi
 case "$host" in
   localhost | 127.0.0.1) ;;
   *)
-    echo "ensure-redis: REDIS_URL names $host:$port, not this machine: edgepurge uses that Redis; none is started here" >&2
-    exit 0
+    # Another host is only checked, never started. The password goes through
+    # REDISCLI_AUTH, not argv (ps shows argv) nor the output.
+    cred=${url#*://}
+    cred=${cred%%/*}
+    auth=""
+    case "$cred" in *:*@*) auth=${cred%@*} auth=${auth#*:} ;; esac
+    command -v redis-cli >/dev/null 2>&1 || { echo "ensure-redis: redis-cli is needed to check $host:$port (apt-get install redis-tools)" >&2; exit 1; }
+    tls=""
+    case "$url" in rediss://*) tls=--tls ;; esac
+    if REDISCLI_AUTH=$auth timeout 5 redis-cli $tls -h "$host" -p "$port" ping 2>/dev/null | grep -q PONG; then
+      echo "ensure-redis: REDIS_URL names $host:$port, not this machine: it answers PING; none is started here" >&2
+      exit 0
+    fi
+    echo "ensure-redis: REDIS_URL names $host:$port, which does not answer PING (within 5s, with the URL's password if any): start that Redis, or fix or unset REDIS_URL (unset: a local one on 127.0.0.1:6379)" >&2
+    exit 1
     ;;
 esac
 

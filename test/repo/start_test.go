@@ -36,13 +36,19 @@ func TestMakeBuildSaysItBuilds(t *testing.T) {
 }
 
 // TestMakeRedisHonoursREDIS_URL: `make redis` (and so `make run`) takes
-// the Redis of REDIS_URL: another host is named (never its password) and
-// left alone; on this machine a Redis is started on the URL's port when
-// nothing answers there.
+// the Redis of REDIS_URL: another host is checked with PING, never started,
+// and fails the target with a clear message when it does not answer (never
+// printing its password); on this machine a Redis is started on the URL's
+// port when nothing answers there.
 func TestMakeRedisHonoursREDIS_URL(t *testing.T) {
-	out := makeOut(t, "-s", "redis", "REDIS_URL=redis://user:s3cret@redis.invalid:6380/0")
-	if !strings.Contains(out, "redis.invalid:6380") || !strings.Contains(out, "none is started here") {
-		t.Errorf("make redis with a remote REDIS_URL does not say it uses that Redis:\n%s", out)
+	cmd := exec.Command(needTool(t, "make"), "--no-print-directory", "-s", "redis", "REDIS_URL=redis://user:s3cret@redis.invalid:6380/0")
+	cmd.Dir = root(t)
+	cmd.Env = cleanEnv()
+	raw, err := cmd.CombinedOutput()
+	out := string(raw)
+	want := "REDIS_URL names redis.invalid:6380, which does not answer PING"
+	if err == nil || !strings.Contains(out, want) || !strings.Contains(out, "fix or unset REDIS_URL") {
+		t.Errorf("make redis with a remote REDIS_URL that does not answer: want a failure saying %q, got err %v:\n%s", want, err, out)
 	}
 	if strings.Contains(out, "s3cret") {
 		t.Errorf("make redis printed REDIS_URL's password:\n%s", out)
@@ -67,5 +73,10 @@ func TestMakeRedisHonoursREDIS_URL(t *testing.T) {
 	conn.Close()
 	if out := makeOut(t, "-s", "redis", "REDIS_URL=redis://127.0.0.1:"+p); !strings.Contains(out, "using the Redis answering on 127.0.0.1:"+p) {
 		t.Errorf("make redis with a Redis answering:\n%s", out)
+	}
+	// 127.1 is this machine under a name the script treats as another host:
+	// the remote path's PING, with a password, answering.
+	if out := makeOut(t, "-s", "redis", "REDIS_URL=redis://:s3cret@127.1:"+p); !strings.Contains(out, "127.1:"+p+", not this machine: it answers PING") || strings.Contains(out, "s3cret") {
+		t.Errorf("make redis with another host answering:\n%s", out)
 	}
 }
