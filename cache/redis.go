@@ -29,6 +29,10 @@ type Config struct {
 	Mode string `yaml:"mode"`
 	// PingTimeout bounds the readiness PING.
 	PingTimeout time.Duration `yaml:"ping_timeout"`
+	// URLFromEnv (REDIS_URL gave URL) and File (the config file) are set by
+	// the loader so that an error names the source to change.
+	URLFromEnv bool   `yaml:"-" json:"-"`
+	File       string `yaml:"-" json:"-"`
 }
 
 // SetDefaults fills in the knobs left unset.
@@ -51,7 +55,11 @@ func (c Config) Validate() error {
 	case err != nil || u.Scheme != "redis" && u.Scheme != "rediss" && (u.Scheme != "unix" || c.Mode != "single"):
 		return errors.New("redis url (REDIS_URL or redis.url): the redis:// or rediss:// scheme is missing, e.g. redis://localhost:6379/0 (value not shown: it may hold a password)")
 	case c.Mode == "sentinel" && u.Query().Get("master_name") == "":
-		return errors.New("redis.mode is sentinel but the redis url names no master: add ?master_name=NAME to REDIS_URL, or to redis.url if REDIS_URL is unset (REDIS_URL overrides redis.url)")
+		file := cmp.Or(c.File, "the config file")
+		if c.URLFromEnv {
+			return fmt.Errorf("redis.mode is sentinel but REDIS_URL names no master: REDIS_URL is set and overrides redis.url: add ?master_name=NAME to REDIS_URL, or set redis.mode: single in %s", file)
+		}
+		return fmt.Errorf("redis.mode is sentinel but redis.url names no master: add ?master_name=NAME to redis.url, or set redis.mode: single, in %s", file)
 	}
 	return nil
 }

@@ -255,8 +255,16 @@ func TestRedisURLErrors(t *testing.T) {
 	// The file says sentinel, the environment's URL (which wins) names no master.
 	p := writeFile(t, "dry_run: true\nredis:\n  mode: sentinel\n  url: redis://s1:26379?master_name=m\n")
 	_, err = Load(p, env(map[string]string{"REDIS_URL": "redis://localhost:26379"}))
-	if err == nil || !strings.Contains(err.Error(), "REDIS_URL") || !strings.Contains(err.Error(), "redis.url") || !strings.Contains(err.Error(), "master_name") {
-		t.Errorf("err = %v, want a start-up error naming REDIS_URL, redis.url and master_name", err)
+	want := "REDIS_URL is set and overrides redis.url: add ?master_name=NAME to REDIS_URL, or set redis.mode: single in " + p
+	if err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("err = %v, want a start-up error saying %q", err, want)
+	}
+	// Without REDIS_URL, the file's own URL is the one to fix.
+	p2 := writeFile(t, "dry_run: true\nredis:\n  mode: sentinel\n  url: redis://s1:26379\n")
+	_, err = Load(p2, env(nil))
+	want = "redis.url names no master: add ?master_name=NAME to redis.url, or set redis.mode: single, in " + p2
+	if err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("err = %v, want %q", err, want)
 	}
 	if _, err := Load(p, env(nil)); err != nil {
 		t.Errorf("the file's sentinel URL names its master: %v", err)

@@ -64,6 +64,7 @@ func Load(path string, getenv Getenv) (*Config, error) {
 	if err := applyEnv(cfg, getenv); err != nil {
 		return nil, err
 	}
+	cfg.Redis.URLFromEnv, cfg.Redis.File = strings.TrimSpace(getenv("REDIS_URL")) != "", path
 	if err := Finish(cfg); err != nil {
 		return nil, err
 	}
