@@ -58,6 +58,9 @@ func TestLogsWithRedisDownAreStrictJSON(t *testing.T) {
 			redisLines++
 		}
 	}
+	if !strings.Contains(logs.String(), `"msg":"redis failing: edgepurge's Redis (REDIS_URL or redis.url) does not answer`) {
+		t.Errorf("the Redis probe did not log the outage:\n%s", logs.String())
+	}
 	if redisLines == 0 || redisLines > 2 {
 		t.Errorf("%d go-redis lines in a 4 s run and a journal command, want 1 each at most:\n%s\n%s", redisLines, logs.String(), out)
 	}

@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"slices"
 	"strings"
 	"sync"
@@ -119,6 +120,7 @@ func (a *App) runProbes(ctx context.Context) {
 // event's keys reach a few, so that one event's success on a healthy
 // shard cannot hide a dead one.
 func (a *App) runRedisProbe(ctx context.Context) {
+	var down outage
 	t := time.NewTicker(redisInterval)
 	defer t.Stop()
 	for {
@@ -129,10 +131,39 @@ func (a *App) runRedisProbe(ctx context.Context) {
 			return
 		}
 		a.recordCall(health.BackendRedis, "", 0, 0, err)
+		down.note(a.log, time.Now(), a.Health.Window(), err)
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
+		}
+	}
+}
+
+// outage is the Redis probe's run of failures, logged so that the log alone
+// says Redis is down for as long as it is: a line when it starts failing,
+// then at most one per interval with how long and how many probes failed,
+// and one when it answers again. go-redis's own lines stop once its pool
+// fails fast, and a line per probe (every second) would flood.
+type outage struct {
+	since, next time.Time
+	failures    int
+}
+
+func (o *outage) note(log *slog.Logger, now time.Time, every time.Duration, err error) {
+	switch {
+	case err == nil && o.failures > 0:
+		log.Info("redis answers again", "failed_for", now.Sub(o.since).Round(time.Second).String(), "failed_probes", o.failures)
+		*o = outage{}
+	case err == nil:
+	case o.failures == 0:
+		*o = outage{since: now, next: now.Add(every), failures: 1}
+		log.Warn("redis failing: edgepurge's Redis (REDIS_URL or redis.url) does not answer; /readyz?verbose shows it too", "err", err.Error())
+	default:
+		o.failures++
+		if !now.Before(o.next) {
+			o.next = now.Add(every)
+			log.Warn("redis still failing", "failing_for", now.Sub(o.since).Round(time.Second).String(), "failed_probes", o.failures, "err", err.Error())
 		}
 	}
 }

@@ -1,7 +1,12 @@
 package app
 
 import (
+	"bytes"
+	"errors"
+	"log/slog"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/edgepurge/edgepurge/internal/config"
 	"github.com/edgepurge/edgepurge/purge/cloudflare"
@@ -51,5 +56,39 @@ func TestFastlyZoneOfAService(t *testing.T) {
 		if got := fastlyZoneOf(f, svc); got != want || f.Service(got) != svc {
 			t.Errorf("zone of %s = %s (service %s), want %s", svc, got, f.Service(got), want)
 		}
+	}
+}
+
+// Ten minutes of Redis down, probed every second, log a line when it
+// starts failing, one reminder per interval with how long and how many
+// probes failed, and one when it answers again: never a line a probe.
+func TestRedisOutageIsLoggedOncePerInterval(t *testing.T) {
+	var buf bytes.Buffer
+	log := slog.New(slog.NewJSONHandler(&buf, nil))
+	var o outage
+	start := time.Date(2026, 12, 7, 9, 39, 0, 0, time.UTC)
+	down := errors.New("dial tcp 127.0.0.1:1: connect: connection refused")
+	for i := range 600 {
+		o.note(log, start.Add(time.Duration(i)*time.Second), 30*time.Second, down)
+	}
+	o.note(log, start.Add(600*time.Second), 30*time.Second, nil)
+	lines := strings.Split(strings.TrimSpace(buf.String()), "\n")
+	if len(lines) != 1+19+1 {
+		t.Fatalf("%d lines, want 21 (start, a reminder each 30s, ok again):\n%s", len(lines), buf.String())
+	}
+	for i, want := range map[int]string{
+		0:  `"level":"WARN","msg":"redis failing: edgepurge's Redis (REDIS_URL or redis.url) does not answer; /readyz?verbose shows it too","err":"dial tcp 127.0.0.1:1: connect: connection refused"`,
+		1:  `"level":"WARN","msg":"redis still failing","failing_for":"30s","failed_probes":31,"err":"dial tcp`,
+		19: `"msg":"redis still failing","failing_for":"9m30s","failed_probes":571,`,
+		20: `"level":"INFO","msg":"redis answers again","failed_for":"10m0s","failed_probes":600}`,
+	} {
+		if !strings.Contains(lines[i], want) {
+			t.Errorf("line %d = %s\nwant it to hold %s", i, lines[i], want)
+		}
+	}
+	buf.Reset()
+	o.note(log, start.Add(601*time.Second), 30*time.Second, nil)
+	if buf.Len() != 0 {
+		t.Errorf("a passing probe after the outage logged: %s", buf.String())
 	}
 }

@@ -86,7 +86,7 @@ func (p *Pipeline) plan(ctx context.Context, r *Request, o *Outcome) bool {
 	default:
 		return true
 	}
-	p.refuse(r, o)
+	p.refuse(r, o, err)
 	return false
 }
 
@@ -151,16 +151,18 @@ func planFailure(err error) (status int, retryAfter, refusal string) {
 	case errors.As(err, &field):
 		return http.StatusBadRequest, "", err.Error()
 	case errors.Is(err, plan.ErrRegistryUnavailable):
-		return http.StatusServiceUnavailable, "5", "page registry unavailable; retry"
+		// The registry lives in Redis: the operator's fix is there.
+		return http.StatusServiceUnavailable, "5", "page registry unavailable (Redis is failing); retry"
 	default:
 		return http.StatusInternalServerError, "", "could not plan the purge"
 	}
 }
 
-// refuse counts and logs an event refused before any purge.
-func (p *Pipeline) refuse(r *Request, o *Outcome) {
+// refuse counts and logs an event refused before any purge, with the
+// planning error (err, may be nil) that the answer leaves out.
+func (p *Pipeline) refuse(r *Request, o *Outcome, err error) {
 	p.cfg.Metrics.Event(string(r.Event.Source), "rejected").Inc()
-	p.log.Info("request rejected", "request_id", r.RequestID, "source", r.Event.Source, "http_status", o.HTTPStatus, "reason", o.Refusal)
+	p.log.Info("request rejected", "request_id", r.RequestID, "source", r.Event.Source, "http_status", o.HTTPStatus, "reason", o.Refusal, "err", err)
 }
 
 // dedupeTimeout bounds the duplicate check and its record, so a slow Redis

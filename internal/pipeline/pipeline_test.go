@@ -1,9 +1,12 @@
 package pipeline
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"log/slog"
 	"net/http"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -104,7 +107,7 @@ func hook(id, page string) *Request {
 func TestRefusalsPurgeNothing(t *testing.T) {
 	for page, want := range map[string]Outcome{
 		"unknown":       {HTTPStatus: http.StatusUnprocessableEntity, Refusal: plan.ErrUnknownPage.Error()},
-		"registry-down": {HTTPStatus: http.StatusServiceUnavailable, RetryAfter: "5", Refusal: "page registry unavailable; retry"},
+		"registry-down": {HTTPStatus: http.StatusServiceUnavailable, RetryAfter: "5", Refusal: "page registry unavailable (Redis is failing); retry"},
 		"broken":        {HTTPStatus: http.StatusInternalServerError, Refusal: "could not plan the purge"},
 		"empty":         {HTTPStatus: http.StatusUnprocessableEntity, Refusal: "nothing to purge for this event"},
 	} {
@@ -396,5 +399,17 @@ func TestOneDeadlineCoversTheWholeRequest(t *testing.T) {
 		}
 	case <-time.After(30 * time.Second):
 		t.Fatal("the request outlived its deadline by far")
+	}
+}
+
+// A refusal for the registry being down says, in its log line, that Redis
+// is the cause, and carries the planning error.
+func TestRegistryDownRefusalLogNamesRedis(t *testing.T) {
+	var buf bytes.Buffer
+	log := slog.New(slog.NewJSONHandler(&buf, nil))
+	New(Config{Planner: onePlan{}, Purger: &backends{}, Log: log}).Handle(context.Background(), hook("e1", "registry-down"))
+	want := `"msg":"request rejected","request_id":"","source":"hook","http_status":503,"reason":"page registry unavailable (Redis is failing); retry","err":"page registry unavailable"`
+	if !strings.Contains(buf.String(), want) {
+		t.Errorf("log:\n%s\nwant a line holding %s", buf.String(), want)
 	}
 }
