@@ -78,3 +78,14 @@ func TestVersionToStdout(t *testing.T) {
 		t.Errorf("stdout %q, stderr %q", stdout.String(), stderr.String())
 	}
 }
+
+// journal with Redis down, no CDN and no dry run: its one line is its own
+// error, naming where the journal lives and the setting that names it.
+func TestJournalWithRedisDownNamesRedis(t *testing.T) {
+	env := []string{"EDGEPURGE_CONFIG=", "CLOUDFLARE_API_TOKEN=", "EDGEPURGE_DRY_RUN=", "REDIS_URL=redis://" + proc.FreeAddr(t) + "/0"}
+	out, code := proc.Run(t, env, "journal")
+	want := "(the journal is in the Redis of REDIS_URL; is it running?)"
+	if code != 2 || !strings.HasPrefix(out, "edgepurge: read journal: dial tcp ") || !strings.HasSuffix(strings.TrimSpace(out), want) || strings.Count(out, "\n") != 1 {
+		t.Errorf("exit %d; output:\n%s\nwant one line, the CLI's error, ending %q", code, out, want)
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"strings"
 	"text/tabwriter"
@@ -17,9 +18,20 @@ import (
 	"github.com/edgepurge/edgepurge/internal/journal"
 )
 
-// openJournal opens the journal of the config, for journal and replay.
-func openJournal(g *globalFlags) (*app.Journal, error) {
-	cfg, err := g.load()
+// openJournal opens the journal of the config, for journal and replay;
+// list (journal) only reads it.
+func openJournal(g *globalFlags, list bool) (*app.Journal, error) {
+	getenv := os.Getenv
+	if list {
+		// Listing purges nothing: it needs no CDN configured.
+		getenv = func(k string) string {
+			if k == "EDGEPURGE_DRY_RUN" {
+				return "true"
+			}
+			return os.Getenv(k)
+		}
+	}
+	cfg, err := g.loadEnv(getenv)
 	if err != nil {
 		return nil, err
 	}
@@ -28,8 +40,24 @@ func openJournal(g *globalFlags) (*app.Journal, error) {
 		cfg.Log.Level = "warn"
 	}
 	log := app.NewLogger(cfg.Log, os.Stderr)
-	redis.SetLogger(app.NewRedisLogger(log))
+	// go-redis's lines would come before the command's own error, which
+	// says the same; --log-level debug shows them.
+	rlog := slog.New(slog.DiscardHandler)
+	if strings.EqualFold(g.logLevel, "debug") {
+		rlog = log
+	}
+	redis.SetLogger(app.NewRedisLogger(rlog))
 	return app.NewJournal(cfg, log, app.Build{Version: version, Commit: commit})
+}
+
+// inRedis adds to a failed read of the journal where it lives and which
+// setting names it: the library's error names only an address.
+func inRedis(err error) error {
+	src := "redis.url"
+	if strings.TrimSpace(os.Getenv("REDIS_URL")) != "" {
+		src = "REDIS_URL"
+	}
+	return &exitError{code: 2, err: fmt.Errorf("%w (the journal is in the Redis of %s; is it running?)", err, src)}
 }
 
 func newJournal(g *globalFlags) *cobra.Command {
@@ -50,13 +78,14 @@ replayed with edgepurge replay --dead.
 The listing is paged (--limit entries a page, --after the last id shown)
 so that a full journal is read a page at a time; the table's last line
 says how to list the next page. --json prints the page's entries.
-Reads Redis directly, with the config (--config or $EDGEPURGE_CONFIG).`,
+Reads Redis directly (REDIS_URL or redis.url), with the config (--config
+or $EDGEPURGE_CONFIG); it purges nothing, so it needs no CDN configured.`,
 		Example: `  edgepurge journal
   edgepurge journal --limit 50 --after 1764184525000-0
   edgepurge journal --dead --json`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			j, err := openJournal(g)
+			j, err := openJournal(g, true)
 			if err != nil {
 				return &exitError{code: 2, err: err}
 			}
@@ -70,7 +99,7 @@ Reads Redis directly, with the config (--config or $EDGEPURGE_CONFIG).`,
 			if dead {
 				ds, err := j.Dead(ctx, after, limit)
 				if err != nil {
-					return &exitError{code: 2, err: err}
+					return inRedis(err)
 				}
 				if asJSON {
 					return writeJSONOut(out, ds.Items)
@@ -81,7 +110,7 @@ Reads Redis directly, with the config (--config or $EDGEPURGE_CONFIG).`,
 			}
 			ps, err := j.Pending(ctx, after, limit)
 			if err != nil {
-				return &exitError{code: 2, err: err}
+				return inRedis(err)
 			}
 			if asJSON {
 				return writeJSONOut(out, ps.Items)
@@ -131,7 +160,7 @@ be tried.`,
   edgepurge replay --id 1764184525000-0`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			j, err := openJournal(g)
+			j, err := openJournal(g, false)
 			if err != nil {
 				return &exitError{code: 2, err: err}
 			}

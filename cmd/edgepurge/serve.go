@@ -80,8 +80,10 @@ second signal ends the process at once (exit 1), skipping the drain.`,
 }
 
 // load reads the config and applies the logging flags.
-func (g *globalFlags) load() (*config.Config, error) {
-	cfg, err := config.Load(g.configPath(), os.Getenv)
+func (g *globalFlags) load() (*config.Config, error) { return g.loadEnv(os.Getenv) }
+
+func (g *globalFlags) loadEnv(getenv config.Getenv) (*config.Config, error) {
+	cfg, err := config.Load(g.configPath(), getenv)
 	if err != nil {
 		return nil, err
 	}
