@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -35,7 +36,7 @@ func TestCLIAnswersNameTheFix(t *testing.T) {
 		{"purge without a token", noToken, []string{"purge", "--server", api.URL, "--page", "p0"}, 1,
 			"no API token was sent: pass --token or set EDGEPURGE_API_TOKEN"},
 		{"purge with a wrong token", noToken, []string{"purge", "--server", api.URL, "--token", "wrong", "--page", "p0"}, 1,
-			"the server refused the API token given by --token or EDGEPURGE_API_TOKEN"},
+			"the server refused the API token given by --token: it must equal"},
 		{"log without a token", noToken, []string{"log", "--server", api.URL}, 2,
 			"no API token was sent: pass --token or set EDGEPURGE_API_TOKEN"},
 		{"purge with no target", nil, []string{"purge", "--server", api.URL}, 2,
@@ -87,5 +88,59 @@ func TestJournalWithRedisDownNamesRedis(t *testing.T) {
 	want := "(the journal is in the Redis of REDIS_URL; is it running?)"
 	if code != 2 || !strings.HasPrefix(out, "edgepurge: read journal: dial tcp ") || !strings.HasSuffix(strings.TrimSpace(out), want) || strings.Count(out, "\n") != 1 {
 		t.Errorf("exit %d; output:\n%s\nwant one line, the CLI's error, ending %q", code, out, want)
+	}
+}
+
+// runCLI runs the CLI in-process: its stdout, and the error main prints.
+func runCLI(t *testing.T, args ...string) (string, error) {
+	t.Helper()
+	cmd := newRoot()
+	var stdout strings.Builder
+	cmd.SetOut(&stdout)
+	cmd.SetErr(&stdout)
+	cmd.SetArgs(args)
+	return stdout.String(), cmd.Execute()
+}
+
+// A refused purge is an error (stderr, exit 1) saying nothing was purged,
+// never "not complete", and a wrong token's names where it came from.
+func TestPurgeRefusalSaysNothingPurgedAndTheTokenSource(t *testing.T) {
+	api := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusUnauthorized)
+		w.Write([]byte(`{"error":"token invalid"}`))
+	}))
+	defer api.Close()
+	for _, c := range []struct {
+		env  string
+		args []string
+		want string
+	}{
+		{"", nil, "HTTP 401: token invalid; no API token was sent: pass --token or set EDGEPURGE_API_TOKEN (the server's auth.api_token); nothing purged"},
+		{"", []string{"--token", "wrong"}, "HTTP 401: token invalid; the server refused the API token given by --token: it must equal the server's auth.api_token (EDGEPURGE_API_TOKEN); nothing purged"},
+		{"wrong", nil, "HTTP 401: token invalid; the server refused the API token given by EDGEPURGE_API_TOKEN: it must equal the server's auth.api_token (EDGEPURGE_API_TOKEN); nothing purged"},
+	} {
+		t.Setenv("EDGEPURGE_API_TOKEN", c.env)
+		out, err := runCLI(t, append([]string{"purge", "--server", api.URL, "--page", "p0"}, c.args...)...)
+		var ee *exitError
+		if !errors.As(err, &ee) || ee.code != 1 || err.Error() != c.want || out != "" {
+			t.Errorf("token %q %v: stdout %q, err %v\nwant no stdout and the error %q", c.env, c.args, out, err, c.want)
+		}
+	}
+}
+
+// health names the endpoints on a 404, and with no address given, where
+// the address came from and --server when nothing answers.
+func TestHealthAnswersNameTheFix(t *testing.T) {
+	api := httptest.NewServer(http.NotFoundHandler())
+	defer api.Close()
+	_, err := runCLI(t, "health", "--url", api.URL+"/nope")
+	if want := "HTTP 404: no such endpoint; give /readyz (readiness) or /healthz (liveness)"; err == nil || err.Error() != want {
+		t.Errorf("health --url …/nope: %v, want %q", err, want)
+	}
+	t.Setenv("EDGEPURGE_CONFIG", "")
+	t.Setenv("EDGEPURGE_LISTEN", proc.FreeAddr(t))
+	_, err = runCLI(t, "health")
+	if want := "connection refused; is edgepurge serve running there? The address is EDGEPURGE_LISTEN, else the config's listen, else :8080; or give --server URL"; err == nil || !strings.HasSuffix(err.Error(), want) {
+		t.Errorf("health with nothing listening: %v, want it to end %q", err, want)
 	}
 }

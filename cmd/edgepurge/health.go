@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -39,17 +40,22 @@ needs no port written into it. --server probes --path on another server;
 			if server != "" && target == "" {
 				target = strings.TrimRight(server, "/") + path
 			}
+			hint := ""
 			if target == "" {
 				listen, err := listenAddress(g.configPath(), os.Getenv)
 				if err != nil {
 					return &exitError{code: 1, err: err}
 				}
 				target = "http://" + probeHost(listen) + path
+				hint = "; is edgepurge serve running there? The address is EDGEPURGE_LISTEN, else the config's listen, else " + config.DefaultListen + "; or give --server URL"
 			}
 			ctx, cancel := context.WithTimeout(cmd.Context(), timeout)
 			defer cancel()
 			if err := client.Ready(ctx, &http.Client{}, target); err != nil {
-				return &exitError{code: 1, err: err}
+				if ne := net.Error(nil); !errors.As(err, &ne) {
+					hint = "" // it answered: the address is right
+				}
+				return &exitError{code: 1, err: fmt.Errorf("%w%s", err, hint)}
 			}
 			cmd.Println("ok", target)
 			return nil

@@ -30,7 +30,7 @@ func newLog() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "log",
 		Short: "Show what was purged: the audit trail of a running edgepurge (GET /v1/purges)",
-		Long: `Show the recent purges (hooks, manual, canary, direct), newest first: time,
+		Long: `Show the recent purges (hooks, manual, canary, direct, redrive), newest first: time,
 source, event id, page, status, plan size and each backend's outcome.
 With --follow, print the last --limit purges oldest first, then each new one
 as it arrives (polling), like tail -f. The bearer token is --token, else
@@ -39,13 +39,12 @@ $EDGEPURGE_API_TOKEN.`,
   edgepurge log --status failed --follow`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if token == "" {
-				token = os.Getenv("EDGEPURGE_API_TOKEN")
-			}
+			token, from := apiToken(token)
 			if err := f.Check(); err != nil {
 				return &exitError{code: 2, err: fmt.Errorf("--%w", err)}
 			}
 			c := client.New(server, token, &http.Client{Timeout: 10 * time.Second})
+			c.TokenFrom = from
 			out := cmd.OutOrStdout()
 			l, err := c.Purges(cmd.Context(), f)
 			if err != nil {

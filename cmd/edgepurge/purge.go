@@ -32,8 +32,8 @@ func newPurge(g *globalFlags) *cobra.Command {
 		Long: `Purge by hand through a running edgepurge (POST /v1/purge).
 
 The bearer token is --token, else $EDGEPURGE_API_TOKEN. Exit status: 0 when
-everything was purged (or dry-ran), 1 when anything failed, 2 when the
-request could not be made.
+everything was purged (or dry-ran), 1 when anything failed or the server
+refused the purge (nothing purged), 2 when the request could not be made.
 
 With --direct, no server is involved: the purge is planned and sent from this
 process, from the config (--config or $EDGEPURGE_CONFIG and the environment),
@@ -43,9 +43,7 @@ for when edgepurge itself is down.`,
   edgepurge purge --page p0 --incident inc1 --dry-run`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if token == "" {
-				token = os.Getenv("EDGEPURGE_API_TOKEN")
-			}
+			token, from := apiToken(token)
 			if _, err := req.Event("cli"); err != nil {
 				return &exitError{code: 2, err: inFlags(err)}
 			}
@@ -54,7 +52,9 @@ for when edgepurge itself is down.`,
 			}
 			ctx, cancel := context.WithTimeout(cmd.Context(), timeout)
 			defer cancel()
-			resp, err := client.New(server, token, &http.Client{}).Purge(ctx, req)
+			c := client.New(server, token, &http.Client{})
+			c.TokenFrom = from
+			resp, err := c.Purge(ctx, req)
 			if err != nil {
 				return &exitError{code: 2, err: err}
 			}
@@ -67,7 +67,9 @@ for when edgepurge itself is down.`,
 			case resp.Answer != nil:
 				client.WriteTable(out, resp.Answer)
 			default:
-				fmt.Fprintf(out, "HTTP %d: %s\n", resp.StatusCode, resp.Error)
+				// An answer without a purge result is a refusal before
+				// anything was purged; it goes to stderr, as errors do.
+				return &exitError{code: 1, err: fmt.Errorf("HTTP %d: %s; nothing purged", resp.StatusCode, resp.Error)}
 			}
 			if !resp.OK() {
 				return &exitError{code: 1, err: fmt.Errorf("purge not complete (HTTP %d)", resp.StatusCode)}
@@ -115,4 +117,13 @@ func inFlags(err error) error {
 		return fmt.Errorf("%s: %s", f, fe.Reason)
 	}
 	return err
+}
+
+// apiToken is the bearer token, --token (flag) else $EDGEPURGE_API_TOKEN,
+// and the name of the one it came from.
+func apiToken(flag string) (token, from string) {
+	if flag != "" {
+		return flag, "--token"
+	}
+	return os.Getenv("EDGEPURGE_API_TOKEN"), "EDGEPURGE_API_TOKEN"
 }

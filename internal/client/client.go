@@ -4,8 +4,10 @@ package client
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -20,6 +22,9 @@ type Client struct {
 	base  string
 	token string
 	http  *http.Client
+	// TokenFrom names where the token came from (--token or
+	// EDGEPURGE_API_TOKEN), so that a refusal names the one to fix.
+	TokenFrom string
 }
 
 // New returns a Client for the server at base (e.g. http://127.0.0.1:8080),
@@ -96,7 +101,7 @@ func (c *Client) authHint(status int) string {
 	case c.token == "":
 		return "; no API token was sent: pass --token or set EDGEPURGE_API_TOKEN (the server's auth.api_token)"
 	}
-	return "; the server refused the API token given by --token or EDGEPURGE_API_TOKEN: it must equal the server's auth.api_token (EDGEPURGE_API_TOKEN)"
+	return "; the server refused the API token given by " + cmp.Or(c.TokenFrom, "--token or EDGEPURGE_API_TOKEN") + ": it must equal the server's auth.api_token (EDGEPURGE_API_TOKEN)"
 }
 
 // Ready asks the readiness endpoint at url and returns nil when it answers 200.
@@ -111,6 +116,9 @@ func Ready(ctx context.Context, hc *http.Client, url string) error {
 	}
 	defer resp.Body.Close()
 	body, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
+	if resp.StatusCode == http.StatusNotFound { // a wrong path, not an unready server
+		return errors.New("HTTP 404: no such endpoint; give /readyz (readiness) or /healthz (liveness)")
+	}
 	if resp.StatusCode != http.StatusOK {
 		return fmt.Errorf("not ready: HTTP %d: %s", resp.StatusCode, strings.TrimSpace(string(body)))
 	}

@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/edgepurge/edgepurge/internal/audit"
+	"github.com/edgepurge/edgepurge/internal/chain"
+	"github.com/edgepurge/edgepurge/internal/plan"
 )
 
 // Lines printed apart (log --follow: the header and first batch, then one
@@ -38,5 +40,14 @@ func TestWriteRecordsTimeIsUTC(t *testing.T) {
 	WriteRecords(&b, []audit.Record{{Time: time.Date(2026, 12, 7, 4, 38, 47, 0, ny), Source: "manual", ID: "man_1"}}, false)
 	if !strings.HasPrefix(b.String(), "2026-12-07 09:38:47Z  manual") {
 		t.Errorf("want the time in UTC with Z, got %q", b.String())
+	}
+}
+
+// The plan line counts in words that agree with the number.
+func TestWriteTablePlural(t *testing.T) {
+	var b strings.Builder
+	WriteTable(&b, &chain.Answer{ID: "m1", Status: "dry_run", Plan: plan.Plan{URLs: []string{"https://a/", "https://b/"}, Keys: []string{"k"}, Prefixes: []string{"https://a/x"}, KeySets: []string{"s"}}})
+	if want := "plan: 2 urls, 0 tags, 0 hosts, 1 prefix, 1 key, 1 key set\n"; !strings.Contains(b.String(), want) {
+		t.Errorf("table:\n%s\nwant %q", b.String(), want)
 	}
 }

@@ -3,6 +3,7 @@ package client
 import (
 	"fmt"
 	"io"
+	"strings"
 	"text/tabwriter"
 
 	"github.com/edgepurge/edgepurge/internal/chain"
@@ -19,17 +20,25 @@ func WriteTable(w io.Writer, a *chain.Answer) {
 	}
 	tw.Flush()
 	p := a.Plan
-	fmt.Fprintf(w, "\nplan: %d urls, %d tags, %d hosts, %d prefixes, %d keys, %d key sets", len(p.URLs), len(p.Tags), len(p.Hosts), len(p.Prefixes), len(p.Keys), len(p.KeySets))
+	groups := []struct {
+		one, many string
+		items     []string
+	}{{"url", "urls", p.URLs}, {"tag", "tags", p.Tags}, {"host", "hosts", p.Hosts}, {"prefix", "prefixes", p.Prefixes}, {"key", "keys", p.Keys}, {"key set", "key sets", p.KeySets}}
+	counts := make([]string, len(groups))
+	for i, g := range groups {
+		counts[i] = fmt.Sprintf("%d %s", len(g.items), g.many)
+		if len(g.items) == 1 {
+			counts[i] = "1 " + g.one
+		}
+	}
+	fmt.Fprintf(w, "\nplan: %s", strings.Join(counts, ", "))
 	if p.Everything {
 		fmt.Fprint(w, ", everything")
 	}
 	fmt.Fprintln(w)
-	for _, group := range []struct {
-		name  string
-		items []string
-	}{{"url", p.URLs}, {"tag", p.Tags}, {"host", p.Hosts}, {"prefix", p.Prefixes}, {"key", p.Keys}, {"key set", p.KeySets}} {
-		for _, it := range group.items {
-			fmt.Fprintf(w, "  %-7s %s\n", group.name, it)
+	for _, g := range groups {
+		for _, it := range g.items {
+			fmt.Fprintf(w, "  %-7s %s\n", g.one, it)
 		}
 	}
 	for _, warn := range p.Warnings {
