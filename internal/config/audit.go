@@ -81,7 +81,7 @@ func (c *Config) validateOps() []error {
 			add("canary.max_age=%s: must be at least canary.interval (%s)", cn.MaxAge, cn.Interval)
 		}
 		if c.Cloudflare.Enabled() && cn.Zone == "" {
-			add("canary: no zone and no default cloudflare.zone_id")
+			add("canary has no Cloudflare zone: set canary.zone, or CLOUDFLARE_ZONE_ID (cloudflare.zone_id) to the zone's id")
 		}
 	}
 	if c.Audit.MaxLen < 1 {

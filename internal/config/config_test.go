@@ -270,3 +270,17 @@ func TestRedisURLErrors(t *testing.T) {
 		t.Errorf("the file's sentinel URL names its master: %v", err)
 	}
 }
+
+// A Cloudflare token without a zone names the settings that fix it.
+func TestTokenWithoutZoneNamesTheFix(t *testing.T) {
+	_, err := Load("", env(map[string]string{"CLOUDFLARE_API_TOKEN": "x", "EDGEPURGE_HOSTS": "{page_id}.status.example.com"}))
+	want := "the default rule (defaults, EDGEPURGE_HOSTS) has no Cloudflare zone: set CLOUDFLARE_ZONE_ID (or cloudflare.zone_id / defaults.zone) to the zone's id, or unset CLOUDFLARE_API_TOKEN for a dry run (make run), or set EDGEPURGE_DRY_RUN=true"
+	if err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("err = %v, want %q", err, want)
+	}
+	p := writeFile(t, "pages:\n  p1:\n    hosts: [status.p1.test]\n")
+	_, err = Load(p, env(map[string]string{"CLOUDFLARE_API_TOKEN": "x"}))
+	if want := `page "p1" has no Cloudflare zone: set pages.p1.zone, or CLOUDFLARE_ZONE_ID (cloudflare.zone_id) to the zone's id`; err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("err = %v, want %q", err, want)
+	}
+}

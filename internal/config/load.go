@@ -333,11 +333,11 @@ func (c *Config) Validate() error {
 		if c.Cloudflare.ZoneID == "" {
 			for id, p := range c.Pages {
 				if p.Zone == "" {
-					add("page %q: no zone and no default cloudflare.zone_id", id)
+					add("page %q has no Cloudflare zone: set pages.%[1]s.zone, or CLOUDFLARE_ZONE_ID (cloudflare.zone_id) to the zone's id", id)
 				}
 			}
 			if c.Defaults != nil && c.Defaults.Zone == "" {
-				add("defaults: no zone and no default cloudflare.zone_id (CLOUDFLARE_ZONE_ID)")
+				add("the default rule (defaults, EDGEPURGE_HOSTS) has no Cloudflare zone: set CLOUDFLARE_ZONE_ID (or cloudflare.zone_id / defaults.zone) to the zone's id, or unset CLOUDFLARE_API_TOKEN for a dry run (make run), or set EDGEPURGE_DRY_RUN=true")
 			}
 		}
 	}
