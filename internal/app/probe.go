@@ -131,7 +131,7 @@ func (a *App) runRedisProbe(ctx context.Context) {
 			return
 		}
 		a.recordCall(health.BackendRedis, "", 0, 0, err)
-		down.note(a.log, time.Now(), a.Health.Window(), err)
+		down.note(a.log, time.Now(), max(a.Health.Window(), outageEvery), err)
 		select {
 		case <-ctx.Done():
 			return
@@ -167,6 +167,10 @@ func (o *outage) note(log *slog.Logger, now time.Time, every time.Duration, err 
 		}
 	}
 }
+
+// outageEvery is the least time between two "still failing" lines (the
+// readiness window when longer): readiness.window may be as short as 100ms.
+const outageEvery = 30 * time.Second
 
 // ProbeResult is what one target's probe showed.
 type ProbeResult struct {
