@@ -162,7 +162,11 @@ func planFailure(err error) (status int, retryAfter, refusal string) {
 // planning error (err, may be nil) that the answer leaves out.
 func (p *Pipeline) refuse(r *Request, o *Outcome, err error) {
 	p.cfg.Metrics.Event(string(r.Event.Source), "rejected").Inc()
-	p.log.Info("request rejected", "request_id", r.RequestID, "source", r.Event.Source, "http_status", o.HTTPStatus, "reason", o.Refusal, "err", err)
+	args := []any{"request_id", r.RequestID, "source", r.Event.Source, "http_status", o.HTTPStatus, "reason", o.Refusal}
+	if err != nil {
+		args = append(args, "err", err)
+	}
+	p.log.Info("request rejected", args...)
 }
 
 // dedupeTimeout bounds the duplicate check and its record, so a slow Redis
