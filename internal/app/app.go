@@ -154,6 +154,7 @@ func New(cfg *config.Config, log *slog.Logger, build Build) (*App, error) {
 		APIToken:        cfg.Auth.APIToken.Value(),
 		Health:          a.Health,
 		Backends:        a.backendsReport,
+		Pages:           a.pagesAPI(),
 		Metrics:         a.Metrics,
 		Log:             log,
 		Version:         build.Version,
