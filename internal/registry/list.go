@@ -20,16 +20,16 @@ const (
 	scanCount    = 200
 )
 
-// List answers entries from cursor ("" to start) on, at least limit of
-// them unless the registry ends first or the call has examined enough
-// keys (it then answers fewer, possibly none, and a cursor), and the
-// cursor to continue from ("" when the registry has been read to its
-// end). match, when not nil, keeps only the entries it is true for. As
-// with SCAN, an entry present for the whole listing is listed at least
-// once; one written or removed meanwhile may or may not be. On a Cluster,
-// each primary's keys are listed in turn.
+// List answers at most limit entries from cursor ("" to start) on, and
+// the cursor to continue from ("" when the registry has been read to its
+// end). A call that has examined many keys without finding limit entries
+// that match answers fewer, possibly none, and a cursor. match, when not
+// nil, keeps only the entries it is true for. As with SCAN, an entry
+// present for the whole listing is listed once; one written or removed
+// meanwhile may or may not be. On a Cluster, each primary's keys are
+// listed in turn.
 func (r *Registry) List(ctx context.Context, cursor string, limit int, match func(Entry) bool) ([]Entry, string, error) {
-	node, pos, err := parseCursor(cursor)
+	node, pos, after, err := parseCursor(cursor)
 	if err != nil {
 		return nil, "", err
 	}
@@ -40,20 +40,32 @@ func (r *Registry) List(ctx context.Context, cursor string, limit int, match fun
 	pattern := globEscape(r.prefix) + "*"
 	var out []Entry
 	examined := 0
-	for node < len(nodes) {
+	for node < len(nodes) && len(out) < limit && examined < maxExamined {
 		c := nodes[node]
 		keys, next, err := c.Scan(ctx, pos, pattern, scanCount).Result()
 		if err != nil {
 			return nil, "", fmt.Errorf("list pages: %w", err)
 		}
 		examined += len(keys)
+		// A batch is read in key order, so that a listing that stops in
+		// its middle resumes after the last key answered: the same SCAN
+		// cursor again, the keys up to that one skipped.
+		slices.Sort(keys)
+		if after != "" {
+			keys = slices.DeleteFunc(keys, func(k string) bool { return strings.TrimPrefix(k, r.prefix) <= after })
+			after = ""
+		}
 		entries, err := r.read(ctx, c, keys)
 		if err != nil {
 			return nil, "", err
 		}
-		for _, e := range entries {
-			if match == nil || match(e) {
-				out = append(out, e)
+		for i, e := range entries {
+			if match != nil && !match(e) {
+				continue
+			}
+			out = append(out, e)
+			if len(out) == limit && i < len(entries)-1 {
+				return out, cursorOf(node, pos, e.ID), nil
 			}
 		}
 		if next == 0 {
@@ -61,23 +73,23 @@ func (r *Registry) List(ctx context.Context, cursor string, limit int, match fun
 		} else {
 			pos = next
 		}
-		if len(out) >= limit || examined >= maxExamined {
-			break
-		}
 	}
 	if node >= len(nodes) {
 		return out, "", nil
 	}
-	return out, strconv.Itoa(node) + "-" + strconv.FormatUint(pos, 10), nil
+	return out, cursorOf(node, pos, ""), nil
 }
 
-// read reads the entries of keys on c; keys that are not page entries (no
+func cursorOf(node int, pos uint64, after string) string {
+	return strconv.Itoa(node) + "-" + strconv.FormatUint(pos, 10) + "-" + after
+}
+
+// read reads the entries of keys on c, in their order; keys that are not page entries (no
 // hosts field, or not a hash) are left out.
 func (r *Registry) read(ctx context.Context, c redis.Cmdable, keys []string) ([]Entry, error) {
 	if len(keys) == 0 {
 		return nil, nil
 	}
-	slices.Sort(keys)
 	cmds := make([]*redis.SliceCmd, len(keys))
 	// Each command's own error is looked at below: a key that is not a
 	// hash fails only its own.
@@ -140,17 +152,20 @@ func (e *CursorError) Error() string {
 	return "cursor: not one a listing answered; start again without a cursor"
 }
 
-func parseCursor(s string) (int, uint64, error) {
+func parseCursor(s string) (node int, pos uint64, after string, err error) {
 	if s == "" {
-		return 0, 0, nil
+		return 0, 0, "", nil
 	}
-	a, b, ok := strings.Cut(s, "-")
-	node, err1 := strconv.Atoi(a)
-	pos, err2 := strconv.ParseUint(b, 10, 64)
-	if !ok || err1 != nil || err2 != nil || node < 0 || node > 1<<16 {
-		return 0, 0, &CursorError{Cursor: s}
+	parts := strings.SplitN(s, "-", 3)
+	if len(parts) != 3 {
+		return 0, 0, "", &CursorError{Cursor: s}
 	}
-	return node, pos, nil
+	node, err1 := strconv.Atoi(parts[0])
+	pos, err2 := strconv.ParseUint(parts[1], 10, 64)
+	if err1 != nil || err2 != nil || node < 0 || node > 1<<16 {
+		return 0, 0, "", &CursorError{Cursor: s}
+	}
+	return node, pos, parts[2], nil
 }
 
 // globEscape escapes the glob characters of SCAN's MATCH.
