@@ -29,6 +29,7 @@ func (a *App) pagesAPI() server.PagesAPI {
 	}
 	if !cfg.Registry.Disabled {
 		pc.Registry = registry.New(a.redis, cfg.Registry.Prefix)
+		pc.OnChange = a.pageCache.Forget
 	}
 	if !cfg.Audit.Disabled {
 		pc.Trail = audit.NewPageTrail(a.redis, cfg.Audit.Stream+PageTrailSuffix, cfg.Audit.MaxLen)

@@ -45,6 +45,9 @@ type Config struct {
 	Metrics *metrics.Pages
 	Log     *slog.Logger
 	Now     func() time.Time
+	// OnChange, when set, is told the pages a write changed (this
+	// process's look-up cache forgets them).
+	OnChange func(pageIDs ...string)
 }
 
 // Service reads and writes page entries.
@@ -232,6 +235,13 @@ func (s *Service) Put(ctx context.Context, ws []Write, bulk bool, actor, request
 		}
 		s.refused("error")
 		return nil, nil, err
+	}
+	if s.cfg.OnChange != nil {
+		ids := make([]string, len(outcomes))
+		for i, o := range outcomes {
+			ids[i] = o.ID
+		}
+		s.cfg.OnChange(ids...)
 	}
 	now := s.cfg.Now().UTC()
 	results := make([]Result, len(outcomes))

@@ -442,3 +442,47 @@ func TestPageSetThroughTheAPIIsPurgedByAnotherInstance(t *testing.T) {
 		}
 	}
 }
+
+// TestPagesAPIOnTheWritingInstanceAtOnce: the instance that wrote a page
+// forgets its cached look-up, so its next event uses the new hosts even
+// with a long registry.cache_ttl.
+func TestPagesAPIOnTheWritingInstanceAtOnce(t *testing.T) {
+	h := startPages(t, func(cfg *config.Config) { cfg.Registry.CacheTTL = time.Hour })
+	ev := []byte(`{"type":"incident.updated","page_id":"fresh","incident_id":"i1"}`)
+	if code, raw := h.SendEvent("msg_fresh_1", ev); code != http.StatusUnprocessableEntity {
+		t.Fatalf("before the write: %d %s", code, raw)
+	}
+	if a := pagesCall(t, h, http.MethodPut, "/v1/pages/fresh", map[string]any{"hosts": []string{"fresh.example.com"}}); a.status != http.StatusCreated {
+		t.Fatalf("PUT: %d %s", a.status, a.body)
+	}
+	if code, raw := h.SendEvent("msg_fresh_2", ev); code != http.StatusOK || !slices.Contains(h.Stub.URLsPurged(harness.TestZone), "https://fresh.example.com/incidents/i1") {
+		t.Errorf("after the write: %d %s", code, raw)
+	}
+}
+
+func TestPagesAPIWithRedisDownOrTheRegistryOff(t *testing.T) {
+	srv := redistest.StartServer(t)
+	h := harness.StartOn(t, srv.URL(), redistest.Prefix(t), cfstub.Options{}, nil)
+	if a := pagesCall(t, h, http.MethodPut, "/v1/pages/x1", map[string]any{"hosts": []string{"x1.example.com"}}); a.status != http.StatusCreated {
+		t.Fatalf("PUT: %d %s", a.status, a.body)
+	}
+	srv.Stop()
+	for _, tc := range []struct{ method, path string }{{http.MethodPut, "/v1/pages/x1"}, {http.MethodGet, "/v1/pages/x1"}, {http.MethodGet, "/v1/pages"}} {
+		var body any
+		if tc.method == http.MethodPut {
+			body = map[string]any{"hosts": []string{"x2.example.com"}}
+		}
+		a := pagesCall(t, h, tc.method, tc.path, body)
+		if a.status != http.StatusServiceUnavailable || !strings.Contains(errorOf(a), "retry") {
+			t.Errorf("%s %s with Redis down: %d %s", tc.method, tc.path, a.status, a.body)
+		}
+	}
+
+	off := startPages(t, func(cfg *config.Config) { cfg.Registry.Disabled = true })
+	if a := pagesCall(t, off, http.MethodPut, "/v1/pages/x1", map[string]any{"hosts": []string{"x1.example.com"}}); a.status != http.StatusConflict || !strings.Contains(errorOf(a), "registry.disabled") {
+		t.Errorf("PUT with the registry off: %d %s", a.status, a.body)
+	}
+	if a := pagesCall(t, off, http.MethodGet, "/v1/pages/"+harness.TestPage, nil); a.status != http.StatusOK {
+		t.Errorf("GET of a config page with the registry off: %d %s", a.status, a.body)
+	}
+}
