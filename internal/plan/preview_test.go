@@ -16,7 +16,9 @@ func TestPreviewSaysWhereThePageComesFrom(t *testing.T) {
 	rules.Defaults = &config.PageRule{Hosts: []string{"{page_id}.default.example.com"}}
 	p := newPlanner(t, rules, fakeRegistry{})
 	ctx := context.Background()
-	ev := func(id string) event.Event { return event.Event{Type: event.IncidentUpdated, PageID: id, IncidentID: "i1"} }
+	ev := func(id string) event.Event {
+		return event.Event{Type: event.IncidentUpdated, PageID: id, IncidentID: "i1"}
+	}
 
 	_, res, err := p.Preview(ctx, ev("p0"), Fixed{Hosts: []string{"ignored.example.com"}, Found: true})
 	if err != nil || res.Source != SourceConfig || !slices.Equal(res.Hosts, []string{"p0.status.example.com", "status.acme.test"}) {
