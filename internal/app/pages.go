@@ -1,6 +1,7 @@
 package app
 
 import (
+	"context"
 	"slices"
 
 	"github.com/edgepurge/edgepurge/internal/audit"
@@ -59,4 +60,11 @@ func PageZones(cfg *config.Config) []string {
 	}
 	slices.Sort(zones)
 	return slices.Compact(zones)
+}
+
+// LookupOptions implements plan.OptionsRegistry: a registry entry's page
+// options (written through the pages API) go to planning with its hosts.
+func (l registryLookup) LookupOptions(ctx context.Context, pageID string) ([]string, string, string, bool, error) {
+	p, found, err := l.r.Lookup(ctx, pageID)
+	return p.Hosts, p.Zone, p.Options, found, err
 }

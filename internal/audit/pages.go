@@ -26,10 +26,12 @@ type PageChange struct {
 	RequestID string `json:"request_id,omitempty"`
 }
 
-// PageState is a page entry's hostnames and zone.
+// PageState is a page entry's hostnames, zone and options.
 type PageState struct {
 	Hosts []string `json:"hosts"`
 	Zone  string   `json:"zone,omitempty"`
+	// Options are the page options (plan.Options) as stored.
+	Options json.RawMessage `json:"options,omitempty"`
 }
 
 // PageTrail is the audit trail of page changes: a capped Redis Stream of

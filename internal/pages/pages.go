@@ -8,6 +8,7 @@ package pages
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -74,6 +75,8 @@ type Entry struct {
 	Hosts  []string `json:"hosts"`
 	// Zone is the page's CDN zone; empty for the configured default.
 	Zone string `json:"zone,omitempty"`
+	// Options are the registry entry's page options (registry only).
+	plan.Options `json:",inline"`
 	// ETag and Version are the registry entry's (registry only).
 	ETag    string `json:"etag,omitempty"`
 	Version int64  `json:"version,omitempty"`
@@ -98,6 +101,10 @@ type Write struct {
 	ID    string   `json:"id"`
 	Hosts []string `json:"hosts"`
 	Zone  string   `json:"zone"`
+	// Options are the page's options (schemes, paths, tags, keys,
+	// key_sets, cdn_order, soft_purge, cover); left out, the default
+	// rule's.
+	plan.Options `json:",inline"`
 	// IfMatch is the ETag the entry must have ("*": any existing entry);
 	// empty writes whatever the entry is.
 	IfMatch string `json:"if_match"`
@@ -113,6 +120,8 @@ type Result struct {
 	ETag   string   `json:"etag,omitempty"`
 	Hosts  []string `json:"hosts,omitempty"`
 	Zone   string   `json:"zone,omitempty"`
+	// Options are the page options written.
+	plan.Options `json:",inline"`
 }
 
 // Errors of the Service, which the server answers by kind.
@@ -160,7 +169,7 @@ func (s *Service) Get(ctx context.Context, pageID, incidentID string) (View, err
 			return View{}, err
 		}
 	}
-	reg := plan.Fixed{Hosts: entry.Hosts, Zone: entry.Zone, Found: found && len(entry.Hosts) > 0}
+	reg := plan.Fixed{Hosts: entry.Hosts, Zone: entry.Zone, Options: entry.Options, Found: found && len(entry.Hosts) > 0}
 	ev := event.Event{Type: event.IncidentUpdated, PageID: pageID, IncidentID: incidentID}
 	p, res, err := s.cfg.Planner.Preview(ctx, ev, reg)
 	v := View{Entry: Entry{ID: pageID, Source: res.Source, Hosts: res.Hosts, Zone: res.Zone}}
@@ -175,9 +184,8 @@ func (s *Service) Get(ctx context.Context, pageID, incidentID string) (View, err
 	if found {
 		v.Source, v.Hosts, v.Zone = plan.SourceRegistry, entry.Hosts, entry.Zone
 		v.ETag, v.Version = entry.ETag, entry.Version
-		if err := plan.CheckEntry(entry.Hosts, entry.Zone); err != nil {
-			v.Problem = err.Error()
-		} else if len(entry.Hosts) == 0 {
+		v.Options, v.Problem = s.entryProblem(entry)
+		if v.Problem == "" && len(entry.Hosts) == 0 {
 			v.Problem = "the entry lists no hostname: planning ignores it"
 		}
 	}
@@ -253,7 +261,7 @@ func (s *Service) Put(ctx context.Context, ws []Write, bulk bool, actor, request
 		if c.Delete {
 			op = "delete"
 		} else {
-			r.Hosts, r.Zone = registry.NormalizeHosts(c.Page.Hosts), strings.TrimSpace(c.Page.Zone)
+			r.Hosts, r.Zone, r.Options = registry.NormalizeHosts(c.Page.Hosts), strings.TrimSpace(c.Page.Zone), ws[i].Options
 		}
 		results[i] = r
 		if s.cfg.Metrics != nil {
@@ -264,10 +272,10 @@ func (s *Service) Put(ctx context.Context, ws []Write, bulk bool, actor, request
 		}
 		rec := audit.PageChange{Time: now, Actor: actor, Page: o.ID, Result: o.Result, ETag: o.ETag, RequestID: requestID}
 		if o.Before.Hosts != nil {
-			rec.Before = &audit.PageState{Hosts: o.Before.Hosts, Zone: o.Before.Zone}
+			rec.Before = &audit.PageState{Hosts: o.Before.Hosts, Zone: o.Before.Zone, Options: rawJSON(o.Before.Options)}
 		}
 		if !c.Delete {
-			rec.After = &audit.PageState{Hosts: r.Hosts, Zone: r.Zone}
+			rec.After = &audit.PageState{Hosts: r.Hosts, Zone: r.Zone, Options: rawJSON(c.Page.Options)}
 		}
 		records = append(records, rec)
 		s.cfg.Log.Info("page changed", "page", o.ID, "result", o.Result, "actor", actor, "hosts", len(r.Hosts), "request_id", requestID)
@@ -302,8 +310,8 @@ func (s *Service) check(ctx context.Context, w Write, prefix string) (registry.C
 	}
 	ifMatch := strings.TrimSpace(w.IfMatch)
 	if w.Delete {
-		if len(w.Hosts) > 0 || w.Zone != "" {
-			return registry.Change{}, invalid("delete", "a delete takes no hosts or zone")
+		if len(w.Hosts) > 0 || w.Zone != "" || !w.Options.IsZero() {
+			return registry.Change{}, invalid("delete", "a delete takes no hosts, zone or options")
 		}
 		return registry.Change{Page: registry.Page{ID: w.ID}, Delete: true, IfMatch: ifMatch}, nil
 	}
@@ -328,18 +336,26 @@ func (s *Service) check(ctx context.Context, w Write, prefix string) (registry.C
 	if zone != "" && !slices.Contains(s.cfg.Zones, zone) {
 		return registry.Change{}, invalid("zone", s.unknownZone(zone))
 	}
+	if err := s.cfg.Planner.CheckOptions(w.Options); err != nil {
+		field, reason, ok := strings.Cut(err.Error(), ": ")
+		if !ok {
+			field, reason = "options", err.Error()
+		}
+		return registry.Change{}, invalid(field, reason)
+	}
+	options := w.Options.Encode()
 	hosts = registry.NormalizeHosts(hosts)
 	// The plan of an event touching every path group: the entry must give
 	// one planning accepts (limits.max_plan_urls).
 	ev := event.Event{Type: event.PageUpdated, PageID: w.ID, IncidentID: "i"}
-	if _, _, err := s.cfg.Planner.Preview(ctx, ev, plan.Fixed{Hosts: hosts, Zone: zone, Found: true}); err != nil {
+	if _, _, err := s.cfg.Planner.Preview(ctx, ev, plan.Fixed{Hosts: hosts, Zone: zone, Options: options, Found: true}); err != nil {
 		var tl *plan.TooLargeError
 		if errors.As(err, &tl) {
 			return registry.Change{}, invalid("hosts", fmt.Sprintf("%d hostnames give a plan of %d URLs, more than limits.max_plan_urls (%d): fewer hostnames, or raise the limit", len(hosts), tl.URLs, tl.Max))
 		}
 		return registry.Change{}, invalid("hosts", "planning refuses the entry: "+err.Error())
 	}
-	return registry.Change{Page: registry.Page{ID: w.ID, Hosts: hosts, Zone: zone}, IfMatch: ifMatch}, nil
+	return registry.Change{Page: registry.Page{ID: w.ID, Hosts: hosts, Zone: zone, Options: options}, IfMatch: ifMatch}, nil
 }
 
 // unknownZone says which zones the config has.
@@ -390,12 +406,35 @@ func (s *Service) List(ctx context.Context, cursor string, limit int, host strin
 		if en.Hosts == nil {
 			en.Hosts = []string{}
 		}
+		en.Options, en.Problem = s.entryProblem(e)
 		if s.cfg.Planner.Configured(e.ID) {
 			en.Problem = fmt.Sprintf("ignored: pages.%s of the config file takes precedence", e.ID)
-		} else if err := plan.CheckEntry(e.Hosts, e.Zone); err != nil {
-			en.Problem = err.Error()
 		}
 		out = append(out, en)
 	}
 	return out, next, nil
+}
+
+// entryProblem decodes a stored entry's options and says why planning
+// refuses the entry ("" when it does not).
+func (s *Service) entryProblem(e registry.Entry) (plan.Options, string) {
+	if err := plan.CheckEntry(e.Hosts, e.Zone); err != nil {
+		return plan.Options{}, err.Error()
+	}
+	o, err := plan.DecodeOptions(e.Options)
+	if err != nil {
+		return plan.Options{}, err.Error()
+	}
+	if err := s.cfg.Planner.CheckOptions(o); err != nil {
+		return o, "options: " + err.Error()
+	}
+	return o, ""
+}
+
+// rawJSON is stored options as JSON for a record; nil for none.
+func rawJSON(s string) json.RawMessage {
+	if s == "" {
+		return nil
+	}
+	return json.RawMessage(s)
 }

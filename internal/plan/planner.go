@@ -82,6 +82,8 @@ type Planner struct {
 	builtin  *rule // templates for registry pages when there is no default rule
 	registry Registry
 	log      *slog.Logger
+	// options are the compiled rules of registry entries with options.
+	options optionRules
 }
 
 // New compiles the page rules. reg may be nil (no registry).
@@ -132,7 +134,17 @@ func (p *Planner) resolve(ctx context.Context, pageID string, reg Registry) (pag
 	}
 	var warnings []string
 	if reg != nil {
-		hosts, zone, found, err := reg.Lookup(ctx, pageID)
+		var (
+			hosts         []string
+			zone, options string
+			found         bool
+			err           error
+		)
+		if or, ok := reg.(OptionsRegistry); ok {
+			hosts, zone, options, found, err = or.LookupOptions(ctx, pageID)
+		} else {
+			hosts, zone, found, err = reg.Lookup(ctx, pageID)
+		}
 		switch {
 		case err != nil && p.defaults == nil:
 			return page{}, nil, fmt.Errorf("%w: %v", ErrRegistryUnavailable, err)
@@ -143,6 +155,11 @@ func (p *Planner) resolve(ctx context.Context, pageID string, reg Registry) (pag
 			r := p.defaults
 			if r == nil {
 				r = p.builtin
+			}
+			if options != "" {
+				if r, err = p.optionRule(options); err != nil {
+					return page{}, nil, fmt.Errorf("%w: page %q: %v", ErrBadRegistryEntry, pageID, err)
+				}
 			}
 			for _, h := range hosts {
 				if !validHostname(h) {

@@ -22,6 +22,8 @@ const (
 type Fixed struct {
 	Hosts []string
 	Zone  string
+	// Options are the entry's options as stored (Options.Encode).
+	Options string
 	// Found false answers every page as not registered.
 	Found bool
 }
@@ -29,6 +31,11 @@ type Fixed struct {
 // Lookup implements Registry.
 func (f Fixed) Lookup(context.Context, string) ([]string, string, bool, error) {
 	return f.Hosts, f.Zone, f.Found, nil
+}
+
+// LookupOptions implements OptionsRegistry.
+func (f Fixed) LookupOptions(context.Context, string) ([]string, string, string, bool, error) {
+	return f.Hosts, f.Zone, f.Options, f.Found, nil
 }
 
 // Resolved is a page as planning found it.

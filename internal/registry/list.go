@@ -95,7 +95,7 @@ func (r *Registry) read(ctx context.Context, c redis.Cmdable, keys []string) ([]
 	// hash fails only its own.
 	_, _ = c.Pipelined(ctx, func(p redis.Pipeliner) error {
 		for i, k := range keys {
-			cmds[i] = p.HMGet(ctx, k, fieldHosts, fieldZone, fieldVersion)
+			cmds[i] = p.HMGet(ctx, k, fieldHosts, fieldZone, fieldVersion, fieldOptions)
 		}
 		return nil
 	})

@@ -59,9 +59,9 @@ type Outcome struct {
 	ETag string
 	// Before is the entry as it was (Hosts nil when there was none).
 	Before Page
-	// prev is the entry's hosts, zone and version fields as they were,
-	// to undo the change.
-	prev [3]string
+	// prev is the entry's hosts, zone, version and options fields as they
+	// were, to undo the change.
+	prev [4]string
 }
 
 // ConflictError is a Change whose IfMatch the entry did not match: nothing
@@ -84,21 +84,18 @@ func (e *ConflictError) Error() string {
 
 // applyScript checks every key's expected ETag, then (ARGV[1] "write")
 // writes every change, in one script: atomic on one Redis node. ARGV
-// holds four values per key: the expected ETag ("" none, "*" any
-// existing), the operation (set, del), the hosts and the zone. The answer
-// is {"conflict", index, current ETag} or {"ok", then per key: result,
-// new ETag, previous hosts, zone and version}. The ETag is computed here,
-// from the stored fields, so a direct write by the core app changes it.
-var applyScript = redis.NewScript(`
-local function etag(f)
-  if not f[1] then return "" end
-  return (f[3] or "0") .. "-" .. string.sub(redis.sha1hex(f[1] .. "\n" .. (f[2] or "")), 1, 12)
-end
+// holds five values per key: the expected ETag ("" none, "*" any
+// existing), the operation (set, del), the hosts, the zone and the
+// options. The answer is {"conflict", index, current ETag} or {"ok", then
+// per key: result, new ETag, previous hosts, zone, version and options}.
+// The ETag is computed here, from the stored fields, so a direct write by
+// the core app changes it.
+var applyScript = redis.NewScript(etagLua + `
 local cur = {}
 for i, key in ipairs(KEYS) do
-  local f = redis.call("HMGET", key, "hosts", "zone", "version")
+  local f = redis.call("HMGET", key, "hosts", "zone", "version", "options")
   cur[i] = f
-  local want = ARGV[2 + (i - 1) * 4]
+  local want = ARGV[2 + (i - 1) * 5]
   local have = etag(f)
   if want == "*" then
     if have == "" then return {"conflict", i, ""} end
@@ -109,52 +106,61 @@ end
 if ARGV[1] ~= "write" then return {"ok"} end
 local out = {"ok"}
 for i, key in ipairs(KEYS) do
-  local base = 2 + (i - 1) * 4
-  local op, hosts, zone = ARGV[base + 1], ARGV[base + 2], ARGV[base + 3]
+  local base = 2 + (i - 1) * 5
+  local op, hosts, zone, options = ARGV[base + 1], ARGV[base + 2], ARGV[base + 3], ARGV[base + 4]
   local f = cur[i]
   local result
   if op == "del" then
     if f[1] then
-      redis.call("HDEL", key, "hosts", "zone", "version")
+      redis.call("HDEL", key, "hosts", "zone", "version", "options")
       result = "deleted"
     else
       result = "absent"
     end
-  elseif f[1] == hosts and (f[2] or "") == zone then
+  elseif f[1] == hosts and (f[2] or "") == zone and (f[4] or "") == options then
     result = "unchanged"
   else
     local v = tonumber(f[3] or "0") or 0
     redis.call("HSET", key, "hosts", hosts, "version", tostring(math.floor(v) + 1))
     if zone == "" then redis.call("HDEL", key, "zone") else redis.call("HSET", key, "zone", zone) end
+    if options == "" then redis.call("HDEL", key, "options") else redis.call("HSET", key, "options", options) end
     if f[1] then result = "updated" else result = "created" end
   end
-  local now = redis.call("HMGET", key, "hosts", "zone", "version")
   table.insert(out, result)
-  table.insert(out, etag(now))
+  table.insert(out, etag(redis.call("HMGET", key, "hosts", "zone", "version", "options")))
   table.insert(out, f[1] or "")
   table.insert(out, f[2] or "")
   table.insert(out, f[3] or "")
+  table.insert(out, f[4] or "")
 end
 return out
 `)
 
+// etagLua is ETag in Lua, over an HMGET of hosts, zone, version, options.
+const etagLua = `
+local function etag(f)
+  if not f[1] then return "" end
+  return (f[3] or "0") .. "-" .. string.sub(redis.sha1hex(f[1] .. "\n" .. (f[2] or "") .. "\n" .. (f[4] or "")), 1, 12)
+end
+`
+
 // undoScript puts entries back as they were before an Apply, each only if
 // it still has the ETag that Apply gave it (a later write is kept). ARGV
-// holds four values per key: that ETag, the previous hosts ("" none),
-// zone and version.
-var undoScript = redis.NewScript(`
+// holds five values per key: that ETag, the previous hosts ("" none),
+// zone, version and options.
+var undoScript = redis.NewScript(etagLua + `
 for i, key in ipairs(KEYS) do
-  local base = (i - 1) * 4
-  local f = redis.call("HMGET", key, "hosts", "zone", "version")
-  local have = ""
-  if f[1] then have = (f[3] or "0") .. "-" .. string.sub(redis.sha1hex(f[1] .. "\n" .. (f[2] or "")), 1, 12) end
-  if have == ARGV[base + 1] then
+  local base = (i - 1) * 5
+  if etag(redis.call("HMGET", key, "hosts", "zone", "version", "options")) == ARGV[base + 1] then
     if ARGV[base + 2] == "" then
-      redis.call("HDEL", key, "hosts", "zone", "version")
+      redis.call("HDEL", key, "hosts", "zone", "version", "options")
     else
       redis.call("HSET", key, "hosts", ARGV[base + 2])
-      if ARGV[base + 3] == "" then redis.call("HDEL", key, "zone") else redis.call("HSET", key, "zone", ARGV[base + 3]) end
-      if ARGV[base + 4] == "" then redis.call("HDEL", key, "version") else redis.call("HSET", key, "version", ARGV[base + 4]) end
+      local fields = {"zone", "version", "options"}
+      for j, name in ipairs(fields) do
+        local v = ARGV[base + 2 + j]
+        if v == "" then redis.call("HDEL", key, name) else redis.call("HSET", key, name, v) end
+      end
     end
   end
 end
@@ -165,7 +171,7 @@ return "ok"
 // when no entry exists (no hosts field); an entry whose hosts normalize to
 // none is found, with no Hosts, so that it can be shown and fixed.
 func (r *Registry) Get(ctx context.Context, pageID string) (Entry, bool, error) {
-	vals, err := r.client.HMGet(ctx, r.key(pageID), fieldHosts, fieldZone, fieldVersion).Result()
+	vals, err := r.client.HMGet(ctx, r.key(pageID), fieldHosts, fieldZone, fieldVersion, fieldOptions).Result()
 	if err != nil {
 		return Entry{}, false, fmt.Errorf("read page %q: %w", pageID, err)
 	}
@@ -173,7 +179,7 @@ func (r *Registry) Get(ctx context.Context, pageID string) (Entry, bool, error) 
 	return e, found, nil
 }
 
-// entryOf makes the Entry of an HMGET of hosts, zone and version.
+// entryOf makes the Entry of an HMGET of hosts, zone, version and options.
 func entryOf(pageID string, vals []any) (Entry, bool) {
 	rawHosts, ok := vals[0].(string)
 	if !ok {
@@ -182,9 +188,9 @@ func entryOf(pageID string, vals []any) (Entry, bool) {
 	rawZone := stringOf(vals[1])
 	version := stringOf(vals[2])
 	e := Entry{
-		Page:     Page{ID: pageID, Hosts: NormalizeHosts(strings.Split(rawHosts, ",")), Zone: strings.TrimSpace(rawZone)},
+		Page:     Page{ID: pageID, Hosts: NormalizeHosts(strings.Split(rawHosts, ",")), Zone: strings.TrimSpace(rawZone), Options: stringOf(vals[3])},
 		RawHosts: rawHosts, RawZone: rawZone,
-		ETag: ETag(vals[0], vals[1], vals[2]),
+		ETag: ETag(vals[0], vals[1], vals[2], vals[3]),
 	}
 	e.Version, _ = strconv.ParseInt(version, 10, 64)
 	return e, true
@@ -255,16 +261,16 @@ func (r *Registry) bySlot(changes []Change) [][]int {
 // run runs applyScript in mode over the changes of indexes idx.
 func (r *Registry) run(ctx context.Context, changes []Change, idx []int, mode string) ([]Outcome, error) {
 	keys := make([]string, len(idx))
-	args := make([]any, 0, 1+4*len(idx))
+	args := make([]any, 0, 1+5*len(idx))
 	args = append(args, mode)
 	for j, i := range idx {
 		c := changes[i]
 		keys[j] = r.key(c.Page.ID)
-		op, hosts, zone := "set", strings.Join(NormalizeHosts(c.Page.Hosts), ","), strings.TrimSpace(c.Page.Zone)
+		op, hosts, zone, options := "set", strings.Join(NormalizeHosts(c.Page.Hosts), ","), strings.TrimSpace(c.Page.Zone), c.Page.Options
 		if c.Delete {
-			op, hosts, zone = "del", "", ""
+			op, hosts, zone, options = "del", "", "", ""
 		}
-		args = append(args, c.IfMatch, op, hosts, zone)
+		args = append(args, c.IfMatch, op, hosts, zone, options)
 	}
 	vals, err := applyScript.Run(ctx, r.client, keys, args...).Slice()
 	if err != nil {
@@ -278,18 +284,18 @@ func (r *Registry) run(ctx context.Context, changes []Change, idx []int, mode st
 	if mode != "write" {
 		return nil, nil
 	}
-	if len(vals) != 1+5*len(idx) {
+	if len(vals) != 1+6*len(idx) {
 		return nil, fmt.Errorf("write pages: unexpected answer of %d values", len(vals))
 	}
 	out := make([]Outcome, len(idx))
 	for j, i := range idx {
-		v := vals[1+5*j:]
+		v := vals[1+6*j:]
 		o := Outcome{ID: changes[i].Page.ID, Result: stringOf(v[0]), ETag: stringOf(v[1])}
 		if raw := stringOf(v[2]); raw != "" {
-			o.Before = Page{ID: o.ID, Hosts: NormalizeHosts(strings.Split(raw, ",")), Zone: strings.TrimSpace(stringOf(v[3]))}
+			o.Before = Page{ID: o.ID, Hosts: NormalizeHosts(strings.Split(raw, ",")), Zone: strings.TrimSpace(stringOf(v[3])), Options: stringOf(v[5])}
 		}
 		o.Before.ID = o.ID
-		o.prev = [3]string{stringOf(v[2]), stringOf(v[3]), stringOf(v[4])}
+		o.prev = [4]string{stringOf(v[2]), stringOf(v[3]), stringOf(v[4]), stringOf(v[5])}
 		out[j] = o
 	}
 	return out, nil
@@ -310,7 +316,7 @@ func (r *Registry) undo(ctx context.Context, changes []Change, out []Outcome, do
 				continue
 			}
 			keys = append(keys, r.key(changes[i].Page.ID))
-			args = append(args, o.ETag, o.prev[0], o.prev[1], o.prev[2])
+			args = append(args, o.ETag, o.prev[0], o.prev[1], o.prev[2], o.prev[3])
 		}
 		if len(keys) == 0 {
 			continue
@@ -328,7 +334,7 @@ const undoTimeout = 5 * time.Second
 // ETag is the ETag of an entry stored with these fields (version nil: none
 // stored); "" when rawHosts is nil (no entry). applyScript computes the
 // same.
-func ETag(rawHosts, rawZone, version any) string {
+func ETag(rawHosts, rawZone, version, options any) string {
 	h, ok := rawHosts.(string)
 	if !ok {
 		return ""
@@ -337,6 +343,6 @@ func ETag(rawHosts, rawZone, version any) string {
 	if !ok {
 		v = "0"
 	}
-	sum := sha1.Sum([]byte(h + "\n" + stringOf(rawZone)))
+	sum := sha1.Sum([]byte(h + "\n" + stringOf(rawZone) + "\n" + stringOf(options)))
 	return v + "-" + hex.EncodeToString(sum[:])[:12]
 }

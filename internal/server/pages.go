@@ -12,6 +12,7 @@ import (
 
 	"github.com/edgepurge/edgepurge/internal/event"
 	"github.com/edgepurge/edgepurge/internal/pages"
+	"github.com/edgepurge/edgepurge/internal/plan"
 	"github.com/edgepurge/edgepurge/internal/registry"
 )
 
@@ -115,8 +116,9 @@ func (s *Server) handlePageGet(ctx *fasthttp.RequestCtx, id string) {
 
 // pageBody is the body of PUT /v1/pages/{page_id}.
 type pageBody struct {
-	Hosts []string `json:"hosts"`
-	Zone  string   `json:"zone"`
+	Hosts        []string `json:"hosts"`
+	Zone         string   `json:"zone"`
+	plan.Options `json:",inline"`
 }
 
 // bulkBody is the body of PUT /v1/pages.
@@ -134,7 +136,7 @@ func (s *Server) handlePagePut(ctx *fasthttp.RequestCtx, id string) {
 		s.pageError(ctx, configOnly(err))
 		return
 	}
-	w := pages.Write{ID: id, Hosts: b.Hosts, Zone: b.Zone, IfMatch: ifMatch(ctx)}
+	w := pages.Write{ID: id, Hosts: b.Hosts, Zone: b.Zone, Options: b.Options, IfMatch: ifMatch(ctx)}
 	s.pageWrite(ctx, w)
 }
 
@@ -286,8 +288,8 @@ func (s *Server) pageError(ctx *fasthttp.RequestCtx, err error) {
 	}
 }
 
-// configOnly explains an unknown field that is a page option of the
-// config file: the registry stores hosts and zone only.
+// configOnly explains an unknown field, edge_check above all: a page
+// option of the config file only.
 func configOnly(err error) error {
 	var fe *event.FieldError
 	if !errors.As(err, &fe) || fe.Reason != "unknown field" {
@@ -297,11 +299,10 @@ func configOnly(err error) error {
 	if i := strings.LastIndexByte(name, '/'); i >= 0 {
 		name = name[i+1:]
 	}
-	switch name {
-	case "schemes", "paths", "tags", "keys", "key_sets", "cdn_order", "edge_check", "soft_purge", "cover":
-		return &event.FieldError{Field: fe.Field, Reason: "a page option of the config file only (pages.<id>." + name + ", or defaults." + name + " for registry pages): the registry stores hosts and zone"}
+	if name == "edge_check" {
+		return &event.FieldError{Field: fe.Field, Reason: "a page option of the config file only (pages.<id>.edge_check, or defaults.edge_check for registry pages): it makes edgepurge fetch an address"}
 	}
-	return &event.FieldError{Field: fe.Field, Reason: "unknown field; a page entry has hosts and zone (and, in a bulk write, id, if_match and delete)"}
+	return &event.FieldError{Field: fe.Field, Reason: "unknown field; a page entry has hosts, zone and the options schemes, paths, tags, keys, key_sets, cdn_order, soft_purge, cover (and, in a bulk write, id, if_match and delete)"}
 }
 
 // ifMatch is the If-Match header's ETag, unquoted ("*" stays).

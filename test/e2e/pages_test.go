@@ -216,7 +216,12 @@ func TestPagesAPIRefusesWhatPlanningWouldAndStoresNothing(t *testing.T) {
 		{"plan over the limit", "/v1/pages/bad", map[string]any{"hosts": many[:20]}, 422, `more than limits.max_plan_urls (200)`},
 		{"configured page", "/v1/pages/" + harness.TestPage, map[string]any{"hosts": []string{"a.example.com"}}, 409, `configured in the config file (pages.p0)`},
 		{"invalid id", "/v1/pages/a..b", map[string]any{"hosts": []string{"a.example.com"}}, 422, `field "id"`},
-		{"config-only option", "/v1/pages/bad", map[string]any{"hosts": []string{"a.example.com"}, "schemes": []string{"http"}}, 400, `a page option of the config file only`},
+		{"config-only option", "/v1/pages/bad", map[string]any{"hosts": []string{"a.example.com"}, "edge_check": map[string]any{"enabled": true, "edge": "http://10.0.0.1"}}, 400, `a page option of the config file only`},
+		{"bad scheme", "/v1/pages/bad", map[string]any{"hosts": []string{"a.example.com"}, "schemes": []string{"https", "ftp"}}, 422, `field "schemes[1]": "ftp": must be http or https`},
+		{"bad tag template", "/v1/pages/bad", map[string]any{"hosts": []string{"a.example.com"}, "tags": []string{"page:{nope}"}}, 422, `field "tags[0]"`},
+		{"bad path", "/v1/pages/bad", map[string]any{"hosts": []string{"a.example.com"}, "paths": map[string]any{"common": []string{"no-slash"}}}, 422, `must start with /`},
+		{"unknown CDN", "/v1/pages/bad", map[string]any{"hosts": []string{"a.example.com"}, "cdn_order": []string{"cloudflare", "akamai"}}, 422, `field "cdn_order[1]": "akamai"`},
+		{"reserved key", "/v1/pages/bad", map[string]any{"hosts": []string{"a.example.com"}, "keys": []string{h.Cfg.Dedupe.Prefix + "x"}}, 422, `field "keys[0]"`},
 		{"unknown field", "/v1/pages/bad", map[string]any{"host": []string{"a.example.com"}}, 400, `field "host": unknown field`},
 		{"malformed", "/v1/pages/bad", `{"hosts":`, 400, `malformed JSON`},
 	} {
@@ -484,5 +489,54 @@ func TestPagesAPIWithRedisDownOrTheRegistryOff(t *testing.T) {
 	}
 	if a := pagesCall(t, off, http.MethodGet, "/v1/pages/"+harness.TestPage, nil); a.status != http.StatusOK {
 		t.Errorf("GET of a config page with the registry off: %d %s", a.status, a.body)
+	}
+}
+
+// TestPagesAPIPageOptions: the options of a config page (schemes, paths,
+// tags, keys, soft_purge, cover…) written with a registry entry are
+// planned for its events, on every instance; the GET shows them.
+func TestPagesAPIPageOptions(t *testing.T) {
+	h := startPages(t, func(cfg *config.Config) {
+		cfg.Defaults = &config.PageRule{Hosts: []string{"{page_id}.status.example.com"}, Tags: []string{"default:{page_id}"}}
+	})
+	body := map[string]any{
+		"hosts":   []string{"status.opts.test"},
+		"schemes": []string{"https", "http"},
+		"paths":   map[string]any{"common": []string{"/", "/custom/{page_id}"}, "component": []string{}},
+		"tags":    []string{"page:{page_id}", "incident:{incident_id}"},
+		"keys":    []string{h.Prefix + "statuspage:{page_id}:summary"},
+	}
+	a := pagesCall(t, h, http.MethodPut, "/v1/pages/opts", body)
+	if a.status != http.StatusCreated {
+		t.Fatalf("PUT with options: %d %s", a.status, a.body)
+	}
+	// Idempotent with its options; a change of options alone is an update.
+	if again := pagesCall(t, h, http.MethodPut, "/v1/pages/opts", body); decodeInto[pages.Result](t, again).Result != "unchanged" {
+		t.Errorf("the same options again: %s", again.body)
+	}
+	g := pagesCall(t, h, http.MethodGet, "/v1/pages/opts?incident_id=i5", nil)
+	v := decodeInto[pages.View](t, g)
+	if !reflect.DeepEqual(v.Tags, []string{"page:{page_id}", "incident:{incident_id}"}) || len(v.Schemes) != 2 || v.Plan == nil ||
+		!slices.Contains(v.Plan.URLs, "http://status.opts.test/custom/opts") || !slices.Contains(v.Plan.Tags, "incident:i5") || slices.Contains(v.Plan.Tags, "default:opts") {
+		t.Fatalf("GET with options: %s", g.body)
+	}
+	code, raw := h.SendEvent("msg_opts", []byte(`{"type":"incident.updated","page_id":"opts","incident_id":"i5"}`))
+	ans := harness.DecodeAnswer(t, raw)
+	if code != http.StatusOK || !slices.Contains(ans.Plan.URLs, "https://status.opts.test/custom/opts") || !slices.Contains(ans.Plan.URLs, "http://status.opts.test/incidents/i5") ||
+		!slices.Contains(ans.Plan.Tags, "page:opts") || len(ans.Plan.Keys) != 1 {
+		t.Errorf("the event's plan: %d %s", code, raw)
+	}
+	if !slices.Contains(h.Stub.URLsPurged(harness.TestZone), "http://status.opts.test/custom/opts") {
+		t.Error("the option's URL was not purged")
+	}
+	// Options left out: the default rule's again.
+	u := pagesCall(t, h, http.MethodPut, "/v1/pages/opts", map[string]any{"hosts": []string{"status.opts.test"}}, "If-Match", a.etag)
+	if decodeInto[pages.Result](t, u).Result != "updated" {
+		t.Fatalf("PUT without options: %d %s", u.status, u.body)
+	}
+	g = pagesCall(t, h, http.MethodGet, "/v1/pages/opts", nil)
+	v = decodeInto[pages.View](t, g)
+	if v.Tags != nil || !slices.Contains(v.Plan.Tags, "default:opts") || v.Changes[0].Before == nil || len(v.Changes[0].Before.Options) == 0 {
+		t.Errorf("after the options were dropped: %s", g.body)
 	}
 }
