@@ -70,3 +70,58 @@ func TestCheckEntryNamesTheField(t *testing.T) {
 		}
 	}
 }
+
+// A registry entry's options replace the default rule's fields they set,
+// keep the others, and are checked as the config's page rules are.
+func TestRegistryOptionsOverTheDefaultRule(t *testing.T) {
+	rules := twoHostConfig()
+	rules.Defaults = &config.PageRule{
+		Hosts: []string{"{page_id}.default.example.com"},
+		Tags:  []string{"default:{page_id}"},
+		Keys:  []string{"statuspage:{page_id}:summary"},
+	}
+	rules.Reserved = []string{"edgepurge:"}
+	p := newPlanner(t, rules, fakeRegistry{})
+	ctx := context.Background()
+	soft := true
+	o := Options{Schemes: []string{"http"}, Tags: []string{"t:{page_id}"}, Paths: &OptionPaths{Common: []string{"/only"}, Incident: []string{}}, SoftPurge: &soft}
+	if err := p.CheckOptions(o); err != nil {
+		t.Fatal(err)
+	}
+	stored := o.Encode()
+	if back, err := DecodeOptions(stored); err != nil || back.Paths == nil || back.Paths.Incident == nil || back.Paths.Component != nil {
+		t.Fatalf("an empty group must survive the round trip and a missing one stay missing: %s → %+v %v", stored, back, err)
+	}
+	pl, _, err := p.Preview(ctx, event.Event{Type: event.IncidentUpdated, PageID: "r1", IncidentID: "i1"}, Fixed{Hosts: []string{"r1.custom.test"}, Options: stored, Found: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(pl.URLs, []string{"http://r1.custom.test/only"}) || !slices.Equal(pl.Tags, []string{"t:r1"}) ||
+		!slices.Equal(pl.Keys, []string{"statuspage:r1:summary"}) || !pl.SoftPurge {
+		t.Errorf("plan with options: %+v", pl)
+	}
+	for _, tc := range []struct {
+		o    Options
+		want string
+	}{
+		{Options{Schemes: []string{"ftp"}}, `schemes[0]: "ftp"`},
+		{Options{Tags: []string{"{nope}"}}, `tags[0]`},
+		{Options{Keys: []string{"edgepurge:journal"}}, `keys[0]: "edgepurge:journal" is under "edgepurge:"`},
+		{Options{CDNOrder: []string{"varnish", "varnish"}}, `cdn_order[1]: "varnish" listed twice`},
+		{Options{Paths: &OptionPaths{Common: []string{"x"}}}, `paths: "x" must start with /`},
+	} {
+		if err := p.CheckOptions(tc.o); err == nil || !strings.HasPrefix(err.Error(), tc.want) {
+			t.Errorf("CheckOptions(%+v) = %v, want %q…", tc.o, err, tc.want)
+		}
+	}
+	// A stored entry with bad options is refused at read time, naming it.
+	_, _, err = p.Preview(ctx, event.Event{Type: event.IncidentUpdated, PageID: "r2"}, Fixed{Hosts: []string{"r2.test"}, Options: `{"schemes":["ftp"]}`, Found: true})
+	if !errors.Is(err, ErrBadRegistryEntry) || !strings.Contains(err.Error(), "schemes[0]") {
+		t.Errorf("bad stored options: %v", err)
+	}
+	// Fastly cannot purge hosts: a cover by hostname is refused.
+	rules.NoHostPurges = config.CDNFastly
+	if err := newPlanner(t, rules, fakeRegistry{}).CheckOptions(Options{Cover: &OptionCover{Hosts: true}}); err == nil || !strings.Contains(err.Error(), "cover.hosts") {
+		t.Errorf("cover.hosts with Fastly: %v", err)
+	}
+}
