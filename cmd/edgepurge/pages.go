@@ -15,7 +15,9 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/edgepurge/edgepurge/internal/client"
+	"github.com/edgepurge/edgepurge/internal/event"
 	"github.com/edgepurge/edgepurge/internal/pages"
+	"github.com/edgepurge/edgepurge/internal/plan"
 )
 
 // pagesFlags are the flags every pages command shares.
@@ -110,27 +112,38 @@ func newPagesSet() *cobra.Command {
 		p       pagesFlags
 		hosts   []string
 		zone    string
+		options string
 		ifMatch string
 	)
 	cmd := &cobra.Command{
-		Use:   "set PAGE_ID --host HOST [--host HOST...] [--zone ZONE] [--if-match ETAG]",
+		Use:   "set PAGE_ID --host HOST [--host HOST...] [--zone ZONE] [--options JSON] [--if-match ETAG]",
 		Short: "Set a page's hostnames and zone (PUT /v1/pages/{page_id})",
 		Long: `Set a page's hostnames and, optionally, its CDN zone (one of the configured
 zones; none: the default zone). The whole list is written: give every
-hostname of the page. Setting what is already stored changes nothing.
---if-match ETAG (from pages get) writes only if nobody changed the page since.
+hostname of the page. --options sets the page's options as JSON with the
+names of the config's pages.<id> (schemes, paths, tags, keys, key_sets,
+cdn_order, soft_purge, cover); left out, the default rule's. Setting what is
+already stored changes nothing. --if-match ETAG (from pages get) writes only
+if nobody changed the page since.
 
 ` + pagesExit,
 		Example: `  edgepurge pages set p0 --host p0.status.example.com --host status.acme.com
-  edgepurge pages set p0 --host status.acme.com --zone 023e105f4ecef8ad9ca31a8372d0c353 --if-match 3-5f2a9c01d4e7`,
+  edgepurge pages set p0 --host status.acme.com --zone 023e105f4ecef8ad9ca31a8372d0c353 --if-match 3-5f2a9c01d4e7
+  edgepurge pages set p0 --host status.acme.com --options '{"tags": ["page:{page_id}"], "schemes": ["https", "http"]}'`,
 		Args: onePage,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if len(hosts) == 0 {
 				return &exitError{code: 2, err: errors.New("--host: required, once per hostname of the page (to remove the page: edgepurge pages delete)")}
 			}
+			var o plan.Options
+			if options != "" {
+				if err := event.DecodeObjectStrict([]byte(options), &o); err != nil {
+					return &exitError{code: 2, err: fmt.Errorf("--options: %w", err)}
+				}
+			}
 			ctx, cancel := context.WithTimeout(cmd.Context(), p.timeout)
 			defer cancel()
-			r, err := p.client().SetPage(ctx, args[0], hosts, zone, ifMatch)
+			r, err := p.client().SetPage(ctx, args[0], hosts, zone, o, ifMatch)
 			if err != nil {
 				return pagesError(err)
 			}
@@ -141,6 +154,7 @@ hostname of the page. Setting what is already stored changes nothing.
 	f := cmd.Flags()
 	f.StringArrayVar(&hosts, "host", nil, "hostname of the page (repeatable; the whole list)")
 	f.StringVar(&zone, "zone", "", "CDN zone of the page (default: the configured default zone)")
+	f.StringVar(&options, "options", "", `page options as JSON, e.g. {"tags": ["page:{page_id}"]} (default: the default rule's)`)
 	f.StringVar(&ifMatch, "if-match", "", "write only if the page's ETag is this (from pages get); * for any existing page")
 	return cmd
 }
@@ -241,7 +255,7 @@ func newPagesList() *cobra.Command {
 }
 
 // fieldFlag maps a field the server names to the flag that sets it.
-var fieldFlag = regexp.MustCompile(`field "(hosts|zone|id)(?:\[(\d+)\])?"`)
+var fieldFlag = regexp.MustCompile(`field "(hosts|zone|id|schemes|paths|tags|keys|key_sets|cdn_order|soft_purge|cover)(?:\[(\d+)\])?"`)
 
 // pagesError is a refusal (exit 1, naming the flag to fix) or a failure to
 // make the request (exit 2).
@@ -260,8 +274,10 @@ func pagesError(err error) error {
 			return "--host"
 		case "zone":
 			return "--zone"
+		case "id":
+			return "PAGE_ID"
 		}
-		return "PAGE_ID"
+		return "--options " + strings.TrimPrefix(m, "field ")
 	})
 	if he.Status == http.StatusPreconditionFailed {
 		msg = "--if-match: " + strings.TrimPrefix(msg, "If-Match: ")
@@ -290,6 +306,9 @@ func writeResult(w io.Writer, r pages.Result, asJSON bool) error {
 	if r.Zone != "" {
 		fmt.Fprintf(w, "zone    %s\n", r.Zone)
 	}
+	if o := r.Options.Encode(); o != "" {
+		fmt.Fprintf(w, "options %s\n", o)
+	}
 	return nil
 }
 
@@ -302,6 +321,9 @@ func writePage(w io.Writer, v pages.View) {
 		zone = "(default)"
 	}
 	fmt.Fprintf(w, "zone      %s\n", zone)
+	if o := v.Options.Encode(); o != "" {
+		fmt.Fprintf(w, "options   %s\n", o)
+	}
 	if v.ETag != "" {
 		fmt.Fprintf(w, "etag      %s (version %d)\n", v.ETag, v.Version)
 	}

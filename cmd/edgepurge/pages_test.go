@@ -56,6 +56,8 @@ func TestPagesCommands(t *testing.T) {
 		{[]string{"pages", "set", "cli1", "--host", "ok.example.com", "--zone", "nope"}, `--zone: "nope" is not a zone of this configuration`, 1},
 		{[]string{"pages", "set", "cli1", "--host", "ok.example.com", "--if-match", "1-000000000000"}, `--if-match: page "cli1" has changed: its ETag is now "` + etag + `"`, 1},
 		{[]string{"pages", "set", "cli1"}, `--host: required`, 2},
+		{[]string{"pages", "set", "cli1", "--host", "ok.example.com", "--options", `{"tags": ["{nope}"]}`}, `--options "tags[0]": `, 1},
+		{[]string{"pages", "set", "cli1", "--host", "ok.example.com", "--options", `{"tag": []}`}, `--options: field "tag": unknown field`, 2},
 		{[]string{"pages", "set"}, `takes one argument, the PAGE_ID`, 2},
 		{[]string{"pages", "list", "--cursor", "bogus"}, `--cursor: cursor: not one a listing answered`, 2},
 	} {
@@ -69,9 +71,13 @@ func TestPagesCommands(t *testing.T) {
 		t.Errorf("no token: exit %d:\n%s", code, out)
 	}
 
-	out, code = run("pages", "set", "cli2", "--host", "shared.example.com")
-	if code != 0 {
-		t.Fatalf("set cli2: %d %s", code, out)
+	out, code = run("pages", "set", "cli2", "--host", "shared.example.com", "--options", `{"tags": ["page:{page_id}"], "schemes": ["http"]}`)
+	if code != 0 || !strings.Contains(out, `options {"schemes":["http"],"tags":["page:{page_id}"]}`) {
+		t.Fatalf("set cli2 with options: %d %s", code, out)
+	}
+	out, code = run("pages", "get", "cli2")
+	if code != 0 || !strings.Contains(out, "options   ") || !strings.Contains(out, "tag     page:cli2") || !strings.Contains(out, "url     http://shared.example.com/") {
+		t.Fatalf("get cli2 does not show its options and their plan: %d %s", code, out)
 	}
 	out, code = run("pages", "list", "--host", "status.acme.test")
 	if code != 0 || !strings.Contains(out, "PAGE") || !strings.Contains(out, "cli1") || strings.Contains(out, "cli2") {

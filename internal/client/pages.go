@@ -11,6 +11,7 @@ import (
 	"strconv"
 
 	"github.com/edgepurge/edgepurge/internal/pages"
+	"github.com/edgepurge/edgepurge/internal/plan"
 )
 
 // HTTPError is a server's refusal: its status and message.
@@ -35,13 +36,15 @@ func (c *Client) Page(ctx context.Context, pageID, incidentID string) (pages.Vie
 	return v, err
 }
 
-// SetPage writes PUT /v1/pages/{page_id}; ifMatch may be empty.
-func (c *Client) SetPage(ctx context.Context, pageID string, hosts []string, zone, ifMatch string) (pages.Result, error) {
+// SetPage writes PUT /v1/pages/{page_id} with the page's hostnames, zone
+// (may be empty) and options (may be zero); ifMatch may be empty.
+func (c *Client) SetPage(ctx context.Context, pageID string, hosts []string, zone string, options plan.Options, ifMatch string) (pages.Result, error) {
 	var r pages.Result
-	body := map[string]any{"hosts": hosts}
-	if zone != "" {
-		body["zone"] = zone
-	}
+	body := struct {
+		Hosts        []string `json:"hosts"`
+		Zone         string   `json:"zone,omitempty"`
+		plan.Options `json:",inline"`
+	}{hosts, zone, options}
 	err := c.pagesCall(ctx, http.MethodPut, "/v1/pages/"+url.PathEscape(pageID), body, ifMatch, &r)
 	return r, err
 }
