@@ -17,7 +17,7 @@ import (
 // entry planning refuses with its problem — the API's text as text.
 func TestConsolePageView(t *testing.T) {
 	h := startConsole(t)
-	body := `{"hosts":["status.customer.test","cust.status.example.com"]}`
+	body := `{"hosts":["status.customer.test","cust.status.example.com"],"tags":["page:{page_id}"]}`
 	req, _ := http.NewRequest(http.MethodPut, h.Base+"/v1/pages/cust", bytes.NewReader([]byte(body)))
 	req.Header.Set("Authorization", "Bearer "+harness.TestAPIToken)
 	req.Header.Set("Content-Type", "application/json")
@@ -39,8 +39,8 @@ func TestConsolePageView(t *testing.T) {
 	b.waitFor("the page view of cust", `document.querySelector('`+view+`') !== null`)
 	text := b.text(view)
 	for _, want := range []string{"status.customer.test", "cust.status.example.com", "the page registry", "the default zone",
-		"An incident update purges 22 URLs", "https://status.customer.test/incidents/{incident_id}",
-		"https://cust.status.example.com/api/v2/summary.json", "created", "api_token"} {
+		"An incident update purges 22 URLs, 1 tag", "https://status.customer.test/incidents/{incident_id}",
+		"https://cust.status.example.com/api/v2/summary.json", "created", "api_token", `{"tags":["page:{page_id}"]}`, "page:cust"} {
 		if !strings.Contains(text, want) {
 			t.Errorf("the page view lacks %q: %s", want, text)
 		}

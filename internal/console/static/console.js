@@ -519,6 +519,11 @@
       ['zone', v.zone || ('the default zone' + (v.plan && v.plan.zone ? ' (' + v.plan.zone + ')' : ''))],
       ['from', v.source === 'config' ? 'the config file (pages.' + v.id + ')' : v.source === 'registry' ? 'the page registry' : 'the default rule'],
     ];
+    const opts = {};
+    for (const k of ['schemes', 'paths', 'tags', 'keys', 'key_sets', 'cdn_order', 'soft_purge', 'cover']) {
+      if (v[k] !== undefined) opts[k] = v[k];
+    }
+    if (Object.keys(opts).length) rows.push(['options', el('code', {}, JSON.stringify(opts))]);
     if (v.etag) rows.push(['version', v.etag]);
     view.append(dl(rows));
     if (v.problem) view.append(el('p', { class: 'error', role: 'alert' }, 'Its events are refused until the entry is fixed: ' + v.problem));
