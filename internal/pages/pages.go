@@ -308,7 +308,7 @@ func (s *Service) check(ctx context.Context, w Write, prefix string) (registry.C
 		s.refused("configured")
 		return registry.Change{}, &ConfiguredError{Field: prefix + "id", ID: w.ID}
 	}
-	ifMatch := strings.TrimSpace(w.IfMatch)
+	ifMatch := strings.Trim(strings.TrimSpace(w.IfMatch), `"`)
 	if w.Delete {
 		if len(w.Hosts) > 0 || w.Zone != "" || !w.Options.IsZero() {
 			return registry.Change{}, invalid("delete", "a delete takes no hosts, zone or options")

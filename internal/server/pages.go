@@ -30,10 +30,8 @@ const pagesTimeout = 5 * time.Second
 // the pages API takes, by its config key.
 const apiTokenActor = "api_token"
 
-// Default and largest limit of GET /v1/pages.
-const (
-	defaultPagesLimit = 100
-)
+// defaultPagesLimit is GET /v1/pages's limit when none is given.
+const defaultPagesLimit = 100
 
 // routePages dispatches /v1/pages and /v1/pages/{page_id}.
 func (s *Server) routePages(ctx *fasthttp.RequestCtx, path string) {
@@ -305,10 +303,14 @@ func configOnly(err error) error {
 	return &event.FieldError{Field: fe.Field, Reason: "unknown field; a page entry has hosts, zone and the options schemes, paths, tags, keys, key_sets, cdn_order, soft_purge, cover (and, in a bulk write, id, if_match and delete)"}
 }
 
-// ifMatch is the If-Match header's ETag, unquoted ("*" stays).
+// ifMatch is the If-Match header's ETag, unquoted ("*" stays). A weak
+// ETag (W/"…") is kept as it is, so that it never matches: If-Match
+// compares strongly (RFC 9110, 13.1.1).
 func ifMatch(ctx *fasthttp.RequestCtx) string {
 	v := strings.TrimSpace(string(ctx.Request.Header.Peek("If-Match")))
-	v = strings.TrimPrefix(v, "W/")
+	if strings.HasPrefix(v, "W/") {
+		return v
+	}
 	return strings.Trim(v, `"`)
 }
 
