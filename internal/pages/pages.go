@@ -32,6 +32,9 @@ const (
 	MaxBulk = 500
 )
 
+// trailTimeout bounds the writing of a change's audit records.
+const trailTimeout = 2 * time.Second
+
 // Config is what a Service needs.
 type Config struct {
 	// Registry is where entries are stored; nil when registry.disabled.
@@ -202,11 +205,12 @@ func (s *Service) Get(ctx context.Context, pageID, incidentID string) (View, err
 	return v, nil
 }
 
-// Put writes the entries of ws, all or none (a bulk write when more than
-// one): each is checked first, then the registry is written in one atomic
-// step (see registry.Apply). field prefixes the fields named in errors
-// ("pages[3]." for a bulk write). actor names the credential, for the
-// audit trail; requestID is the request's id.
+// Put writes the entries of ws, all or none: each is checked first, then
+// the registry is written in one atomic step (see registry.Apply). bulk
+// says ws came as a bulk write (at most MaxBulk; the fields named in
+// errors are then "pages[3].hosts[0]"). actor names the credential, for
+// the audit trail; requestID is the request's id. The warnings say what
+// went wrong after the change was made (the audit trail unwritten).
 func (s *Service) Put(ctx context.Context, ws []Write, bulk bool, actor, requestID string) ([]Result, []string, error) {
 	if s.cfg.Registry == nil {
 		s.refused("disabled")
@@ -282,7 +286,11 @@ func (s *Service) Put(ctx context.Context, ws []Write, bulk bool, actor, request
 	}
 	var warnings []string
 	if s.cfg.Trail != nil {
-		if err := s.cfg.Trail.Write(ctx, records); err != nil {
+		// The change is made: its record gets time of its own even if the
+		// request's deadline is nearly spent.
+		tctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), trailTimeout)
+		defer cancel()
+		if err := s.cfg.Trail.Write(tctx, records); err != nil {
 			s.cfg.Log.Error("page changes made but not in the audit trail", "changes", len(records), "actor", actor, "request_id", requestID, "err", err)
 			warnings = append(warnings, "the change is made, but the audit trail could not be written: "+err.Error())
 		}
