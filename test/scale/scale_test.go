@@ -80,6 +80,7 @@ func runScale(t *testing.T, topo topology) {
 	ok := t.Run("SharedBudget", func(t *testing.T) { e.sharedBudget(t, insts) }) &&
 		t.Run("RedeliveryToAnotherInstance", func(t *testing.T) { e.redelivery(t, insts) }) &&
 		t.Run("RegistryChangeSeenByAll", func(t *testing.T) { e.registryChange(t, insts) }) &&
+		t.Run("PagesAPIWrittenOnOnePurgedByAll", func(t *testing.T) { e.pagesAPI(t, insts) }) &&
 		t.Run("PrimaryFailover", func(t *testing.T) { e.failover(t, insts) }) &&
 		t.Run("InstanceKilledJournalTakenOver", func(t *testing.T) { e.instanceKilled(t, insts) }) &&
 		t.Run("CommandsOnTheSharedRedis", func(t *testing.T) { e.commands(t, insts[0]) }) &&
