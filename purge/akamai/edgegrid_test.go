@@ -23,9 +23,9 @@ type vectors struct {
 	Tests         []struct {
 		Name    string `json:"testName"`
 		Request struct {
-			Method     string              `json:"method"`
-			Path       string              `json:"path"`
-			Data       string              `json:"data"`
+			Method     string `json:"method"`
+			Path       string `json:"path"`
+			Data       string `json:"data"`
 			DataRepeat *struct {
 				Char  string `json:"char"`
 				Count int    `json:"count"`
