@@ -13,12 +13,13 @@ const (
 	CDNVarnish    = "varnish"
 	CDNFastly     = "fastly"
 	CDNCloudflare = "cloudflare"
+	CDNAkamai     = "akamai"
 )
 
 // DefaultCDNOrder purges the inner cache (Varnish, behind the CDN) first.
 // Fastly before Cloudflare is an arbitrary choice for the rare setup with
 // both; such a setup states its own order.
-var DefaultCDNOrder = []string{CDNVarnish, CDNFastly, CDNCloudflare}
+var DefaultCDNOrder = []string{CDNVarnish, CDNFastly, CDNAkamai, CDNCloudflare}
 
 // applyCDNEnv reads the Fastly variables and EDGEPURGE_VARNISH_URLS, the
 // node URLs comma-separated.
@@ -32,6 +33,7 @@ func applyCDNEnv(cfg *Config, getenv Getenv) {
 	if v := strings.TrimSpace(getenv("FASTLY_BASE_URL")); v != "" {
 		cfg.Fastly.BaseURL = v
 	}
+	applyAkamaiEnv(cfg, getenv)
 	if v := getenv("EDGEPURGE_VARNISH_URLS"); strings.TrimSpace(v) != "" {
 		cfg.Varnish.Nodes = splitList(v)
 	}
@@ -57,6 +59,9 @@ func (c *Config) validateCDNs() []error {
 		if c.Fastly.Enabled() && r.Cover != nil && r.Cover.Hosts {
 			add("%s.cover.hosts: Fastly cannot purge by hostname; cover the page with a surrogate key (cover.tags)", name)
 		}
+		if c.Akamai.Enabled() && r.Cover != nil && r.Cover.Hosts {
+			add("%s.cover.hosts: Akamai Fast Purge cannot purge by hostname; cover the page with a cache tag (cover.tags)", name)
+		}
 	}
 	if c.Defaults != nil {
 		check("defaults", *c.Defaults)
@@ -70,11 +75,33 @@ func (c *Config) validateCDNs() []error {
 func checkCDNOrder(order []string) error {
 	for i, name := range order {
 		if !slices.Contains(DefaultCDNOrder, name) {
-			return fmt.Errorf("%q: must be %s, %s or %s", name, CDNVarnish, CDNFastly, CDNCloudflare)
+			return fmt.Errorf("%q: must be one of %s", name, strings.Join(DefaultCDNOrder, ", "))
 		}
 		if slices.Contains(order[:i], name) {
 			return fmt.Errorf("%q listed twice", name)
 		}
 	}
 	return nil
+}
+
+// applyAkamaiEnv reads the AKAMAI_* variables Akamai's own tools read
+// (the credentials, or an .edgerc file and its section), the network and
+// a stand-in's base URL.
+func applyAkamaiEnv(cfg *Config, getenv Getenv) {
+	a := &cfg.Akamai
+	for name, dst := range map[string]*string{
+		"AKAMAI_HOST": &a.Host, "AKAMAI_EDGERC": &a.EdgeRC, "AKAMAI_EDGERC_SECTION": &a.Section,
+		"AKAMAI_NETWORK": &a.Network, "AKAMAI_BASE_URL": &a.BaseURL,
+	} {
+		if v := strings.TrimSpace(getenv(name)); v != "" {
+			*dst = v
+		}
+	}
+	for name, dst := range map[string]*purge.Secret{
+		"AKAMAI_CLIENT_TOKEN": &a.ClientToken, "AKAMAI_CLIENT_SECRET": &a.ClientSecret, "AKAMAI_ACCESS_TOKEN": &a.AccessToken,
+	} {
+		if v := strings.TrimSpace(getenv(name)); v != "" {
+			*dst = purge.Secret(v)
+		}
+	}
 }
