@@ -1,0 +1,188 @@
+package e2e
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/edgepurge/edgepurge/internal/chain"
+	"github.com/edgepurge/edgepurge/internal/config"
+	"github.com/edgepurge/edgepurge/purge/akamai"
+	"github.com/edgepurge/edgepurge/purge/ratelimit"
+	"github.com/edgepurge/edgepurge/test/akamaistub"
+	"github.com/edgepurge/edgepurge/test/cfstub"
+	"github.com/edgepurge/edgepurge/test/testkit/harness"
+	"github.com/edgepurge/edgepurge/test/testkit/redistest"
+)
+
+// The stand-in's Akamai API client.
+const (
+	akamaiHost   = "akab-e2e-0000000000000000.luna.akamaiapis.net"
+	akamaiClient = "akab-client-token-e2e-000000000000"
+	akamaiSecret = "ZTJlLWNsaWVudC1zZWNyZXQtZG8tbm90LWxlYWstMDA="
+	akamaiAccess = "akab-access-token-e2e-000000000000"
+)
+
+// akamaiSetup is edgepurge with Akamai (the stand-in) and Cloudflare (its
+// stand-in) in cdn_order akamai, cloudflare, beside Redis, for the page
+// of the Statuspage example; order records which CDN each purge call went
+// to, in order.
+type akamaiSetup struct {
+	h     *harness.H
+	stub  *akamaistub.Server
+	cf    *cfstub.Server
+	mu    sync.Mutex
+	order []string
+}
+
+func (s *akamaiSetup) note(cdn string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.order) == 0 || s.order[len(s.order)-1] != cdn {
+		s.order = append(s.order, cdn)
+	}
+}
+
+func startAkamai(t *testing.T, opts akamaistub.Options, edit func(cfg *config.Config)) *akamaiSetup {
+	t.Helper()
+	s := &akamaiSetup{}
+	opts.Host = akamaiHost
+	opts.Clients = append(opts.Clients, akamaistub.Client{ClientToken: akamaiClient, ClientSecret: akamaiSecret, AccessToken: akamaiAccess})
+	s.stub = akamaistub.New(opts)
+	abase := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.note("akamai")
+		s.stub.Handler().ServeHTTP(w, r)
+	}))
+	s.cf = cfstub.New(cfstub.Options{Tokens: []string{harness.TestCFToken}})
+	cbase := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodPost {
+			s.note("cloudflare")
+		}
+		s.cf.Handler().ServeHTTP(w, r)
+	}))
+	t.Cleanup(func() { abase.Close(); cbase.Close(); s.stub.Close(); s.cf.Close() })
+
+	prefix := redistest.Prefix(t)
+	cfg := harness.BaseConfig(prefix, "redis://"+redistest.SharedAddr+"/0", cbase.URL+"/client/v4/")
+	cfg.Akamai = akamai.Config{
+		Host: akamaiHost, ClientToken: akamaiClient, ClientSecret: akamaiSecret, AccessToken: akamaiAccess,
+		BaseURL: abase.URL, RateLimit: ratelimit.Config{Account: prefix},
+	}
+	cfg.CDNOrder = []string{config.CDNAkamai, config.CDNCloudflare}
+	cfg.Pages[spPage] = config.PageRule{Hosts: []string{"{page_id}.status.example.com"}, Tags: []string{"page:{page_id}"}}
+	if edit != nil {
+		edit(cfg)
+	}
+	s.h = harness.StartWith(t, cfg, s.cf, prefix)
+	if cfg.Probe.Disabled {
+		s.h.WaitReady()
+	}
+	return s
+}
+
+// A Statuspage incident notification purges the incident's URLs and the
+// page's cache tag at Akamai (deleted, on production), then the same at
+// Cloudflare, in cdn_order; the answer has both results, and Akamai's
+// completion estimate reaches the metrics.
+func TestStatuspageIncidentPurgesAkamaiThenCloudflare(t *testing.T) {
+	s := startAkamai(t, akamaistub.Options{EstimatedSeconds: 5}, nil)
+	code, raw := s.h.StatuspageIncident()
+	if code != http.StatusOK {
+		t.Fatalf("hook: %d %s", code, raw)
+	}
+	a := harness.DecodeAnswer(t, raw)
+	results := map[string]chain.BackendResult{}
+	for _, r := range a.Results {
+		results[r.Backend] = r
+	}
+	want := len(spIncidentPaths) + 1 // the URLs and the tag
+	if r := results["akamai"]; a.Status != chain.StatusPurged || r.Status != chain.BackendOK || r.Items != want {
+		t.Fatalf("answer %s", raw)
+	}
+	purged := s.stub.Purged(akamai.NetworkProduction)
+	for _, p := range spIncidentPaths {
+		if _, ok := purged["https://"+spHost+p]; !ok {
+			t.Errorf("Akamai did not purge https://%s%s", spHost, p)
+		}
+	}
+	if _, ok := purged["page:"+spPage]; !ok {
+		t.Errorf("Akamai did not purge the tag page:%s", spPage)
+	}
+	if len(purged) != want {
+		t.Errorf("Akamai purged %d objects, want %d: %v", len(purged), want, purged)
+	}
+	for _, c := range s.stub.PurgeCalls() {
+		if c.Status != http.StatusCreated || c.Action != akamaistub.ActionDelete || c.Network != akamai.NetworkProduction {
+			t.Errorf("Akamai call %+v", c)
+		}
+	}
+	if got := len(s.cf.URLsPurged(harness.TestZone)); got != len(spIncidentPaths) {
+		t.Errorf("Cloudflare purged %d URLs, want %d", got, len(spIncidentPaths))
+	}
+	s.mu.Lock()
+	order := slices.Clone(s.order)
+	s.mu.Unlock()
+	if !slices.Equal(order, []string{"akamai", "cloudflare"}) {
+		t.Errorf("CDN calls in the order %q, want akamai then cloudflare", order)
+	}
+	if m := s.h.Metric("edgepurge_cdn_completion_estimate_seconds_count"); !strings.Contains(m, `backend="akamai"`) {
+		t.Errorf("no Akamai completion estimate in the metrics: %q", m)
+	}
+	if strings.Contains(s.h.Logs.String(), akamaiSecret) || strings.Contains(s.h.Logs.String(), akamaiAccess) {
+		t.Error("a credential is in the log")
+	}
+}
+
+// A page rule's soft purge invalidates at Akamai instead of deleting.
+func TestAkamaiSoftPurgeInvalidates(t *testing.T) {
+	s := startAkamai(t, akamaistub.Options{}, func(cfg *config.Config) {
+		p := cfg.Pages[spPage]
+		soft := true
+		p.SoftPurge = &soft
+		cfg.Pages[spPage] = p
+	})
+	if code, raw := s.h.StatuspageIncident(); code != http.StatusOK {
+		t.Fatalf("hook: %d %s", code, raw)
+	}
+	calls := s.stub.PurgeCalls()
+	if len(calls) == 0 {
+		t.Fatal("no Akamai call")
+	}
+	for _, c := range calls {
+		if c.Action != akamaistub.ActionInvalidate {
+			t.Errorf("soft purge sent %s", c.Path)
+		}
+	}
+}
+
+// With probes on, Akamai's network is proven by invalidating the probe URL
+// and tag; a client that lacks the CCU grant fails its check, which names
+// the grant to add.
+func TestAkamaiReadinessByProbe(t *testing.T) {
+	s := startAkamai(t, akamaistub.Options{}, probing)
+	check := "akamai network production"
+	waitCheck(t, s.h, check, func(r harness.VerboseReadyz) bool {
+		c, _ := r.Check(check)
+		return c.OK && !c.LastSuccess.IsZero()
+	})
+	if _, ok := s.stub.Purged(akamai.NetworkProduction)["edgepurge-probe"]; !ok {
+		t.Errorf("ready, but the probe tag was not purged: %v", s.stub.Purged(akamai.NetworkProduction))
+	}
+
+	denied := startAkamai(t, akamaistub.Options{Clients: []akamaistub.Client{
+		{ClientToken: "akab-no-grant", ClientSecret: akamaiSecret, AccessToken: akamaiAccess, NoPurge: true}}},
+		func(cfg *config.Config) {
+			probing(cfg)
+			cfg.Akamai.ClientToken = "akab-no-grant"
+		})
+	r := waitCheck(t, denied.h, check, func(r harness.VerboseReadyz) bool {
+		c, _ := r.Check(check)
+		return !c.OK && c.Error != "not checked yet"
+	})
+	if c, _ := r.Check(check); !strings.Contains(c.Error, "403") || !strings.Contains(c.Error, akamai.PermissionFastPurge) {
+		t.Errorf("check %+v: want the 403 and the grant to add", c)
+	}
+}
