@@ -171,6 +171,16 @@ func TestAkamaiReadinessByProbe(t *testing.T) {
 	if _, ok := s.stub.Purged(akamai.NetworkProduction)["edgepurge-probe"]; !ok {
 		t.Errorf("ready, but the probe tag was not purged: %v", s.stub.Purged(akamai.NetworkProduction))
 	}
+	// The backends report (the console's panel) shows the network with
+	// Akamai's two object budgets: URLs, and cache tags counted one by one.
+	code, rep := backends(t, s.h, harness.TestAPIToken)
+	b, ok := backendOf(rep, check)
+	if code != http.StatusOK || !ok || b.State != "ok" || len(b.Budget) != 2 {
+		t.Fatalf("/v1/backends %d: %+v", code, rep)
+	}
+	if u, tg := b.Budget[0], b.Budget[1]; u.Bucket != "urls" || u.Limit1m != 10800 || tg.Bucket != "tags" || tg.Limit1m != 450 || tg.Used1m < 1 {
+		t.Errorf("budgets %+v: want urls of 10,800 and tags of 450 a minute (90%% of Fast Purge's), tags spent by the probe", b.Budget)
+	}
 
 	denied := startAkamai(t, akamaistub.Options{Clients: []akamaistub.Client{
 		{ClientToken: "akab-no-grant", ClientSecret: akamaiSecret, AccessToken: akamaiAccess, NoPurge: true}}},
