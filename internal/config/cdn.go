@@ -89,19 +89,22 @@ func checkCDNOrder(order []string) error {
 // a stand-in's base URL.
 func applyAkamaiEnv(cfg *Config, getenv Getenv) {
 	a := &cfg.Akamai
-	for name, dst := range map[string]*string{
-		"AKAMAI_HOST": &a.Host, "AKAMAI_EDGERC": &a.EdgeRC, "AKAMAI_EDGERC_SECTION": &a.Section,
-		"AKAMAI_NETWORK": &a.Network, "AKAMAI_BASE_URL": &a.BaseURL,
-	} {
-		if v := strings.TrimSpace(getenv(name)); v != "" {
+	set := func(dst *string, v string) {
+		if v = strings.TrimSpace(v); v != "" {
 			*dst = v
 		}
 	}
-	for name, dst := range map[string]*purge.Secret{
-		"AKAMAI_CLIENT_TOKEN": &a.ClientToken, "AKAMAI_CLIENT_SECRET": &a.ClientSecret, "AKAMAI_ACCESS_TOKEN": &a.AccessToken,
-	} {
-		if v := strings.TrimSpace(getenv(name)); v != "" {
+	secret := func(dst *purge.Secret, v string) {
+		if v = strings.TrimSpace(v); v != "" {
 			*dst = purge.Secret(v)
 		}
 	}
+	set(&a.Host, getenv("AKAMAI_HOST"))
+	secret(&a.ClientToken, getenv("AKAMAI_CLIENT_TOKEN"))
+	secret(&a.ClientSecret, getenv("AKAMAI_CLIENT_SECRET"))
+	secret(&a.AccessToken, getenv("AKAMAI_ACCESS_TOKEN"))
+	set(&a.EdgeRC, getenv("AKAMAI_EDGERC"))
+	set(&a.Section, getenv("AKAMAI_EDGERC_SECTION"))
+	set(&a.Network, getenv("AKAMAI_NETWORK"))
+	set(&a.BaseURL, getenv("AKAMAI_BASE_URL"))
 }
