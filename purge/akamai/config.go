@@ -240,17 +240,22 @@ func (c Config) Limits() ratelimit.Limits {
 		Tags:  ratelimit.Rate{Count: TagObjectsPerMinute, Period: time.Minute, Burst: TagObjectBurst},
 	}.Scaled(ratelimit.DefaultHeadroom)
 	rl := c.RateLimit
-	if rl.URLsPerSecond > 0 {
-		l.URLs = ratelimit.FromPerSecond(rl.URLsPerSecond, rl.URLBurst)
-	} else if rl.URLBurst > 0 {
-		l.URLs.Burst = rl.URLBurst
-	}
-	if rl.CallsPerSecond > 0 {
-		l.Tags = ratelimit.FromPerSecond(rl.CallsPerSecond, rl.CallBurst)
-	} else if rl.CallBurst > 0 {
-		l.Tags.Burst = rl.CallBurst
-	}
+	l.URLs = perMinute(l.URLs, rl.URLsPerSecond, rl.URLBurst)
+	l.Tags = perMinute(l.Tags, rl.CallsPerSecond, rl.CallBurst)
 	return l
+}
+
+// perMinute is base with the rate (per second) and burst the config sets,
+// counted per minute as Fast Purge counts them, so that 7.5 a second is
+// exactly 450 a minute.
+func perMinute(base ratelimit.Rate, perSecond float64, burst int) ratelimit.Rate {
+	if perSecond > 0 {
+		base.Count, base.Period = max(1, int(perSecond*60+0.5)), time.Minute
+	}
+	if burst > 0 {
+		base.Burst = burst
+	}
+	return base
 }
 
 // errNoCredentials is New's error for a config without them.

@@ -14,6 +14,7 @@ import (
 
 	"github.com/edgepurge/edgepurge/purge"
 	"github.com/edgepurge/edgepurge/purge/akamai"
+	"github.com/edgepurge/edgepurge/purge/ratelimit"
 	"github.com/edgepurge/edgepurge/test/akamaistub"
 )
 
@@ -227,5 +228,20 @@ func TestEdgeRC(t *testing.T) {
 	if errs := incomplete.Validate(); len(errs) == 0 || !strings.Contains(errs[0].Error(), "AKAMAI_HOST") ||
 		!strings.Contains(errs[0].Error(), "AKAMAI_EDGERC") {
 		t.Errorf("incomplete credentials: %v", errs)
+	}
+}
+
+// The budget is 90 % of Fast Purge's object buckets, per minute as Fast
+// Purge counts them; rate_limit sets either, calls_per_second being tags.
+func TestLimits(t *testing.T) {
+	l := akamai.Config{}.Limits()
+	if l.URLs != (ratelimit.Rate{Count: 10800, Period: time.Minute, Burst: 9000}) ||
+		l.Tags != (ratelimit.Rate{Count: 450, Period: time.Minute, Burst: 4500}) || !l.TagsApart() {
+		t.Errorf("default limits %+v", l)
+	}
+	l = akamai.Config{RateLimit: ratelimit.Config{URLsPerSecond: 100, CallsPerSecond: 7.5, CallBurst: 10}}.Limits()
+	if l.URLs != (ratelimit.Rate{Count: 6000, Period: time.Minute, Burst: 9000}) ||
+		l.Tags != (ratelimit.Rate{Count: 450, Period: time.Minute, Burst: 10}) {
+		t.Errorf("configured limits %+v", l)
 	}
 }
