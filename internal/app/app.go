@@ -80,6 +80,7 @@ func PlanRules(cfg *config.Config) plan.Rules {
 	}
 	if cfg.Akamai.Enabled() {
 		noHosts = append(noHosts, config.CDNAkamai)
+		r.NoEverything = config.CDNAkamai
 	}
 	r.NoHostPurges = strings.Join(noHosts, " and ")
 	return r

@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -194,5 +195,103 @@ func TestAkamaiReadinessByProbe(t *testing.T) {
 	})
 	if c, _ := r.Check(check); !strings.Contains(c.Error, "403") || !strings.Contains(c.Error, akamai.PermissionFastPurge) {
 		t.Errorf("check %+v: want the 403 and the grant to add", c)
+	}
+}
+
+// Hosts, prefixes and everything cannot be purged at Akamai: refused
+// before anything is purged (422), naming the problem.
+func TestAkamaiRefusesHostPrefixAndEverything(t *testing.T) {
+	s := startAkamai(t, akamaistub.Options{}, nil)
+	for body, want := range map[string]string{
+		`{"hosts":["p0.status.example.com"]}`:         "akamai cannot purge by hostname or prefix",
+		`{"prefixes":["p0.status.example.com/api/"]}`: "akamai cannot purge by hostname or prefix",
+		`{"everything":true}`:                         "akamai cannot purge everything",
+	} {
+		code, raw := s.h.ManualPurge(body)
+		if code != http.StatusUnprocessableEntity || !strings.Contains(string(raw), want) {
+			t.Errorf("%s: %d %s", body, code, raw)
+		}
+	}
+	if n := len(s.stub.PurgeCalls()) + len(s.cf.Calls()); n != 0 {
+		t.Errorf("%d calls made", n)
+	}
+}
+
+// A Fast Purge outage (503) past the deadline is journaled (202) and
+// re-driven: Akamai, then Cloudflare after it, once Akamai is back.
+func TestAkamaiOutageIsJournaledAndRedriven(t *testing.T) {
+	s := startAkamai(t, akamaistub.Options{}, journalConfig)
+	s.stub.SetFailure(akamaistub.Failure{Status: http.StatusServiceUnavailable, Title: "Service Unavailable"})
+	code, raw := s.h.StatuspageIncident()
+	a := harness.DecodeAnswer(t, raw)
+	if code != http.StatusAccepted || a.Status != chain.StatusJournaled || a.JournalID == "" {
+		t.Fatalf("answer %d %s", code, raw)
+	}
+	var akamaiResult chain.BackendResult
+	for _, r := range a.Results {
+		if r.Backend == "akamai" {
+			akamaiResult = r
+		}
+	}
+	if akamaiResult.Status != chain.BackendFailed || !strings.Contains(akamaiResult.Error, "HTTP 503") {
+		t.Errorf("akamai result %+v", akamaiResult)
+	}
+	s.stub.ClearFailure()
+	waitFor(t, "the re-drive", func() bool {
+		return len(s.stub.Purged(akamai.NetworkProduction)) == len(spIncidentPaths)+1 &&
+			len(s.cf.URLsPurged(harness.TestZone)) == len(spIncidentPaths)
+	})
+	waitFor(t, "the journal to empty", func() bool {
+		return s.h.Metric("edgepurge_journal_pending ") == "edgepurge_journal_pending 0"
+	})
+}
+
+// A 429 from Fast Purge (a call over its URL bucket) is retried after its
+// wait, within the deadline, through the shared budget's pause: the event
+// is purged all the same.
+func TestAkamai429IsRetriedWithinTheDeadline(t *testing.T) {
+	s := startAkamai(t, akamaistub.Options{URLRate: 5, URLBurst: 5, RetryAfter: true}, func(cfg *config.Config) {
+		cfg.Akamai.RateLimit.Disabled = true // only Akamai limits: it must answer 429
+		cfg.Akamai.MaxObjectsPerCall = 5
+	})
+	code, raw := s.h.StatuspageIncident()
+	if a := harness.DecodeAnswer(t, raw); code != http.StatusOK || a.Status != chain.StatusPurged {
+		t.Fatalf("answer %d %s", code, raw)
+	}
+	if s.stub.Throttled() == 0 {
+		t.Error("Fast Purge never answered 429: the test proves nothing")
+	}
+	if got := len(s.stub.Purged(akamai.NetworkProduction)); got != len(spIncidentPaths)+1 {
+		t.Errorf("Akamai purged %d objects, want %d", got, len(spIncidentPaths)+1)
+	}
+}
+
+// edgepurge's shared budget keeps a burst of events within Fast Purge's
+// buckets: every event purged, no 429.
+func TestAkamaiBudgetKeepsWithinFastPurgeLimits(t *testing.T) {
+	s := startAkamai(t, akamaistub.Options{URLRate: 100, URLBurst: 40, TagRate: 2, TagBurst: 4}, func(cfg *config.Config) {
+		cfg.Akamai.RateLimit.URLsPerSecond, cfg.Akamai.RateLimit.URLBurst = 80, 30
+		cfg.Akamai.RateLimit.CallsPerSecond, cfg.Akamai.RateLimit.CallBurst = 1.5, 3
+		cfg.Akamai.MaxObjectsPerCall = 20
+	})
+	var wg sync.WaitGroup
+	codes := make([]int, 8)
+	for i := range codes {
+		wg.Go(func() {
+			body := fmt.Sprintf(`{"type":"incident.updated","page_id":"%s","incident_id":"inc%d"}`, spPage, i)
+			codes[i], _ = s.h.SendEvent(harness.EventID(t, i+1), []byte(body))
+		})
+	}
+	wg.Wait()
+	for i, c := range codes {
+		if c != http.StatusOK {
+			t.Errorf("event %d: %d", i, c)
+		}
+	}
+	if n := s.stub.Throttled(); n != 0 {
+		t.Errorf("Fast Purge answered 429 %d times", n)
+	}
+	if _, ok := s.stub.Purged(akamai.NetworkProduction)["https://"+spHost+"/incidents/inc7"]; !ok {
+		t.Error("the last incident's page was not purged")
 	}
 }
