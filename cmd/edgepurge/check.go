@@ -42,7 +42,8 @@ One line per check, ✓, ! (passed, but look: a token not set, a dry run),
 			cfg, err := g.load()
 			var rep preflight.Report
 			if err != nil {
-				rep = preflight.ConfigFailed(err, os.Getenv("CLOUDFLARE_API_TOKEN"), os.Getenv("EDGEPURGE_API_TOKEN"), os.Getenv("EDGEPURGE_STATUSPAGE_TOKEN"))
+				rep = preflight.ConfigFailed(err, os.Getenv("CLOUDFLARE_API_TOKEN"), os.Getenv("EDGEPURGE_API_TOKEN"), os.Getenv("EDGEPURGE_STATUSPAGE_TOKEN"),
+					os.Getenv("AKAMAI_CLIENT_SECRET"), os.Getenv("AKAMAI_ACCESS_TOKEN"))
 			} else {
 				rep = preflight.Run(cmd.Context(), cfg, preflight.Serve{Rules: app.PlanRules(cfg), Probe: probeOnce(cfg)}, timeout)
 			}

@@ -176,6 +176,9 @@ func (a *App) budget(b cdnBudget, q *queue.Config) error {
 		if l.Everything.Count > 0 {
 			args = append(args, "everything", l.Everything.String())
 		}
+		if l.TagsApart() {
+			args = append(args, "tags", l.Tags.String())
+		}
 		a.log.Info("cdn rate limits", args...)
 	}
 	if b.plans == nil {
