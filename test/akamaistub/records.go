@@ -78,3 +78,6 @@ func (s *Server) Waiting() int { return s.core.Waiting() }
 
 // PeakInFlight is the most calls served at once.
 func (s *Server) PeakInFlight() int { return s.core.PeakInFlight() }
+
+// SetLatency changes the delay added before every answer.
+func (s *Server) SetLatency(d time.Duration) { s.core.SetLatency(d) }
