@@ -134,6 +134,8 @@ func (c *Config) SetDefaults() {
 	if c.EdgeRC != "" {
 		c.edgercErr = c.readEdgeRC()
 	}
+	// .edgerc files and exports often carry the host as a URL.
+	c.Host = strings.TrimSuffix(strings.TrimPrefix(c.Host, "https://"), "/")
 	if c.BaseURL == "" && c.Host != "" {
 		c.BaseURL = "https://" + c.Host
 	}

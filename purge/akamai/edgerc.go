@@ -43,7 +43,7 @@ func ParseEdgeRC(data []byte, section string) (Credentials, error) {
 		}
 		switch strings.ToLower(strings.TrimSpace(k)) {
 		case "host":
-			c.Host = strings.TrimSuffix(strings.TrimPrefix(v, "https://"), "/")
+			c.Host = v
 		case "client_token":
 			c.ClientToken = v
 		case "client_secret":
