@@ -44,3 +44,29 @@ pages:
 		t.Errorf("err %v", err)
 	}
 }
+
+// With Akamai on, tag templates, cover tags, the probe's and the
+// canary's tags must be cache tags Akamai allows; the error suggests one.
+func TestAkamaiTagsAreChecked(t *testing.T) {
+	path := writeFile(t, `
+akamai: {host: akab-x.luna.akamaiapis.net, client_token: a, client_secret: b, access_token: c}
+canary: {tag: "canary tag"}
+pages:
+  p1:
+    hosts: [status.acme.test]
+    tags: ["page:{page_id}", "ok-{page_id}"]
+    cover: {tags: ["all pages"]}
+`)
+	_, err := Load(path, env(nil))
+	for _, want := range []string{
+		`pages.p1: tag "page:{page_id}": Akamai cache tags cannot contain ':'`, `use e.g. "page-{page_id}"`,
+		`pages.p1: tag "all pages": Akamai cache tags cannot contain ' '`, `canary.tag="canary tag"`,
+	} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("error lacks %q:\n%v", want, err)
+		}
+	}
+	if err != nil && strings.Contains(err.Error(), "ok-{page_id}") {
+		t.Errorf("a good template refused: %v", err)
+	}
+}

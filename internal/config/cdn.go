@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/edgepurge/edgepurge/purge"
+	"github.com/edgepurge/edgepurge/purge/akamai"
 )
 
 // CDN backend names, as cdn_order spells them.
@@ -62,9 +63,27 @@ func (c *Config) validateCDNs() []error {
 		if c.Akamai.Enabled() && r.Cover != nil && r.Cover.Hosts {
 			add("%s.cover.hosts: Akamai Fast Purge cannot purge by hostname; cover the page with a cache tag (cover.tags)", name)
 		}
+		if c.Akamai.Enabled() {
+			tags := r.Tags
+			if r.Cover != nil {
+				tags = append(slices.Clone(tags), r.Cover.Tags...)
+			}
+			for _, t := range tags {
+				if bad, ok := akamai.ValidTagTemplate(t); !ok {
+					add("%s: tag %q: Akamai cache tags cannot contain %q (%s); use e.g. %q, and the same in the origin's Edge-Cache-Tag", name, t, bad, akamai.TagRule, akamaiTag(t))
+				}
+			}
+		}
 	}
 	if c.Defaults != nil {
 		check("defaults", *c.Defaults)
+	}
+	if c.Akamai.Enabled() {
+		for name, t := range map[string]string{"probe.tag": c.Probe.Tag, "canary.tag": c.Canary.Tag} {
+			if t != "" && !akamai.ValidTag(t) {
+				add("%s=%q: %s; use e.g. %q", name, t, akamai.TagRule, akamaiTag(t))
+			}
+		}
 	}
 	for id, p := range c.Pages {
 		check("pages."+id, p)
@@ -107,4 +126,24 @@ func applyAkamaiEnv(cfg *Config, getenv Getenv) {
 	set(&a.Section, getenv("AKAMAI_EDGERC_SECTION"))
 	set(&a.Network, getenv("AKAMAI_NETWORK"))
 	set(&a.BaseURL, getenv("AKAMAI_BASE_URL"))
+}
+
+// akamaiTag is t with what Akamai's cache tags do not allow, outside its
+// {placeholders}, replaced by '-': a suggestion for an error message.
+func akamaiTag(t string) string {
+	b := []byte(t)
+	depth := 0
+	for i, c := range b {
+		switch {
+		case c == '{':
+			depth++
+		case c == '}' && depth > 0:
+			depth--
+		case depth == 0:
+			if _, ok := akamai.ValidTagTemplate(string(c)); !ok {
+				b[i] = '-'
+			}
+		}
+	}
+	return string(b)
 }

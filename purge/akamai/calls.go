@@ -66,6 +66,14 @@ func (p *Purger) plan(req purge.Request) ([]call, *purge.Error) {
 	if len(bad) > 0 {
 		return nil, &purge.Error{Op: op, Message: "not absolute http(s) URLs: " + list(bad) + "; nothing was purged"}
 	}
+	for _, t := range req.Tags {
+		if !ValidTag(t) {
+			bad = append(bad, t)
+		}
+	}
+	if len(bad) > 0 {
+		return nil, &purge.Error{Op: op, Message: "tags Akamai cannot carry (" + TagRule + "): " + list(bad) + "; nothing was purged"}
+	}
 	action := actionDelete
 	if p.soft || req.Soft {
 		action = actionInvalidate
@@ -221,4 +229,48 @@ func (p *Purger) post(ctx context.Context, op, path string, body []byte, out any
 			Message: p.redact("unreadable answer: " + clip(err.Error()))}
 	}
 	return nil
+}
+
+// MaxTagLength is the longest cache tag Akamai takes.
+const MaxTagLength = 128
+
+// TagRule says what ValidTag accepts, for error messages.
+const TagRule = "an Akamai cache tag is 1 to 128 letters, digits and !#$%'+./^_`|~- (no ':', spaces or commas)"
+
+// ValidTag reports whether tag is a cache tag Akamai can carry: at most
+// MaxTagLength characters, alphanumeric or of [!#$%'+./^_`|~-]
+// (https://techdocs.akamai.com/property-mgr/reference/ga-cache-tag).
+func ValidTag(tag string) bool {
+	if tag == "" || len(tag) > MaxTagLength {
+		return false
+	}
+	for i := 0; i < len(tag); i++ {
+		if !tagByte(tag[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+// ValidTagTemplate reports whether a tag template's literal text (all but
+// its {placeholders}) is made of characters Akamai's cache tags allow;
+// it returns the first character that is not.
+func ValidTagTemplate(tmpl string) (bad byte, ok bool) {
+	depth := 0
+	for i := 0; i < len(tmpl); i++ {
+		switch c := tmpl[i]; {
+		case c == '{':
+			depth++
+		case c == '}' && depth > 0:
+			depth--
+		case depth == 0 && !tagByte(c):
+			return c, false
+		}
+	}
+	return 0, true
+}
+
+// tagByte reports whether c may be in an Akamai cache tag.
+func tagByte(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.IndexByte("!#$%'+./^_`|~-", c) >= 0
 }

@@ -28,7 +28,7 @@ func TestActionsNetworksAndEstimate(t *testing.T) {
 	cfg.Network = "staging"
 	p := newPurger(t, cfg, akamai.OnEstimate(func(d time.Duration) { mu.Lock(); estimates = append(estimates, d); mu.Unlock() }))
 	ctx := context.Background()
-	res, err := p.Purge(ctx, purge.Request{URLs: urls(2), Tags: []string{"page:abc"}})
+	res, err := p.Purge(ctx, purge.Request{URLs: urls(2), Tags: []string{"page-abc"}})
 	if err != nil || res != (purge.Result{Items: 3, Calls: 2}) {
 		t.Fatalf("hard purge: %+v, %v", res, err)
 	}
@@ -45,7 +45,7 @@ func TestActionsNetworksAndEstimate(t *testing.T) {
 	if !slices.Equal(paths, want) {
 		t.Errorf("paths %v, want %v", paths, want)
 	}
-	if got := stub.Purged("staging"); len(got) != 3 || got["page:abc"].IsZero() || got[urls(1)[0]].IsZero() {
+	if got := stub.Purged("staging"); len(got) != 3 || got["page-abc"].IsZero() || got[urls(1)[0]].IsZero() {
 		t.Errorf("purged on staging: %v", got)
 	}
 	if len(stub.Purged("production")) != 0 {
@@ -108,6 +108,8 @@ func TestRefusesWhatFastPurgeCannot(t *testing.T) {
 		{Prefixes: []string{pageHost + "/incidents/"}},
 		{Everything: true},
 		{URLs: []string{"/relative"}},
+		{Tags: []string{"page:abc"}},
+		{Tags: []string{strings.Repeat("t", akamai.MaxTagLength+1)}},
 	} {
 		_, err := p.Purge(context.Background(), req)
 		if pe := purgeError(t, err); pe.Retryable || !strings.Contains(err.Error(), "nothing was purged") {
@@ -243,5 +245,24 @@ func TestLimits(t *testing.T) {
 	if l.URLs != (ratelimit.Rate{Count: 6000, Period: time.Minute, Burst: 9000}) ||
 		l.Tags != (ratelimit.Rate{Count: 450, Period: time.Minute, Burst: 10}) {
 		t.Errorf("configured limits %+v", l)
+	}
+}
+
+// Akamai's cache tags: at most 128 characters, alphanumeric and
+// [!#$%'+./^_`|~-]; a template's placeholders are not judged.
+func TestValidTag(t *testing.T) {
+	for tag, want := range map[string]bool{
+		"page-abc": true, "a.b_c~d|e^f'g+h!i#j$k%l`m": true, strings.Repeat("t", 128): true,
+		"": false, "page:abc": false, "a b": false, "a,b": false, "a*b": false, strings.Repeat("t", 129): false, "é": false,
+	} {
+		if got := akamai.ValidTag(tag); got != want {
+			t.Errorf("ValidTag(%q) = %t", tag, got)
+		}
+	}
+	if _, ok := akamai.ValidTagTemplate("page-{page_id}"); !ok {
+		t.Error("page-{page_id} refused")
+	}
+	if bad, ok := akamai.ValidTagTemplate("page:{page_id}"); ok || bad != ':' {
+		t.Errorf("page:{page_id}: %q %t", bad, ok)
 	}
 }

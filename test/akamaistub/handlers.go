@@ -175,6 +175,14 @@ func (s *Server) serve(r *http.Request, call Call, body []byte, readErr, parseEr
 	if parseErr != nil || len(call.Items) == 0 {
 		return s.purgeProblem(http.StatusBadRequest, "Bad request", "The request body must be a JSON object with a non-empty objects array")
 	}
+	if call.Kind == KindTag {
+		for _, tag := range call.Items {
+			if !akamai.ValidTag(tag) {
+				// The stand-in's words: Akamai documents the rule, not the answer.
+				return s.purgeProblem(http.StatusBadRequest, "bad cache tag", fmt.Sprintf("Invalid cache tag %q", tag))
+			}
+		}
+	}
 	if a, limited := s.throttle(now, call.Kind, len(call.Items)); limited {
 		return a
 	}

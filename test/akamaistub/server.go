@@ -30,6 +30,10 @@
 //     (https://techdocs.akamai.com/purge-cache/reference/rate-limit-response-examples)
 //     and no Retry-After, which Akamai does not document, unless
 //     Options.RetryAfter asks for one.
+//   - A cache tag Akamai does not allow (over 128 characters, or a
+//     character outside letters, digits and !#$%'+./^_`|~-; see
+//     https://techdocs.akamai.com/property-mgr/reference/ga-cache-tag) is
+//     400 "bad cache tag" (the stand-in's words).
 //   - A CP-code purge is accepted and recorded; edgepurge sends none.
 //   - Purges complete at once; estimatedSeconds is Options.EstimatedSeconds.
 package akamaistub

@@ -108,6 +108,9 @@ func TestBodyLimitAndPaths(t *testing.T) {
 	if code, _, _ := post(t, base, "/ccu/v3/delete/tag/production", `{"objects":[]}`, good, time.Now()); code != 400 {
 		t.Errorf("no objects: %d", code)
 	}
+	if code, _, ans := post(t, base, "/ccu/v3/delete/tag/production", `{"objects":["page:p0"]}`, good, time.Now()); code != 400 || ans["title"] != "bad cache tag" {
+		t.Errorf("a tag with ':': %d %v", code, ans)
+	}
 }
 
 // Object buckets refuse a call whole with 429 and Akamai's headers,
