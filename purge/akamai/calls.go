@@ -39,8 +39,9 @@ const bodyOverhead = len(`{"objects":[]}`)
 // plan checks a request and splits it into calls of at most maxObjects
 // objects and maxBody bytes of body. It refuses, with a permanent
 // *purge.Error, a request with hosts, prefixes or everything (Fast Purge
-// cannot purge them), with URLs that are not absolute http(s) URLs, or with
-// an object that alone would not fit a call.
+// cannot purge them), with URLs that are not absolute http(s) URLs, with
+// tags Akamai does not allow (ValidTag), or with an object that alone
+// would not fit a call.
 func (p *Purger) plan(req purge.Request) ([]call, *purge.Error) {
 	op := "purge akamai " + p.network
 	var problems []string

@@ -137,8 +137,8 @@ func (p *Purger) Network() string { return p.network }
 
 // Purge implements purge.Purger. It first checks the request and refuses
 // it whole, with a permanent *purge.Error and no call made, when it has
-// hosts, prefixes, everything, URLs that are not absolute http(s) URLs, or
-// an object too large for a call. Otherwise it makes every call (see the
+// hosts, prefixes, everything, URLs that are not absolute http(s) URLs,
+// tags Akamai does not allow, or an object too large for a call. Otherwise it makes every call (see the
 // package comment), at most MaxInflightCalls at once, even when some fail,
 // and reports all failures in one *purge.Error (see purge.Combine). Calls
 // still waiting for a slot when ctx ends are not sent; their error says
