@@ -59,13 +59,15 @@ func (p *Purger) plan(req purge.Request) ([]call, *purge.Error) {
 			strings.Join(problems, "; ") + "; nothing was purged"}
 	}
 	var bad []string
-	for _, u := range req.URLs {
-		if !checkURL(u) {
+	urls := make([]string, len(req.URLs))
+	for i, u := range req.URLs {
+		var ok bool
+		if urls[i], ok = asciiURL(u); !ok {
 			bad = append(bad, u)
 		}
 	}
 	if len(bad) > 0 {
-		return nil, &purge.Error{Op: op, Message: "not absolute http(s) URLs: " + list(bad) + "; nothing was purged"}
+		return nil, &purge.Error{Op: op, Message: "URLs Fast Purge cannot take (not absolute http(s) URLs, or a non-ASCII host): " + list(bad) + "; nothing was purged"}
 	}
 	for _, t := range req.Tags {
 		if !ValidTag(t) {
@@ -83,7 +85,7 @@ func (p *Purger) plan(req purge.Request) ([]call, *purge.Error) {
 	for _, k := range []struct {
 		kind  string
 		items []string
-	}{{kindURL, req.URLs}, {kindTag, req.Tags}} {
+	}{{kindURL, urls}, {kindTag, req.Tags}} {
 		batches, tooLong := p.split(k.items)
 		if tooLong != "" {
 			return nil, &purge.Error{Op: op, Message: fmt.Sprintf("%s %q is too long for one Fast Purge call of %d bytes; nothing was purged", k.kind, tooLong, p.maxBody)}

@@ -159,9 +159,46 @@ func (p *Purger) Purge(ctx context.Context, req purge.Request) (purge.Result, er
 	return res, nil
 }
 
-// checkURL reports whether raw is an absolute http(s) URL Fast Purge can
-// take.
-func checkURL(raw string) bool {
+// asciiURL returns raw as Fast Purge takes it, ok false when it is not an
+// absolute http(s) URL. Fast Purge refuses a URL with a non-ASCII character
+// (400 "bad URL"; https://techdocs.akamai.com/purge-cache/reference/api-errors),
+// so such a path or query is sent percent-encoded, as browsers request it
+// and the edge caches it; a non-ASCII host is refused.
+func asciiURL(raw string) (string, bool) {
 	u, err := url.Parse(raw)
-	return err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != "" && u.User == nil
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil {
+		return "", false
+	}
+	if isASCII(raw) {
+		return raw, true
+	}
+	if !isASCII(u.Host) {
+		return "", false
+	}
+	u.RawQuery = asciiQuery(u.RawQuery)
+	u.Fragment, u.RawFragment = "", ""
+	return u.String(), true
+}
+
+// asciiQuery percent-encodes the non-ASCII bytes of a raw query, leaving
+// the rest as it is.
+func asciiQuery(q string) string {
+	var b strings.Builder
+	for i := 0; i < len(q); i++ {
+		if c := q[i]; c >= 0x80 {
+			fmt.Fprintf(&b, "%%%02X", c)
+		} else {
+			b.WriteByte(c)
+		}
+	}
+	return b.String()
+}
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			return false
+		}
+	}
+	return true
 }

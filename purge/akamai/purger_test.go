@@ -266,3 +266,21 @@ func TestValidTag(t *testing.T) {
 		t.Errorf("page:{page_id}: %q %t", bad, ok)
 	}
 }
+
+// Fast Purge refuses non-ASCII URLs: a path or query is sent
+// percent-encoded, as the edge caches it; a non-ASCII host is refused.
+func TestNonASCIIURLsAreEncoded(t *testing.T) {
+	stub, base := startStub(t, akamaistub.Options{})
+	p := newPurger(t, testConfig(base))
+	if _, err := p.Purge(context.Background(), purge.Request{URLs: []string{"https://status.example.com/incidents/dévops?q=é"}}); err != nil {
+		t.Fatal(err)
+	}
+	want := "https://status.example.com/incidents/d%C3%A9vops?q=%C3%A9"
+	if _, ok := stub.Purged("production")[want]; !ok {
+		t.Errorf("purged %v, want %s", stub.Purged("production"), want)
+	}
+	_, err := p.Purge(context.Background(), purge.Request{URLs: []string{"https://stätus.example.com/"}})
+	if pe := purgeError(t, err); pe.Retryable || !strings.Contains(err.Error(), "non-ASCII host") {
+		t.Errorf("non-ASCII host: %v", err)
+	}
+}
