@@ -58,13 +58,13 @@ test-unit: ## the unit layer only, in seconds: go test ./... (no Redis, varnishd
 	EDGEPURGE_INTEGRATION= go test ./...
 
 # test-live runs the conformance suite (purge/purgetest) against the real
-# Cloudflare and Fastly APIs, with a throwaway zone's and service's
+# Cloudflare, Fastly and Akamai APIs, with a throwaway zone's and service's
 # credentials and a probe URL and tag no page serves; only its harmless
 # cases (no purge everything, no host purge, nothing injected). Behind the
 # build tag `live`, so `make test`, `go test ./...` and CI never run it. A
 # CDN whose variables are not all set is skipped with one line naming them.
-test-live: ## the conformance suite against real Cloudflare and Fastly accounts (docs/cdns.md#before-the-first-deploy-make-test-live)
-	@set -o pipefail; go test -count=1 -tags live -run '^TestLive$$' -v ./purge/cloudflare ./purge/fastly | grep -Ev '^=== (RUN|PAUSE|CONT)'
+test-live: ## the conformance suite against real Cloudflare, Fastly and Akamai accounts (docs/cdns.md#before-the-first-deploy-make-test-live)
+	@set -o pipefail; go test -count=1 -tags live -run '^TestLive$$' -v ./purge/cloudflare ./purge/fastly ./purge/akamai | grep -Ev '^=== (RUN|PAUSE|CONT)'
 
 # test-container builds the Dockerfile with a real Docker engine and runs
 # the image (test/container): local stand-ins for its base images (no

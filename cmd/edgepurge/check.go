@@ -24,9 +24,10 @@ func newCheck(g *globalFlags) *cobra.Command {
 		Long: `Load the config exactly as serve does, validate it (every page's templates
 render, hosts are hostnames, zones are set, secrets are well-formed), then
 prove each backend by doing its work: Redis answers PING and unlinks
-edgepurge:probe; every Cloudflare zone, Fastly service and Varnish node
-purges the probe URL and tag (probe.path, probe.tag) through the clients
-serve uses. The token verify and the zone and service reads follow as
+edgepurge:probe; every Cloudflare zone, Fastly service, Akamai network
+and Varnish node purges the probe URL and tag (probe.path, probe.tag)
+through the clients serve uses (Akamai invalidates them: Fast Purge has no
+read-only call to prove its credentials). The token verify and the zone and service reads follow as
 detail: one the token has no permission for is skipped (–), never a
 failure, since a purge-only token is what least privilege asks for.
 One line per check, ✓, ! (passed, but look: a token not set, a dry run),
@@ -41,7 +42,8 @@ One line per check, ✓, ! (passed, but look: a token not set, a dry run),
 			cfg, err := g.load()
 			var rep preflight.Report
 			if err != nil {
-				rep = preflight.ConfigFailed(err, os.Getenv("CLOUDFLARE_API_TOKEN"), os.Getenv("EDGEPURGE_API_TOKEN"), os.Getenv("EDGEPURGE_STATUSPAGE_TOKEN"))
+				rep = preflight.ConfigFailed(err, os.Getenv("CLOUDFLARE_API_TOKEN"), os.Getenv("EDGEPURGE_API_TOKEN"), os.Getenv("EDGEPURGE_STATUSPAGE_TOKEN"),
+					os.Getenv("AKAMAI_CLIENT_SECRET"), os.Getenv("AKAMAI_ACCESS_TOKEN"))
 			} else {
 				rep = preflight.Run(cmd.Context(), cfg, preflight.Serve{Rules: app.PlanRules(cfg), Probe: probeOnce(cfg)}, timeout)
 			}

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"strings"
 	"sync"
 	"time"
 
@@ -67,15 +68,22 @@ type App struct {
 
 // PlanRules are the planner's rules in cfg: the pages, the zone of those
 // that name none (cloudflare.zone_id), and what the configured CDNs need
-// of a plan (Fastly's soft purge; Fastly purges no hosts or prefixes).
+// of a plan (Fastly's soft purge; Fastly and Akamai purge no hosts or
+// prefixes).
 func PlanRules(cfg *config.Config) plan.Rules {
 	r := plan.Rules{
 		Pages: cfg.Pages, Defaults: cfg.Defaults, Zone: cfg.Cloudflare.ZoneID, MaxURLs: cfg.Limits.MaxPlanURLs,
 		Reserved: cfg.ReservedKeyPrefixes(), SoftPurge: cfg.Fastly.SoftPurge,
 	}
+	var noHosts []string
 	if cfg.Fastly.Enabled() {
-		r.NoHostPurges = config.CDNFastly
+		noHosts = append(noHosts, config.CDNFastly)
 	}
+	if cfg.Akamai.Enabled() {
+		noHosts = append(noHosts, config.CDNAkamai)
+		r.NoEverything = config.CDNAkamai
+	}
+	r.NoHostPurges = strings.Join(noHosts, " and ")
 	return r
 }
 

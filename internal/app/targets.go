@@ -75,6 +75,10 @@ func (a *App) callsLayer(backend string, targetOf func(zone string) string) func
 		if req.Items() > urls {
 			flex = 1
 		}
+		if backend == config.CDNAkamai {
+			// Fast Purge spends a token per cache tag, not per call.
+			flex = len(req.Tags)
+		}
 		a.recordCall(backend, target, urls, flex, err)
 	}
 }
@@ -121,6 +125,10 @@ func (a *App) backendsReport() server.BackendsReport {
 				b.Budget = []server.Budget{
 					{Bucket: string(ratelimit.URLs), Used1m: t.URLs, Limit1m: perMinute(cs.limits.URLs)},
 					{Bucket: string(ratelimit.Calls), Used1m: t.Flex, Limit1m: perMinute(cs.limits.Calls)},
+				}
+				if cs.limits.TagsApart() {
+					// Akamai: the second budget is its cache tags', tag by tag.
+					b.Budget[1] = server.Budget{Bucket: string(ratelimit.Tags), Used1m: t.Flex, Limit1m: perMinute(cs.limits.Tags)}
 				}
 			}
 		}

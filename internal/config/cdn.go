@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/edgepurge/edgepurge/purge"
+	"github.com/edgepurge/edgepurge/purge/akamai"
 )
 
 // CDN backend names, as cdn_order spells them.
@@ -13,12 +14,13 @@ const (
 	CDNVarnish    = "varnish"
 	CDNFastly     = "fastly"
 	CDNCloudflare = "cloudflare"
+	CDNAkamai     = "akamai"
 )
 
 // DefaultCDNOrder purges the inner cache (Varnish, behind the CDN) first.
 // Fastly before Cloudflare is an arbitrary choice for the rare setup with
 // both; such a setup states its own order.
-var DefaultCDNOrder = []string{CDNVarnish, CDNFastly, CDNCloudflare}
+var DefaultCDNOrder = []string{CDNVarnish, CDNFastly, CDNAkamai, CDNCloudflare}
 
 // applyCDNEnv reads the Fastly variables and EDGEPURGE_VARNISH_URLS, the
 // node URLs comma-separated.
@@ -32,6 +34,7 @@ func applyCDNEnv(cfg *Config, getenv Getenv) {
 	if v := strings.TrimSpace(getenv("FASTLY_BASE_URL")); v != "" {
 		cfg.Fastly.BaseURL = v
 	}
+	applyAkamaiEnv(cfg, getenv)
 	if v := getenv("EDGEPURGE_VARNISH_URLS"); strings.TrimSpace(v) != "" {
 		cfg.Varnish.Nodes = splitList(v)
 	}
@@ -57,9 +60,30 @@ func (c *Config) validateCDNs() []error {
 		if c.Fastly.Enabled() && r.Cover != nil && r.Cover.Hosts {
 			add("%s.cover.hosts: Fastly cannot purge by hostname; cover the page with a surrogate key (cover.tags)", name)
 		}
+		if c.Akamai.Enabled() && r.Cover != nil && r.Cover.Hosts {
+			add("%s.cover.hosts: Akamai Fast Purge cannot purge by hostname; cover the page with a cache tag (cover.tags)", name)
+		}
+		if c.Akamai.Enabled() {
+			tags := r.Tags
+			if r.Cover != nil {
+				tags = append(slices.Clone(tags), r.Cover.Tags...)
+			}
+			for _, t := range tags {
+				if bad, ok := akamai.ValidTagTemplate(t); !ok {
+					add("%s: tag %q: Akamai cache tags cannot contain %q (%s); use e.g. %q, and the same in the origin's Edge-Cache-Tag", name, t, bad, akamai.TagRule, akamaiTag(t))
+				}
+			}
+		}
 	}
 	if c.Defaults != nil {
 		check("defaults", *c.Defaults)
+	}
+	if c.Akamai.Enabled() {
+		for name, t := range map[string]string{"probe.tag": c.Probe.Tag, "canary.tag": c.Canary.Tag} {
+			if t != "" && !akamai.ValidTag(t) {
+				add("%s=%q: %s; use e.g. %q", name, t, akamai.TagRule, akamaiTag(t))
+			}
+		}
 	}
 	for id, p := range c.Pages {
 		check("pages."+id, p)
@@ -70,11 +94,56 @@ func (c *Config) validateCDNs() []error {
 func checkCDNOrder(order []string) error {
 	for i, name := range order {
 		if !slices.Contains(DefaultCDNOrder, name) {
-			return fmt.Errorf("%q: must be %s, %s or %s", name, CDNVarnish, CDNFastly, CDNCloudflare)
+			return fmt.Errorf("%q: must be one of %s", name, strings.Join(DefaultCDNOrder, ", "))
 		}
 		if slices.Contains(order[:i], name) {
 			return fmt.Errorf("%q listed twice", name)
 		}
 	}
 	return nil
+}
+
+// applyAkamaiEnv reads the AKAMAI_* variables Akamai's own tools read
+// (the credentials, or an .edgerc file and its section), the network and
+// a stand-in's base URL.
+func applyAkamaiEnv(cfg *Config, getenv Getenv) {
+	a := &cfg.Akamai
+	set := func(dst *string, v string) {
+		if v = strings.TrimSpace(v); v != "" {
+			*dst = v
+		}
+	}
+	secret := func(dst *purge.Secret, v string) {
+		if v = strings.TrimSpace(v); v != "" {
+			*dst = purge.Secret(v)
+		}
+	}
+	set(&a.Host, getenv("AKAMAI_HOST"))
+	secret(&a.ClientToken, getenv("AKAMAI_CLIENT_TOKEN"))
+	secret(&a.ClientSecret, getenv("AKAMAI_CLIENT_SECRET"))
+	secret(&a.AccessToken, getenv("AKAMAI_ACCESS_TOKEN"))
+	set(&a.EdgeRC, getenv("AKAMAI_EDGERC"))
+	set(&a.Section, getenv("AKAMAI_EDGERC_SECTION"))
+	set(&a.Network, getenv("AKAMAI_NETWORK"))
+	set(&a.BaseURL, getenv("AKAMAI_BASE_URL"))
+}
+
+// akamaiTag is t with what Akamai's cache tags do not allow, outside its
+// {placeholders}, replaced by '-': a suggestion for an error message.
+func akamaiTag(t string) string {
+	b := []byte(t)
+	depth := 0
+	for i, c := range b {
+		switch {
+		case c == '{':
+			depth++
+		case c == '}' && depth > 0:
+			depth--
+		case depth == 0:
+			if _, ok := akamai.ValidTagTemplate(string(c)); !ok {
+				b[i] = '-'
+			}
+		}
+	}
+	return string(b)
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/edgepurge/edgepurge/cache"
 	"github.com/edgepurge/edgepurge/purge"
+	"github.com/edgepurge/edgepurge/purge/akamai"
 	"github.com/edgepurge/edgepurge/purge/cloudflare"
 	"github.com/edgepurge/edgepurge/purge/fastly"
 	"github.com/edgepurge/edgepurge/purge/varnish"
@@ -31,10 +32,12 @@ type Config struct {
 	Varnish varnish.Config `yaml:"varnish"`
 	// Fastly is the Fastly CDN.
 	Fastly fastly.Config `yaml:"fastly"`
+	// Akamai is Akamai's Fast Purge.
+	Akamai akamai.Config `yaml:"akamai"`
 	// CDNOrder is the order in which the CDN backends are purged, by name
-	// (varnish, fastly, cloudflare): inner caches first, so an outer cache
-	// cannot re-fetch stale content from an inner one. Default: varnish,
-	// fastly, cloudflare. Backends it leaves out follow in the default order.
+	// (varnish, fastly, akamai, cloudflare): inner caches first, so an outer
+	// cache cannot re-fetch stale content from an inner one. Default:
+	// varnish, fastly, akamai, cloudflare. Backends it leaves out follow in the default order.
 	CDNOrder []string `yaml:"cdn_order"`
 	Auth     Auth     `yaml:"auth"`
 	// Defaults is the rule for pages that are neither in Pages nor in the

@@ -297,6 +297,9 @@ func (c *Config) setDefaults() {
 	if c.Fastly.Enabled() {
 		c.Fastly.SetDefaults()
 	}
+	if c.Akamai.Enabled() {
+		c.Akamai.SetDefaults()
+	}
 	if len(c.CDNOrder) == 0 {
 		c.CDNOrder = slices.Clone(DefaultCDNOrder)
 	}
@@ -318,12 +321,15 @@ func (c *Config) Validate() error {
 	var errs []error
 	add := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
 
-	if !c.DryRun && !c.Cloudflare.Enabled() && !c.Varnish.Enabled() && !c.Fastly.Enabled() {
-		add("no CDN configured: set CLOUDFLARE_API_TOKEN and CLOUDFLARE_ZONE_ID (cloudflare.api_token, cloudflare.zone_id), FASTLY_API_TOKEN and FASTLY_SERVICE_ID (fastly.api_token, fastly.service_id), or EDGEPURGE_VARNISH_URLS (varnish.nodes), or set EDGEPURGE_DRY_RUN=true to purge nothing")
+	if !c.DryRun && !c.Cloudflare.Enabled() && !c.Varnish.Enabled() && !c.Fastly.Enabled() && !c.Akamai.Enabled() {
+		add("no CDN configured: set CLOUDFLARE_API_TOKEN and CLOUDFLARE_ZONE_ID (cloudflare.api_token, cloudflare.zone_id), FASTLY_API_TOKEN and FASTLY_SERVICE_ID (fastly.api_token, fastly.service_id), AKAMAI_EDGERC or AKAMAI_HOST, AKAMAI_CLIENT_TOKEN, AKAMAI_CLIENT_SECRET and AKAMAI_ACCESS_TOKEN (akamai.*), or EDGEPURGE_VARNISH_URLS (varnish.nodes), or set EDGEPURGE_DRY_RUN=true to purge nothing")
 	}
 	errs = append(errs, c.Varnish.Validate()...)
 	if c.Fastly.Enabled() {
 		errs = append(errs, c.Fastly.Validate()...)
+	}
+	if c.Akamai.Enabled() {
+		errs = append(errs, c.Akamai.Validate()...)
 	}
 	errs = append(errs, c.Cloudflare.Validate()...)
 	errs = append(errs, c.validateCDNs()...)
@@ -415,7 +421,8 @@ func (c *Config) Validate() error {
 func (c *Config) ReservedKeyPrefixes() []string {
 	rl := c.Cloudflare.RateLimitPrefix()
 	frl := c.Fastly.RateLimitPrefix()
-	out := []string{c.Registry.Prefix, c.Dedupe.Prefix, c.Journal.Stream, c.Journal.DeadStream, c.Audit.Stream, rl, "rate:" + rl, frl, "rate:" + frl}
+	arl := c.Akamai.RateLimitPrefix()
+	out := []string{c.Registry.Prefix, c.Dedupe.Prefix, c.Journal.Stream, c.Journal.DeadStream, c.Audit.Stream, rl, "rate:" + rl, frl, "rate:" + frl, arl, "rate:" + arl}
 	kept := out[:0]
 	for _, p := range out {
 		if p != "" {

@@ -59,7 +59,8 @@ type slot struct {
 }
 
 // CheckName is the readiness check of a backend's target: "redis",
-// "cloudflare zone Z", "fastly service S", "varnish node URL".
+// "cloudflare zone Z", "fastly service S", "varnish node URL", "akamai
+// network N".
 func CheckName(backend, target string) string {
 	switch {
 	case target == "":
@@ -70,6 +71,8 @@ func CheckName(backend, target string) string {
 		return backend + " service " + target
 	case backend == "varnish":
 		return backend + " node " + target
+	case backend == "akamai":
+		return backend + " network " + target
 	default:
 		return backend + " " + target
 	}

@@ -24,6 +24,11 @@ type Ops struct {
 	// CDNRequests counts the CDN's answers to purge calls by backend, zone
 	// and HTTP status ("error" when no answer arrived).
 	CDNRequests *prometheus.CounterVec
+	// CDNCompletionEstimate is, per backend, the CDN's own estimate of how
+	// long an accepted purge takes to reach every edge (Akamai's
+	// estimatedSeconds): edgepurge counts a purge done when it is accepted,
+	// and this is how much later the edges should have it.
+	CDNCompletionEstimate *prometheus.HistogramVec
 
 	// zones are the zone label values in use: zones come from the page
 	// registry too, so past maxZoneLabels the rest count as "other".
@@ -62,8 +67,13 @@ func NewOps(reg prometheus.Registerer) *Ops {
 			Name: "edgepurge_cdn_requests_total",
 			Help: "Purge API calls answered by a CDN, by backend, zone and HTTP status (error: no answer).",
 		}, []string{"backend", "zone", "status"}),
+		CDNCompletionEstimate: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "edgepurge_cdn_completion_estimate_seconds",
+			Help:    "The CDN's estimate, in its answer to an accepted purge call, of when every edge has the purge (Akamai's estimatedSeconds), by backend.",
+			Buckets: []float64{1, 2, 5, 10, 30, 60, 120, 300, 600},
+		}, []string{"backend"}),
 	}
-	reg.MustRegister(o.AuditDropped, o.AuditFallbacks, o.CanaryRuns, o.CanaryLastSuccess, o.CDNRequests)
+	reg.MustRegister(o.AuditDropped, o.AuditFallbacks, o.CanaryRuns, o.CanaryLastSuccess, o.CDNRequests, o.CDNCompletionEstimate)
 	return o
 }
 

@@ -72,6 +72,11 @@ type Rules struct {
 	// prefixes (Fastly), so that such a purge is refused, not half done;
 	// empty when every CDN can.
 	NoHostPurges string
+	// NoEverything names a configured CDN that cannot purge everything
+	// (Akamai, which purges a whole property only by CP code), so that
+	// such a purge is refused, not done on the other CDNs only; empty
+	// when every CDN can.
+	NoEverything string
 }
 
 // Planner computes plans. It is safe for concurrent use.
@@ -241,6 +246,9 @@ func (p *Planner) plan(ctx context.Context, ev event.Event, reg Registry) (Plan,
 	}
 	if p.rules.NoHostPurges != "" && (len(out.Hosts) > 0 || len(out.Prefixes) > 0) {
 		return Plan{}, page{}, fmt.Errorf("%w: %s cannot purge by hostname or prefix; purge the page's URLs, or a surrogate key (tag) your VCL sets per host", ErrUnsupported, p.rules.NoHostPurges)
+	}
+	if p.rules.NoEverything != "" && out.Everything {
+		return Plan{}, page{}, fmt.Errorf("%w: %s cannot purge everything (only by CP code, which edgepurge does not map); purge the page's URLs and tags, or a cache tag every object carries", ErrUnsupported, p.rules.NoEverything)
 	}
 	return out, resolved, nil
 }

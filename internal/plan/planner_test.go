@@ -314,3 +314,18 @@ func TestCover(t *testing.T) {
 		}
 	}
 }
+
+// A CDN that cannot purge everything (Akamai) has such a purge refused
+// before anything is purged, naming it; others still plan it.
+func TestPlanRefusesEverythingForACDNWithout(t *testing.T) {
+	ev := event.Event{Everything: true}
+	rules := twoHostConfig()
+	if got, err := newPlanner(t, rules, nil).Plan(context.Background(), ev); err != nil || !got.Everything {
+		t.Errorf("without akamai: %+v, %v", got, err)
+	}
+	rules.NoEverything = "akamai"
+	_, err := newPlanner(t, rules, nil).Plan(context.Background(), ev)
+	if !errors.Is(err, ErrUnsupported) || !strings.Contains(err.Error(), "akamai cannot purge everything") {
+		t.Errorf("with akamai: %v, want ErrUnsupported naming it", err)
+	}
+}

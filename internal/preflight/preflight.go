@@ -1,8 +1,8 @@
 // Package preflight is the deploy gate (edgepurge check): it validates a loaded
 // config the way serve would use it and proves each dependency can do its
 // work by doing it — Redis unlinks a key of edgepurge's own, and every
-// Cloudflare zone, Fastly service and Varnish node purges a probe URL and
-// tag no page serves, through the same clients and wrappers serve uses —
+// Cloudflare zone, Fastly service, Akamai network and Varnish node purges a
+// probe URL and tag no page serves (Akamai: invalidates them), through the same clients and wrappers serve uses —
 // reporting one line per check, never a secret. Metadata reads (token
 // verify, zone and service reads) are detail: a token that may purge but
 // not read is what least privilege asks for, so such a read is reported
@@ -104,6 +104,7 @@ func Run(ctx context.Context, cfg *config.Config, serve Serve, timeout time.Dura
 	proven := r.backends(ctx)
 	r.cloudflare(ctx, zones, proven)
 	r.fastly(ctx, proven)
+	r.akamai()
 	rep := Report{OK: true, DryRun: cfg.DryRun, Checks: r.results}
 	for _, c := range rep.Checks {
 		rep.OK = rep.OK && c.OK
@@ -368,6 +369,18 @@ func (r *runner) fastly(ctx context.Context, proven map[string]bool) {
 	}
 }
 
+// akamai notes that with probes off nothing proves Akamai's credentials:
+// Fast Purge has no read-only call, so the probe purge (an invalidation,
+// on the configured network, of a URL and a tag no page serves) is the
+// only check of the EdgeGrid credentials and the CCU grant.
+func (r *runner) akamai() {
+	if !r.cfg.Akamai.Enabled() || r.cfg.DryRun || !r.cfg.Probe.Disabled {
+		return
+	}
+	r.results = append(r.results, Check{Name: "akamai network " + r.cfg.Akamai.Network, OK: true, Warning: true,
+		Detail: "not checked: Fast Purge has no read-only call, and probe.disabled turns off the probe purge that would prove the EdgeGrid credentials and the CCU grant"})
+}
+
 // redisHost is the URL's host, without user or password.
 func redisHost(raw string) string {
 	u, err := url.Parse(raw)
@@ -380,7 +393,8 @@ func redisHost(raw string) string {
 // secretsOf lists every secret value of cfg, and the Redis URL's
 // password, so that no detail can print one.
 func secretsOf(cfg *config.Config) []string {
-	out := []string{cfg.Cloudflare.APIToken.Value(), cfg.Fastly.APIToken.Value(), cfg.Auth.StatuspageToken.Value(), cfg.Auth.APIToken.Value()}
+	out := []string{cfg.Cloudflare.APIToken.Value(), cfg.Fastly.APIToken.Value(), cfg.Auth.StatuspageToken.Value(), cfg.Auth.APIToken.Value(),
+		cfg.Akamai.ClientToken.Value(), cfg.Akamai.ClientSecret.Value(), cfg.Akamai.AccessToken.Value()}
 	for _, s := range cfg.Auth.WebhookSecrets {
 		out = append(out, s.Value())
 	}

@@ -1,6 +1,6 @@
 // Package purgetest is the contract every purge.Purger meets, as one
 // suite each CDN runs against its own target, on the model of Litestream's
-// RunWithReplicaClient: Cloudflare and Fastly against their stand-ins (and,
+// RunWithReplicaClient: Cloudflare, Fastly and Akamai against their stand-ins (and,
 // with `make test-live`, against a real account), Varnish against a real
 // varnishd and a stand-in node.
 //

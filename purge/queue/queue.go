@@ -64,6 +64,10 @@ type Config struct {
 	// Escalation, when set, lets a request with a cover be purged by it
 	// instead of its URLs when the URL budget is the bottleneck.
 	Escalation *Escalation
+	// TagsPerItem makes tag calls spend the ratelimit.Tags bucket a token
+	// per tag, as URLs do theirs, instead of a Calls token per call: Akamai
+	// counts cache tags one by one.
+	TagsPerItem bool
 }
 
 // Purger coalesces and batches purges for Next. It is safe for concurrent use.
@@ -335,7 +339,12 @@ func (p *Purger) options(zone, kind string, soft bool) batch.Options {
 		bucket, perCall = ratelimit.URLs, p.cfg.MaxURLsPerCall
 	case kindEverything:
 		bucket, perCall = ratelimit.Everything, 1
+	case kindTags:
+		if p.cfg.TagsPerItem {
+			bucket = ratelimit.Tags
+		}
 	}
+	perItem := bucket == ratelimit.URLs || bucket == ratelimit.Tags
 	limiter := p.limiter(zone)
 	o := batch.Options{
 		MaxItems:    perCall,
@@ -383,7 +392,7 @@ func (p *Purger) options(zone, kind string, soft bool) batch.Options {
 	}
 	if limiter != nil {
 		o.Acquire = func(ctx context.Context, n int) (int, time.Duration) {
-			if bucket != ratelimit.URLs {
+			if !perItem {
 				// A tag/host/prefix/everything call costs one token,
 				// whatever it carries.
 				if fill != nil && fill.hold(n) {

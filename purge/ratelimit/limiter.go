@@ -49,6 +49,9 @@ func New(rdb redis.UniversalClient, prefix string, limits Limits, log *slog.Logg
 	if limits.apart() {
 		l.local[Everything] = newLocal(limits.Everything)
 	}
+	if limits.TagsApart() {
+		l.local[Tags] = newLocal(limits.Tags)
+	}
 	if rdb != nil {
 		l.gcra = redis_rate.NewLimiter(rdb)
 	}
@@ -58,10 +61,10 @@ func New(rdb redis.UniversalClient, prefix string, limits Limits, log *slog.Logg
 // Limits returns the buckets' rates.
 func (l *Limiter) Limits() Limits { return l.limits }
 
-// bucket is the bucket b stands for: Everything is Calls unless the
-// limits give it a rate of its own.
+// bucket is the bucket b stands for: Everything and Tags are Calls
+// unless the limits give them a rate of their own.
 func (l *Limiter) bucket(b Bucket) Bucket {
-	if b == Everything && !l.limits.apart() {
+	if b == Everything && !l.limits.apart() || b == Tags && !l.limits.TagsApart() {
 		return Calls
 	}
 	return b
@@ -73,6 +76,8 @@ func (l *Limiter) rate(b Bucket) Rate {
 		return l.limits.URLs
 	case Everything:
 		return l.limits.Everything
+	case Tags:
+		return l.limits.Tags
 	}
 	return l.limits.Calls
 }

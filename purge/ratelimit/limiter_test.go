@@ -109,3 +109,26 @@ func TestFallbackWarningIsRateLimited(t *testing.T) {
 		t.Errorf("%d fallbacks logged %d times, want 50 counted and 1 line within %s", fallbacks, n, warnEvery)
 	}
 }
+
+// Tags counted apart (Akamai) spend their own bucket item by item; without
+// a rate of their own they are the Calls bucket.
+func TestTagsBucketApart(t *testing.T) {
+	apart := New(nil, "test:", Limits{URLs: Rate{10, time.Second, 10}, Calls: Rate{1, time.Minute, 1},
+		Tags: Rate{5, time.Minute, 5}}, quiet)
+	if got, _ := apart.Take(context.Background(), Tags, 5); got != 5 {
+		t.Errorf("tags apart: granted %d of 5", got)
+	}
+	if got, wait := apart.Take(context.Background(), Tags, 1); got != 0 || wait <= 0 {
+		t.Errorf("tags apart, bucket spent: granted %d, wait %v", got, wait)
+	}
+	if got, _ := apart.Take(context.Background(), Calls, 1); got != 1 {
+		t.Error("spending tags spent the call bucket")
+	}
+	shared := New(nil, "test:", Limits{URLs: Rate{10, time.Second, 10}, Calls: Rate{1, time.Minute, 1}}, quiet)
+	if got, _ := shared.Take(context.Background(), Tags, 1); got != 1 {
+		t.Error("tags without a rate: no call token")
+	}
+	if got, _ := shared.Take(context.Background(), Calls, 1); got != 0 {
+		t.Error("tags without a rate did not spend the call bucket")
+	}
+}

@@ -26,6 +26,10 @@ const (
 	// hourly API budget, which URL and surrogate-key purges do not. Without
 	// a rate of its own it is the Calls bucket, as on Cloudflare.
 	Everything Bucket = "everything"
+	// Tags counts cache tags one by one where the CDN does (Limits.Tags
+	// set): Akamai's Fast Purge spends a token per tag, not per call.
+	// Without a rate of its own it is the Calls bucket.
+	Tags Bucket = "tags"
 )
 
 // Rate is one token bucket: Burst tokens, refilled at Count per Period.
@@ -50,10 +54,17 @@ type Limits struct {
 	// Everything, when set (Count > 0), is a bucket of purge-everything
 	// calls of their own; zero, they spend Calls.
 	Everything Rate
+	// Tags, when set (Count > 0), is a bucket of cache tags counted one
+	// by one (Akamai); zero, tag calls spend Calls.
+	Tags Rate
 }
 
 // apart reports whether purge-everything calls have a bucket of their own.
 func (l Limits) apart() bool { return l.Everything.Count > 0 }
+
+// TagsApart reports whether tags are counted one by one in a bucket of
+// their own.
+func (l Limits) TagsApart() bool { return l.Tags.Count > 0 }
 
 // Preset returns Cloudflare's purge limits for a plan (since April 2025):
 // single-file purge 800 URLs/s on Free, 1,500 on Pro and Business, 3,000 on
@@ -104,6 +115,9 @@ func (l Limits) Scaled(f float64) Limits {
 	out := Limits{URLs: scale(l.URLs), Calls: scale(l.Calls)}
 	if l.apart() {
 		out.Everything = scale(l.Everything)
+	}
+	if l.TagsApart() {
+		out.Tags = scale(l.Tags)
 	}
 	return out
 }

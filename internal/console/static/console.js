@@ -288,7 +288,7 @@
   // ---- backends ---------------------------------------------------------
 
   // loadBackends reads GET /v1/backends: one row per backend target (Redis,
-  // each Cloudflare zone, Fastly service, Varnish node), from the calls
+  // each Cloudflare zone, Fastly service, Akamai network, Varnish node), from the calls
   // this instance made to it, probes included.
   async function loadBackends() {
     const r = await api('GET', '/v1/backends');
