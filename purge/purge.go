@@ -34,6 +34,12 @@ type Request struct {
 	// objects stale instead of evicting them, so that stale-while-
 	// revalidate spares the origin; the others purge as usual.
 	Soft bool
+	// Ref names the work this request is part of, the event and the chain's
+	// step ("<event id>/<backend>"), the same on every re-drive of it: a
+	// CDN whose purges are asynchronous (CloudFront) finds by it what an
+	// earlier attempt started, instead of starting it again. Empty when the
+	// caller has no such identity (a probe, a test).
+	Ref string
 }
 
 // Cover is what stands for all of a request's URLs: cache tags and/or
