@@ -189,7 +189,9 @@ func New(opts Options) *Server {
 }
 
 // Start serves on a free loopback port and returns the base URL.
-func (s *Server) Start() (string, error) { return s.core.Start(s.core.Track(http.HandlerFunc(s.route))) }
+func (s *Server) Start() (string, error) {
+	return s.core.Start(s.core.Track(http.HandlerFunc(s.route)))
+}
 
 // Close stops serving.
 func (s *Server) Close() { s.core.Close() }
