@@ -288,12 +288,17 @@ func (p *Purger) startLocked(d *dist) {
 	}
 }
 
+// callGrace is how long past its batch's deadline a call may still run:
+// the requests waiting on it return at their deadline, not because the
+// call ended first.
+const callGrace = time.Second
+
 // callContext bounds one call of the purger's own: CallTimeout, and the
-// batch's deadline when it has one.
+// batch's deadline (plus callGrace) when it has one.
 func (p *Purger) callContext(b *batch) (context.Context, context.CancelFunc) {
 	ctx, cancel := context.WithTimeout(context.Background(), p.cfg.CallTimeout)
 	if dl, ok := b.deadlineOf(&p.mu); ok {
-		c2, cancel2 := context.WithDeadline(ctx, dl)
+		c2, cancel2 := context.WithDeadline(ctx, dl.Add(callGrace))
 		return c2, func() { cancel2(); cancel() }
 	}
 	return ctx, cancel
