@@ -139,9 +139,16 @@ func TestCredentials(t *testing.T) {
 // answer was lost; the purge fails retryably, and its re-drive (same
 // Ref) creates no second invalidation, even from another instance
 // sharing the Refs in Redis.
-func TestRedriveAfterLostAnswer(t *testing.T) {
+func TestRedriveAfterLostAnswer(t *testing.T) { redriveAfterLostAnswer(t, newMemRefs(time.Hour)) }
+
+// TestRedriveAfterLostAnswerRedis is TestRedriveAfterLostAnswer with the
+// Refs in Redis, as the app keeps them.
+func TestRedriveAfterLostAnswerRedis(t *testing.T) {
+	redriveAfterLostAnswer(t, RedisRefs{RDB: redistest.Client(t), Prefix: redistest.Prefix(t), TTL: time.Hour})
+}
+
+func redriveAfterLostAnswer(t *testing.T, refs Refs) {
 	stub, base := startStub(t, cloudfrontstub.Options{})
-	refs := RedisRefs{RDB: redistest.Client(t), Prefix: redistest.Prefix(t), TTL: time.Hour}
 	req := purge.Request{Zone: testDist, URLs: urls("incidents", 3), Ref: "evt-lost/cloudfront"}
 	stub.LoseAnswers(1)
 	_, err := purgeWithin(t, newPurger(t, base, Config{Refs: refs}), deadline, req)
