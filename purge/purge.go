@@ -126,6 +126,11 @@ type Error struct {
 	// Unsent says the CDN never received the items: the deadline passed
 	// while they waited for a call slot or rate budget.
 	Unsent bool
+	// Pending says the CDN accepted the work but had not finished it when
+	// the deadline came (a CloudFront invalidation still InProgress): the
+	// purge is retryable, a re-drive waits for the same work, and the CDN
+	// is not failing.
+	Pending bool
 	// Permission, when the CDN refused the call because the credential
 	// lacks a permission, names that permission as the operator would add
 	// it (Cloudflare "Zone → Cache Purge → Purge", "Zone → Zone → Read";

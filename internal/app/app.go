@@ -75,6 +75,10 @@ func PlanRules(cfg *config.Config) plan.Rules {
 	if cfg.Fastly.Enabled() {
 		r.NoHostPurges = config.CDNFastly
 	}
+	if cfg.CloudFront.Enabled() {
+		r.NoTagPurges = config.CDNCloudFront
+		r.HostPurge = cfg.CloudFront.HostPurge
+	}
 	return r
 }
 

@@ -13,12 +13,13 @@ const (
 	CDNVarnish    = "varnish"
 	CDNFastly     = "fastly"
 	CDNCloudflare = "cloudflare"
+	CDNCloudFront = "cloudfront"
 )
 
 // DefaultCDNOrder purges the inner cache (Varnish, behind the CDN) first.
 // Fastly before Cloudflare is an arbitrary choice for the rare setup with
 // both; such a setup states its own order.
-var DefaultCDNOrder = []string{CDNVarnish, CDNFastly, CDNCloudflare}
+var DefaultCDNOrder = []string{CDNVarnish, CDNFastly, CDNCloudflare, CDNCloudFront}
 
 // applyCDNEnv reads the Fastly variables and EDGEPURGE_VARNISH_URLS, the
 // node URLs comma-separated.
@@ -31,6 +32,14 @@ func applyCDNEnv(cfg *Config, getenv Getenv) {
 	}
 	if v := strings.TrimSpace(getenv("FASTLY_BASE_URL")); v != "" {
 		cfg.Fastly.BaseURL = v
+	}
+	// The AWS credentials (AWS_ACCESS_KEY_ID, AWS_PROFILE, ...) are read
+	// by the SDK's default chain itself.
+	if v := strings.TrimSpace(getenv("CLOUDFRONT_DISTRIBUTION_ID")); v != "" {
+		cfg.CloudFront.DistributionID = v
+	}
+	if v := strings.TrimSpace(getenv("CLOUDFRONT_BASE_URL")); v != "" {
+		cfg.CloudFront.BaseURL = v
 	}
 	if v := getenv("EDGEPURGE_VARNISH_URLS"); strings.TrimSpace(v) != "" {
 		cfg.Varnish.Nodes = splitList(v)
@@ -57,6 +66,9 @@ func (c *Config) validateCDNs() []error {
 		if c.Fastly.Enabled() && r.Cover != nil && r.Cover.Hosts {
 			add("%s.cover.hosts: Fastly cannot purge by hostname; cover the page with a surrogate key (cover.tags)", name)
 		}
+		if c.CloudFront.Enabled() && len(r.Tags) > 0 {
+			add("%s.tags: CloudFront has no cache tags, so a plan with tags is refused (422); remove the rule's tags (its URLs are invalidated as paths), or turn CloudFront off", name)
+		}
 	}
 	if c.Defaults != nil {
 		check("defaults", *c.Defaults)
@@ -70,7 +82,7 @@ func (c *Config) validateCDNs() []error {
 func checkCDNOrder(order []string) error {
 	for i, name := range order {
 		if !slices.Contains(DefaultCDNOrder, name) {
-			return fmt.Errorf("%q: must be %s, %s or %s", name, CDNVarnish, CDNFastly, CDNCloudflare)
+			return fmt.Errorf("%q: must be one of %s", name, strings.Join(DefaultCDNOrder, ", "))
 		}
 		if slices.Contains(order[:i], name) {
 			return fmt.Errorf("%q listed twice", name)

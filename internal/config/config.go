@@ -10,6 +10,7 @@ import (
 	"github.com/edgepurge/edgepurge/cache"
 	"github.com/edgepurge/edgepurge/purge"
 	"github.com/edgepurge/edgepurge/purge/cloudflare"
+	"github.com/edgepurge/edgepurge/purge/cloudfront"
 	"github.com/edgepurge/edgepurge/purge/fastly"
 	"github.com/edgepurge/edgepurge/purge/varnish"
 )
@@ -31,6 +32,8 @@ type Config struct {
 	Varnish varnish.Config `yaml:"varnish"`
 	// Fastly is the Fastly CDN.
 	Fastly fastly.Config `yaml:"fastly"`
+	// CloudFront is Amazon CloudFront; on when it names a distribution.
+	CloudFront cloudfront.Config `yaml:"cloudfront"`
 	// CDNOrder is the order in which the CDN backends are purged, by name
 	// (varnish, fastly, cloudflare): inner caches first, so an outer cache
 	// cannot re-fetch stale content from an inner one. Default: varnish,

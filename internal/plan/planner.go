@@ -72,6 +72,13 @@ type Rules struct {
 	// prefixes (Fastly), so that such a purge is refused, not half done;
 	// empty when every CDN can.
 	NoHostPurges string
+	// NoTagPurges names a configured CDN that has no cache tags
+	// (CloudFront), so that a plan with tags is refused, not half done.
+	NoTagPurges string
+	// HostPurge, when set, says why a configured CDN cannot purge a
+	// whole host (CloudFront: its distribution serves other hosts too),
+	// nil when it can.
+	HostPurge func(host string) error
 }
 
 // Planner computes plans. It is safe for concurrent use.
@@ -213,6 +220,16 @@ func (p *Planner) Plan(ctx context.Context, ev event.Event) (Plan, error) {
 	}
 	if p.rules.NoHostPurges != "" && (len(out.Hosts) > 0 || len(out.Prefixes) > 0) {
 		return Plan{}, fmt.Errorf("%w: %s cannot purge by hostname or prefix; purge the page's URLs, or a surrogate key (tag) your VCL sets per host", ErrUnsupported, p.rules.NoHostPurges)
+	}
+	if p.rules.NoTagPurges != "" && len(out.Tags) > 0 {
+		return Plan{}, fmt.Errorf("%w: %s has no cache tags, it cannot purge tags %s; purge the URLs (or a prefix) instead", ErrUnsupported, p.rules.NoTagPurges, strings.Join(out.Tags, ", "))
+	}
+	if p.rules.HostPurge != nil {
+		for _, h := range out.Hosts {
+			if err := p.rules.HostPurge(h); err != nil {
+				return Plan{}, fmt.Errorf("%w: %v", ErrUnsupported, err)
+			}
+		}
 	}
 	return out, nil
 }

@@ -128,7 +128,7 @@ func (b *batch) await(ctx context.Context) *purge.Error {
 	case <-b.completed:
 		return b.completeErr
 	case <-ctx.Done():
-		return &purge.Error{Op: "wait for invalidation " + b.rec.ID, Retryable: true,
+		return &purge.Error{Op: "wait for invalidation " + b.rec.ID, Retryable: true, Pending: true,
 			Message: "still InProgress at the deadline (" + ctx.Err().Error() + "); a re-drive waits for this same invalidation"}
 	}
 }
@@ -456,7 +456,7 @@ func (p *Purger) poll(d *dist, b *batch) {
 			}
 		}
 		if time.Since(start) > p.cfg.MaxWait {
-			p.done(d, b, &purge.Error{Op: "wait for invalidation " + b.rec.ID, Retryable: true,
+			p.done(d, b, &purge.Error{Op: "wait for invalidation " + b.rec.ID, Retryable: true, Pending: true,
 				Message: fmt.Sprintf("still InProgress after %s; a re-drive waits for this same invalidation", p.cfg.MaxWait)})
 			return
 		}

@@ -239,3 +239,21 @@ func (c Config) Limits() ratelimit.Limits {
 	r := ratelimit.FromPerSecond(c.RateLimit.CallsPerSecond, c.RateLimit.CallBurst)
 	return ratelimit.Limits{URLs: r, Calls: r}
 }
+
+// HostPurge says why CloudFront cannot purge host as a whole ("/*" on its
+// distribution), nil when it can: Distributions must map it by name to a
+// distribution no other configured host maps to, since an invalidation
+// applies to every alternate domain of its distribution.
+func (c Config) HostPurge(host string) error {
+	host = strings.ToLower(host)
+	d, ok := c.Distributions[host]
+	if !ok {
+		return fmt.Errorf("cloudfront cannot purge host %s: cloudfront.distributions does not map it by name to a distribution serving it alone", host)
+	}
+	for other, od := range c.Distributions {
+		if od == d && other != host {
+			return fmt.Errorf("cloudfront cannot purge host %s alone: its distribution %s also serves %s, and an invalidation applies to every host of a distribution; purge its URLs or a prefix", host, d, other)
+		}
+	}
+	return nil
+}

@@ -54,12 +54,11 @@ func (p *Purger) plan(req purge.Request) ([]item, *purge.Error) {
 		}
 	}
 	for _, h := range req.Hosts {
-		d, ok := p.hostAlone(h)
-		if !ok {
-			problems = append(problems, fmt.Sprintf("host %s: CloudFront invalidates a path on every alternate domain of a distribution, and %s", h, d))
+		if err := p.cfg.HostPurge(h); err != nil {
+			problems = append(problems, err.Error())
 			continue
 		}
-		items = append(items, item{dist: d, path: "/*"})
+		items = append(items, item{dist: p.cfg.Distributions[strings.ToLower(h)], path: "/*"})
 	}
 	if req.Everything {
 		if req.Zone == "" {
@@ -87,23 +86,6 @@ func (p *Purger) distOf(host, zone string) string {
 		return d
 	}
 	return zone
-}
-
-// hostAlone is the distribution serving host and only host, as the config
-// maps hosts: purging "/*" there purges that host alone. When there is
-// none, the string says why.
-func (p *Purger) hostAlone(host string) (string, bool) {
-	host = strings.ToLower(host)
-	d, ok := p.cfg.Distributions[host]
-	if !ok {
-		return "cloudfront.distributions does not map it by name to a distribution serving it alone", false
-	}
-	for other, od := range p.cfg.Distributions {
-		if od == d && other != host {
-			return fmt.Sprintf("distribution %s also serves %s", d, other), false
-		}
-	}
-	return d, true
 }
 
 // urlPath is the invalidation path of a URL: its path, escaped as sent,

@@ -194,8 +194,8 @@ func TestRedrivePollsSameInvalidation(t *testing.T) {
 	if err == nil {
 		t.Fatal("an invalidation held InProgress: no error")
 	}
-	if pe := purgeError(t, err); !pe.Retryable || pe.Unsent || !strings.Contains(err.Error(), "InProgress") {
-		t.Fatalf("err %q (retryable %t, unsent %t): want retryable, sent, saying InProgress", err, pe.Retryable, pe.Unsent)
+	if pe := purgeError(t, err); !pe.Retryable || !pe.Pending || pe.Unsent || !strings.Contains(err.Error(), "InProgress") {
+		t.Fatalf("err %q (retryable %t, pending %t, unsent %t): want retryable, pending, sent, saying InProgress", err, pe.Retryable, pe.Pending, pe.Unsent)
 	}
 	if res.Items != 2 || res.Calls != 1 {
 		t.Errorf("result %+v: want the 2 accepted items in 1 call", res)

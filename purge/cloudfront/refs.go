@@ -154,3 +154,6 @@ func (r RedisRefs) Load(ctx context.Context, ref string) ([]Record, error) {
 	}
 	return out, nil
 }
+
+// DefaultRefsPrefix is the Redis prefix of RedisRefs in the app.
+const DefaultRefsPrefix = "edgepurge:cloudfront:"
