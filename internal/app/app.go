@@ -28,6 +28,7 @@ import (
 	"github.com/edgepurge/edgepurge/internal/server"
 	"github.com/edgepurge/edgepurge/internal/webhook"
 	"github.com/edgepurge/edgepurge/purge/cloudflare"
+	"github.com/edgepurge/edgepurge/purge/cloudfront"
 	"github.com/edgepurge/edgepurge/purge/fastly"
 	"github.com/edgepurge/edgepurge/purge/ratelimit"
 )
@@ -45,6 +46,8 @@ type App struct {
 	redis  redis.UniversalClient
 	cf     *cloudflare.Purger // nil when Cloudflare is off
 	fastly *fastly.Purger     // nil when Fastly is off
+	// cloudfront is nil when CloudFront is off.
+	cloudfront *cloudfront.Purger
 	// cdns are the CDN backends as built, in configuration order;
 	// budgets their shared rate budgets by name; varnishNodes the Varnish
 	// nodes' names.

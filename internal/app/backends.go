@@ -64,6 +64,11 @@ func (a *App) newBackends() error {
 			a.trackTarget(config.CDNFastly, s)
 		}
 	}
+	if cfg.CloudFront.Enabled() {
+		if err := a.newCloudFront(); err != nil {
+			return fmt.Errorf("cloudfront: %w", err)
+		}
+	}
 	if cfg.Varnish.Enabled() {
 		v, err := varnish.New(cfg.Varnish)
 		if err != nil {

@@ -59,7 +59,8 @@ type slot struct {
 }
 
 // CheckName is the readiness check of a backend's target: "redis",
-// "cloudflare zone Z", "fastly service S", "varnish node URL".
+// "cloudflare zone Z", "fastly service S", "varnish node URL",
+// "cloudfront distribution D".
 func CheckName(backend, target string) string {
 	switch {
 	case target == "":
@@ -70,6 +71,8 @@ func CheckName(backend, target string) string {
 		return backend + " service " + target
 	case backend == "varnish":
 		return backend + " node " + target
+	case backend == "cloudfront":
+		return backend + " distribution " + target
 	default:
 		return backend + " " + target
 	}
