@@ -21,7 +21,7 @@ import (
 // calls in Redis, behind the breaker and the calls layer.
 func (a *App) newCloudFront() error {
 	cc := a.cfg.CloudFront
-	cc.Refs = cloudfront.RedisRefs{RDB: a.redis, Prefix: cloudfront.DefaultRefsPrefix, TTL: cc.RefTTL}
+	cc.Refs = cloudfront.RedisRefs{RDB: a.redis, Prefix: cc.RefsPrefix, TTL: cc.RefTTL}
 	if !cc.RateLimit.Disabled {
 		lim := ratelimit.New(a.redis, cc.RateLimitPrefix(), cc.Limits(), a.log)
 		lim.OnFallback = func(bk ratelimit.Bucket) { a.Metrics.RateLimitFallbacks.WithLabelValues(string(bk)).Inc() }

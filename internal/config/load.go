@@ -424,7 +424,7 @@ func (c *Config) ReservedKeyPrefixes() []string {
 	frl := c.Fastly.RateLimitPrefix()
 	crl := c.CloudFront.RateLimitPrefix()
 	out := []string{c.Registry.Prefix, c.Dedupe.Prefix, c.Journal.Stream, c.Journal.DeadStream, c.Audit.Stream, rl, "rate:" + rl, frl, "rate:" + frl,
-		crl, "rate:" + crl, cloudfront.DefaultRefsPrefix}
+		crl, "rate:" + crl, cmp.Or(c.CloudFront.RefsPrefix, cloudfront.DefaultRefsPrefix)}
 	kept := out[:0]
 	for _, p := range out {
 		if p != "" {

@@ -23,6 +23,8 @@ import (
 // once sealed the batch sent (rec), its creation and its completion.
 type batch struct {
 	dist string
+	// mu is the Purger's lock, which guards the fields below.
+	mu *sync.Mutex
 
 	// Guarded by Purger.mu.
 	asked       map[string]bool
@@ -44,8 +46,8 @@ type batch struct {
 	closeOnce sync.Once
 }
 
-func newBatch(dist string) *batch {
-	return &batch{dist: dist, asked: map[string]bool{}, refs: map[string]bool{}, created: make(chan struct{}), completed: make(chan struct{})}
+func newBatch(mu *sync.Mutex, dist string) *batch {
+	return &batch{dist: dist, mu: mu, asked: map[string]bool{}, refs: map[string]bool{}, created: make(chan struct{}), completed: make(chan struct{})}
 }
 
 // open reports whether the batch takes new paths; with Purger.mu held.
@@ -78,14 +80,11 @@ func (b *batch) deadlineOf(mu *sync.Mutex) (time.Time, bool) {
 	return b.deadline, !b.noDeadline && !b.deadline.IsZero()
 }
 
-// id is the invalidation's id, once known (read after created).
+// id is the invalidation's id, once known.
 func (b *batch) id() string {
-	select {
-	case <-b.created:
-		return b.rec.ID
-	default:
-		return ""
-	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.rec.ID
 }
 
 // accepted reports whether CloudFront made the invalidation.
@@ -128,7 +127,7 @@ func (b *batch) await(ctx context.Context) *purge.Error {
 	case <-b.completed:
 		return b.completeErr
 	case <-ctx.Done():
-		return &purge.Error{Op: "wait for invalidation " + b.rec.ID, Retryable: true, Pending: true,
+		return &purge.Error{Op: "wait for invalidation " + b.id(), Retryable: true, Pending: true,
 			Message: "still InProgress at the deadline (" + ctx.Err().Error() + "); a re-drive waits for this same invalidation"}
 	}
 }
@@ -431,6 +430,7 @@ func (p *Purger) done(d *dist, b *batch, pe *purge.Error) {
 func (p *Purger) poll(d *dist, b *batch) {
 	start := time.Now()
 	wait := p.cfg.PollInterval
+	recreated := false
 	for {
 		time.Sleep(wait)
 		wait = min(2*wait, p.cfg.MaxPollInterval)
@@ -445,6 +445,17 @@ func (p *Purger) poll(d *dist, b *batch) {
 		case err == nil && out.Invalidation != nil && aws.ToString(out.Invalidation.Status) == statusCompleted:
 			p.done(d, b, nil)
 			return
+		case err != nil && codeOf(err) == codeNoInvalidation && b.resumed && !recreated:
+			// A record of another account, distribution or stand-in:
+			// the same batch, sent again with its CallerReference, is
+			// answered with the invalidation CloudFront has for it, or
+			// made if it has none.
+			recreated = true
+			if pe := p.resend(d, b); pe != nil {
+				p.done(d, b, pe)
+				return
+			}
+			continue
 		case err != nil:
 			pe := apiError(ctx, "read invalidation "+b.rec.ID, PermGetInvalidation, err)
 			if !pe.Retryable {
@@ -461,4 +472,36 @@ func (p *Purger) poll(d *dist, b *batch) {
 			return
 		}
 	}
+}
+
+// resend sends a resumed batch again, as recorded, and records the
+// invalidation id CloudFront answers with.
+func (p *Purger) resend(d *dist, b *batch) *purge.Error {
+	ctx, cancel := p.callContext(b)
+	defer cancel()
+	if err := p.take(ctx); err != nil {
+		return &purge.Error{Op: "invalidate", Retryable: true, Message: "the deadline passed while waiting for the API budget"}
+	}
+	p.mu.Lock()
+	b.calls++
+	p.mu.Unlock()
+	out, err := p.api.CreateInvalidation(ctx, &cf.CreateInvalidationInput{
+		DistributionId: aws.String(d.id),
+		InvalidationBatch: &types.InvalidationBatch{
+			CallerReference: aws.String(b.rec.CallerReference),
+			Paths:           &types.Paths{Quantity: aws.Int32(int32(len(b.rec.Paths))), Items: b.rec.Paths},
+		},
+	})
+	if err != nil || out.Invalidation == nil {
+		if err == nil {
+			err = fmt.Errorf("answer without an invalidation")
+		}
+		return apiError(ctx, "invalidate", PermCreateInvalidation, err)
+	}
+	p.mu.Lock()
+	b.rec.ID = aws.ToString(out.Invalidation.Id)
+	rec := b.rec
+	p.mu.Unlock()
+	_ = p.refs.SetID(ctx, rec)
+	return nil
 }

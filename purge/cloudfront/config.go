@@ -98,6 +98,9 @@ type Config struct {
 	CallTimeout time.Duration `yaml:"-"`
 	// RefTTL: see DefaultRefTTL.
 	RefTTL time.Duration `yaml:"-"`
+	// RefsPrefix is the Redis prefix of the invalidation records
+	// (RedisRefs); default DefaultRefsPrefix.
+	RefsPrefix string `yaml:"-"`
 	// HTTPClient, when set, makes the calls.
 	HTTPClient *http.Client `yaml:"-" json:"-"`
 	// Refs keeps which invalidations each purge made, for its re-drives;
@@ -127,6 +130,7 @@ func (c *Config) SetDefaults() {
 	c.MaxWildcardsInProgress = cmp.Or(c.MaxWildcardsInProgress, MaxWildcardsInProgress)
 	c.CallTimeout = cmp.Or(c.CallTimeout, DefaultCallTimeout)
 	c.RefTTL = cmp.Or(c.RefTTL, DefaultRefTTL)
+	c.RefsPrefix = cmp.Or(c.RefsPrefix, DefaultRefsPrefix)
 	rl := &c.RateLimit
 	rl.CallsPerSecond = cmp.Or(rl.CallsPerSecond, DefaultCallsPerSecond)
 	rl.CallBurst = cmp.Or(rl.CallBurst, DefaultCallBurst)

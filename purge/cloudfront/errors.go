@@ -29,6 +29,7 @@ const (
 	codeNoCredentials  = "MissingAuthenticationToken"
 	codeAlreadyExists  = "InvalidationBatchAlreadyExists"
 	codeNoDistribution = "NoSuchDistribution"
+	codeNoInvalidation = "NoSuchInvalidation"
 )
 
 // defaultThrottleWait is how long a throttled call waits when CloudFront

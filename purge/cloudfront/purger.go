@@ -246,7 +246,7 @@ func (p *Purger) place(ctx context.Context, ref string, items []item, recs []Rec
 			}
 		}
 		if open == nil {
-			open = newBatch(it.dist)
+			open = newBatch(&p.mu, it.dist)
 			d.queue = append(d.queue, open)
 		}
 		open.ask(it.path)
@@ -264,7 +264,7 @@ func (p *Purger) resumeLocked(rec Record) *batch {
 	if b := p.live[rec.CallerReference]; b != nil {
 		return b
 	}
-	b := newBatch(rec.Distribution)
+	b := newBatch(&p.mu, rec.Distribution)
 	b.rec, b.resumed = rec, true
 	p.live[rec.CallerReference] = b
 	d := p.distLocked(rec.Distribution)
