@@ -324,3 +324,14 @@ func (p *Purger) take(ctx context.Context) error {
 		}
 	}
 }
+
+// InProgress is how many invalidations this purger made at distribution
+// dist and has not yet seen Completed.
+func (p *Purger) InProgress(dist string) int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if d := p.dists[dist]; d != nil {
+		return len(d.inProgress)
+	}
+	return 0
+}
