@@ -287,7 +287,7 @@ func counts(paths []string) (exact, wild int) {
 // attempt, and whether it may: TooManyInvalidationsInProgress and
 // throttling are waited out, under the batch's deadline.
 func (p *Purger) retryWait(b *batch, pe *purge.Error, code string, attempt int) (time.Duration, bool) {
-	if code != codeTooMany && code != codeThrottling && code != "RequestLimitExceeded" {
+	if code != codeTooMany && !throttled(code) {
 		return 0, false
 	}
 	dl, ok := b.deadlineOf(&p.mu)
@@ -336,7 +336,7 @@ func (p *Purger) create(d *dist, b *batch) {
 		}
 		pe := apiError(ctx, "invalidate", PermCreateInvalidation, err)
 		code := codeOf(err)
-		if code == codeThrottling && p.cfg.Budget != nil {
+		if throttled(code) && p.cfg.Budget != nil {
 			p.cfg.Budget.Pause(context.Background(), ratelimit.Calls, pe.RetryAfter)
 		}
 		wait, again := p.retryWait(b, pe, code, attempt)
@@ -462,7 +462,7 @@ func (p *Purger) poll(d *dist, b *batch) {
 				p.done(d, b, pe)
 				return
 			}
-			if codeOf(err) == codeThrottling && p.cfg.Budget != nil {
+			if throttled(codeOf(err)) && p.cfg.Budget != nil {
 				p.cfg.Budget.Pause(context.Background(), ratelimit.Calls, pe.RetryAfter)
 			}
 		}

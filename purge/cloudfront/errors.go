@@ -80,23 +80,30 @@ func apiError(ctx context.Context, op, perm string, err error) *purge.Error {
 		pe.Message, pe.Retryable = lastPart(msg), true
 		return pe
 	}
-	switch code {
-	case codeTooMany, codeThrottling, "RequestLimitExceeded", "ServiceUnavailable":
+	switch {
+	case code == codeTooMany || throttled(code) || code == "ServiceUnavailable":
 		pe.Retryable = true
-	case codeAccessDenied:
+	case code == codeAccessDenied:
 		pe.Permission = perm
 		pe.Message += "; grant the key's IAM policy " + perm
-	case codeBadKey, codeBadSignature, codeNoCredentials, "ExpiredToken", "InvalidSignatureException":
+	case code == codeBadKey || code == codeBadSignature || code == codeNoCredentials || code == "ExpiredToken" || code == "IncompleteSignature":
 		pe.Message += "; " + credentialsFix
 	default:
 		pe.Retryable = purge.RetryableStatus(pe.StatusCode)
 	}
-	if code == codeThrottling || pe.StatusCode == http.StatusTooManyRequests {
+	if throttled(code) || pe.StatusCode == http.StatusTooManyRequests {
 		if pe.RetryAfter == 0 {
 			pe.RetryAfter = defaultThrottleWait
 		}
 	}
 	return pe
+}
+
+// throttled reports whether code is one of AWS's throttling codes
+// (Throttling, ThrottlingException, RequestLimitExceeded): which one
+// CloudFront's REST-XML API answers is not documented.
+func throttled(code string) bool {
+	return code == codeThrottling || code == "ThrottlingException" || code == "RequestLimitExceeded"
 }
 
 // codeOf is CloudFront's error code in err, "" when none.

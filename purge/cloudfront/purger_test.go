@@ -282,3 +282,35 @@ func TestStorm(t *testing.T) {
 	}
 	t.Logf("%d pages: %d invalidations, %d distinct paths, peak %d paths and %d wildcards in progress", pages, len(invs), len(distinct), paths, wild)
 }
+
+// TestTooManyInProgressIsWaitedOut: CloudFront refuses a batch with
+// TooManyInvalidationsInProgress (another instance's invalidations fill
+// the distribution); the purge waits and retries under its deadline, and
+// goes through once they complete.
+func TestTooManyInProgressIsWaitedOut(t *testing.T) {
+	stub, base := startStub(t, cloudfrontstub.Options{MaxWildcardsInProgress: 1})
+	stub.HoldInProgress(true)
+	other := newPurger(t, base, Config{})
+	if _, err := purgeWithin(t, other, 200*time.Millisecond, purge.Request{Zone: testDist, Prefixes: []string{testHost + "/a/"}}); err == nil {
+		t.Fatal("an invalidation held InProgress: no error")
+	}
+	done := make(chan error, 1)
+	go func() {
+		_, err := purgeWithin(t, newPurger(t, base, Config{}), deadline, purge.Request{Zone: testDist, Prefixes: []string{testHost + "/b/"}})
+		done <- err
+	}()
+	for stub.RefusedForLimits() == 0 {
+		select {
+		case err := <-done:
+			t.Fatalf("the purge returned (%v) before CloudFront refused it for the limits", err)
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+	stub.HoldInProgress(false)
+	if err := <-done; err != nil {
+		t.Fatalf("the purge did not wait out TooManyInvalidationsInProgress: %v", err)
+	}
+	if n := len(stub.Invalidations(testDist)); n != 2 {
+		t.Errorf("%d invalidations, want 2", n)
+	}
+}
