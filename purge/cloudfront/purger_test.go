@@ -314,3 +314,42 @@ func TestTooManyInProgressIsWaitedOut(t *testing.T) {
 		t.Errorf("%d invalidations, want 2", n)
 	}
 }
+
+// TestStormInWaves is the storm arriving in 100 waves of 100 pages, each
+// wave after the one before finished: the incident paths of later waves
+// collapse into /incidents/* because earlier ones sent more than
+// CollapseAfter of them.
+func TestStormInWaves(t *testing.T) {
+	stub, base := startStub(t, cloudfrontstub.Options{})
+	p := newPurger(t, base, Config{
+		Distributions: map[string]string{"*.status.example.com": testDist},
+		CollapseAfter: DefaultCollapseAfter,
+	})
+	for wave := range 100 {
+		var wg sync.WaitGroup
+		for j := range 100 {
+			i := wave*100 + j
+			wg.Go(func() {
+				host := fmt.Sprintf("https://p%05d.status.example.com", i)
+				if _, err := purgeWithin(t, p, deadline, purge.Request{Ref: fmt.Sprintf("evt-%05d/cloudfront", i),
+					URLs: []string{host + "/", host + "/history", fmt.Sprintf("%s/incidents/inc%05d", host, i)}}); err != nil {
+					t.Errorf("page %d: %v", i, err)
+				}
+			})
+		}
+		wg.Wait()
+	}
+	distinct := map[string]bool{}
+	for _, inv := range stub.Invalidations(testDist) {
+		for _, path := range inv.Paths {
+			distinct[path] = true
+		}
+	}
+	if len(distinct) > 300 || !distinct["/incidents/*"] {
+		t.Errorf("%d distinct paths (/incidents/* among them: %t), want at most a few hundred, collapsed", len(distinct), distinct["/incidents/*"])
+	}
+	if stub.RefusedForLimits() > 0 {
+		t.Errorf("%d batches refused for the in-progress limits", stub.RefusedForLimits())
+	}
+	t.Logf("%d invalidations, %d distinct paths", len(stub.Invalidations(testDist)), len(distinct))
+}
