@@ -96,7 +96,7 @@ func cloudfrontDistribution(path string) string {
 // would pass that (see docs/cdns.md); purges prove CreateInvalidation.
 func (a *App) cloudfrontProbe(dist string) Probe {
 	return Probe{
-		Backend: config.CDNCloudFront, Targets: []string{dist}, What: "GetDistribution " + dist,
+		Backend: config.CDNCloudFront, Targets: []string{dist}, What: "nothing: read with GetDistribution",
 		run: func(ctx context.Context) error {
 			err := a.cloudfront.CheckDistribution(ctx, dist)
 			if err != nil && ctx.Err() != nil && purge.AsError(err) == nil {

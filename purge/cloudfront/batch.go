@@ -16,7 +16,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cloudfront/types"
 
 	"github.com/edgepurge/edgepurge/purge"
-	"github.com/edgepurge/edgepurge/purge/ratelimit"
 )
 
 // batch is one invalidation: the paths concurrent requests asked for, then
@@ -309,7 +308,7 @@ func (p *Purger) create(d *dist, b *batch) {
 			return
 		}
 		ctx, cancel := p.callContext(b)
-		if err := p.take(ctx); err != nil {
+		if err := p.take(ctx, createBucket); err != nil {
 			cancel()
 			p.failCreate(b, &purge.Error{Op: "invalidate", Retryable: true, Unsent: !b.sentFlag(),
 				Message: "not sent: the deadline passed while waiting for the API budget"})
@@ -337,7 +336,7 @@ func (p *Purger) create(d *dist, b *batch) {
 		pe := apiError(ctx, "invalidate", PermCreateInvalidation, err)
 		code := codeOf(err)
 		if throttled(code) && p.cfg.Budget != nil {
-			p.cfg.Budget.Pause(context.Background(), ratelimit.Calls, pe.RetryAfter)
+			p.cfg.Budget.Pause(context.Background(), createBucket, pe.RetryAfter)
 		}
 		wait, again := p.retryWait(b, pe, code, attempt)
 		if !again {
@@ -435,7 +434,7 @@ func (p *Purger) poll(d *dist, b *batch) {
 		time.Sleep(wait)
 		wait = min(2*wait, p.cfg.MaxPollInterval)
 		ctx, cancel := context.WithTimeout(context.Background(), p.cfg.CallTimeout)
-		if p.take(ctx) != nil {
+		if p.take(ctx, readBucket) != nil {
 			cancel()
 			continue
 		}
@@ -463,7 +462,7 @@ func (p *Purger) poll(d *dist, b *batch) {
 				return
 			}
 			if throttled(codeOf(err)) && p.cfg.Budget != nil {
-				p.cfg.Budget.Pause(context.Background(), ratelimit.Calls, pe.RetryAfter)
+				p.cfg.Budget.Pause(context.Background(), readBucket, pe.RetryAfter)
 			}
 		}
 		if time.Since(start) > p.cfg.MaxWait {
@@ -479,7 +478,7 @@ func (p *Purger) poll(d *dist, b *batch) {
 func (p *Purger) resend(d *dist, b *batch) *purge.Error {
 	ctx, cancel := p.callContext(b)
 	defer cancel()
-	if err := p.take(ctx); err != nil {
+	if err := p.take(ctx, createBucket); err != nil {
 		return &purge.Error{Op: "invalidate", Retryable: true, Message: "the deadline passed while waiting for the API budget"}
 	}
 	p.mu.Lock()

@@ -84,7 +84,8 @@ type Config struct {
 	// MaxWait: see DefaultMaxWait.
 	MaxWait time.Duration `yaml:"max_wait"`
 	// RateLimit is edgepurge's own budget of API calls, shared through
-	// Redis (calls_per_second and call_burst; the URL knobs are unused).
+	// Redis: calls_per_second and call_burst for CreateInvalidation,
+	// urls_per_second and url_burst for the reads (GetInvalidation).
 	RateLimit ratelimit.Config `yaml:"rate_limit"`
 	// Breaker is the circuit breaker in front of CloudFront.
 	Breaker breaker.Config `yaml:"breaker"`
@@ -237,11 +238,13 @@ func (c Config) RateLimitPrefix() string {
 	return "edgepurge:ratelimit:cloudfront:" + cmp.Or(c.RateLimit.Account, ratelimit.DefaultAccount) + ":"
 }
 
-// Limits are the budget edgepurge spends: API calls, creates and polls
-// alike.
+// Limits are the budget edgepurge spends: creates in the calls bucket,
+// reads (polls) in the urls bucket.
 func (c Config) Limits() ratelimit.Limits {
-	r := ratelimit.FromPerSecond(c.RateLimit.CallsPerSecond, c.RateLimit.CallBurst)
-	return ratelimit.Limits{URLs: r, Calls: r}
+	return ratelimit.Limits{
+		URLs:  ratelimit.FromPerSecond(c.RateLimit.URLsPerSecond, c.RateLimit.URLBurst),
+		Calls: ratelimit.FromPerSecond(c.RateLimit.CallsPerSecond, c.RateLimit.CallBurst),
+	}
 }
 
 // HostPurge says why CloudFront cannot purge host as a whole ("/*" on its

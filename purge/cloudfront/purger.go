@@ -304,14 +304,22 @@ func (p *Purger) callContext(b *batch) (context.Context, context.CancelFunc) {
 	return ctx, cancel
 }
 
-// take spends one token of the shared budget for an API call, waiting for
-// it until ctx ends.
-func (p *Purger) take(ctx context.Context) error {
+// The buckets of the shared budget: creates spend the calls bucket, reads
+// (GetInvalidation polls) the urls bucket, so that polling the
+// invalidations in progress never starves the next batch.
+const (
+	createBucket = ratelimit.Calls
+	readBucket   = ratelimit.URLs
+)
+
+// take spends one token of bucket bk of the shared budget for an API
+// call, waiting for it until ctx ends.
+func (p *Purger) take(ctx context.Context, bk ratelimit.Bucket) error {
 	if p.cfg.Budget == nil {
 		return nil
 	}
 	for {
-		n, wait := p.cfg.Budget.Take(ctx, ratelimit.Calls, 1)
+		n, wait := p.cfg.Budget.Take(ctx, bk, 1)
 		if n > 0 {
 			return nil
 		}

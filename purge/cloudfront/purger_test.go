@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/edgepurge/edgepurge/purge"
+	"github.com/edgepurge/edgepurge/purge/ratelimit"
 	"github.com/edgepurge/edgepurge/test/cloudfrontstub"
 	"github.com/edgepurge/edgepurge/test/testkit/redistest"
 )
@@ -352,4 +353,44 @@ func TestStormInWaves(t *testing.T) {
 		t.Errorf("%d batches refused for the in-progress limits", stub.RefusedForLimits())
 	}
 	t.Logf("%d invalidations, %d distinct paths", len(stub.Invalidations(testDist)), len(distinct))
+}
+
+// budget counts the tokens taken and the pauses, per bucket.
+type budget struct {
+	mu     sync.Mutex
+	taken  map[ratelimit.Bucket]int
+	paused map[ratelimit.Bucket]time.Duration
+}
+
+func (b *budget) Take(_ context.Context, bk ratelimit.Bucket, n int) (int, time.Duration) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.taken[bk] += n
+	return n, 0
+}
+
+func (b *budget) Pause(_ context.Context, bk ratelimit.Bucket, d time.Duration) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.paused[bk] = d
+}
+
+// TestThrottlingIsWaitedOutThroughTheBudget: a create answered Throttling
+// pauses the shared budget's create bucket for its Retry-After, and is
+// sent again under the deadline; creates and polls spend their own
+// buckets.
+func TestThrottlingIsWaitedOutThroughTheBudget(t *testing.T) {
+	stub, base := startStub(t, cloudfrontstub.Options{})
+	stub.SetFailure(cloudfrontstub.Failure{Status: 400, Code: "Throttling", RetryAfter: time.Second, Count: 1})
+	b := &budget{taken: map[ratelimit.Bucket]int{}, paused: map[ratelimit.Bucket]time.Duration{}}
+	res, err := purgeWithin(t, newPurger(t, base, Config{Budget: b}), deadline, purge.Request{Zone: testDist, URLs: urls("x", 2)})
+	if err != nil {
+		t.Fatalf("a throttled create was not waited out: %v", err)
+	}
+	if res.Calls != 2 || len(stub.Invalidations(testDist)) != 1 {
+		t.Errorf("result %+v, %d invalidations: want 2 calls making 1", res, len(stub.Invalidations(testDist)))
+	}
+	if b.paused[ratelimit.Calls] != time.Second || b.taken[ratelimit.Calls] != 2 || b.taken[ratelimit.URLs] < 1 {
+		t.Errorf("budget: paused %v, taken %v: want the calls bucket paused 1s, 2 creates and the polls apart", b.paused, b.taken)
+	}
 }
