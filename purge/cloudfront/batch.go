@@ -110,6 +110,12 @@ func (b *batch) await(ctx context.Context) *purge.Error {
 	select {
 	case <-b.created:
 	case <-ctx.Done():
+		select {
+		case <-b.created:
+			// Made as the deadline came: the wait below says so.
+			return b.pastCreate(ctx)
+		default:
+		}
 		op := "invalidate in cloudfront distribution " + b.dist
 		pe := purge.NotSent(ctx, op)
 		// A batch on the wire may have been made: not Unsent.
@@ -119,8 +125,19 @@ func (b *batch) await(ctx context.Context) *purge.Error {
 		}
 		return pe
 	}
+	return b.pastCreate(ctx)
+}
+
+// pastCreate waits, once the batch's creation ended, for its completion.
+func (b *batch) pastCreate(ctx context.Context) *purge.Error {
 	if b.createErr != nil {
 		return b.createErr
+	}
+	select {
+	case <-b.completed:
+		// Completed wins over a deadline that came at the same time.
+		return b.completeErr
+	default:
 	}
 	select {
 	case <-b.completed:
@@ -395,10 +412,12 @@ func (p *Purger) failCreate(b *batch, pe *purge.Error) {
 func (p *Purger) created(d *dist, b *batch, inv *types.Invalidation) {
 	p.mu.Lock()
 	b.rec.ID = aws.ToString(inv.Id)
-	d.inProgress[b] = true
 	rec := b.rec
 	p.mu.Unlock()
 	close(b.created)
+	p.mu.Lock()
+	d.inProgress[b] = true
+	p.mu.Unlock()
 	ctx, cancel := context.WithTimeout(context.Background(), p.cfg.CallTimeout)
 	_ = p.refs.SetID(ctx, rec)
 	cancel()

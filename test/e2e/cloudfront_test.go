@@ -121,9 +121,18 @@ func TestCloudFrontJournalWaitsForTheSameInvalidation(t *testing.T) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+	// One invalidation. (On a slow machine the first answer may come
+	// after the deadline: the re-drive then sends the same batch again,
+	// with the same CallerReference, and CloudFront answers with the one
+	// it made.)
 	invs := stub.Invalidations(cfDistribution)
-	if len(invs) != 1 || len(stub.CreateCalls()) != 1 {
-		t.Fatalf("%d invalidations from %d CreateInvalidation calls, want 1 from 1", len(invs), len(stub.CreateCalls()))
+	if len(invs) != 1 {
+		t.Fatalf("%d invalidations, want 1: %+v", len(invs), invs)
+	}
+	for _, c := range stub.CreateCalls() {
+		if c.CallerReference != invs[0].CallerReference {
+			t.Errorf("a CreateInvalidation with another CallerReference: %+v", c)
+		}
 	}
 	read := false
 	for _, c := range stub.Calls() {
