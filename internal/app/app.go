@@ -173,7 +173,12 @@ func New(cfg *config.Config, log *slog.Logger, build Build) (*App, error) {
 }
 
 // Close releases the Redis client.
-func (a *App) Close() error { return a.redis.Close() }
+func (a *App) Close() error {
+	if a.cloudfront != nil {
+		a.cloudfront.Close()
+	}
+	return a.redis.Close()
+}
 
 // Run serves on ln and probes the dependencies until ctx ends (SIGTERM),
 // then drains: readiness fails at once, the listener closes after the drain

@@ -450,7 +450,15 @@ func (p *Purger) poll(d *dist, b *batch) {
 	wait := p.cfg.PollInterval
 	recreated := false
 	for {
-		time.Sleep(wait)
+		t := time.NewTimer(wait)
+		select {
+		case <-t.C:
+		case <-p.stop.Done():
+			t.Stop()
+			p.done(d, b, &purge.Error{Op: "wait for invalidation " + b.rec.ID, Retryable: true, Pending: true,
+				Message: "edgepurge stopped before it was Completed; a re-drive waits for this same invalidation"})
+			return
+		}
 		wait = min(2*wait, p.cfg.MaxPollInterval)
 		ctx, cancel := context.WithTimeout(context.Background(), p.cfg.CallTimeout)
 		if p.take(ctx, readBucket) != nil {

@@ -139,6 +139,14 @@ func (c *Config) SetDefaults() {
 	rl.URLBurst = cmp.Or(rl.URLBurst, DefaultCallBurst)
 	rl.Account = cmp.Or(rl.Account, ratelimit.DefaultAccount)
 	c.Breaker.SetDefaults()
+	// Hostnames are matched lower-case.
+	if len(c.Distributions) > 0 {
+		lower := make(map[string]string, len(c.Distributions))
+		for h, d := range c.Distributions {
+			lower[strings.ToLower(h)] = d
+		}
+		c.Distributions = lower
+	}
 }
 
 // distributionRule is what a distribution id must be.

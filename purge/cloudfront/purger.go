@@ -66,6 +66,11 @@ type Purger struct {
 	refs Refs
 	seq  atomic.Uint64
 
+	// stop ends the pollers (Close): they outlive the purges that
+	// started them.
+	stop   context.Context
+	cancel context.CancelFunc
+
 	mu    sync.Mutex
 	dists map[string]*dist
 	live  map[string]*batch // CallerReference → batch not yet done
@@ -106,8 +111,13 @@ func New(ctx context.Context, cfg Config) (*Purger, error) {
 	if refs == nil {
 		refs = newMemRefs(cfg.RefTTL)
 	}
-	return &Purger{cfg: cfg, api: api, refs: refs, dists: map[string]*dist{}, live: map[string]*batch{}}, nil
+	stop, cancel := context.WithCancel(context.Background())
+	return &Purger{cfg: cfg, api: api, refs: refs, stop: stop, cancel: cancel, dists: map[string]*dist{}, live: map[string]*batch{}}, nil
 }
+
+// Close stops polling the invalidations in progress: the purges waiting
+// for them fail retryably (Pending), and their re-drives poll them again.
+func (p *Purger) Close() { p.cancel() }
 
 // Name implements purge.Purger.
 func (p *Purger) Name() string { return Name }
