@@ -2,6 +2,9 @@ package cloudfront
 
 import (
 	"context"
+	"fmt"
+	"net/http"
+	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	cf "github.com/aws/aws-sdk-go-v2/service/cloudfront"
@@ -32,6 +35,23 @@ func (p *Purger) CheckDistribution(ctx context.Context, id string) error {
 	}
 	if out.Distribution == nil {
 		return &purge.Error{Op: op, Retryable: true, Message: "answer without a distribution"}
+	}
+	var aliases []string
+	if dc := out.Distribution.DistributionConfig; dc != nil && dc.Aliases != nil {
+		aliases = dc.Aliases.Items
+	}
+	// A host the config says the distribution serves alone is purged as
+	// "/*" there: that must not purge another of its hosts.
+	for host, d := range p.cfg.Distributions {
+		if d != id || p.cfg.HostPurge(host) != nil {
+			continue
+		}
+		for _, a := range aliases {
+			if !strings.EqualFold(a, host) {
+				return &purge.Error{Op: op, StatusCode: http.StatusOK,
+					Message: fmt.Sprintf("the distribution also serves %s, so a purge of host %s (\"/*\") would purge it too: map %s in cloudfront.distributions as well", a, host, a)}
+			}
+		}
 	}
 	return nil
 }

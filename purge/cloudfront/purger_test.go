@@ -420,3 +420,22 @@ func TestThrottlingIsWaitedOutThroughTheBudget(t *testing.T) {
 		t.Errorf("budget: paused %v, taken %v: want the calls bucket paused 1s, 2 creates and the polls apart", b.paused, b.taken)
 	}
 }
+
+// TestCheckDistribution: the read passes for a distribution whose hosts
+// the config maps; a host mapped alone to a distribution that serves
+// others too fails it, naming them.
+func TestCheckDistribution(t *testing.T) {
+	_, base := startStub(t, cloudfrontstub.Options{})
+	ok := newPurger(t, base, Config{Distributions: map[string]string{testHost: testDist}})
+	if err := ok.CheckDistribution(context.Background(), testDist); err != nil {
+		t.Errorf("a distribution serving only its mapped host: %v", err)
+	}
+	alone := newPurger(t, base, Config{Distributions: map[string]string{"a.example.com": otherDist}})
+	err := alone.CheckDistribution(context.Background(), otherDist)
+	if err == nil || !strings.Contains(err.Error(), "b.example.com") {
+		t.Errorf("a host mapped alone to a distribution serving another: %v", err)
+	}
+	if err := ok.CheckDistribution(context.Background(), "ENOSUCHDIST0"); err == nil || !strings.Contains(err.Error(), "NoSuchDistribution") {
+		t.Errorf("an unknown distribution: %v", err)
+	}
+}
