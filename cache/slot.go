@@ -46,3 +46,8 @@ func crc16(s string) uint16 {
 	}
 	return crc
 }
+
+// KeySlot is the Redis Cluster hash slot of key (CLUSTER KEYSLOT), for
+// the callers that must group keys by slot before a multi-key command or
+// script.
+func KeySlot(key string) int { return keySlot(key) }

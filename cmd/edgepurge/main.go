@@ -57,7 +57,7 @@ func newRoot() *cobra.Command {
 	root.PersistentFlags().StringVar(&g.config, "config", "", "YAML config file (default: $EDGEPURGE_CONFIG; none: environment only)")
 	root.PersistentFlags().StringVar(&g.logFormat, "log-format", "", "log format: json or text (overrides the config)")
 	root.PersistentFlags().StringVar(&g.logLevel, "log-level", "", "log level: debug, info, warn, error (overrides the config)")
-	root.AddCommand(newServe(g), newPurge(g), newHealth(g), newVersion(), newCheck(g), newLog(), newJournal(g), newReplay(g))
+	root.AddCommand(newServe(g), newPurge(g), newHealth(g), newVersion(), newCheck(g), newLog(), newJournal(g), newReplay(g), newPages())
 	return root
 }
 

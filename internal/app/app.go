@@ -58,6 +58,7 @@ type App struct {
 	res            resilience       // retry and breaker metrics, the shutdown cut-off
 	jrnl           journalParts     // the re-drive journal
 	history        *history.History // the recent purges, for the console's charts
+	pageCache      *registry.Cache  // the registry look-ups; nil when registry.disabled
 	Planner        *plan.Planner
 	Chain          *chain.Chain
 	// Pipeline is the life of every purge (hooks, manual, canary, re-drive).
@@ -117,7 +118,8 @@ func New(cfg *config.Config, log *slog.Logger, build Build) (*App, error) {
 	}
 	var reg plan.Registry
 	if !cfg.Registry.Disabled {
-		reg = registryLookup{registry.NewCache(registry.New(perEvent, cfg.Registry.Prefix), cfg.Registry.CacheTTL)}
+		a.pageCache = registry.NewCache(registry.New(perEvent, cfg.Registry.Prefix), cfg.Registry.CacheTTL)
+		reg = registryLookup{a.pageCache}
 	}
 	if a.Planner, err = plan.New(PlanRules(cfg), reg, log); err != nil {
 		return nil, fmt.Errorf("config: %w", err)
@@ -161,6 +163,7 @@ func New(cfg *config.Config, log *slog.Logger, build Build) (*App, error) {
 		APIToken:        cfg.Auth.APIToken.Value(),
 		Health:          a.Health,
 		Backends:        a.backendsReport,
+		Pages:           a.pagesAPI(),
 		Metrics:         a.Metrics,
 		Log:             log,
 		Version:         build.Version,

@@ -1,7 +1,9 @@
 // Package audit is the audit trail of purges: every purge (hook, manual,
 // canary, direct) as a Record in a capped Redis Stream, with an in-memory
 // ring serving when Redis cannot be written or read. Records are written
-// by one background writer, so a purge's answer never waits on them.
+// by one background writer, so a purge's answer never waits on them. The
+// changes of pages made through the pages API have a trail of their own
+// (PageTrail), written as each change is made.
 package audit
 
 import (

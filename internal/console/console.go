@@ -4,7 +4,7 @@
 // The page holds no data of its own: the person on call signs in with the
 // API token, which the page keeps in the tab's sessionStorage and sends
 // as "Authorization: Bearer" to the JSON API (readiness, /v1/backends,
-// /v1/purges, /v1/journal, /v1/stats, /v1/purge), which stays the source
+// /v1/purges, /v1/journal, /v1/stats, /v1/purge, /v1/pages), which stays the source
 // of truth.
 // Everything that comes from events is rendered as text, never as HTML.
 package console

@@ -89,6 +89,8 @@ type Planner struct {
 	builtin  *rule // templates for registry pages when there is no default rule
 	registry Registry
 	log      *slog.Logger
+	// options are the compiled rules of registry entries with options.
+	options optionRules
 }
 
 // New compiles the page rules. reg may be nil (no registry).
@@ -126,18 +128,30 @@ type page struct {
 	hosts []string
 	zone  string
 	rule  *rule
+	// source says where the hosts came from (SourceConfig, ...).
+	source string
 }
 
-// resolve finds the page: config first, then the registry, then the
-// default rule.
-func (p *Planner) resolve(ctx context.Context, pageID string) (page, []string, error) {
+// resolve finds the page: config first, then the registry (reg, which may
+// be nil), then the default rule.
+func (p *Planner) resolve(ctx context.Context, pageID string, reg Registry) (page, []string, error) {
 	if r, ok := p.pages[pageID]; ok {
 		hosts, err := renderHosts(r, pageID)
-		return page{hosts: hosts, zone: r.zone, rule: r}, nil, err
+		return page{hosts: hosts, zone: r.zone, rule: r, source: SourceConfig}, nil, err
 	}
 	var warnings []string
-	if p.registry != nil {
-		hosts, zone, found, err := p.registry.Lookup(ctx, pageID)
+	if reg != nil {
+		var (
+			hosts         []string
+			zone, options string
+			found         bool
+			err           error
+		)
+		if or, ok := reg.(OptionsRegistry); ok {
+			hosts, zone, options, found, err = or.LookupOptions(ctx, pageID)
+		} else {
+			hosts, zone, found, err = reg.Lookup(ctx, pageID)
+		}
 		switch {
 		case err != nil && p.defaults == nil:
 			return page{}, nil, fmt.Errorf("%w: %v", ErrRegistryUnavailable, err)
@@ -149,6 +163,11 @@ func (p *Planner) resolve(ctx context.Context, pageID string) (page, []string, e
 			if r == nil {
 				r = p.builtin
 			}
+			if options != "" {
+				if r, err = p.optionRule(options); err != nil {
+					return page{}, nil, fmt.Errorf("%w: page %q: %v", ErrBadRegistryEntry, pageID, err)
+				}
+			}
 			for _, h := range hosts {
 				if !validHostname(h) {
 					return page{}, nil, fmt.Errorf("%w: page %q: invalid host %q", ErrBadRegistryEntry, pageID, h)
@@ -159,14 +178,14 @@ func (p *Planner) resolve(ctx context.Context, pageID string) (page, []string, e
 			} else if !purge.ValidZone(zone) {
 				return page{}, nil, fmt.Errorf("%w: page %q: invalid zone %q: %s", ErrBadRegistryEntry, pageID, zone, purge.ZoneRule)
 			}
-			return page{hosts: hosts, zone: zone, rule: r}, nil, nil
+			return page{hosts: hosts, zone: zone, rule: r, source: SourceRegistry}, nil, nil
 		}
 	}
 	if p.defaults == nil {
 		return page{}, nil, ErrUnknownPage
 	}
 	hosts, err := renderHosts(p.defaults, pageID)
-	return page{hosts: hosts, zone: p.defaults.zone, rule: p.defaults}, warnings, err
+	return page{hosts: hosts, zone: p.defaults.zone, rule: p.defaults, source: SourceDefault}, warnings, err
 }
 
 func renderHosts(r *rule, pageID string) ([]string, error) {
@@ -185,12 +204,21 @@ func renderHosts(r *rule, pageID string) ([]string, error) {
 // Plan computes what ev purges. Errors: ErrUnknownPage,
 // ErrRegistryUnavailable, *TooLargeError, *event.FieldError.
 func (p *Planner) Plan(ctx context.Context, ev event.Event) (Plan, error) {
+	out, _, err := p.plan(ctx, ev, p.registry)
+	return out, err
+}
+
+// plan is Plan with the registry reg, also answering the page as resolved
+// (zero for an event without a page).
+func (p *Planner) plan(ctx context.Context, ev event.Event, reg Registry) (Plan, page, error) {
 	out := Plan{Page: ev.PageID, Zone: p.rules.Zone, SoftPurge: p.rules.SoftPurge}
+	var resolved page
 	if ev.PageID != "" {
-		pg, warnings, err := p.resolve(ctx, ev.PageID)
+		pg, warnings, err := p.resolve(ctx, ev.PageID, reg)
 		if err != nil {
-			return Plan{}, err
+			return Plan{}, page{}, err
 		}
+		resolved = pg
 		out.Warnings = warnings
 		out.Incomplete = len(warnings) > 0
 		out.CDNOrder, out.EdgeCheck = pg.rule.cdnOrder, pg.rule.edgeCheck
@@ -213,25 +241,25 @@ func (p *Planner) Plan(ctx context.Context, ev event.Event) (Plan, error) {
 	out.Everything = ev.Everything
 	out.normalize()
 	if err := p.checkKeys(&out); err != nil {
-		return Plan{}, err
+		return Plan{}, page{}, err
 	}
 	if len(out.URLs) > p.rules.MaxURLs {
-		return Plan{}, &TooLargeError{URLs: len(out.URLs), Max: p.rules.MaxURLs}
+		return Plan{}, page{}, &TooLargeError{URLs: len(out.URLs), Max: p.rules.MaxURLs}
 	}
 	if p.rules.NoHostPurges != "" && (len(out.Hosts) > 0 || len(out.Prefixes) > 0) {
-		return Plan{}, fmt.Errorf("%w: %s cannot purge by hostname or prefix; purge the page's URLs, or a surrogate key (tag) your VCL sets per host", ErrUnsupported, p.rules.NoHostPurges)
+		return Plan{}, page{}, fmt.Errorf("%w: %s cannot purge by hostname or prefix; purge the page's URLs, or a surrogate key (tag) your VCL sets per host", ErrUnsupported, p.rules.NoHostPurges)
 	}
 	if p.rules.NoTagPurges != "" && len(out.Tags) > 0 {
-		return Plan{}, fmt.Errorf("%w: %s has no cache tags, it cannot purge tags %s; purge the URLs (or a prefix) instead", ErrUnsupported, p.rules.NoTagPurges, strings.Join(out.Tags, ", "))
+		return Plan{}, page{}, fmt.Errorf("%w: %s has no cache tags, it cannot purge tags %s; purge the URLs (or a prefix) instead", ErrUnsupported, p.rules.NoTagPurges, strings.Join(out.Tags, ", "))
 	}
 	if p.rules.HostPurge != nil {
 		for _, h := range out.Hosts {
 			if err := p.rules.HostPurge(h); err != nil {
-				return Plan{}, fmt.Errorf("%w: %v", ErrUnsupported, err)
+				return Plan{}, page{}, fmt.Errorf("%w: %v", ErrUnsupported, err)
 			}
 		}
 	}
-	return out, nil
+	return out, resolved, nil
 }
 
 // coverOf renders the page's cover.

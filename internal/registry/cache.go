@@ -54,3 +54,14 @@ func (c *Cache) Lookup(ctx context.Context, pageID string) (Page, bool, error) {
 	c.mu.Unlock()
 	return page, found, nil
 }
+
+// Forget drops what the cache remembers of pageIDs, so that a change this
+// process wrote is seen by its next look-up at once (other processes see
+// it within the TTL).
+func (c *Cache) Forget(pageIDs ...string) {
+	c.mu.Lock()
+	for _, id := range pageIDs {
+		delete(c.entries, id)
+	}
+	c.mu.Unlock()
+}

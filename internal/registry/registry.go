@@ -3,7 +3,8 @@
 // can change without a redeploy of edgepurge.
 //
 // A page entry is the hash {prefix}{page_id} with the fields "hosts"
-// (comma-separated hostnames) and, optionally, "zone".
+// (comma-separated hostnames) and, optionally, "zone"; the pages API adds
+// "options" (page options as JSON, see plan.Options) and "version".
 package registry
 
 import (
@@ -22,8 +23,9 @@ const DefaultPrefix = "edgepurge:page:"
 
 // Hash fields of a page entry.
 const (
-	fieldHosts = "hosts"
-	fieldZone  = "zone"
+	fieldHosts   = "hosts"
+	fieldZone    = "zone"
+	fieldOptions = "options"
 )
 
 // Page is one registered status page.
@@ -35,6 +37,9 @@ type Page struct {
 	Hosts []string
 	// Zone is the CDN zone serving the page; empty means the default zone.
 	Zone string
+	// Options are the page's options as stored (plan.Options, JSON);
+	// empty: none, the default rule's.
+	Options string
 }
 
 // Registry reads and writes page entries in Redis.
@@ -56,7 +61,7 @@ func New(client redis.UniversalClient, prefix string) *Registry {
 // exists or it lists no hostname; err is set only when Redis fails or ctx
 // ends first (see rediscmd.Do).
 func (r *Registry) Lookup(ctx context.Context, pageID string) (page Page, found bool, err error) {
-	cmd := redis.NewSliceCmd(ctx, "hmget", r.key(pageID), fieldHosts, fieldZone)
+	cmd := redis.NewSliceCmd(ctx, "hmget", r.key(pageID), fieldHosts, fieldZone, fieldOptions)
 	if err := rediscmd.Do(ctx, r.client, cmd); err != nil {
 		return Page{}, false, fmt.Errorf("look up page %q: %w", pageID, err)
 	}
@@ -67,7 +72,7 @@ func (r *Registry) Lookup(ctx context.Context, pageID string) (page Page, found 
 	if len(hosts) == 0 {
 		return Page{}, false, nil
 	}
-	return Page{ID: pageID, Hosts: hosts, Zone: strings.TrimSpace(stringOf(values[1]))}, true, nil
+	return Page{ID: pageID, Hosts: hosts, Zone: strings.TrimSpace(stringOf(values[1])), Options: stringOf(values[2])}, true, nil
 }
 
 // Put writes page's entry: its hostnames, normalized, and its zone (the

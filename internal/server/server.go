@@ -53,6 +53,8 @@ type Config struct {
 	Stats StatsSource
 	// Backends serves GET /v1/backends; nil answers it 404.
 	Backends func() BackendsReport
+	// Pages serves /v1/pages; nil answers it 404.
+	Pages PagesAPI
 	// Context is the parent of the purges' contexts: when it ends (the
 	// cut-off at shutdown), the purges in flight stop short and are
 	// answered. Nil: never.
@@ -168,6 +170,8 @@ func (s *Server) route(ctx *fasthttp.RequestCtx) {
 		s.only(ctx, fasthttp.MethodGet, s.handleStats)
 	case path == "/v1/backends":
 		s.only(ctx, fasthttp.MethodGet, s.handleBackends)
+	case path == "/v1/pages" || strings.HasPrefix(path, "/v1/pages/"):
+		s.routePages(ctx, path)
 	case path == "/console" || strings.HasPrefix(path, "/console/"):
 		s.only(ctx, fasthttp.MethodGet, s.handleConsole)
 	default:
@@ -180,6 +184,7 @@ func (s *Server) route(ctx *fasthttp.RequestCtx) {
 const endpoints = "POST /v1/hooks/events, POST /v1/hooks/statuspage/{token}, POST /v1/purge, " +
 	"GET /v1/purges, GET /v1/journal, GET /v1/journal/dead, POST /v1/journal/{id}/replay, " +
 	"POST /v1/journal/dead/{id}/replay, POST /v1/journal/dead/replay, GET /v1/stats, GET /v1/backends, " +
+	"GET|PUT /v1/pages, GET|PUT|DELETE /v1/pages/{page_id}, " +
 	"GET /healthz, GET /readyz, GET /metrics, GET /version, GET /console"
 
 // only answers 405 with Allow unless the method is m (HEAD goes with GET).

@@ -35,6 +35,7 @@
     // button (and, once the entry is gone, where it was) until the next
     // replay of it or "Dismiss": {text, tone, at, pending, entry}.
     replays: new Map(),
+    pageQuery: '', // what the page view shows
   };
 
   const $ = (id) => document.getElementById(id);
@@ -225,10 +226,12 @@
     state.dryRun = false;
     state.windowStart = 0;
     state.replays.clear();
+    state.pageQuery = '';
+    $('page-view').hidden = true;
     state.sig = { purges: '', journal: '', dead: '' };
     $('dry-run-banner').hidden = true;
     // Nothing the API said stays in the page.
-    for (const id of ['checks-body', 'backends-body', 'purge-list', 'journal-list', 'dead-list', 'dead-actions', 'chart-lag', 'chart-rate', 'p-plan-body', 'p-result']) {
+    for (const id of ['page-view', 'checks-body', 'backends-body', 'purge-list', 'journal-list', 'dead-list', 'dead-actions', 'chart-lag', 'chart-rate', 'p-plan-body', 'p-result']) {
       const n = id === 'checks-body' ? document.querySelector('#checks tbody')
         : id === 'backends-body' ? document.querySelector('#backend-table tbody') : $(id);
       if (n) clear(n);
@@ -252,7 +255,7 @@
     state.busy = true;
     clearTimeout(state.timer);
     const gen = state.generation;
-    const results = await Promise.allSettled([loadBackends(), loadReadiness(), loadPurges(), loadJournal(), loadStats()]);
+    const results = await Promise.allSettled([loadBackends(), loadReadiness(), loadPurges(), loadJournal(), loadStats(), loadPageView()]);
     if (gen !== state.generation) return;
     state.busy = false;
     // What could not be read is unknown now, not what it was.
@@ -482,6 +485,92 @@
       return;
     }
     for (const row of rows) list.append(row.attempts ? redriveGroup(row) : el('li', {}, purgeItem(row.rec, false)));
+  }
+
+  // ---- the page view ----------------------------------------------------
+
+  // The page view shows what the search box names: a page (GET
+  // /v1/pages/{id}: its hostnames, where they come from, and the plan an
+  // incident update would make) or, for a hostname no page id matches,
+  // the pages that have it (GET /v1/pages?host=). It is read when the
+  // search changes, not at every refresh.
+  async function loadPageView() {
+    const q = $('f-page').value.trim();
+    const box = $('page-view');
+    if (q === state.pageQuery) return;
+    state.pageQuery = q;
+    clear(box);
+    box.hidden = !q;
+    if (!q) return;
+    const r = await api('GET', '/v1/pages/' + encodeURIComponent(q));
+    if (q !== state.pageQuery) return;
+    if (r.ok) {
+      box.append(pageView(r.data));
+      return;
+    }
+    if (r.status === 404 && q.includes('.')) {
+      const h = await api('GET', '/v1/pages?' + new URLSearchParams({ host: q, limit: '20' }).toString());
+      if (q !== state.pageQuery) return;
+      if (h.ok && (h.data.pages || []).length) {
+        box.append(hostView(q, h.data.pages, h.data.cursor));
+        return;
+      }
+    }
+    const why = r.status === 404 ? 'No page "' + q + '": ' + ((r.data && r.data.error) || 'not found') : 'The page could not be read: ' + errorText(r);
+    box.append(el('p', { class: 'muted', 'data-page-missing': q }, why));
+  }
+
+  function pageView(v) {
+    const view = el('div', { class: 'page', 'data-page': v.id });
+    view.append(el('h3', {}, 'Page ', el('span', { class: 'id' }, v.id), ' ', badge(v.source, v.problem ? 'bad' : 'ok')));
+    const rows = [
+      ['hostnames', el('ul', { class: 'items', 'aria-label': 'hostnames of ' + v.id }, ...(v.hosts || []).map((h) => el('li', {}, h)))],
+      ['zone', v.zone || ('the default zone' + (v.plan && v.plan.zone ? ' (' + v.plan.zone + ')' : ''))],
+      ['from', v.source === 'config' ? 'the config file (pages.' + v.id + ')' : v.source === 'registry' ? 'the page registry' : 'the default rule'],
+    ];
+    const opts = {};
+    for (const k of ['schemes', 'paths', 'tags', 'keys', 'key_sets', 'cdn_order', 'soft_purge', 'cover']) {
+      if (v[k] !== undefined) opts[k] = v[k];
+    }
+    if (Object.keys(opts).length) rows.push(['options', el('code', {}, JSON.stringify(opts))]);
+    if (v.etag) rows.push(['version', v.etag]);
+    view.append(dl(rows));
+    if (v.problem) view.append(el('p', { class: 'error', role: 'alert' }, 'Its events are refused until the entry is fixed: ' + v.problem));
+    if (v.plan_error) view.append(el('p', { class: 'warning' }, 'Planning refuses the page: ' + v.plan_error));
+    const p = v.plan;
+    if (p) {
+      const plan = el('div', { class: 'answer plan', 'data-plan-of': v.id });
+      plan.append(el('p', {}, 'An incident update purges ' + plural((p.urls || []).length, 'URL', 'URLs') + ', ' +
+        plural((p.tags || []).length, 'tag', 'tags') + ' and ' + plural((p.keys || []).length + (p.key_sets || []).length, 'key', 'keys') +
+        (p.zone ? ' in zone ' + p.zone : '') + ':'));
+      for (const w of p.warnings || []) plan.append(el('p', { class: 'warning' }, w));
+      for (const [label, items] of [['URLs', p.urls], ['tags', p.tags], ['keys', p.keys], ['key sets', p.key_sets]]) {
+        if (items && items.length) plan.append(itemList(label, items));
+      }
+      view.append(plan);
+    }
+    const changes = v.changes || [];
+    if (changes.length) {
+      const ol = el('ol', { class: 'list', 'aria-label': 'changes of ' + v.id + ', newest first' });
+      for (const c of changes) {
+        ol.append(el('li', {}, timeEl(c.time, clock(c.time)), ' ', badge(c.result, 'ok'), ' by ', el('span', { class: 'id' }, c.actor || '?'),
+          c.after ? ': ' + (c.after.hosts || []).join(', ') : ''));
+      }
+      view.append(el('div', {}, el('strong', {}, 'Changes'), ol));
+    }
+    return view;
+  }
+
+  function hostView(host, pages, more) {
+    const view = el('div', { class: 'page', 'data-host': host });
+    view.append(el('h3', {}, 'Pages with the hostname ', el('span', { class: 'id' }, host)));
+    const ul = el('ul', { class: 'items' });
+    for (const pg of pages) {
+      ul.append(el('li', {}, el('span', { class: 'id' }, pg.id), ' ', badge(pg.source, pg.problem ? 'bad' : 'ok'), ' ', (pg.hosts || []).join(', ')));
+    }
+    view.append(ul);
+    if (more) view.append(el('p', { class: 'muted small' }, 'More pages may have it: edgepurge pages list --host ' + host));
+    return view;
   }
 
   // groupRedrives turns the records (newest first) into rows: a record of
