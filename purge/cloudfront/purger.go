@@ -145,12 +145,12 @@ func (p *Purger) Purge(ctx context.Context, req purge.Request) (purge.Result, er
 		recs, _ = p.refs.Load(ctx, req.Ref)
 	}
 	placed := p.place(ctx, req.Ref, items, recs)
-	return p.wait(ctx, req, items, placed)
+	return p.wait(ctx, req, placed)
 }
 
 // wait waits for the batches of the request's items, and folds their
 // outcome into the result.
-func (p *Purger) wait(ctx context.Context, req purge.Request, items []item, placed []*batch) (purge.Result, error) {
+func (p *Purger) wait(ctx context.Context, req purge.Request, placed []*batch) (purge.Result, error) {
 	var order []*batch
 	counts := map[*batch]int{}
 	for _, b := range placed {

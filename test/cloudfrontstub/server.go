@@ -139,9 +139,11 @@ type Call struct {
 
 // Invalidation is one invalidation the stand-in holds.
 type Invalidation struct {
+	// ID, Distribution, CallerReference and Paths are as created.
 	ID, Distribution, CallerReference string
 	Paths                             []string
-	Created                           time.Time
+	// Created is when it was made.
+	Created time.Time
 	// completed is set once it is seen Completed.
 	completed bool
 	reads     int
