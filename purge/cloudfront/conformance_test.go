@@ -1,7 +1,10 @@
 package cloudfront
 
 import (
+	"context"
+	"slices"
 	"testing"
+	"time"
 
 	"github.com/edgepurge/edgepurge/purge"
 	"github.com/edgepurge/edgepurge/purge/purgetest"
@@ -62,4 +65,56 @@ func kindOf(paths []string) purgetest.Kind {
 		return purgetest.Prefixes
 	}
 	return purgetest.URLs
+}
+
+// TestConformanceLiveMode runs TestLive's harness against the stand-in,
+// so that a live run can only fail for what the real API answers.
+func TestConformanceLiveMode(t *testing.T) {
+	_, base := startStub(t, cloudfrontstub.Options{})
+	live := purgetest.NewLive(t, "https://"+testHost+"/edgepurge-probe", "edgepurge-probe")
+	purgetest.Run(t, liveHarness{base: base, live: live, dist: testDist,
+		id: cloudfrontstub.TestAccessKeyID, secret: cloudfrontstub.TestSecretAccessKey})
+}
+
+// liveHarness purges the real API (TestLive: credentials from the SDK's
+// default chain), or base with the stand-in's key when set.
+type liveHarness struct {
+	base, dist string
+	live       purgetest.Live
+	id, secret string
+}
+
+func (h liveHarness) Capabilities() purgetest.Capabilities {
+	return purgetest.Capabilities{
+		Kinds:   kinds,
+		PerCall: map[purgetest.Kind]int{purgetest.URLs: perBatch, purgetest.Prefixes: perBatch},
+		Lacks:   h.live.Lacks(nil),
+	}
+}
+
+func (h liveHarness) Target(t *testing.T) *purgetest.Target {
+	tg := &purgetest.Target{
+		Purger:  h.newPurger(t, Config{AccessKeyID: h.id, SecretAccessKey: purge.Secret(h.secret), MaxPathsPerBatch: perBatch}),
+		Zone:    h.dist,
+		Secrets: append(slices.Clone(secrets), h.secret),
+		BadZone: "ENOSUCHDIST0",
+		BadCredential: func(t *testing.T) purge.Purger {
+			return h.newPurger(t, Config{AccessKeyID: wrongKey, SecretAccessKey: wrongSec})
+		},
+	}
+	h.live.Items(tg)
+	return tg
+}
+
+func (h liveHarness) newPurger(t *testing.T, cfg Config) *Purger {
+	t.Helper()
+	cfg.BaseURL = h.base
+	cfg.PollInterval, cfg.MaxPollInterval = 10*time.Millisecond, 10*time.Second
+	cfg.CollapseAfter = 1000
+	p, err := New(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(p.Close)
+	return p
 }
