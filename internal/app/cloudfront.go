@@ -28,6 +28,7 @@ func (a *App) newCloudFront() error {
 		cc.Budget = lim
 	}
 	cc.HTTPClient = cloudfrontHTTPClient(a.ops.metrics)
+	cc.OnRetry = a.res.metrics.Retried(config.CDNCloudFront)
 	cp, err := cloudfront.New(context.Background(), cc)
 	if err != nil {
 		return err

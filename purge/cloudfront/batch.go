@@ -16,6 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cloudfront/types"
 
 	"github.com/edgepurge/edgepurge/purge"
+	"github.com/edgepurge/edgepurge/purge/retry"
 )
 
 // batch is one invalidation: the paths concurrent requests asked for, then
@@ -359,6 +360,11 @@ func (p *Purger) create(d *dist, b *batch) {
 		if !again {
 			p.failCreate(b, pe)
 			return
+		}
+		if p.cfg.OnRetry != nil {
+			// Throttled, or CloudFront's in-progress limit: both say
+			// "come back later", as a 429 does.
+			p.cfg.OnRetry(retry.ReasonThrottled)
 		}
 		time.Sleep(wait)
 	}

@@ -111,6 +111,10 @@ type Config struct {
 	// Budget, when set, is the shared budget every API call spends one
 	// token of (ratelimit.Calls) and a throttled call pauses.
 	Budget Budget `yaml:"-" json:"-"`
+	// OnRetry, when set, is told each CreateInvalidation the purger sends
+	// again, with the reason (purge/retry's: "429" for throttling and
+	// TooManyInvalidationsInProgress).
+	OnRetry func(reason string) `yaml:"-" json:"-"`
 }
 
 // Enabled reports whether CloudFront purging is configured: a

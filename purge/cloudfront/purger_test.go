@@ -409,7 +409,8 @@ func TestThrottlingIsWaitedOutThroughTheBudget(t *testing.T) {
 	stub, base := startStub(t, cloudfrontstub.Options{})
 	stub.SetFailure(cloudfrontstub.Failure{Status: 400, Code: "Throttling", RetryAfter: time.Second, Count: 1})
 	b := &budget{taken: map[ratelimit.Bucket]int{}, paused: map[ratelimit.Bucket]time.Duration{}}
-	res, err := purgeWithin(t, newPurger(t, base, Config{Budget: b}), deadline, purge.Request{Zone: testDist, URLs: urls("x", 2)})
+	var retries []string
+	res, err := purgeWithin(t, newPurger(t, base, Config{Budget: b, OnRetry: func(r string) { retries = append(retries, r) }}), deadline, purge.Request{Zone: testDist, URLs: urls("x", 2)})
 	if err != nil {
 		t.Fatalf("a throttled create was not waited out: %v", err)
 	}
@@ -418,6 +419,9 @@ func TestThrottlingIsWaitedOutThroughTheBudget(t *testing.T) {
 	}
 	if b.paused[ratelimit.Calls] != time.Second || b.taken[ratelimit.Calls] != 2 || b.taken[ratelimit.URLs] < 1 {
 		t.Errorf("budget: paused %v, taken %v: want the calls bucket paused 1s, 2 creates and the polls apart", b.paused, b.taken)
+	}
+	if !slices.Equal(retries, []string{"429"}) {
+		t.Errorf("retries told %q, want one for throttling", retries)
 	}
 }
 
