@@ -58,13 +58,15 @@ test-unit: ## the unit layer only, in seconds: go test ./... (no Redis, varnishd
 	EDGEPURGE_INTEGRATION= go test ./...
 
 # test-live runs the conformance suite (purge/purgetest) against the real
-# Cloudflare, Fastly and Akamai APIs, with a throwaway zone's and service's
-# credentials and a probe URL and tag no page serves; only its harmless
-# cases (no purge everything, no host purge, nothing injected). Behind the
-# build tag `live`, so `make test`, `go test ./...` and CI never run it. A
-# CDN whose variables are not all set is skipped with one line naming them.
-test-live: ## the conformance suite against real Cloudflare, Fastly and Akamai accounts (docs/cdns.md#before-the-first-deploy-make-test-live)
-	@set -o pipefail; go test -count=1 -tags live -run '^TestLive$$' -v ./purge/cloudflare ./purge/fastly ./purge/akamai | grep -Ev '^=== (RUN|PAUSE|CONT)'
+# Cloudflare, Fastly, Akamai and CloudFront APIs, with a throwaway zone's,
+# service's and distribution's credentials and a probe URL and tag no page
+# serves (CloudFront waits for each invalidation to complete: minutes a case,
+# hence the timeout); only its harmless cases (no purge everything, no host
+# purge, nothing injected). Behind the build tag `live`, so `make test`,
+# `go test ./...` and CI never run it. A CDN whose variables are not all set
+# is skipped with one line naming them.
+test-live: ## the conformance suite against real Cloudflare, Fastly, Akamai and CloudFront accounts (docs/cdns.md#before-the-first-deploy-make-test-live)
+	@set -o pipefail; go test -count=1 -timeout 90m -tags live -run '^TestLive$$' -v ./purge/cloudflare ./purge/fastly ./purge/akamai ./purge/cloudfront | grep -Ev '^=== (RUN|PAUSE|CONT)'
 
 # test-container builds the Dockerfile with a real Docker engine and runs
 # the image (test/container): local stand-ins for its base images (no
@@ -97,7 +99,7 @@ fuzz: ## run each fuzz target for FUZZTIME (default 5s)
 vet: ## gofmt check and go vet
 	@test -z "$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))" || { gofmt -l .; echo "gofmt needed"; exit 1; }
 	go vet ./...
-	go vet -tags live ./purge/cloudflare ./purge/fastly
+	go vet -tags live ./purge/cloudflare ./purge/fastly ./purge/cloudfront
 	cd test/deploy/kubernetes && go vet ./...
 
 # redis honours REDIS_URL, as `make run` does; the tests' and the bench's

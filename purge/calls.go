@@ -70,7 +70,8 @@ const maxShown = 3
 // how many others there were, every failure's codes once each, the
 // longest RetryAfter, the first missing Permission any failure names; it
 // is Retryable only if every failure is (retrying cannot get past a
-// permanent refusal), and Unsent only if no failed call was sent.
+// permanent refusal), Unsent only if no failed call was sent, and
+// Pending only if every failed call is.
 func Combine(what string, errs []*Error, op func(i int) string) *Error {
 	var failed []int
 	for i, e := range errs {
@@ -90,6 +91,7 @@ func Combine(what string, errs []*Error, op func(i int) string) *Error {
 		StatusCode: first.StatusCode,
 		Retryable:  true,
 		Unsent:     true,
+		Pending:    true,
 	}
 	msgs := []string{first.Message}
 	for n, i := range failed {
@@ -104,6 +106,7 @@ func Combine(what string, errs []*Error, op func(i int) string) *Error {
 		}
 		out.Retryable = out.Retryable && f.Retryable
 		out.Unsent = out.Unsent && f.Unsent
+		out.Pending = out.Pending && f.Pending
 		out.RetryAfter = max(out.RetryAfter, f.RetryAfter)
 		if n > 0 && n <= maxShown {
 			other := *f

@@ -34,6 +34,12 @@ type Request struct {
 	// objects stale instead of evicting them, so that stale-while-
 	// revalidate spares the origin; the others purge as usual.
 	Soft bool
+	// Ref names the work this request is part of, the event and the chain's
+	// step ("<event id>/<backend>"), the same on every re-drive of it: a
+	// CDN whose purges are asynchronous (CloudFront) finds by it what an
+	// earlier attempt started, instead of starting it again. Empty when the
+	// caller has no such identity (a probe, a test).
+	Ref string
 }
 
 // Cover is what stands for all of a request's URLs: cache tags and/or
@@ -120,6 +126,11 @@ type Error struct {
 	// Unsent says the CDN never received the items: the deadline passed
 	// while they waited for a call slot or rate budget.
 	Unsent bool
+	// Pending says the CDN accepted the work but had not finished it when
+	// the deadline came (a CloudFront invalidation still InProgress): the
+	// purge is retryable, a re-drive waits for the same work, and the CDN
+	// is not failing.
+	Pending bool
 	// Permission, when the CDN refused the call because the credential
 	// lacks a permission, names that permission as the operator would add
 	// it (Cloudflare "Zone → Cache Purge → Purge", "Zone → Zone → Read";

@@ -29,6 +29,7 @@ import (
 	"github.com/edgepurge/edgepurge/internal/server"
 	"github.com/edgepurge/edgepurge/internal/webhook"
 	"github.com/edgepurge/edgepurge/purge/cloudflare"
+	"github.com/edgepurge/edgepurge/purge/cloudfront"
 	"github.com/edgepurge/edgepurge/purge/fastly"
 	"github.com/edgepurge/edgepurge/purge/ratelimit"
 )
@@ -46,6 +47,8 @@ type App struct {
 	redis  redis.UniversalClient
 	cf     *cloudflare.Purger // nil when Cloudflare is off
 	fastly *fastly.Purger     // nil when Fastly is off
+	// cloudfront is nil when CloudFront is off.
+	cloudfront *cloudfront.Purger
 	// cdns are the CDN backends as built, in configuration order;
 	// budgets their shared rate budgets by name; varnishNodes the Varnish
 	// nodes' names.
@@ -84,6 +87,10 @@ func PlanRules(cfg *config.Config) plan.Rules {
 		r.NoEverything = config.CDNAkamai
 	}
 	r.NoHostPurges = strings.Join(noHosts, " and ")
+	if cfg.CloudFront.Enabled() {
+		r.NoTagPurges = config.CDNCloudFront
+		r.HostPurge = cfg.CloudFront.HostPurge
+	}
 	return r
 }
 
@@ -177,7 +184,12 @@ func New(cfg *config.Config, log *slog.Logger, build Build) (*App, error) {
 }
 
 // Close releases the Redis client.
-func (a *App) Close() error { return a.redis.Close() }
+func (a *App) Close() error {
+	if a.cloudfront != nil {
+		a.cloudfront.Close()
+	}
+	return a.redis.Close()
+}
 
 // Run serves on ln and probes the dependencies until ctx ends (SIGTERM),
 // then drains: readiness fails at once, the listener closes after the drain

@@ -70,6 +70,11 @@ func (a *App) newBackends() error {
 			return fmt.Errorf("akamai: %w", err)
 		}
 	}
+	if cfg.CloudFront.Enabled() {
+		if err := a.newCloudFront(); err != nil {
+			return fmt.Errorf("cloudfront: %w", err)
+		}
+	}
 	if cfg.Varnish.Enabled() {
 		v, err := varnish.New(cfg.Varnish)
 		if err != nil {

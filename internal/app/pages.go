@@ -41,7 +41,7 @@ func (a *App) pagesAPI() server.PagesAPI {
 // PageZones are the zones a page entry may name: the Cloudflare zones the
 // config names (cloudflare.zone_id, cloudflare.zones, the pages', the
 // default rule's, the canary's) and the zones fastly.services maps to a
-// service. Sorted, once each.
+// service and cloudfront.zones to a distribution. Sorted, once each.
 func PageZones(cfg *config.Config) []string {
 	zones := cfg.CloudflareZones()
 	if cfg.Cloudflare.Enabled() {
@@ -55,6 +55,11 @@ func PageZones(cfg *config.Config) []string {
 	}
 	if cfg.Fastly.Enabled() {
 		for z := range cfg.Fastly.Services {
+			zones = append(zones, z)
+		}
+	}
+	if cfg.CloudFront.Enabled() {
+		for z := range cfg.CloudFront.Zones {
 			zones = append(zones, z)
 		}
 	}

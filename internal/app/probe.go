@@ -37,6 +37,9 @@ type Probe struct {
 	What string
 	req  purge.Request
 	via  purge.Purger
+	// run, when set, is the probe instead of purging req (CloudFront's
+	// read: see cloudfrontProbe).
+	run func(ctx context.Context) error
 }
 
 // Probes are this configuration's CDN probes, one per Cloudflare zone and
@@ -79,8 +82,16 @@ func (a *App) Probes() []Probe {
 		req := purge.Request{URLs: []string{probeURL(a.cfg, a.cfg.Cloudflare.ZoneID)}, Tags: []string{tag}}
 		out = append(out, Probe{Backend: "varnish", Targets: slices.Clone(a.varnishNodes), req: req, via: cs.wrapped.Purger})
 	}
+	if a.cloudfront != nil {
+		for _, d := range a.cfg.CloudFront.DistributionIDs() {
+			out = append(out, a.cloudfrontProbe(d))
+		}
+	}
 	for i := range out {
 		p := &out[i]
+		if p.run != nil {
+			continue
+		}
 		p.What = strings.Join(p.req.URLs, ", ")
 		if len(p.req.Tags) > 0 {
 			p.What += " and tag " + strings.Join(p.req.Tags, ", ")
@@ -91,6 +102,9 @@ func (a *App) Probes() []Probe {
 
 // Run purges the probe's items once.
 func (p Probe) Run(ctx context.Context) error {
+	if p.run != nil {
+		return p.run(ctx)
+	}
 	_, err := p.via.Purge(ctx, p.req)
 	return err
 }

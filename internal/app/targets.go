@@ -121,6 +121,9 @@ func (a *App) backendsReport() server.BackendsReport {
 				}
 				b.QueueDepth = cs.wrapped.Queue.Pending(zone)
 			}
+			if t.Backend == config.CDNCloudFront && a.cloudfront != nil {
+				b.Invalidations = a.cloudfront.InProgress(t.Target)
+			}
 			if cs.budgeted {
 				b.Budget = []server.Budget{
 					{Bucket: string(ratelimit.URLs), Used1m: t.URLs, Limit1m: perMinute(cs.limits.URLs)},

@@ -136,7 +136,7 @@ func (f *Chain) runSteps(ctx context.Context, a *Answer) {
 			}
 			continue
 		}
-		f.purgeCDN(ctx, c, p, &results[i])
+		f.purgeCDN(ctx, c, a.ID, p, &results[i])
 		if results[i].Status == BackendFailed {
 			stoppedAt = results[i].Backend
 		}
@@ -202,13 +202,17 @@ func (f *Chain) recoverBackend(backend string, start time.Time, r *BackendResult
 }
 
 // purgeCDN runs p's CDN part on c and puts the result in *r.
-func (f *Chain) purgeCDN(ctx context.Context, c purge.Purger, p *plan.Plan, r *BackendResult) {
+func (f *Chain) purgeCDN(ctx context.Context, c purge.Purger, id string, p *plan.Plan, r *BackendResult) {
 	defer f.recoverBackend(c.Name(), time.Now(), r)
 	*r = BackendResult{Backend: c.Name(), Status: BackendOK}
 	req := p.CDN()
 	if req.Empty() {
 		return
 	}
+	// The event and the step, the same on every re-drive (which runs
+	// with the event's id): an asynchronous CDN finds by it what an
+	// earlier attempt started.
+	req.Ref = id + "/" + c.Name()
 	start := time.Now()
 	var res purge.Result
 	var nodes []purge.NodeResult

@@ -15,12 +15,13 @@ const (
 	CDNFastly     = "fastly"
 	CDNCloudflare = "cloudflare"
 	CDNAkamai     = "akamai"
+	CDNCloudFront = "cloudfront"
 )
 
 // DefaultCDNOrder purges the inner cache (Varnish, behind the CDN) first.
 // Fastly before Cloudflare is an arbitrary choice for the rare setup with
 // both; such a setup states its own order.
-var DefaultCDNOrder = []string{CDNVarnish, CDNFastly, CDNAkamai, CDNCloudflare}
+var DefaultCDNOrder = []string{CDNVarnish, CDNFastly, CDNAkamai, CDNCloudflare, CDNCloudFront}
 
 // applyCDNEnv reads the Fastly variables and EDGEPURGE_VARNISH_URLS, the
 // node URLs comma-separated.
@@ -35,6 +36,14 @@ func applyCDNEnv(cfg *Config, getenv Getenv) {
 		cfg.Fastly.BaseURL = v
 	}
 	applyAkamaiEnv(cfg, getenv)
+	// The AWS credentials (AWS_ACCESS_KEY_ID, AWS_PROFILE, ...) are read
+	// by the SDK's default chain itself.
+	if v := strings.TrimSpace(getenv("CLOUDFRONT_DISTRIBUTION_ID")); v != "" {
+		cfg.CloudFront.DistributionID = v
+	}
+	if v := strings.TrimSpace(getenv("CLOUDFRONT_BASE_URL")); v != "" {
+		cfg.CloudFront.BaseURL = v
+	}
 	if v := getenv("EDGEPURGE_VARNISH_URLS"); strings.TrimSpace(v) != "" {
 		cfg.Varnish.Nodes = splitList(v)
 	}
@@ -73,6 +82,9 @@ func (c *Config) validateCDNs() []error {
 					add("%s: tag %q: Akamai cache tags cannot contain %q (%s); use e.g. %q, and the same in the origin's Edge-Cache-Tag", name, t, bad, akamai.TagRule, akamaiTag(t))
 				}
 			}
+		}
+		if c.CloudFront.Enabled() && len(r.Tags) > 0 {
+			add("%s.tags: CloudFront has no cache tags, so a plan with tags is refused (422); remove the rule's tags (its URLs are invalidated as paths), or turn CloudFront off", name)
 		}
 	}
 	if c.Defaults != nil {

@@ -11,6 +11,7 @@ import (
 	"github.com/edgepurge/edgepurge/purge"
 	"github.com/edgepurge/edgepurge/purge/akamai"
 	"github.com/edgepurge/edgepurge/purge/cloudflare"
+	"github.com/edgepurge/edgepurge/purge/cloudfront"
 	"github.com/edgepurge/edgepurge/purge/fastly"
 	"github.com/edgepurge/edgepurge/purge/varnish"
 )
@@ -34,6 +35,8 @@ type Config struct {
 	Fastly fastly.Config `yaml:"fastly"`
 	// Akamai is Akamai's Fast Purge.
 	Akamai akamai.Config `yaml:"akamai"`
+	// CloudFront is Amazon CloudFront; on when it names a distribution.
+	CloudFront cloudfront.Config `yaml:"cloudfront"`
 	// CDNOrder is the order in which the CDN backends are purged, by name
 	// (varnish, fastly, akamai, cloudflare): inner caches first, so an outer
 	// cache cannot re-fetch stale content from an inner one. Default:

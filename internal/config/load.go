@@ -17,6 +17,7 @@ import (
 	"github.com/goccy/go-yaml"
 
 	"github.com/edgepurge/edgepurge/purge"
+	"github.com/edgepurge/edgepurge/purge/cloudfront"
 )
 
 // Defaults of every knob left unset.
@@ -300,6 +301,9 @@ func (c *Config) setDefaults() {
 	if c.Akamai.Enabled() {
 		c.Akamai.SetDefaults()
 	}
+	if c.CloudFront.Enabled() {
+		c.CloudFront.SetDefaults()
+	}
 	if len(c.CDNOrder) == 0 {
 		c.CDNOrder = slices.Clone(DefaultCDNOrder)
 	}
@@ -321,8 +325,11 @@ func (c *Config) Validate() error {
 	var errs []error
 	add := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
 
-	if !c.DryRun && !c.Cloudflare.Enabled() && !c.Varnish.Enabled() && !c.Fastly.Enabled() && !c.Akamai.Enabled() {
-		add("no CDN configured: set CLOUDFLARE_API_TOKEN and CLOUDFLARE_ZONE_ID (cloudflare.api_token, cloudflare.zone_id), FASTLY_API_TOKEN and FASTLY_SERVICE_ID (fastly.api_token, fastly.service_id), AKAMAI_EDGERC or AKAMAI_HOST, AKAMAI_CLIENT_TOKEN, AKAMAI_CLIENT_SECRET and AKAMAI_ACCESS_TOKEN (akamai.*), or EDGEPURGE_VARNISH_URLS (varnish.nodes), or set EDGEPURGE_DRY_RUN=true to purge nothing")
+	if !c.DryRun && !c.Cloudflare.Enabled() && !c.Varnish.Enabled() && !c.Fastly.Enabled() && !c.Akamai.Enabled() && !c.CloudFront.Enabled() {
+		add("no CDN configured: set CLOUDFLARE_API_TOKEN and CLOUDFLARE_ZONE_ID (cloudflare.api_token, cloudflare.zone_id), FASTLY_API_TOKEN and FASTLY_SERVICE_ID (fastly.api_token, fastly.service_id), AKAMAI_EDGERC or AKAMAI_HOST, AKAMAI_CLIENT_TOKEN, AKAMAI_CLIENT_SECRET and AKAMAI_ACCESS_TOKEN (akamai.*), CLOUDFRONT_DISTRIBUTION_ID (cloudfront.distribution_id, with AWS credentials), or EDGEPURGE_VARNISH_URLS (varnish.nodes), or set EDGEPURGE_DRY_RUN=true to purge nothing")
+	}
+	if c.CloudFront.Enabled() {
+		errs = append(errs, c.CloudFront.Validate()...)
 	}
 	errs = append(errs, c.Varnish.Validate()...)
 	if c.Fastly.Enabled() {
@@ -422,7 +429,9 @@ func (c *Config) ReservedKeyPrefixes() []string {
 	rl := c.Cloudflare.RateLimitPrefix()
 	frl := c.Fastly.RateLimitPrefix()
 	arl := c.Akamai.RateLimitPrefix()
-	out := []string{c.Registry.Prefix, c.Dedupe.Prefix, c.Journal.Stream, c.Journal.DeadStream, c.Audit.Stream, rl, "rate:" + rl, frl, "rate:" + frl, arl, "rate:" + arl}
+	crl := c.CloudFront.RateLimitPrefix()
+	out := []string{c.Registry.Prefix, c.Dedupe.Prefix, c.Journal.Stream, c.Journal.DeadStream, c.Audit.Stream, rl, "rate:" + rl, frl, "rate:" + frl, arl, "rate:" + arl,
+		crl, "rate:" + crl, cmp.Or(c.CloudFront.RefsPrefix, cloudfront.DefaultRefsPrefix)}
 	kept := out[:0]
 	for _, p := range out {
 		if p != "" {

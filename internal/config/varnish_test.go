@@ -18,7 +18,7 @@ func TestVarnishFromTheEnvironmentAlone(t *testing.T) {
 	if !slices.Equal(cfg.Varnish.Nodes, []string{"http://127.0.0.1:6081", "http://10.0.0.2:6081/"}) || cfg.DryRun || cfg.Cloudflare.Enabled() {
 		t.Errorf("varnish = %+v, dry run %v", cfg.Varnish, cfg.DryRun)
 	}
-	if cfg.Varnish.Timeout != 5*time.Second || !slices.Equal(cfg.CDNOrder, []string{"varnish", "fastly", "akamai", "cloudflare"}) {
+	if cfg.Varnish.Timeout != 5*time.Second || !slices.Equal(cfg.CDNOrder, []string{"varnish", "fastly", "akamai", "cloudflare", "cloudfront"}) {
 		t.Errorf("defaults: timeout %s, order %q", cfg.Varnish.Timeout, cfg.CDNOrder)
 	}
 }
@@ -65,7 +65,7 @@ pages:
 	for _, want := range []string{
 		`varnish.nodes[0]: "127.0.0.1:6081": want http(s)://host:port`,
 		`varnish.nodes[2]: "http://x/path"`,
-		`cdn_order: "limelight": must be one of varnish, fastly, akamai, cloudflare`,
+		`cdn_order: "limelight": must be one of varnish, fastly, akamai, cloudflare, cloudfront`,
 		`pages.p1.cdn_order: "varnish" listed twice`,
 		`pages.p1.edge_check.edge: "": want http(s)://host:port`,
 	} {

@@ -60,7 +60,7 @@ type slot struct {
 
 // CheckName is the readiness check of a backend's target: "redis",
 // "cloudflare zone Z", "fastly service S", "varnish node URL", "akamai
-// network N".
+// network N", "cloudfront distribution D".
 func CheckName(backend, target string) string {
 	switch {
 	case target == "":
@@ -73,6 +73,8 @@ func CheckName(backend, target string) string {
 		return backend + " node " + target
 	case backend == "akamai":
 		return backend + " network " + target
+	case backend == "cloudfront":
+		return backend + " distribution " + target
 	default:
 		return backend + " " + target
 	}

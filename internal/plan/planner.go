@@ -77,6 +77,13 @@ type Rules struct {
 	// such a purge is refused, not done on the other CDNs only; empty
 	// when every CDN can.
 	NoEverything string
+	// NoTagPurges names a configured CDN that has no cache tags
+	// (CloudFront), so that a plan with tags is refused, not half done.
+	NoTagPurges string
+	// HostPurge, when set, says why a configured CDN cannot purge a
+	// whole host (CloudFront: its distribution serves other hosts too),
+	// nil when it can.
+	HostPurge func(host string) error
 }
 
 // Planner computes plans. It is safe for concurrent use.
@@ -249,6 +256,16 @@ func (p *Planner) plan(ctx context.Context, ev event.Event, reg Registry) (Plan,
 	}
 	if p.rules.NoEverything != "" && out.Everything {
 		return Plan{}, page{}, fmt.Errorf("%w: %s cannot purge everything (only by CP code, which edgepurge does not map); purge the page's URLs and tags, or a cache tag every object carries", ErrUnsupported, p.rules.NoEverything)
+	}
+	if p.rules.NoTagPurges != "" && len(out.Tags) > 0 {
+		return Plan{}, page{}, fmt.Errorf("%w: %s has no cache tags, it cannot purge tags %s; purge the URLs (or a prefix) instead", ErrUnsupported, p.rules.NoTagPurges, strings.Join(out.Tags, ", "))
+	}
+	if p.rules.HostPurge != nil {
+		for _, h := range out.Hosts {
+			if err := p.rules.HostPurge(h); err != nil {
+				return Plan{}, page{}, fmt.Errorf("%w: %v", ErrUnsupported, err)
+			}
+		}
 	}
 	return out, resolved, nil
 }

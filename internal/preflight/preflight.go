@@ -393,7 +393,7 @@ func redisHost(raw string) string {
 // secretsOf lists every secret value of cfg, and the Redis URL's
 // password, so that no detail can print one.
 func secretsOf(cfg *config.Config) []string {
-	out := []string{cfg.Cloudflare.APIToken.Value(), cfg.Fastly.APIToken.Value(), cfg.Auth.StatuspageToken.Value(), cfg.Auth.APIToken.Value(),
+	out := []string{cfg.Cloudflare.APIToken.Value(), cfg.Fastly.APIToken.Value(), cfg.CloudFront.SecretAccessKey.Value(), cfg.Auth.StatuspageToken.Value(), cfg.Auth.APIToken.Value(),
 		cfg.Akamai.ClientToken.Value(), cfg.Akamai.ClientSecret.Value(), cfg.Akamai.AccessToken.Value()}
 	for _, s := range cfg.Auth.WebhookSecrets {
 		out = append(out, s.Value())

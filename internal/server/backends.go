@@ -18,7 +18,7 @@ type BackendsReport struct {
 }
 
 // BackendStatus is one backend target: Redis, a Cloudflare zone, a Fastly
-// service or a Varnish node.
+// service, a Varnish node or a CloudFront distribution.
 type BackendStatus struct {
 	Backend string `json:"backend"`
 	// Target is the zone, service or node; "" for Redis.
@@ -44,6 +44,9 @@ type BackendStatus struct {
 	// QueueDepth is how many items wait in this instance's queues for the
 	// target.
 	QueueDepth int `json:"queue_depth"`
+	// Invalidations is how many invalidations this instance made at the
+	// target and waits to see Completed (CloudFront).
+	Invalidations int `json:"invalidations_in_progress,omitempty"`
 	// Budget is what this instance's calls of the last minute spent of the
 	// account's budgets; nil when edgepurge keeps none.
 	Budget []Budget `json:"budget,omitempty"`

@@ -202,6 +202,8 @@ func classify(ctx context.Context, err error) outcome {
 		return success // a permanent refusal: the CDN answers
 	case pe.Unsent:
 		return neutral // never reached the CDN
+	case pe.Pending:
+		return success // the CDN accepted it and is working on it
 	default:
 		return failure
 	}

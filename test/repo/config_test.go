@@ -107,7 +107,7 @@ func TestConfigDocsCoverEveryKey(t *testing.T) {
 	}
 }
 
-var envName = regexp.MustCompile(`\b(?:EDGEPURGE|REDIS|CLOUDFLARE|FASTLY|AKAMAI)_[A-Z][A-Z_]*[A-Z]\b`)
+var envName = regexp.MustCompile(`\b(?:EDGEPURGE|REDIS|CLOUDFLARE|FASTLY|AKAMAI|CLOUDFRONT)_[A-Z][A-Z_]*[A-Z]\b`)
 
 // envVars are the environment variables named in the non-test Go code of
 // internal/config and cmd/edgepurge (where EDGEPURGE_CONFIG, the CLI's

@@ -288,7 +288,8 @@
   // ---- backends ---------------------------------------------------------
 
   // loadBackends reads GET /v1/backends: one row per backend target (Redis,
-  // each Cloudflare zone, Fastly service, Akamai network, Varnish node), from the calls
+  // each Cloudflare zone, Fastly service, Akamai network, Varnish node, CloudFront
+  // distribution), from the calls
   // this instance made to it, probes included.
   async function loadBackends() {
     const r = await api('GET', '/v1/backends');
@@ -362,9 +363,17 @@
       el('td', { class: 'last-success', 'data-label': 'last successful purge' }, b.last_success ? timeEl(b.last_success, ago(b.last_success)) : 'never'),
       el('td', { class: 'calls', 'data-label': 'failed / calls (5 min)' }, (b.failures_5m || 0) + ' / ' + (b.calls_5m || 0)),
       el('td', { class: 'breaker', 'data-label': 'breaker' }, breakerCell(b.breaker)),
-      el('td', { class: 'queue', 'data-label': 'queue' }, String(b.queue_depth || 0)),
+      queueCell(b),
       budget,
       errCell);
+  }
+
+  // queueCell is the items waiting in the queues and, for CloudFront, the
+  // invalidations made and not yet seen Completed.
+  function queueCell(b) {
+    const cell = el('td', { class: 'queue', 'data-label': 'queue' }, String(b.queue_depth || 0));
+    if (b.invalidations_in_progress) cell.append(el('span', { class: 'sub-line' }, plural(b.invalidations_in_progress, 'invalidation', 'invalidations') + ' in progress'));
+    return cell;
   }
 
   function breakerCell(s) {
