@@ -26,6 +26,7 @@ import (
 	"github.com/edgepurge/edgepurge/internal/plan"
 	"github.com/edgepurge/edgepurge/internal/registry"
 	"github.com/edgepurge/edgepurge/internal/server"
+	"github.com/edgepurge/edgepurge/internal/tracing"
 	"github.com/edgepurge/edgepurge/internal/webhook"
 	"github.com/edgepurge/edgepurge/purge/cloudflare"
 	"github.com/edgepurge/edgepurge/purge/fastly"
@@ -55,6 +56,7 @@ type App struct {
 	res            resilience       // retry and breaker metrics, the shutdown cut-off
 	jrnl           journalParts     // the re-drive journal
 	history        *history.History // the recent purges, for the console's charts
+	tracer         *tracing.Tracer  // nil: tracing off
 	Planner        *plan.Planner
 	Chain          *chain.Chain
 	// Pipeline is the life of every purge (hooks, manual, canary, re-drive).
@@ -84,6 +86,12 @@ func New(cfg *config.Config, log *slog.Logger, build Build) (*App, error) {
 	a := &App{cfg: cfg, log: log}
 	var err error
 	if a.redis, err = cache.NewClient(cfg.Redis); err != nil {
+		return nil, err
+	}
+	if a.tracer, err = newTracing(cfg, build); err != nil {
+		return nil, err
+	}
+	if err := a.instrumentRedis(); err != nil {
 		return nil, err
 	}
 	a.Metrics = metrics.New(build.Version, build.Commit)
@@ -165,8 +173,11 @@ func New(cfg *config.Config, log *slog.Logger, build Build) (*App, error) {
 	return a, nil
 }
 
-// Close releases the Redis client.
-func (a *App) Close() error { return a.redis.Close() }
+// Close exports the last spans and releases the Redis client.
+func (a *App) Close() error {
+	a.closeTracing()
+	return a.redis.Close()
+}
 
 // Run serves on ln and probes the dependencies until ctx ends (SIGTERM),
 // then drains: readiness fails at once, the listener closes after the drain
@@ -176,6 +187,7 @@ func (a *App) Close() error { return a.redis.Close() }
 // the audit writer writes what it holds.
 func (a *App) Run(ctx context.Context, ln net.Listener) error {
 	a.warnStartup()
+	defer a.startAdmin()()
 	defer a.startOps()()
 	// Stopped before the audit writer (which writes its re-drive records)
 	// and after the server has drained.
@@ -249,6 +261,7 @@ func (a *App) pipelineConfig() pipeline.Config {
 		Deadline:     a.cfg.Server.RequestTimeout,
 		PurgeTimeout: a.cfg.Server.PurgeTimeout,
 		KeysBackend:  a.Chain.KeysBackend(),
+		Tracer:       a.tracer,
 		Metrics:      a.Metrics,
 		History:      a.history,
 		Log:          a.log,

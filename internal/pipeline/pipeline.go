@@ -119,7 +119,12 @@ func New(cfg Config) *Pipeline {
 
 // Tracer is the tracer of the pipeline's entry points; nil when tracing
 // is off.
-func (p *Pipeline) Tracer() *tracing.Tracer { return p.cfg.Tracer }
+func (p *Pipeline) Tracer() *tracing.Tracer {
+	if p == nil {
+		return nil
+	}
+	return p.cfg.Tracer
+}
 
 // Run purges a plan made elsewhere (the canary's, a journal entry's) on
 // the named backends (all of them when backends is empty), never as a dry

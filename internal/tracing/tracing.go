@@ -113,7 +113,9 @@ func New(ctx context.Context, cfg Config) (*Tracer, error) {
 	return &Tracer{
 		provider: tp,
 		tracer:   tp.Tracer(Scope),
-		prop:     propagation.NewCompositeTextMapPropagator(propagation.TraceContext{}, propagation.Baggage{}),
+		// W3C trace context only: baggage is not read (nothing of the
+		// caller's is recorded).
+		prop: propagation.TraceContext{},
 	}, nil
 }
 
