@@ -77,20 +77,23 @@ type Queue struct {
 	backoffErr error
 }
 
+// entry is one item waiting, or sent. A storm allocates one per item: the
+// fields are packed to keep it in the 96-byte size class.
 type entry struct {
 	item      string
-	waiters   int
+	waiters   int32
+	attempts  int32 // failed sends so far
 	cancelled bool
 	call      uint64
 	done      chan struct{}
 	err       error
-	attempts  int   // failed sends so far
 	lastErr   error // the latest failure of a requeued send
-	// sentAt is when the entry was first handed to a call.
-	sentAt time.Time
+	// sentAt is when the entry was first handed to a call, Unix ns; 0
+	// before.
+	sentAt int64
 	// spans are the recording spans of its traced callers, for the
 	// links of the call that carries it; nil when none is traced.
-	spans []trace.Span
+	spans *[]trace.Span
 }
 
 // New returns a Queue.
@@ -223,7 +226,10 @@ func (q *Queue) enqueue(items []string, span trace.Span) (entries []*entry, coal
 		if e, ok := q.waiting[it]; ok {
 			e.waiters++
 			if span != nil {
-				e.spans = append(e.spans, span)
+				if e.spans == nil {
+					e.spans = new([]trace.Span)
+				}
+				*e.spans = append(*e.spans, span)
 			}
 			entries[i] = e
 			coalesced++
@@ -231,7 +237,7 @@ func (q *Queue) enqueue(items []string, span trace.Span) (entries []*entry, coal
 		}
 		e := &entry{item: it, waiters: 1, done: make(chan struct{})}
 		if span != nil {
-			e.spans = []trace.Span{span}
+			e.spans = &[]trace.Span{span}
 		}
 		q.waiting[it] = e
 		q.pending = append(q.pending, e)
@@ -260,15 +266,17 @@ func (q *Queue) gaveUp(ctx context.Context, entries []*entry, i, coalesced int) 
 // count counts the entries sent successfully and the distinct calls that
 // carried them all, and says when the last of them was first sent.
 func count(entries []*entry) (done, calls int, sentAt time.Time) {
+	var last int64
 	seen := map[uint64]bool{}
 	for _, e := range entries {
 		if e.err == nil {
 			done++
 		}
 		seen[e.call] = true
-		if e.sentAt.After(sentAt) {
-			sentAt = e.sentAt
-		}
+		last = max(last, e.sentAt)
+	}
+	if last > 0 {
+		sentAt = time.Unix(0, last)
 	}
 	return done, len(seen), sentAt
 }
@@ -289,8 +297,8 @@ func (q *Queue) abandon(entries []*entry) *DeadlineError {
 		if e.call != 0 || e.attempts > 0 {
 			de.Sent = true
 		}
-		if e.attempts > de.Attempts {
-			de.Attempts, de.Last = e.attempts, e.lastErr
+		if int(e.attempts) > de.Attempts {
+			de.Attempts, de.Last = int(e.attempts), e.lastErr
 		}
 		e.waiters--
 		if e.waiters > 0 || e.cancelled || e.call != 0 {
@@ -366,10 +374,10 @@ func (q *Queue) pump() {
 			continue
 		}
 		q.nextCall++
-		now := time.Now()
+		now := time.Now().UnixNano()
 		for _, e := range batch {
 			e.call = q.nextCall
-			if e.sentAt.IsZero() {
+			if e.sentAt == 0 {
 				e.sentAt = now
 			}
 		}
@@ -430,7 +438,7 @@ func (q *Queue) send(batch []*entry) {
 		for _, e := range batch {
 			e.attempts++
 			e.lastErr = err
-			attempt = max(attempt, e.attempts)
+			attempt = max(attempt, int(e.attempts))
 		}
 		q.mu.Unlock()
 		// Requeue may do I/O (sharing a 429's pause through Redis): never
@@ -467,7 +475,10 @@ func (q *Queue) startCall(ctx context.Context, batch []*entry, items int) (conte
 	var seen map[trace.SpanID]bool
 	q.mu.Lock()
 	for _, e := range batch {
-		for _, sp := range e.spans {
+		if e.spans == nil {
+			continue
+		}
+		for _, sp := range *e.spans {
 			sc := sp.SpanContext()
 			if seen[sc.SpanID()] {
 				continue
