@@ -204,7 +204,7 @@ func (a *App) Run(ctx context.Context, ln net.Listener) error {
 
 	served := make(chan error, 1)
 	go func() { served <- a.Server.Serve(ln) }()
-	a.log.Info("serving", "addr", ln.Addr().String(), "dry_run", a.cfg.DryRun)
+	a.log.Info("serving", "addr", ln.Addr().String(), "dry_run", a.cfg.DryRun, "tracing", a.tracer != nil)
 
 	select {
 	case err := <-served:

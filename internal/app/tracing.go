@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/redis/go-redis/extra/redisotel/v9"
@@ -78,5 +80,39 @@ func (a *App) startAdmin() (stop func()) {
 	return func() {
 		_ = srv.Close()
 		<-done
+	}
+}
+
+// otelLogEvery is the least time between two lines about failed exports.
+const otelLogEvery = 30 * time.Second
+
+// OTelErrorHandler writes the OpenTelemetry SDK's errors (an export that
+// failed: the collector is down) to the process log, at most one line
+// every 30 s, counting the ones left out: a collector outage must not
+// flood the log, nor break its JSON lines with the SDK's own.
+type OTelErrorHandler struct {
+	log  *slog.Logger
+	mu   sync.Mutex
+	next time.Time
+	left int
+}
+
+// NewOTelErrorHandler returns the SDK's error handler (otel.SetErrorHandler)
+// writing to log.
+func NewOTelErrorHandler(log *slog.Logger) *OTelErrorHandler { return &OTelErrorHandler{log: log} }
+
+// Handle implements otel.ErrorHandler.
+func (h *OTelErrorHandler) Handle(err error) {
+	h.mu.Lock()
+	now, left := time.Now(), h.left
+	write := !now.Before(h.next)
+	if write {
+		h.next, h.left = now.Add(otelLogEvery), 0
+	} else {
+		h.left++
+	}
+	h.mu.Unlock()
+	if write {
+		h.log.Warn("tracing: spans not exported", "err", err, "left_out", left)
 	}
 }
