@@ -24,6 +24,7 @@ import (
 	"time"
 
 	"github.com/edgepurge/edgepurge/test/cfstub"
+	"github.com/edgepurge/edgepurge/test/testkit/harness"
 	"github.com/edgepurge/edgepurge/test/testkit/proc"
 	"github.com/edgepurge/edgepurge/test/testkit/redistest"
 	"github.com/edgepurge/edgepurge/test/testkit/syncbuf"
@@ -460,4 +461,68 @@ func wantChildren(t *testing.T, spans []*span, parent *span, want ...string) {
 			t.Errorf("%s has no child %q; the trace:\n%s", parent.Name, n, render(spans))
 		}
 	}
+}
+
+// TestTraceparentContinuesOnTheHookAndManualPurge: the core app's signed
+// event and a person's manual purge continue the caller's trace too, and
+// neither the signature nor the bearer token is in a span.
+func TestTraceparentContinuesOnTheHookAndManualPurge(t *testing.T) {
+	w := start(t)
+	const hookTrace, hookSpan = "0af7651916cd43dd8448eb211c80319c", "b7ad6b7169203331"
+	const manualTrace, manualSpan = "5b8efff798038103d269b633813fc60c", "eee19b7ec3c1b174"
+	body := `{"type":"incident.updated","page_id":"pghook","incident_id":"inc-hook","occurred_at":"` + time.Now().UTC().Format(time.RFC3339) + `"}`
+	h := harness.SignedHeaders(t, webhookSecret, "msg_otlp_hook", 0, body)
+	signature := h["webhook-signature"]
+	h["traceparent"] = "00-" + hookTrace + "-" + hookSpan + "-01"
+	if got := w.post("/v1/hooks/events", body, h); got != http.StatusOK {
+		t.Fatalf("hook answered %d", got)
+	}
+	manual := map[string]string{"Content-Type": "application/json", "Authorization": "Bearer " + proc.APIToken,
+		"traceparent": "00-" + manualTrace + "-" + manualSpan + "-01"}
+	if got := w.post("/v1/purge", `{"page_id":"pgmanual"}`, manual); got != http.StatusOK {
+		t.Fatalf("manual purge answered %d", got)
+	}
+	spans := w.recv.waitFor(t, "both requests' spans", func(spans []*span) bool {
+		return len(named(inTrace(spans, hookTrace), "settle")) == 1 && len(named(inTrace(spans, manualTrace), "settle")) == 1
+	})
+	for _, c := range []struct{ route, trace, parent string }{
+		{"POST /v1/hooks/events", hookTrace, hookSpan},
+		{"POST /v1/purge", manualTrace, manualSpan},
+	} {
+		tr := inTrace(spans, c.trace)
+		root := only(t, tr, c.route)
+		if root.parentID() != c.parent {
+			t.Errorf("%s: parent %s, want the caller's %s", c.route, root.parentID(), c.parent)
+		}
+		wantChildren(t, tr, root, "authenticate", "parse", "plan", "purge", "settle")
+	}
+	for _, s := range spans {
+		for _, v := range s.strings() {
+			if strings.Contains(v, signature) || strings.Contains(v, "Bearer") {
+				t.Errorf("span %s carries the signature or the bearer token: %q", s.Name, v)
+			}
+		}
+	}
+	w.checkNoSecret()
+}
+
+// post sends body to path with headers and returns the answer's status.
+func (w *world) post(path, body string, header map[string]string) int {
+	req, err := http.NewRequest(http.MethodPost, w.base+path, strings.NewReader(body))
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	for k, v := range header {
+		req.Header.Set(k, v)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		w.t.Fatalf("POST %s: %v", path, err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		w.t.Logf("POST %s: %d %s", path, resp.StatusCode, b)
+	}
+	return resp.StatusCode
 }
