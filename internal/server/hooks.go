@@ -14,7 +14,7 @@ import (
 // the Standard Webhooks way. Every check that needs no I/O comes first, so
 // a bad request costs no Redis or CDN work.
 func (s *Server) handleEvent(ctx *fasthttp.RequestCtx) {
-	t := s.startEvent(ctx, "/v1/hooks/events")
+	t := s.startEvent(ctx, "POST /v1/hooks/events", "/v1/hooks/events")
 	defer t.end(ctx)
 	if !isJSON(ctx) {
 		s.reject(ctx, event.SourceHook, fasthttp.StatusUnsupportedMediaType, "Content-Type must be application/json")
@@ -57,13 +57,16 @@ func (s *Server) signed(ctx *fasthttp.RequestCtx, id string, body []byte) bool {
 }
 
 // statuspagePrefix starts the Statuspage endpoint's path; the rest is the
-// token.
-const statuspagePrefix = "/v1/hooks/statuspage/"
+// token. statuspageRoute is the path's template, for traces.
+const (
+	statuspagePrefix = "/v1/hooks/statuspage/"
+	statuspageRoute  = statuspagePrefix + "{token}"
+)
 
 // handleStatuspage serves POST /v1/hooks/statuspage/{token}: Statuspage's
 // unsigned notifications, authenticated by the token in the path.
 func (s *Server) handleStatuspage(ctx *fasthttp.RequestCtx) {
-	t := s.startEvent(ctx, statuspagePrefix+"{token}")
+	t := s.startEvent(ctx, "POST "+statuspageRoute, statuspageRoute)
 	defer t.end(ctx)
 	span := t.child("authenticate")
 	token := strings.TrimPrefix(string(ctx.Path()), statuspagePrefix)

@@ -11,7 +11,7 @@ import (
 
 // handleManualPurge serves POST /v1/purge for the person on call.
 func (s *Server) handleManualPurge(ctx *fasthttp.RequestCtx) {
-	t := s.startEvent(ctx, "/v1/purge")
+	t := s.startEvent(ctx, "POST /v1/purge", "/v1/purge")
 	defer t.end(ctx)
 	span := t.child("authenticate")
 	token, ok := bearerToken(ctx.Request.Header.Peek("Authorization"))

@@ -119,6 +119,13 @@ func New(ctx context.Context, cfg Config) (*Tracer, error) {
 	}, nil
 }
 
+// NewWithProvider is a Tracer over a provider built elsewhere (a test's
+// or a benchmark's, with its own exporter and sampler); the caller shuts
+// the provider down.
+func NewWithProvider(tp *sdktrace.TracerProvider) *Tracer {
+	return &Tracer{provider: tp, tracer: tp.Tracer(Scope), prop: propagation.TraceContext{}}
+}
+
 // newResource is service.name (edgepurge unless OTEL_SERVICE_NAME says
 // otherwise), service.version, service.instance.id and what
 // OTEL_RESOURCE_ATTRIBUTES adds. The process's command line is left out:
@@ -201,8 +208,11 @@ func (t *Tracer) StartEvent(ctx context.Context, name string, carrier propagatio
 	if t == nil {
 		return ctx, trace.SpanFromContext(ctx)
 	}
-	ctx = t.prop.Extract(ctx, carrier)
-	return t.tracer.Start(ctx, name, append(opts, trace.WithSpanKind(trace.SpanKindServer))...)
+	ctx, span := t.tracer.Start(t.prop.Extract(ctx, carrier), name, append(opts, trace.WithSpanKind(trace.SpanKindServer))...)
+	if span.IsRecording() {
+		ctx = context.WithValue(ctx, tracerKey{}, t.tracer)
+	}
+	return ctx, span
 }
 
 // StartLinked starts a new trace linked to the span a traceparent names
@@ -217,7 +227,11 @@ func (t *Tracer) StartLinked(ctx context.Context, name, traceparent, tracestate 
 		opts = append(opts, trace.WithLinks(trace.Link{SpanContext: sc,
 			Attributes: []attribute.KeyValue{attribute.String("edgepurge.link", "original event")}}))
 	}
-	return t.tracer.Start(ctx, name, opts...)
+	ctx, span := t.tracer.Start(ctx, name, opts...)
+	if span.IsRecording() {
+		ctx = context.WithValue(ctx, tracerKey{}, t.tracer)
+	}
+	return ctx, span
 }
 
 // Start starts a child span of ctx's span when that one is recording;
@@ -228,8 +242,17 @@ func Start(ctx context.Context, name string, opts ...trace.SpanStartOption) (con
 	if !parent.IsRecording() {
 		return ctx, parent
 	}
-	return parent.TracerProvider().Tracer(Scope).Start(ctx, name, opts...)
+	// The entry point's tracer, carried by the context: the provider's
+	// Tracer method takes a lock the event's every span would contend on.
+	tr, ok := ctx.Value(tracerKey{}).(trace.Tracer)
+	if !ok {
+		tr = parent.TracerProvider().Tracer(Scope)
+	}
+	return tr.Start(ctx, name, opts...)
 }
+
+// tracerKey is the context key of the entry point's tracer.
+type tracerKey struct{}
 
 // Recording reports whether ctx's span records: attributes are worth
 // building.
