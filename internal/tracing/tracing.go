@@ -23,7 +23,7 @@ import (
 	"time"
 
 	"go.opentelemetry.io/otel/attribute"
-	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracehttp"
+	"go.opentelemetry.io/otel/exporters/otlp/otlptrace"
 	"go.opentelemetry.io/otel/propagation"
 	"go.opentelemetry.io/otel/sdk/resource"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
@@ -85,22 +85,20 @@ type Tracer struct {
 }
 
 // New sets tracing up as cfg says, or returns nil (off) when cfg does not
-// enable it. The exporter sends batches in the background; nothing is
-// dialled here. Sampling is the SDK's reading of OTEL_TRACES_SAMPLER and
+// enable it. The SDK's OTLP exporter sends batches in the background over
+// OTLP/HTTP (see httpClient); nothing is dialled here. Sampling is the SDK's reading of OTEL_TRACES_SAMPLER and
 // OTEL_TRACES_SAMPLER_ARG (default parentbased_always_on).
 func New(ctx context.Context, cfg Config) (*Tracer, error) {
 	if !Enabled(cfg) {
 		return nil, nil
 	}
-	var opts []otlptracehttp.Option
-	if envEndpoint(cfg.getenv()) == "" {
-		// The exporter reads the environment itself; the file's endpoint
-		// is the base URL, as OTEL_EXPORTER_OTLP_ENDPOINT is.
-		opts = append(opts, otlptracehttp.WithEndpointURL(strings.TrimRight(cfg.Endpoint, "/")+"/v1/traces"))
-	}
-	exp, err := otlptracehttp.New(ctx, opts...)
+	client, err := newHTTPClient(cfg.Endpoint, cfg.getenv())
 	if err != nil {
-		return nil, fmt.Errorf("tracing: OTLP/HTTP exporter: %w", err)
+		return nil, err
+	}
+	exp, err := otlptrace.New(ctx, client)
+	if err != nil {
+		return nil, fmt.Errorf("tracing: OTLP exporter: %w", err)
 	}
 	res, err := newResource(ctx, cfg)
 	if err != nil {
