@@ -270,6 +270,12 @@ func TestTraceOfAStatuspageStorm(t *testing.T) {
 	if shared == 0 {
 		t.Errorf("no cloudflare call carried several events (the events that waited during the first call); calls:\n%s", names(calls))
 	}
+	for _, c := range calls {
+		if len(c.Links) > 1 {
+			t.Logf("trace holding a call shared by %d events:\n%s", len(c.Links), render(inTrace(spans, c.traceID())))
+			break
+		}
+	}
 	t.Logf("trace of a batched event (%s):\n%s", pages[2], render(bt))
 
 	// The core app's trace continues: same trace id, its span the parent.
