@@ -86,8 +86,9 @@ type Tracer struct {
 
 // New sets tracing up as cfg says, or returns nil (off) when cfg does not
 // enable it. The SDK's OTLP exporter sends batches in the background over
-// OTLP/HTTP (see httpClient); nothing is dialled here. Sampling is the SDK's reading of OTEL_TRACES_SAMPLER and
-// OTEL_TRACES_SAMPLER_ARG (default parentbased_always_on).
+// OTLP/HTTP (see httpClient); nothing is dialled here. Sampling is the
+// SDK's reading of OTEL_TRACES_SAMPLER and OTEL_TRACES_SAMPLER_ARG
+// (default parentbased_always_on).
 func New(ctx context.Context, cfg Config) (*Tracer, error) {
 	if !Enabled(cfg) {
 		return nil, nil
