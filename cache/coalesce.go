@@ -29,15 +29,15 @@ const maxBatch = 512
 // NewCoalescer returns a Coalescer over an Invalidator on client.
 func NewCoalescer(client redis.UniversalClient) *Coalescer {
 	inv := New(client)
-	opts := func(flush batch.Flush) batch.Options {
-		return batch.Options{MaxItems: maxBatch, MaxInflight: 1, Flush: flush}
+	opts := func(span string, flush batch.Flush) batch.Options {
+		return batch.Options{MaxItems: maxBatch, MaxInflight: 1, Flush: flush, CallSpan: span}
 	}
 	return &Coalescer{
-		keys: batch.New(opts(func(ctx context.Context, keys []string) error {
+		keys: batch.New(opts("redis unlink keys", func(ctx context.Context, keys []string) error {
 			_, err := inv.Invalidate(ctx, keys, nil)
 			return err
 		})),
-		sets: batch.New(opts(func(ctx context.Context, sets []string) error {
+		sets: batch.New(opts("redis unlink key sets", func(ctx context.Context, sets []string) error {
 			_, err := inv.Invalidate(ctx, nil, sets)
 			return err
 		})),

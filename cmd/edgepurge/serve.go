@@ -11,6 +11,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 	"github.com/spf13/cobra"
+	"go.opentelemetry.io/otel"
 
 	"github.com/edgepurge/edgepurge/internal/app"
 	"github.com/edgepurge/edgepurge/internal/config"
@@ -39,6 +40,7 @@ second signal ends the process at once (exit 1), skipping the drain.`,
 			defer lw.Close()
 			log := app.NewLogger(cfg.Log, lw)
 			redis.SetLogger(app.NewRedisLogger(log))
+			otel.SetErrorHandler(app.NewOTelErrorHandler(log))
 			a, err := app.New(cfg, log, app.Build{Version: version, Commit: commit})
 			if err != nil {
 				return &exitError{code: 2, err: err}

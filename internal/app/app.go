@@ -27,6 +27,7 @@ import (
 	"github.com/edgepurge/edgepurge/internal/plan"
 	"github.com/edgepurge/edgepurge/internal/registry"
 	"github.com/edgepurge/edgepurge/internal/server"
+	"github.com/edgepurge/edgepurge/internal/tracing"
 	"github.com/edgepurge/edgepurge/internal/webhook"
 	"github.com/edgepurge/edgepurge/purge/cloudflare"
 	"github.com/edgepurge/edgepurge/purge/cloudfront"
@@ -60,6 +61,7 @@ type App struct {
 	jrnl           journalParts     // the re-drive journal
 	history        *history.History // the recent purges, for the console's charts
 	pageCache      *registry.Cache  // the registry look-ups; nil when registry.disabled
+	tracer         *tracing.Tracer  // nil: tracing off
 	Planner        *plan.Planner
 	Chain          *chain.Chain
 	// Pipeline is the life of every purge (hooks, manual, canary, re-drive).
@@ -100,6 +102,12 @@ func New(cfg *config.Config, log *slog.Logger, build Build) (*App, error) {
 	a := &App{cfg: cfg, log: log}
 	var err error
 	if a.redis, err = cache.NewClient(cfg.Redis); err != nil {
+		return nil, err
+	}
+	if a.tracer, err = newTracing(cfg, build); err != nil {
+		return nil, err
+	}
+	if err := a.instrumentRedis(); err != nil {
 		return nil, err
 	}
 	a.Metrics = metrics.New(build.Version, build.Commit)
@@ -183,8 +191,9 @@ func New(cfg *config.Config, log *slog.Logger, build Build) (*App, error) {
 	return a, nil
 }
 
-// Close releases the Redis client.
+// Close exports the last spans and releases the Redis client.
 func (a *App) Close() error {
+	a.closeTracing()
 	if a.cloudfront != nil {
 		a.cloudfront.Close()
 	}
@@ -199,6 +208,7 @@ func (a *App) Close() error {
 // the audit writer writes what it holds.
 func (a *App) Run(ctx context.Context, ln net.Listener) error {
 	a.warnStartup()
+	defer a.startAdmin()()
 	defer a.startOps()()
 	// Stopped before the audit writer (which writes its re-drive records)
 	// and after the server has drained.
@@ -215,7 +225,7 @@ func (a *App) Run(ctx context.Context, ln net.Listener) error {
 
 	served := make(chan error, 1)
 	go func() { served <- a.Server.Serve(ln) }()
-	a.log.Info("serving", "addr", ln.Addr().String(), "dry_run", a.cfg.DryRun)
+	a.log.Info("serving", "addr", ln.Addr().String(), "dry_run", a.cfg.DryRun, "tracing", a.tracer != nil)
 
 	select {
 	case err := <-served:
@@ -272,6 +282,7 @@ func (a *App) pipelineConfig() pipeline.Config {
 		Deadline:     a.cfg.Server.RequestTimeout,
 		PurgeTimeout: a.cfg.Server.PurgeTimeout,
 		KeysBackend:  a.Chain.KeysBackend(),
+		Tracer:       a.tracer,
 		Metrics:      a.Metrics,
 		History:      a.history,
 		Log:          a.log,

@@ -15,6 +15,12 @@ import (
 	"fmt"
 	"sync"
 	"time"
+
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/trace"
+
+	"github.com/edgepurge/edgepurge/internal/tracing"
 )
 
 // Flush sends one batch; its error applies to every item of the batch.
@@ -44,6 +50,13 @@ type Options struct {
 	Requeue func(err error, attempt int) (requeue bool, pause time.Duration)
 	// OnCoalesced is told how many items a caller found already waiting.
 	OnCoalesced func(n int)
+	// CallSpan names the span of one Flush (e.g. "cloudflare call"),
+	// started when a caller of the batch is traced: a child of the first
+	// traced caller's span, linked to every traced caller's (package
+	// tracing). Default "call".
+	CallSpan string
+	// CallAttributes, when set, adds attributes to a call's span.
+	CallAttributes []attribute.KeyValue
 }
 
 // Queue batches and coalesces items. It is safe for concurrent use; it
@@ -64,15 +77,23 @@ type Queue struct {
 	backoffErr error
 }
 
+// entry is one item waiting, or sent. A storm allocates one per item: the
+// fields are packed to keep it in the 96-byte size class.
 type entry struct {
 	item      string
-	waiters   int
+	waiters   int32
+	attempts  int32 // failed sends so far
 	cancelled bool
 	call      uint64
 	done      chan struct{}
 	err       error
-	attempts  int   // failed sends so far
 	lastErr   error // the latest failure of a requeued send
+	// sentAt is when the entry was first handed to a call, Unix ns; 0
+	// before.
+	sentAt int64
+	// spans are the recording spans of its traced callers, for the
+	// links of the call that carries it; nil when none is traced.
+	spans *[]trace.Span
 }
 
 // New returns a Queue.
@@ -85,6 +106,9 @@ func New(opts Options) *Queue {
 	}
 	if opts.CallTimeout <= 0 {
 		opts.CallTimeout = 30 * time.Second
+	}
+	if opts.CallSpan == "" {
+		opts.CallSpan = "call"
 	}
 	return &Queue{opts: opts, waiting: map[string]*entry{}}
 }
@@ -100,6 +124,9 @@ type Tally struct {
 	// Err is the first failure, or the context's error when the caller's
 	// deadline passed before every item was sent and answered.
 	Err error
+	// SentAt is when the last of the caller's items was first handed to
+	// a call: the end of its wait in the queue. Zero when one never was.
+	SentAt time.Time
 }
 
 // ErrNotSent wraps a context error when the caller gave up before all its
@@ -157,7 +184,13 @@ func (q *Queue) Do(ctx context.Context, items []string) Tally {
 	if len(items) == 0 {
 		return Tally{}
 	}
-	entries, coalesced := q.enqueue(items)
+	// A traced caller's span goes with its entries, for the links of the
+	// calls that carry them; an untraced one costs a context look-up.
+	var span trace.Span
+	if sp := trace.SpanFromContext(ctx); sp.IsRecording() && sp.SpanContext().IsSampled() {
+		span = sp
+	}
+	entries, coalesced := q.enqueue(items, span)
 	for i, e := range entries {
 		// The entries of one call are settled together: once the first is
 		// done, the rest usually are too, and a receive that cannot block
@@ -174,7 +207,7 @@ func (q *Queue) Do(ctx context.Context, items []string) Tally {
 		}
 	}
 	out := Tally{Coalesced: coalesced}
-	out.Done, out.Calls = count(entries)
+	out.Done, out.Calls, out.SentAt = count(entries)
 	for _, e := range entries {
 		if e.err != nil {
 			out.Err = e.err
@@ -186,17 +219,26 @@ func (q *Queue) Do(ctx context.Context, items []string) Tally {
 
 // enqueue queues items, joining the entries already waiting for any of
 // them; coalesced counts those.
-func (q *Queue) enqueue(items []string) (entries []*entry, coalesced int) {
+func (q *Queue) enqueue(items []string, span trace.Span) (entries []*entry, coalesced int) {
 	entries = make([]*entry, len(items))
 	q.mu.Lock()
 	for i, it := range items {
 		if e, ok := q.waiting[it]; ok {
 			e.waiters++
+			if span != nil {
+				if e.spans == nil {
+					e.spans = new([]trace.Span)
+				}
+				*e.spans = append(*e.spans, span)
+			}
 			entries[i] = e
 			coalesced++
 			continue
 		}
 		e := &entry{item: it, waiters: 1, done: make(chan struct{})}
+		if span != nil {
+			e.spans = &[]trace.Span{span}
+		}
 		q.waiting[it] = e
 		q.pending = append(q.pending, e)
 		q.live++
@@ -217,21 +259,26 @@ func (q *Queue) gaveUp(ctx context.Context, entries []*entry, i, coalesced int) 
 	de := q.abandon(entries[i:])
 	de.Total, de.Cause = len(entries), ctx.Err()
 	out.Err = de
-	out.Done, out.Calls = count(entries[:i])
+	out.Done, out.Calls, _ = count(entries[:i])
 	return out
 }
 
 // count counts the entries sent successfully and the distinct calls that
-// carried them all.
-func count(entries []*entry) (done, calls int) {
+// carried them all, and says when the last of them was first sent.
+func count(entries []*entry) (done, calls int, sentAt time.Time) {
+	var last int64
 	seen := map[uint64]bool{}
 	for _, e := range entries {
 		if e.err == nil {
 			done++
 		}
 		seen[e.call] = true
+		last = max(last, e.sentAt)
 	}
-	return done, len(seen)
+	if last > 0 {
+		sentAt = time.Unix(0, last)
+	}
+	return done, len(seen), sentAt
 }
 
 // abandon drops the caller's claim on entries; an entry nobody waits for
@@ -250,8 +297,8 @@ func (q *Queue) abandon(entries []*entry) *DeadlineError {
 		if e.call != 0 || e.attempts > 0 {
 			de.Sent = true
 		}
-		if e.attempts > de.Attempts {
-			de.Attempts, de.Last = e.attempts, e.lastErr
+		if int(e.attempts) > de.Attempts {
+			de.Attempts, de.Last = int(e.attempts), e.lastErr
 		}
 		e.waiters--
 		if e.waiters > 0 || e.cancelled || e.call != 0 {
@@ -327,8 +374,12 @@ func (q *Queue) pump() {
 			continue
 		}
 		q.nextCall++
+		now := time.Now().UnixNano()
 		for _, e := range batch {
 			e.call = q.nextCall
+			if e.sentAt == 0 {
+				e.sentAt = now
+			}
 		}
 		q.inflight++
 		q.mu.Unlock()
@@ -370,7 +421,14 @@ func (q *Queue) send(batch []*entry) {
 		}
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), q.opts.CallTimeout)
+	ctx, span := q.startCall(ctx, batch, len(items))
 	err := q.opts.Flush(ctx, items)
+	if span != nil {
+		if err != nil {
+			span.SetStatus(codes.Error, err.Error())
+		}
+		span.End()
+	}
 	cancel()
 
 	again, pause := false, time.Duration(0)
@@ -380,7 +438,7 @@ func (q *Queue) send(batch []*entry) {
 		for _, e := range batch {
 			e.attempts++
 			e.lastErr = err
-			attempt = max(attempt, e.attempts)
+			attempt = max(attempt, int(e.attempts))
 		}
 		q.mu.Unlock()
 		// Requeue may do I/O (sharing a 429's pause through Redis): never
@@ -405,6 +463,42 @@ func (q *Queue) send(batch []*entry) {
 		close(e.done)
 	}
 	q.kick()
+}
+
+// startCall starts the span of a call carrying batch when some caller of
+// it is traced: a child of the first traced caller's span, linked to every
+// traced caller's, so that each event's trace reaches the call that served
+// it and the call names every event. Nil when no caller is traced.
+func (q *Queue) startCall(ctx context.Context, batch []*entry, items int) (context.Context, trace.Span) {
+	var links []trace.Link
+	var first trace.Span
+	var seen map[trace.SpanID]bool
+	q.mu.Lock()
+	for _, e := range batch {
+		if e.spans == nil {
+			continue
+		}
+		for _, sp := range *e.spans {
+			sc := sp.SpanContext()
+			if seen[sc.SpanID()] {
+				continue
+			}
+			if seen == nil {
+				seen, first = map[trace.SpanID]bool{}, sp
+			}
+			seen[sc.SpanID()] = true
+			links = append(links, trace.Link{SpanContext: sc})
+		}
+	}
+	q.mu.Unlock()
+	if first == nil {
+		return ctx, nil
+	}
+	attrs := append([]attribute.KeyValue{attribute.Int("edgepurge.items", items), attribute.Int("edgepurge.events", len(links))},
+		q.opts.CallAttributes...)
+	parent := trace.ContextWithSpanContext(ctx, first.SpanContext())
+	return first.TracerProvider().Tracer(tracing.Scope).Start(parent, q.opts.CallSpan,
+		trace.WithSpanKind(trace.SpanKindClient), trace.WithLinks(links...), trace.WithAttributes(attrs...))
 }
 
 // requeue puts a refused batch back at the head of the queue after a

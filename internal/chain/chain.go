@@ -12,8 +12,13 @@ import (
 	"slices"
 	"time"
 
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/edgepurge/edgepurge/cache"
 	"github.com/edgepurge/edgepurge/internal/plan"
+	"github.com/edgepurge/edgepurge/internal/tracing"
 	"github.com/edgepurge/edgepurge/purge"
 )
 
@@ -46,6 +51,12 @@ var _ Runner = (*Chain)(nil)
 // Observer is told about every backend's result; metrics implement it.
 type Observer interface {
 	ObserveBackend(backend, status string, d time.Duration)
+}
+
+// TracedObserver is an Observer that also takes the trace id of a sampled
+// event's result, for an exemplar: metrics implement it.
+type TracedObserver interface {
+	ObserveBackendTraced(backend, status string, d time.Duration, traceID string)
 }
 
 // Chain purges plans. It is safe for concurrent use.
@@ -89,6 +100,8 @@ func New(cfg Config) *Chain {
 // is sent anywhere.
 func (f *Chain) Run(ctx context.Context, id string, p *plan.Plan, dryRun bool, a *Answer) {
 	start := time.Now()
+	ctx, span := tracing.Start(ctx, "purge")
+	defer span.End()
 	a.begin(id, p)
 	if dryRun {
 		a.Results, a.Status = f.dryRun(&a.Plan), StatusDryRun
@@ -188,7 +201,7 @@ func (f *Chain) dryRun(p *plan.Plan) []BackendResult {
 // recoverBackend turns a panic in a backend into a failed result: a panic
 // in the Redis goroutine would otherwise kill the process, and one in a CDN
 // purger would lose the other backends' results.
-func (f *Chain) recoverBackend(backend string, start time.Time, r *BackendResult) {
+func (f *Chain) recoverBackend(ctx context.Context, backend string, start time.Time, r *BackendResult) {
 	p := recover()
 	if p == nil {
 		return
@@ -198,12 +211,35 @@ func (f *Chain) recoverBackend(backend string, start time.Time, r *BackendResult
 	if f.onPanic != nil {
 		f.onPanic(backend, p, debug.Stack())
 	}
-	f.observe(backend, BackendFailed, d)
+	f.observe(ctx, backend, BackendFailed, d)
+}
+
+// startStep starts the span of one step of the chain; endStep ends it
+// with the step's result.
+func startStep(ctx context.Context, backend string) (context.Context, trace.Span) {
+	if parent := trace.SpanFromContext(ctx); !parent.IsRecording() {
+		return ctx, parent // and the name is not built: no allocation
+	}
+	return tracing.Start(ctx, "purge "+backend)
+}
+
+func endStep(span trace.Span, r *BackendResult) {
+	if span.IsRecording() {
+		span.SetAttributes(attribute.String("edgepurge.backend", r.Backend), attribute.String("edgepurge.status", r.Status),
+			attribute.Int("edgepurge.items", r.Items), attribute.Int("edgepurge.calls", r.Calls))
+		if r.Status == BackendFailed {
+			// The answer's error: never a secret (the answer carries it).
+			span.SetStatus(codes.Error, r.Error)
+		}
+	}
+	span.End()
 }
 
 // purgeCDN runs p's CDN part on c and puts the result in *r.
 func (f *Chain) purgeCDN(ctx context.Context, c purge.Purger, id string, p *plan.Plan, r *BackendResult) {
-	defer f.recoverBackend(c.Name(), time.Now(), r)
+	ctx, span := startStep(ctx, c.Name())
+	defer endStep(span, r)
+	defer f.recoverBackend(ctx, c.Name(), time.Now(), r)
 	*r = BackendResult{Backend: c.Name(), Status: BackendOK}
 	req := p.CDN()
 	if req.Empty() {
@@ -239,7 +275,7 @@ func (f *Chain) purgeCDN(ctx context.Context, c purge.Purger, id string, p *plan
 			r.Retryable = errors.Is(err, context.DeadlineExceeded)
 		}
 	}
-	f.observe(r.Backend, r.Status, d)
+	f.observe(ctx, r.Backend, r.Status, d)
 }
 
 // nodeResults turns a purger's per-node detail into the answer's.
@@ -260,7 +296,9 @@ func nodeResults(nodes []purge.NodeResult) []NodeResult {
 
 // invalidate runs p's Redis part and puts the result in *r.
 func (f *Chain) invalidate(ctx context.Context, p *plan.Plan, r *BackendResult) {
-	defer f.recoverBackend(f.keys.Name(), time.Now(), r)
+	ctx, span := startStep(ctx, f.keys.Name())
+	defer endStep(span, r)
+	defer f.recoverBackend(ctx, f.keys.Name(), time.Now(), r)
 	*r = BackendResult{Backend: f.keys.Name(), Status: BackendOK}
 	if len(p.Keys) == 0 && len(p.KeySets) == 0 {
 		return
@@ -276,13 +314,22 @@ func (f *Chain) invalidate(ctx context.Context, p *plan.Plan, r *BackendResult) 
 	} else {
 		r.Items = res.Keys + res.Sets
 	}
-	f.observe(r.Backend, r.Status, d)
+	f.observe(ctx, r.Backend, r.Status, d)
 }
 
-func (f *Chain) observe(backend, status string, d time.Duration) {
-	if f.observer != nil {
-		f.observer.ObserveBackend(backend, status, d)
+// observe tells the observer of a backend's result, with the event's
+// trace id when it is sampled (an exemplar).
+func (f *Chain) observe(ctx context.Context, backend, status string, d time.Duration) {
+	if f.observer == nil {
+		return
 	}
+	if to, ok := f.observer.(TracedObserver); ok {
+		if id := tracing.TraceID(ctx); id != "" {
+			to.ObserveBackendTraced(backend, status, d, id)
+			return
+		}
+	}
+	f.observer.ObserveBackend(backend, status, d)
 }
 
 // Only returns a Chain that purges on the named backends alone (CDN

@@ -64,6 +64,8 @@ type Config struct {
 	// Probe is the harmless purge that proves every backend target can
 	// purge, for readiness and edgepurge check; on by default.
 	Probe Probe `yaml:"probe"`
+	// Tracing is OpenTelemetry tracing; off by default.
+	Tracing Tracing `yaml:"tracing"`
 }
 
 // Probe configures the probe purges: every Interval, each instance purges
@@ -146,6 +148,9 @@ type Server struct {
 	// ShutdownTimeout bounds how long in-flight requests may take to finish
 	// after the listener closed.
 	ShutdownTimeout time.Duration `yaml:"shutdown_timeout"`
+	// AdminListen is the admin listener's address (/debug/pprof/), never
+	// the public one; default 127.0.0.1:9091, "off" for none.
+	AdminListen string `yaml:"admin_listen"`
 }
 
 // CloudflareZones are the Cloudflare zones the config names, sorted, once

@@ -192,6 +192,7 @@ func applyEnv(cfg *Config, getenv Getenv) error {
 		}
 	}
 	set(&cfg.Listen, "EDGEPURGE_LISTEN")
+	set(&cfg.Server.AdminListen, "EDGEPURGE_ADMIN_LISTEN")
 	set(&cfg.Redis.URL, "REDIS_URL")
 	setSecret(&cfg.Cloudflare.APIToken, "CLOUDFLARE_API_TOKEN")
 	set(&cfg.Cloudflare.ZoneID, "CLOUDFLARE_ZONE_ID")
@@ -309,6 +310,7 @@ func (c *Config) setDefaults() {
 	}
 	c.setOpsDefaults()
 	c.setJournalDefaults()
+	c.setTracingDefaults()
 	c.Readiness.Window = cmp.Or(c.Readiness.Window, DefaultReadinessWindow)
 	c.Probe.Interval = cmp.Or(c.Probe.Interval, DefaultProbeInterval)
 	c.Probe.Path = cmp.Or(c.Probe.Path, DefaultProbePath)
@@ -341,6 +343,7 @@ func (c *Config) Validate() error {
 	errs = append(errs, c.Cloudflare.Validate()...)
 	errs = append(errs, c.validateCDNs()...)
 	errs = append(errs, c.validateOps()...)
+	errs = append(errs, c.validateTracing()...)
 	errs = append(errs, c.validateJournal()...)
 	if c.Cloudflare.Enabled() && !c.DryRun {
 		if c.Cloudflare.ZoneID == "" {

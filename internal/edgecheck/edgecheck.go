@@ -10,8 +10,11 @@ import (
 	"slices"
 	"time"
 
+	"go.opentelemetry.io/otel/attribute"
+
 	"github.com/edgepurge/edgepurge/internal/chain"
 	"github.com/edgepurge/edgepurge/internal/plan"
+	"github.com/edgepurge/edgepurge/internal/tracing"
 )
 
 // DefaultTimeout bounds one round of checks (every URL of a plan).
@@ -78,7 +81,9 @@ func (v *Checker) Run(ctx context.Context, id string, p *plan.Plan, dryRun bool,
 // validators, the purge, then the check (checkAfter).
 func (v *Checker) runChecked(ctx context.Context, id string, p *plan.Plan, a *chain.Answer) {
 	start := time.Now()
-	before := v.snapshot(ctx, p.EdgeCheck, p.URLs)
+	sctx, span := tracing.Start(ctx, "edge check before")
+	before := v.snapshot(sctx, p.EdgeCheck, p.URLs)
+	span.End()
 	purgedAt := time.Now()
 	v.purger.Run(ctx, id, p, false, a)
 	if a.Status != chain.StatusPurged {
@@ -93,6 +98,14 @@ func (v *Checker) runChecked(ctx context.Context, id string, p *plan.Plan, a *ch
 // and checks those again, and puts the checks and the second purge's
 // results in a.
 func (v *Checker) checkAfter(ctx context.Context, id string, p *plan.Plan, a *chain.Answer, before map[string]validators, purgedAt time.Time) {
+	ctx, span := tracing.Start(ctx, "edge check")
+	defer span.End()
+	if span.IsRecording() {
+		defer func() {
+			span.SetAttributes(attribute.Int("edgepurge.urls", len(p.URLs)), attribute.Int("edgepurge.repurged", len(a.Repurge)),
+				attribute.String("edgepurge.status", a.Status))
+		}()
+	}
 	checks := v.checkAll(ctx, p.EdgeCheck, p.URLs, before, purgedAt)
 
 	if stale := urlsWith(checks, chain.CheckStale); len(stale) > 0 {

@@ -59,6 +59,11 @@ type Entry struct {
 	Attempts int `json:"attempts"`
 	// Error is the last failure.
 	Error string `json:"error,omitempty"`
+	// TraceParent and TraceState are the W3C trace context of the
+	// event's sampled trace, when tracing is on: each re-drive starts a
+	// trace linked to it.
+	TraceParent string `json:"traceparent,omitempty"`
+	TraceState  string `json:"tracestate,omitempty"`
 }
 
 // Plan is the entry's unfinished part as a plan to run again.

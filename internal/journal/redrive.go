@@ -5,6 +5,9 @@ import (
 	"strings"
 	"sync"
 
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+
 	"github.com/edgepurge/edgepurge/internal/chain"
 	"github.com/edgepurge/edgepurge/internal/pipeline"
 )
@@ -28,11 +31,24 @@ const (
 // finish, through the pipeline (the same purgers, coalescing, batching and
 // rate limits as the server), which records it in the audit trail as
 // source "redrive".
+//
+// Each attempt is a trace of its own, linked to the event's original
+// trace (the entry's traceparent), when tracing is on.
 func redrive(ctx context.Context, p *pipeline.Pipeline, e Entry) (chain.Answer, outcome) {
+	ctx, span := p.Tracer().StartLinked(ctx, "redrive", e.TraceParent, e.TraceState)
+	defer span.End()
+	if span.IsRecording() {
+		span.SetAttributes(attribute.String("edgepurge.event_id", e.EventID), attribute.String("edgepurge.journal_id", e.ID),
+			attribute.StringSlice("edgepurge.backends", e.Backends), attribute.Int("edgepurge.attempts", e.Attempts))
+	}
 	a := p.Run(ctx, SourceRedrive, e.EventID, e.Plan(), e.Backends)
+	if span.IsRecording() {
+		span.SetAttributes(attribute.String("edgepurge.status", a.Status))
+	}
 	if a.Status == chain.StatusPurged {
 		return a, purged
 	}
+	span.SetStatus(codes.Error, "not purged")
 	for _, r := range a.Results {
 		if r.Status == chain.BackendFailed && !r.Retryable && !r.Unsent {
 			return a, refused

@@ -7,6 +7,7 @@ import (
 
 	"github.com/edgepurge/edgepurge/internal/chain"
 	"github.com/edgepurge/edgepurge/internal/metrics"
+	"github.com/edgepurge/edgepurge/internal/tracing"
 )
 
 // Writer journals the unfinished part of answers: the data path's side of
@@ -26,6 +27,7 @@ func (w Writer) Journal(ctx context.Context, source string, a *chain.Answer) (id
 	if !ok {
 		return "", false, nil
 	}
+	e.TraceParent, e.TraceState = tracing.TraceParent(ctx)
 	b, err := encode(&e)
 	if err == nil {
 		id, err = w.To.write(ctx, b)

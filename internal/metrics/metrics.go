@@ -136,6 +136,28 @@ func (m *Metrics) ObserveBackend(backend, status string, d time.Duration) {
 	m.BackendDuration.WithLabelValues(backend, status).Observe(d.Seconds())
 }
 
+// ObserveBackendTraced records one backend's result of a sampled event,
+// its trace id as the exemplar (chain.TracedObserver).
+func (m *Metrics) ObserveBackendTraced(backend, status string, d time.Duration, traceID string) {
+	observe(m.BackendDuration.WithLabelValues(backend, status), d.Seconds(), traceID)
+}
+
+// ObserveFreshnessLag records an event's freshness lag; traceID, when not
+// empty, is its trace's id, kept as the exemplar.
+func (m *Metrics) ObserveFreshnessLag(lag time.Duration, traceID string) {
+	observe(m.FreshnessLag, lag.Seconds(), traceID)
+}
+
+// observe observes v in h, with an exemplar of traceID when there is one
+// (exposed in the OpenMetrics format only).
+func observe(h prometheus.Observer, v float64, traceID string) {
+	if eo, ok := h.(prometheus.ExemplarObserver); ok && traceID != "" {
+		eo.ObserveWithExemplar(v, prometheus.Labels{"trace_id": traceID})
+		return
+	}
+	h.Observe(v)
+}
+
 // CDN returns the coalescer's observer for one backend.
 func (m *Metrics) CDN(backend string) CDNObserver { return CDNObserver{m: m, backend: backend} }
 

@@ -6,10 +6,14 @@ import (
 	"net/http"
 	"time"
 
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+
 	"github.com/edgepurge/edgepurge/internal/audit"
 	"github.com/edgepurge/edgepurge/internal/chain"
 	"github.com/edgepurge/edgepurge/internal/event"
 	"github.com/edgepurge/edgepurge/internal/plan"
+	"github.com/edgepurge/edgepurge/internal/tracing"
 )
 
 // Request is one authenticated, parsed event to purge.
@@ -66,9 +70,14 @@ func (p *Pipeline) Handle(ctx context.Context, r *Request) *Outcome {
 	pctx, cancel := p.purgeContext(ctx, deadline)
 	p.cfg.Purger.Run(pctx, r.Event.ID, &a.Plan, r.DryRun || p.cfg.DryRun, a)
 	cancel()
-	p.settle(ctx, deadline, &r.Event, o)
+	sctx, span := tracing.Start(ctx, "settle")
+	p.settle(sctx, deadline, &r.Event, o)
+	if span.IsRecording() {
+		span.SetAttributes(attribute.String("edgepurge.status", a.Status), attribute.Int("http.response.status_code", o.HTTPStatus))
+	}
+	span.End()
 	p.notePanics(r.RequestID, r.Event.ID, a)
-	p.record(r, o)
+	p.record(ctx, r, o)
 	return o
 }
 
@@ -76,8 +85,18 @@ func (p *Pipeline) Handle(ctx context.Context, r *Request) *Outcome {
 // error, nothing to purge), it refuses the event in o instead and says
 // false.
 func (p *Pipeline) plan(ctx context.Context, r *Request, o *Outcome) bool {
+	ctx, span := tracing.Start(ctx, "plan")
+	defer span.End()
 	var err error
 	o.Answer.Plan, err = p.cfg.Planner.Plan(ctx, r.Event)
+	if span.IsRecording() {
+		pl := &o.Answer.Plan
+		span.SetAttributes(attribute.String("edgepurge.page", pl.Page), attribute.Int("edgepurge.urls", len(pl.URLs)),
+			attribute.Int("edgepurge.tags", len(pl.Tags)), attribute.Int("edgepurge.keys", len(pl.Keys)+len(pl.KeySets)))
+		if err != nil {
+			span.SetStatus(codes.Error, "no plan")
+		}
+	}
 	switch {
 	case err != nil:
 		o.HTTPStatus, o.RetryAfter, o.Refusal = planFailure(err)
@@ -189,12 +208,18 @@ func (p *Pipeline) duplicate(ctx context.Context, deadline time.Time, ev *event.
 	if p.cfg.Dedupe == nil || !ev.Source.Redelivered() || ev.ID == "" {
 		return false
 	}
+	ctx, span := tracing.Start(ctx, "duplicate check")
+	defer span.End()
 	ctx, cancel := p.dedupeContext(ctx, deadline)
 	defer cancel()
 	seen, err := p.cfg.Dedupe.Seen(ctx, ev.ID)
 	if err != nil {
+		span.SetStatus(codes.Error, "duplicate check failed")
 		p.log.Warn("duplicate check failed, purging anyway", "id", ev.ID, "err", err)
 		return false
+	}
+	if span.IsRecording() {
+		span.SetAttributes(attribute.Bool("edgepurge.duplicate", seen))
 	}
 	return seen
 }

@@ -24,6 +24,7 @@ import (
 	"github.com/edgepurge/edgepurge/internal/event"
 	"github.com/edgepurge/edgepurge/internal/metrics"
 	"github.com/edgepurge/edgepurge/internal/plan"
+	"github.com/edgepurge/edgepurge/internal/tracing"
 )
 
 // Planner computes what an event purges (package plan).
@@ -89,6 +90,10 @@ type Config struct {
 	// own timeout (server.purge_timeout), so that the purge's one context
 	// carries both bounds.
 	PurgeTimeout time.Duration
+	// Tracer starts the traces of the entry points that go through the
+	// pipeline (the HTTP handlers, the journal's re-drives); nil is
+	// tracing off.
+	Tracer *tracing.Tracer
 	// KeysBackend names the Redis side's results ("redis"): when it fails
 	// and nothing can record the CDN steps left after it, they are purged
 	// at once (see settle).
@@ -110,6 +115,15 @@ func New(cfg Config) *Pipeline {
 		cfg.Metrics = metrics.New("", "")
 	}
 	return &Pipeline{cfg: cfg, log: cfg.Log}
+}
+
+// Tracer is the tracer of the pipeline's entry points; nil when tracing
+// is off.
+func (p *Pipeline) Tracer() *tracing.Tracer {
+	if p == nil {
+		return nil
+	}
+	return p.cfg.Tracer
 }
 
 // Run purges a plan made elsewhere (the canary's, a journal entry's) on

@@ -9,6 +9,7 @@ import (
 
 	"github.com/edgepurge/edgepurge/internal/chain"
 	"github.com/edgepurge/edgepurge/internal/event"
+	"github.com/edgepurge/edgepurge/internal/tracing"
 )
 
 // Retry-After of the non-2xx answers of an unfinished purge, in seconds.
@@ -126,22 +127,23 @@ func (p *Pipeline) purgeSkipped(ctx context.Context, id string, a *chain.Answer)
 	a.Merge(b)
 }
 
-// record audits, counts and logs a purged (or unfinished) event.
-func (p *Pipeline) record(r *Request, o *Outcome) {
+// record audits, counts and logs a purged (or unfinished) event. The
+// freshness lag of a sampled event carries its trace id (an exemplar).
+func (p *Pipeline) record(ctx context.Context, r *Request, o *Outcome) {
 	ev, a := &r.Event, &o.Answer
 	p.cfg.Metrics.Event(string(ev.Source), a.Status).Inc()
 	p.audit(string(ev.Source), a, o.HTTPStatus)
 	lag := time.Duration(-1)
 	if a.Status == chain.StatusPurged && !ev.OccurredAt.IsZero() {
 		lag = time.Since(ev.OccurredAt)
-		p.cfg.Metrics.FreshnessLag.Observe(lag.Seconds())
+		p.cfg.Metrics.ObserveFreshnessLag(lag, tracing.TraceID(ctx))
 		lag = max(lag, 0) // a sender's clock ahead of ours
 	}
 	if p.cfg.History != nil {
 		p.cfg.History.Observe(a.Status, lag)
 	}
 	attrs := outcomeAttrs(r, o)
-	ctx := context.Background()
+	ctx = context.Background() // the log's: no deadline to honour
 	switch {
 	case a.Status == chain.StatusDryRun:
 		p.log.LogAttrs(ctx, slog.LevelInfo, "event planned, not purged (dry run)", attrs...)

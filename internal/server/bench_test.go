@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"strconv"
@@ -9,6 +10,8 @@ import (
 	"time"
 
 	"github.com/valyala/fasthttp"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 
 	"github.com/edgepurge/edgepurge/cache"
 	"github.com/edgepurge/edgepurge/internal/chain"
@@ -18,6 +21,7 @@ import (
 	"github.com/edgepurge/edgepurge/internal/metrics"
 	"github.com/edgepurge/edgepurge/internal/pipeline"
 	"github.com/edgepurge/edgepurge/internal/plan"
+	"github.com/edgepurge/edgepurge/internal/tracing"
 	"github.com/edgepurge/edgepurge/internal/webhook"
 	"github.com/edgepurge/edgepurge/purge"
 )
@@ -63,7 +67,10 @@ func benchPlanner(tb testing.TB) *plan.Planner {
 	return p
 }
 
-func benchServer(tb testing.TB) *Server {
+func benchServer(tb testing.TB) *Server { return benchServerTraced(tb, nil) }
+
+// benchServerTraced is benchServer with tracing by tr (nil: off).
+func benchServerTraced(tb testing.TB, tr *tracing.Tracer) *Server {
 	tb.Helper()
 	m := metrics.New("bench", "bench")
 	// The handler the server logs through (cmd/edgepurge).
@@ -75,7 +82,7 @@ func benchServer(tb testing.TB) *Server {
 	f := chain.New(chain.Config{CDN: []purge.Purger{nopCDN{}}, Keys: nopKeys{}, Timeout: 10 * time.Second, Observer: m})
 	return New(Config{
 		Pipeline: pipeline.New(pipeline.Config{Planner: benchPlanner(tb), Purger: f, Metrics: m, Log: log,
-			Deadline: 10 * time.Second, KeysBackend: "redis"}),
+			Deadline: 10 * time.Second, KeysBackend: "redis", Tracer: tr}),
 		Signatures: v, APIToken: "tok", Health: health.New(nil), Metrics: m, Log: log,
 		ReadTimeout: time.Second, WriteTimeout: time.Second, IdleTimeout: time.Second, MaxBodyBytes: 1 << 20,
 	})
@@ -113,6 +120,32 @@ func BenchmarkHookEvent(b *testing.B) {
 		if ctx.Response.StatusCode() != fasthttp.StatusOK {
 			b.Fatalf("status %d: %s", ctx.Response.StatusCode(), ctx.Response.Body())
 		}
+	}
+}
+
+// BenchmarkHookEventTraced is BenchmarkHookEvent with tracing on, one
+// event in a hundred sampled and every one, the spans going to the SDK's
+// batch processor and an exporter that drops them: the cost of tracing
+// without the network's.
+func BenchmarkHookEventTraced(b *testing.B) {
+	for _, ratio := range []float64{0.01, 1} {
+		b.Run(fmt.Sprintf("sampled=%g", ratio), func(b *testing.B) {
+			tp := sdktrace.NewTracerProvider(sdktrace.WithBatcher(tracetest.NewNoopExporter()),
+				sdktrace.WithSampler(sdktrace.ParentBased(sdktrace.TraceIDRatioBased(ratio))))
+			defer tp.Shutdown(context.Background())
+			h := benchServerTraced(b, tracing.NewWithProvider(tp)).Handler()
+			var req fasthttp.Request
+			benchRequest(b, &req)
+			var ctx fasthttp.RequestCtx
+			b.ReportAllocs()
+			for b.Loop() {
+				ctx.Init(&req, nil, nil)
+				h(&ctx)
+				if ctx.Response.StatusCode() != fasthttp.StatusOK {
+					b.Fatalf("status %d: %s", ctx.Response.StatusCode(), ctx.Response.Body())
+				}
+			}
+		})
 	}
 }
 

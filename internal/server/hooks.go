@@ -14,22 +14,30 @@ import (
 // the Standard Webhooks way. Every check that needs no I/O comes first, so
 // a bad request costs no Redis or CDN work.
 func (s *Server) handleEvent(ctx *fasthttp.RequestCtx) {
+	t := s.startEvent(ctx, "POST /v1/hooks/events", "/v1/hooks/events")
+	defer t.end(ctx)
 	if !isJSON(ctx) {
 		s.reject(ctx, event.SourceHook, fasthttp.StatusUnsupportedMediaType, "Content-Type must be application/json")
 		return
 	}
 	id := string(ctx.Request.Header.Peek("webhook-id"))
 	body := ctx.PostBody()
-	if !s.signed(ctx, id, body) {
+	span := t.child("authenticate")
+	ok := s.signed(ctx, id, body)
+	span.End()
+	if !ok {
 		return
 	}
 	var r pipeline.Request
 	var err error
-	if r.Event, err = event.ParseHook(id, body); err != nil {
+	span = t.child("parse")
+	r.Event, err = event.ParseHook(id, body)
+	span.End()
+	if err != nil {
 		s.reject(ctx, event.SourceHook, fasthttp.StatusBadRequest, err.Error())
 		return
 	}
-	s.purge(ctx, &r, false)
+	s.purge(ctx, t, &r, false)
 }
 
 // signed reports whether the event id's body bears a valid signature,
@@ -49,14 +57,22 @@ func (s *Server) signed(ctx *fasthttp.RequestCtx, id string, body []byte) bool {
 }
 
 // statuspagePrefix starts the Statuspage endpoint's path; the rest is the
-// token.
-const statuspagePrefix = "/v1/hooks/statuspage/"
+// token. statuspageRoute is the path's template, for traces.
+const (
+	statuspagePrefix = "/v1/hooks/statuspage/"
+	statuspageRoute  = statuspagePrefix + "{token}"
+)
 
 // handleStatuspage serves POST /v1/hooks/statuspage/{token}: Statuspage's
 // unsigned notifications, authenticated by the token in the path.
 func (s *Server) handleStatuspage(ctx *fasthttp.RequestCtx) {
+	t := s.startEvent(ctx, "POST "+statuspageRoute, statuspageRoute)
+	defer t.end(ctx)
+	span := t.child("authenticate")
 	token := strings.TrimPrefix(string(ctx.Path()), statuspagePrefix)
-	if !tokenMatches(s.spToken, s.cfg.StatuspageToken != "", []byte(token)) {
+	ok := tokenMatches(s.spToken, s.cfg.StatuspageToken != "", []byte(token))
+	span.End()
+	if !ok {
 		s.reject(ctx, event.SourceStatuspage, fasthttp.StatusUnauthorized, "token invalid")
 		return
 	}
@@ -67,20 +83,24 @@ func (s *Server) handleStatuspage(ctx *fasthttp.RequestCtx) {
 	body := ctx.PostBody()
 	var r pipeline.Request
 	var err error
-	if r.Event, err = statuspage.Parse(body); err != nil {
+	span = t.child("parse")
+	r.Event, err = statuspage.Parse(body)
+	span.End()
+	if err != nil {
 		s.reject(ctx, event.SourceStatuspage, fasthttp.StatusBadRequest, err.Error())
 		return
 	}
-	s.purge(ctx, &r, false)
+	s.purge(ctx, t, &r, false)
 }
 
 // purge hands a parsed event (r.Event) to the pipeline and writes what
-// became of it. The pipeline runs under the server's own context, never
-// the fasthttp request context, which is recycled once the handler
-// returns.
-func (s *Server) purge(ctx *fasthttp.RequestCtx, r *pipeline.Request, dryRun bool) {
+// became of it. The pipeline runs under the server's own context (with
+// the request's trace, t), never the fasthttp request context, which is
+// recycled once the handler returns.
+func (s *Server) purge(ctx *fasthttp.RequestCtx, t eventTrace, r *pipeline.Request, dryRun bool) {
 	r.DryRun, r.RequestID = dryRun, requestID(ctx)
-	o := s.cfg.Pipeline.Handle(s.baseCtx, r)
+	o := s.cfg.Pipeline.Handle(t.ctx, r)
+	t.event(r, o)
 	if o.RetryAfter != "" {
 		ctx.Response.Header.Set("Retry-After", o.RetryAfter)
 	}

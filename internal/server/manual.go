@@ -11,8 +11,13 @@ import (
 
 // handleManualPurge serves POST /v1/purge for the person on call.
 func (s *Server) handleManualPurge(ctx *fasthttp.RequestCtx) {
+	t := s.startEvent(ctx, "POST /v1/purge", "/v1/purge")
+	defer t.end(ctx)
+	span := t.child("authenticate")
 	token, ok := bearerToken(ctx.Request.Header.Peek("Authorization"))
-	if !ok || !tokenMatches(s.apiToken, s.cfg.APIToken != "", token) {
+	ok = ok && tokenMatches(s.apiToken, s.cfg.APIToken != "", token)
+	span.End()
+	if !ok {
 		s.reject(ctx, event.SourceManual, fasthttp.StatusUnauthorized, "token invalid")
 		return
 	}
@@ -20,7 +25,9 @@ func (s *Server) handleManualPurge(ctx *fasthttp.RequestCtx) {
 		s.reject(ctx, event.SourceManual, fasthttp.StatusUnsupportedMediaType, "Content-Type must be application/json")
 		return
 	}
+	span = t.child("parse")
 	req, err := event.ParseManual(ctx.PostBody())
+	span.End()
 	if err != nil {
 		s.reject(ctx, event.SourceManual, fasthttp.StatusBadRequest, err.Error())
 		return
@@ -30,7 +37,7 @@ func (s *Server) handleManualPurge(ctx *fasthttp.RequestCtx) {
 		s.reject(ctx, event.SourceManual, fasthttp.StatusBadRequest, err.Error())
 		return
 	}
-	s.purge(ctx, &pipeline.Request{Event: ev}, req.DryRun)
+	s.purge(ctx, t, &pipeline.Request{Event: ev}, req.DryRun)
 }
 
 // authorized reports whether the request bears the API token, answering

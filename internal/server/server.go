@@ -92,7 +92,11 @@ func New(cfg Config) *Server {
 	// Purges run under a context of their own, never the fasthttp request
 	// context, which is recycled once the handler returns.
 	s.baseCtx, s.cancelCtx = context.WithCancel(cmp.Or(cfg.Context, context.Background()))
-	s.metrics = fasthttpadaptor.NewFastHTTPHandler(promhttp.HandlerFor(cfg.Metrics.Registry, promhttp.HandlerOpts{}))
+	// With tracing on, a scraper that asks for OpenMetrics gets it, and
+	// with it the exemplars (the trace ids of sampled events); off, there
+	// are none, and /metrics stays the text format it always was.
+	s.metrics = fasthttpadaptor.NewFastHTTPHandler(promhttp.HandlerFor(cfg.Metrics.Registry,
+		promhttp.HandlerOpts{EnableOpenMetrics: cfg.Pipeline.Tracer() != nil}))
 	s.http = &fasthttp.Server{
 		Handler:            s.recoverPanics(s.route),
 		ErrorHandler:       s.transportError,

@@ -196,7 +196,10 @@ func (p *Purger) doCover(ctx context.Context, req *purge.Request, urls int) batc
 		wg.Go(func() { hosts = p.queue(zone, kindHosts, soft).Do(ctx, c.Hosts) })
 	}
 	wg.Wait()
-	out := batch.Tally{Calls: tags.Calls + hosts.Calls, Done: urls}
+	out := batch.Tally{Calls: tags.Calls + hosts.Calls, Done: urls, SentAt: tags.SentAt}
+	if hosts.SentAt.After(out.SentAt) {
+		out.SentAt = hosts.SentAt
+	}
 	for _, o := range []batch.Tally{tags, hosts} {
 		if o.Err != nil {
 			out.Err, out.Done = o.Err, 0

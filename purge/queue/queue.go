@@ -16,7 +16,12 @@ import (
 	"sync/atomic"
 	"time"
 
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/edgepurge/edgepurge/internal/batch"
+	"github.com/edgepurge/edgepurge/internal/tracing"
 	"github.com/edgepurge/edgepurge/purge"
 	"github.com/edgepurge/edgepurge/purge/ratelimit"
 	"github.com/edgepurge/edgepurge/purge/retry"
@@ -81,6 +86,8 @@ type Purger struct {
 	load load
 	// escalatedAt is when a request last escalated to its cover, Unix ns.
 	escalatedAt atomic.Int64
+	// waitSpan names the span of a part's wait in the queue.
+	waitSpan string
 }
 
 // zoneQueue is the queue of one zone and kind, and when it was last used.
@@ -109,7 +116,11 @@ func New(cfg Config) *Purger {
 	if cfg.MaxItemsPerCall < 1 {
 		cfg.MaxItemsPerCall = 100
 	}
-	return &Purger{cfg: cfg, queues: map[queueKey]*zoneQueue{}, now: time.Now}
+	p := &Purger{cfg: cfg, queues: map[queueKey]*zoneQueue{}, now: time.Now, waitSpan: "queue wait"}
+	if cfg.Next != nil {
+		p.waitSpan = cfg.Next.Name() + " queue wait"
+	}
+	return p
 }
 
 // Name is the wrapped purger's name.
@@ -188,11 +199,40 @@ func (p *Purger) purgeParts(ctx context.Context, req *purge.Request) (purge.Resu
 
 // do sends one part of req through its queue and waits; escalation is
 // the reason its URLs were purged by the page's cover instead, or "".
+//
+// The part's wait in the queue, from its arrival until the last of its
+// items was handed to a call, is a span of its own when the event is
+// traced; the calls are spans of the queue's (see startCall in package
+// batch), children of the event's step beside the wait.
 func (p *Purger) do(ctx context.Context, req *purge.Request, pt part, escalable bool) (o batch.Tally, escalation string) {
+	_, wait := tracing.Start(ctx, p.waitSpan)
+	defer func() { p.endWait(wait, req, pt, &o, escalation) }()
 	if pt.kind == kindURLs && escalable {
 		return p.doURLs(ctx, req, pt.items)
 	}
 	return p.queue(req.Zone, pt.kind, req.Soft).Do(ctx, pt.items), ""
+}
+
+// endWait ends a part's queue-wait span when its items went out (now, when
+// some never did), with what became of them.
+func (p *Purger) endWait(span trace.Span, req *purge.Request, pt part, o *batch.Tally, escalation string) {
+	if !span.IsRecording() {
+		return
+	}
+	span.SetAttributes(attribute.String("edgepurge.zone", req.Zone), attribute.String("edgepurge.kind", pt.kind),
+		attribute.Int("edgepurge.items", len(pt.items)), attribute.Int("edgepurge.coalesced", o.Coalesced),
+		attribute.Int("edgepurge.calls", o.Calls))
+	if escalation != "" {
+		span.SetAttributes(attribute.String("edgepurge.escalation", escalation))
+	}
+	if o.Err != nil {
+		span.SetStatus(codes.Error, o.Err.Error())
+	}
+	if o.SentAt.IsZero() || o.Err != nil {
+		span.End()
+		return
+	}
+	tracing.EndAt(span, o.SentAt)
 }
 
 // fold folds the outcomes of a request's parts, and their escalations,
@@ -350,6 +390,9 @@ func (p *Purger) options(zone, kind string, soft bool) batch.Options {
 		MaxItems:    perCall,
 		MaxInflight: p.cfg.MaxInflight,
 		CallTimeout: p.cfg.CallTimeout,
+		CallSpan:    p.Name() + " call",
+		CallAttributes: []attribute.KeyValue{attribute.String("edgepurge.backend", p.Name()),
+			attribute.String("edgepurge.zone", zone), attribute.String("edgepurge.kind", kind), attribute.Bool("edgepurge.soft", soft)},
 		Flush: func(ctx context.Context, items []string) error {
 			if p.cfg.Observer != nil {
 				p.cfg.Observer.CallSent(kind, len(items))
