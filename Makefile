@@ -99,7 +99,7 @@ fuzz: ## run each fuzz target for FUZZTIME (default 5s)
 vet: ## gofmt check and go vet
 	@test -z "$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))" || { gofmt -l .; echo "gofmt needed"; exit 1; }
 	go vet ./...
-	go vet -tags live ./purge/cloudflare ./purge/fastly ./purge/cloudfront
+	go vet -tags live ./purge/cloudflare ./purge/fastly ./purge/akamai ./purge/cloudfront
 	cd test/deploy/kubernetes && go vet ./...
 
 # redis honours REDIS_URL, as `make run` does; the tests' and the bench's
