@@ -92,18 +92,31 @@ func cloudfrontDistribution(path string) string {
 
 // cloudfrontProbe reads each distribution (GetDistribution): it proves the
 // credentials, the signature and that the distribution exists, and feeds
-// its target's check. It does not invalidate: CloudFront charges for
-// paths beyond the first 1,000 a month, and a probe path every interval
-// would pass that (see docs/cdns.md); purges prove CreateInvalidation.
+// its target's check. Serve's probe does not invalidate: CloudFront
+// charges for paths beyond the first 1,000 a month, and a probe path
+// every interval would pass that (see docs/cdns.md); purges prove
+// cloudfront:CreateInvalidation, and so does the deploy gate: edgepurge
+// check also invalidates probe.path once on each distribution (one path
+// a run), so a key that can read but not purge fails the gate.
 func (a *App) cloudfrontProbe(dist string) Probe {
+	read := func(ctx context.Context) error {
+		err := a.cloudfront.CheckDistribution(ctx, dist)
+		if err != nil && ctx.Err() != nil && purge.AsError(err) == nil {
+			err = fmt.Errorf("read cloudfront distribution %s: %w", dist, err)
+		}
+		a.recordCall(config.CDNCloudFront, dist, 0, 0, err)
+		return err
+	}
 	return Probe{
 		Backend: config.CDNCloudFront, Targets: []string{dist}, What: "nothing: read with GetDistribution",
-		run: func(ctx context.Context) error {
-			err := a.cloudfront.CheckDistribution(ctx, dist)
-			if err != nil && ctx.Err() != nil && purge.AsError(err) == nil {
-				err = fmt.Errorf("read cloudfront distribution %s: %w", dist, err)
+		run:      read,
+		gateWhat: "read with GetDistribution; invalidated " + a.cfg.Probe.Path + " (one path, not waited for)",
+		gate: func(ctx context.Context) error {
+			if err := read(ctx); err != nil {
+				return err
 			}
-			a.recordCall(config.CDNCloudFront, dist, 0, 0, err)
+			err := a.cloudfront.ProveInvalidation(ctx, dist, a.cfg.Probe.Path)
+			a.recordCall(config.CDNCloudFront, dist, 1, 0, err)
 			return err
 		},
 	}

@@ -55,7 +55,9 @@ func checkReport(t *testing.T, cfg *config.Config) []preflight.Check {
 
 // Wrong credentials fail check's CloudFront probe (GetDistribution),
 // naming the fix; a key without cloudfront:GetDistribution names that
-// permission; the right key passes.
+// permission; a key that can read but not invalidate fails too, naming
+// cloudfront:CreateInvalidation; the right key passes, having invalidated
+// the probe path once.
 func TestCloudFrontCheck(t *testing.T) {
 	stub := cloudfrontstub.New(cloudfrontstub.Options{Distributions: map[string][]string{cfDist: {"status.example.com"}}})
 	base, err := stub.Start()
@@ -99,5 +101,20 @@ func TestCloudFrontCheck(t *testing.T) {
 	checks := checkReport(t, cloudfrontConfig(t, base, cloudfrontstub.TestAccessKeyID, cloudfrontstub.TestSecretAccessKey))
 	if len(checks) != 1 || checks[0].OK || !strings.Contains(checks[0].Detail, "cloudfront:GetDistribution") || !strings.Contains(checks[0].Detail, "cloudfront:CreateInvalidation") {
 		t.Errorf("a key without GetDistribution: %+v", checks)
+	}
+	if n := len(stub.Invalidations(cfDist)); n != 1 {
+		t.Errorf("the passing check made %d invalidations; want 1 (the probe path, proving cloudfront:CreateInvalidation)", n)
+	} else if p := stub.Invalidations(cfDist)[0].Paths; len(p) != 1 || p[0] != config.DefaultProbePath {
+		t.Errorf("the check invalidated %v; want [%s]", p, config.DefaultProbePath)
+	}
+	readOnly := cloudfrontstub.New(cloudfrontstub.Options{Distributions: map[string][]string{cfDist: nil}, Denied: []string{cloudfrontstub.ActionCreateInvalidation}})
+	base, err = readOnly.Start()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer readOnly.Close()
+	checks = checkReport(t, cloudfrontConfig(t, base, cloudfrontstub.TestAccessKeyID, cloudfrontstub.TestSecretAccessKey))
+	if len(checks) != 1 || checks[0].OK || !strings.Contains(checks[0].Detail, "cloudfront:CreateInvalidation") {
+		t.Errorf("a key that can read but not invalidate: %+v; want a failed check naming cloudfront:CreateInvalidation", checks)
 	}
 }

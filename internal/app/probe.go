@@ -40,6 +40,10 @@ type Probe struct {
 	// run, when set, is the probe instead of purging req (CloudFront's
 	// read: see cloudfrontProbe).
 	run func(ctx context.Context) error
+	// gate, when set, is the deploy gate's proof instead of Run
+	// (ProbeOnce): CloudFront's read and one invalidation.
+	gate     func(ctx context.Context) error
+	gateWhat string
 }
 
 // Probes are this configuration's CDN probes, one per Cloudflare zone and
@@ -213,7 +217,11 @@ func (a *App) ProbeOnce(ctx context.Context) []ProbeResult {
 	var out []ProbeResult
 	for _, p := range a.Probes() {
 		start := time.Now()
-		err := p.Run(ctx)
+		run, what := p.Run, p.What
+		if p.gate != nil {
+			run, what = p.gate, p.gateWhat
+		}
+		err := run(ctx)
 		d := time.Since(start)
 		byTarget := map[string]health.TargetStatus{}
 		for _, ts := range a.Health.Targets() {
@@ -222,7 +230,7 @@ func (a *App) ProbeOnce(ctx context.Context) []ProbeResult {
 			}
 		}
 		for _, target := range p.Targets {
-			r := ProbeResult{Check: health.CheckName(p.Backend, target), What: p.What, Duration: d}
+			r := ProbeResult{Check: health.CheckName(p.Backend, target), What: what, Duration: d}
 			// One of the probe's calls failing fails it, whichever
 			// answered last.
 			switch ts, ok := byTarget[target]; {

@@ -5,9 +5,11 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	cf "github.com/aws/aws-sdk-go-v2/service/cloudfront"
+	"github.com/aws/aws-sdk-go-v2/service/cloudfront/types"
 
 	"github.com/edgepurge/edgepurge/purge"
 )
@@ -52,6 +54,31 @@ func (p *Purger) CheckDistribution(ctx context.Context, id string) error {
 					Message: fmt.Sprintf("the distribution also serves %s, so a purge of host %s (\"/*\") would purge it too: map %s in cloudfront.distributions as well", a, host, a)}
 			}
 		}
+	}
+	return nil
+}
+
+// ProveInvalidation creates one invalidation of path on distribution id,
+// without waiting for it to complete: the deploy gate's proof that the
+// credentials may purge (cloudfront:CreateInvalidation), which no read
+// can give. Each call is a new invalidation of one path, so it is kept
+// for `edgepurge check`, not the readiness probe (see docs/cdns.md). Its
+// error is a *purge.Error naming the permission a refusal lacks.
+func (p *Purger) ProveInvalidation(ctx context.Context, id, path string) error {
+	op := fmt.Sprintf("invalidate %s on cloudfront distribution %s", path, id)
+	if !validDistribution(id) {
+		return &purge.Error{Op: op, Message: distributionRule}
+	}
+	ref := fmt.Sprintf("edgepurge-check-%d", time.Now().UnixNano())
+	_, err := p.api.CreateInvalidation(ctx, &cf.CreateInvalidationInput{
+		DistributionId: aws.String(id),
+		InvalidationBatch: &types.InvalidationBatch{
+			CallerReference: aws.String(ref),
+			Paths:           &types.Paths{Quantity: aws.Int32(1), Items: []string{path}},
+		},
+	})
+	if err != nil {
+		return apiError(ctx, op, PermCreateInvalidation, err)
 	}
 	return nil
 }
