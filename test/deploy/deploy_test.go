@@ -280,6 +280,12 @@ func known(name string, scraped map[string]dto.MetricType, described map[string]
 		if !ok {
 			continue
 		}
+		if _, ok := scraped[base]; !ok && described[base] {
+			// A family without a sample yet (a vector no label has
+			// touched: Akamai's estimate with no Akamai configured)
+			// shows no type; its series are trusted by name.
+			return true
+		}
 		switch scraped[base] {
 		case dto.MetricType_HISTOGRAM, dto.MetricType_GAUGE_HISTOGRAM:
 			return true

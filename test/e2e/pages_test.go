@@ -220,7 +220,7 @@ func TestPagesAPIRefusesWhatPlanningWouldAndStoresNothing(t *testing.T) {
 		{"bad scheme", "/v1/pages/bad", map[string]any{"hosts": []string{"a.example.com"}, "schemes": []string{"https", "ftp"}}, 422, `field "schemes[1]": "ftp": must be http or https`},
 		{"bad tag template", "/v1/pages/bad", map[string]any{"hosts": []string{"a.example.com"}, "tags": []string{"page:{nope}"}}, 422, `field "tags[0]"`},
 		{"bad path", "/v1/pages/bad", map[string]any{"hosts": []string{"a.example.com"}, "paths": map[string]any{"common": []string{"no-slash"}}}, 422, `must start with /`},
-		{"unknown CDN", "/v1/pages/bad", map[string]any{"hosts": []string{"a.example.com"}, "cdn_order": []string{"cloudflare", "akamai"}}, 422, `field "cdn_order[1]": "akamai"`},
+		{"unknown CDN", "/v1/pages/bad", map[string]any{"hosts": []string{"a.example.com"}, "cdn_order": []string{"cloudflare", "limelight"}}, 422, `field "cdn_order[1]": "limelight"`},
 		{"reserved key", "/v1/pages/bad", map[string]any{"hosts": []string{"a.example.com"}, "keys": []string{h.Cfg.Dedupe.Prefix + "x"}}, 422, `field "keys[0]"`},
 		{"unknown field", "/v1/pages/bad", map[string]any{"host": []string{"a.example.com"}}, 400, `field "host": unknown field`},
 		{"malformed", "/v1/pages/bad", `{"hosts":`, 400, `malformed JSON`},
