@@ -5,12 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
+	"unicode/utf8"
 )
 
 // RunCalls makes the n API calls of one purge, in order and at most limit
@@ -149,4 +151,41 @@ func Redact(msg, token string) string {
 		return msg
 	}
 	return strings.ReplaceAll(msg, token, "[token]")
+}
+
+// MaxMessage bounds the CDN text an Error's Message carries: an answer's
+// body may be a whole HTML page.
+const MaxMessage = 512
+
+// Clip shortens s to MaxMessage bytes, on a rune boundary.
+func Clip(s string) string {
+	if len(s) <= MaxMessage {
+		return s
+	}
+	cut := MaxMessage
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "…"
+}
+
+// Unanswered is the retryable *Error of an HTTP call that got no answer:
+// a network error, a timeout or the caller's deadline. Its message is
+// free of each of secrets.
+func Unanswered(ctx context.Context, op string, err error, secrets ...string) *Error {
+	pe := &Error{Op: op, Retryable: true}
+	var ue *url.Error
+	switch {
+	case ctx.Err() != nil:
+		pe.Message = ctx.Err().Error()
+	case errors.As(err, &ue):
+		// The Op names the call; the URL would only repeat it.
+		pe.Message = ue.Err.Error()
+	default:
+		pe.Message = err.Error()
+	}
+	for _, s := range secrets {
+		pe.Message = Redact(pe.Message, s)
+	}
+	return pe
 }

@@ -2,12 +2,15 @@ package purge
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"net/url"
 	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
+	"unicode/utf8"
 )
 
 func opName(i int) string { return fmt.Sprintf("call %d", i) }
@@ -111,5 +114,32 @@ func TestParseRetryAfter(t *testing.T) {
 		if got := ParseRetryAfter(tt.in, time.Now()); got != tt.want {
 			t.Errorf("ParseRetryAfter(%q) = %v, want %v", tt.in, got, tt.want)
 		}
+	}
+}
+
+// A call without an answer is retryable, names the cause rather than the
+// URL, and carries none of the secrets; the caller's deadline wins.
+func TestUnanswered(t *testing.T) {
+	err := &url.Error{Op: "Post", URL: "https://api.example/purge?token=s3cret", Err: errors.New("dial tcp: s3cret refused")}
+	pe := Unanswered(context.Background(), "purge 3 urls", err, "s3cret", "")
+	if !pe.Retryable || pe.Op != "purge 3 urls" || pe.Message != "dial tcp: [token] refused" {
+		t.Errorf("got %+v; want a retryable error with the cause, redacted", pe)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if pe := Unanswered(ctx, "op", err); pe.Message != context.Canceled.Error() {
+		t.Errorf("with the context ended: %q; want %q", pe.Message, context.Canceled)
+	}
+}
+
+// Clip keeps a message within MaxMessage bytes without splitting a rune.
+func TestClip(t *testing.T) {
+	if s := Clip("short"); s != "short" {
+		t.Errorf("Clip(short) = %q", s)
+	}
+	long := strings.Repeat("a", MaxMessage-1) + "é" + "tail"
+	got := Clip(long)
+	if !utf8.ValidString(got) || !strings.HasSuffix(got, "…") || len(got) > MaxMessage+len("…") {
+		t.Errorf("Clip of %d bytes = %d bytes, valid %t: %q", len(long), len(got), utf8.ValidString(got), got[len(got)-8:])
 	}
 }

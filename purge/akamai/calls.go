@@ -194,7 +194,7 @@ const userAgent = "edgepurge"
 
 // post makes one signed POST of body to path. A 2xx answer is decoded into
 // out; anything else becomes a *purge.Error (see answerError and
-// transportError).
+// purge.Unanswered).
 func (p *Purger) post(ctx context.Context, op, path string, body []byte, out any) *purge.Error {
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, p.baseURL+path, bytes.NewReader(body))
 	if err != nil {
@@ -214,13 +214,13 @@ func (p *Purger) post(ctx context.Context, op, path string, body []byte, out any
 	req.URL.Scheme = scheme
 	res, err := p.hc.Do(req)
 	if err != nil {
-		return p.transportError(ctx, op, err)
+		return purge.Unanswered(ctx, op, err, p.secrets()...)
 	}
 	data, err := io.ReadAll(io.LimitReader(res.Body, maxAnswer))
 	_, _ = io.Copy(io.Discard, io.LimitReader(res.Body, maxAnswer))
 	_ = res.Body.Close()
 	if err != nil {
-		return p.transportError(ctx, op, fmt.Errorf("read answer: %w", err))
+		return purge.Unanswered(ctx, op, fmt.Errorf("read answer: %w", err), p.secrets()...)
 	}
 	if res.StatusCode < 200 || res.StatusCode > 299 {
 		return p.answerError(op, res, data)
@@ -229,7 +229,7 @@ func (p *Purger) post(ctx context.Context, op, path string, body []byte, out any
 		// Not Fast Purge's JSON: the call may or may not have gone
 		// through, and purging again is harmless.
 		return &purge.Error{Op: op, StatusCode: res.StatusCode, Retryable: true,
-			Message: p.redact("unreadable answer: " + clip(err.Error()))}
+			Message: p.redact("unreadable answer: " + purge.Clip(err.Error()))}
 	}
 	return nil
 }

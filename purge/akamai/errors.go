@@ -2,14 +2,10 @@ package akamai
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
-	"errors"
 	"net/http"
-	"net/url"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/edgepurge/edgepurge/purge"
 )
@@ -24,9 +20,6 @@ const PermissionFastPurge = "CCU APIs (Fast Purge), READ-WRITE"
 // documents none, and says to wait five seconds
 // (https://techdocs.akamai.com/purge-cache/reference/429).
 const DefaultRateLimitWait = 5 * time.Second
-
-// maxMessage bounds an error's message.
-const maxMessage = 512
 
 // problem is Fast Purge's error body, an RFC 7807 problem detail
 // (application/problem+json or application/api-problem+json): purge
@@ -126,50 +119,26 @@ func message(body []byte) string {
 			if pr.SupportID != "" {
 				msg += " (supportId " + string(pr.SupportID) + ")"
 			}
-			return clip(msg)
+			return purge.Clip(msg)
 		}
 	}
 	t := strings.Join(strings.Fields(string(body)), " ")
 	if t == "" {
 		return ""
 	}
-	return "unexpected answer: " + clip(t)
-}
-
-// clip shortens s to maxMessage bytes, on a rune boundary.
-func clip(s string) string {
-	if len(s) <= maxMessage {
-		return s
-	}
-	cut := maxMessage
-	for cut > 0 && !utf8.RuneStart(s[cut]) {
-		cut--
-	}
-	return s[:cut] + "…"
-}
-
-// transportError turns a call that got no answer into a retryable
-// *purge.Error: a network error, a timeout or the caller's deadline.
-func (p *Purger) transportError(ctx context.Context, op string, err error) *purge.Error {
-	pe := &purge.Error{Op: op, Retryable: true}
-	var ue *url.Error
-	switch {
-	case ctx.Err() != nil:
-		pe.Message = ctx.Err().Error()
-	case errors.As(err, &ue):
-		pe.Message = ue.Err.Error()
-	default:
-		pe.Message = err.Error()
-	}
-	pe.Message = p.redact(pe.Message)
-	return pe
+	return "unexpected answer: " + purge.Clip(t)
 }
 
 // redact removes every credential from a message, should any text carry
 // one.
 func (p *Purger) redact(msg string) string {
-	for _, s := range []string{p.signer.ClientSecret, p.signer.AccessToken, p.signer.ClientToken} {
+	for _, s := range p.secrets() {
 		msg = purge.Redact(msg, s)
 	}
 	return msg
+}
+
+// secrets are the EdgeGrid credentials no message may carry.
+func (p *Purger) secrets() []string {
+	return []string{p.signer.ClientSecret, p.signer.AccessToken, p.signer.ClientToken}
 }

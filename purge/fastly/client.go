@@ -20,7 +20,7 @@ const userAgent = "edgepurge"
 // call makes one API call: method on path (relative to the base URL, already
 // escaped), with body encoded as JSON when not nil and Fastly-Soft-Purge
 // when soft. A 2xx answer is decoded into out; anything else becomes a
-// *purge.Error (see answerError and transportError).
+// *purge.Error (see answerError and purge.Unanswered).
 func (p *Purger) call(ctx context.Context, op, method, path string, body any, soft bool, out any) *purge.Error {
 	var rd io.Reader
 	if body != nil {
@@ -45,14 +45,14 @@ func (p *Purger) call(ctx context.Context, op, method, path string, body any, so
 	}
 	res, err := p.hc.Do(req)
 	if err != nil {
-		return p.transportError(ctx, op, err)
+		return purge.Unanswered(ctx, op, err, p.token)
 	}
 	data, err := io.ReadAll(io.LimitReader(res.Body, maxAnswer))
 	// Drain what is left so that the connection can be reused.
 	_, _ = io.Copy(io.Discard, io.LimitReader(res.Body, maxAnswer))
 	_ = res.Body.Close()
 	if err != nil {
-		return p.transportError(ctx, op, fmt.Errorf("read answer: %w", err))
+		return purge.Unanswered(ctx, op, fmt.Errorf("read answer: %w", err), p.token)
 	}
 	if res.StatusCode < 200 || res.StatusCode > 299 {
 		return p.answerError(op, res, data)

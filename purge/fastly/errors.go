@@ -2,15 +2,11 @@ package fastly
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
-	"errors"
 	"net/http"
-	"net/url"
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/edgepurge/edgepurge/purge"
 )
@@ -18,9 +14,6 @@ import (
 // defaultRateLimitWait is the wait of a 429 that says nothing of when to
 // come back.
 const defaultRateLimitWait = time.Second
-
-// maxMessage bounds an error's message.
-const maxMessage = 512
 
 // apiError is the body of Fastly's error answers, in any of the forms
 // Fastly uses (docs/cdns.md has their sources): the legacy {"msg",
@@ -136,44 +129,14 @@ func message(body []byte) string {
 			add("status fail")
 		}
 		if len(parts) > 0 {
-			return clip(strings.Join(parts, ": "))
+			return purge.Clip(strings.Join(parts, ": "))
 		}
 	}
 	text := strings.Join(strings.Fields(string(body)), " ")
 	if text == "" {
 		return ""
 	}
-	return "unexpected answer: " + clip(text)
-}
-
-// clip shortens s to maxMessage bytes, on a rune boundary.
-func clip(s string) string {
-	if len(s) <= maxMessage {
-		return s
-	}
-	cut := maxMessage
-	for cut > 0 && !utf8.RuneStart(s[cut]) {
-		cut--
-	}
-	return s[:cut] + "…"
-}
-
-// transportError turns a call that got no answer into a retryable
-// *purge.Error: a network error, a timeout or the caller's deadline.
-func (p *Purger) transportError(ctx context.Context, op string, err error) *purge.Error {
-	pe := &purge.Error{Op: op, Retryable: true}
-	var ue *url.Error
-	switch {
-	case ctx.Err() != nil:
-		pe.Message = ctx.Err().Error()
-	case errors.As(err, &ue):
-		// The Op names the call; the URL would only repeat it.
-		pe.Message = ue.Err.Error()
-	default:
-		pe.Message = err.Error()
-	}
-	pe.Message = p.redact(pe.Message)
-	return pe
+	return "unexpected answer: " + purge.Clip(text)
 }
 
 // redact removes the API token from a message, should any text carry it.
