@@ -99,11 +99,20 @@ func cloudfrontDistribution(path string) string {
 // check also invalidates probe.path once on each distribution (one path
 // a run), so a key that can read but not purge fails the gate.
 func (a *App) cloudfrontProbe(dist string) Probe {
+	// readFailed says the target's last failure was this read's: a read
+	// that passes again clears it. A failed purge (a key without
+	// cloudfront:CreateInvalidation, say) is not cleared by a read, which
+	// proves nothing about purging: only a purge that passes clears it.
+	readFailed := false
 	read := func(ctx context.Context) error {
 		err := a.cloudfront.CheckDistribution(ctx, dist)
 		if err != nil && ctx.Err() != nil && purge.AsError(err) == nil {
 			err = fmt.Errorf("read cloudfront distribution %s: %w", dist, err)
 		}
+		if err == nil && !readFailed && a.purgeFailing(dist) {
+			return nil
+		}
+		readFailed = err != nil
 		a.recordCall(config.CDNCloudFront, dist, 0, 0, err)
 		return err
 	}
@@ -120,4 +129,14 @@ func (a *App) cloudfrontProbe(dist string) Probe {
 			return err
 		},
 	}
+}
+
+// purgeFailing says distribution dist's check is failing.
+func (a *App) purgeFailing(dist string) bool {
+	for _, ts := range a.Health.Targets() {
+		if ts.Backend == config.CDNCloudFront && ts.Target == dist {
+			return !ts.FailingSince.IsZero()
+		}
+	}
+	return false
 }

@@ -2,9 +2,11 @@ package app
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/edgepurge/edgepurge/cache"
 	"github.com/edgepurge/edgepurge/internal/config"
@@ -116,5 +118,53 @@ func TestCloudFrontCheck(t *testing.T) {
 	checks = checkReport(t, cloudfrontConfig(t, base, cloudfrontstub.TestAccessKeyID, cloudfrontstub.TestSecretAccessKey))
 	if len(checks) != 1 || checks[0].OK || !strings.Contains(checks[0].Detail, "cloudfront:CreateInvalidation") {
 		t.Errorf("a key that can read but not invalidate: %+v; want a failed check naming cloudfront:CreateInvalidation", checks)
+	}
+}
+
+// A passing read does not turn a distribution green after a purge failed
+// there (a key that can read but not invalidate): only a passing purge
+// does. A failure of the read itself is cleared by the next passing read.
+func TestCloudFrontReadDoesNotClearAFailedPurge(t *testing.T) {
+	stub := cloudfrontstub.New(cloudfrontstub.Options{Distributions: map[string][]string{cfDist: nil}})
+	base, err := stub.Start()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stub.Close()
+	a, err := New(cloudfrontConfig(t, base, cloudfrontstub.TestAccessKeyID, cloudfrontstub.TestSecretAccessKey), slog.New(slog.DiscardHandler), Build{Version: "test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	probes := a.Probes()
+	if len(probes) != 1 {
+		t.Fatalf("%d probes, want the distribution's", len(probes))
+	}
+	probe := probes[0]
+	ctx := context.Background()
+	if err := probe.Run(ctx); err != nil || a.purgeFailing(cfDist) {
+		t.Fatalf("first read: %v, failing %t; want a passing check", err, a.purgeFailing(cfDist))
+	}
+	a.recordCall(config.CDNCloudFront, cfDist, 1, 0, errors.New("invalidate: HTTP 403: AccessDenied"))
+	if err := probe.Run(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if !a.purgeFailing(cfDist) {
+		t.Fatal("a passing read cleared the failed purge")
+	}
+	a.recordCall(config.CDNCloudFront, cfDist, 1, 0, nil)
+	if a.purgeFailing(cfDist) {
+		t.Fatal("a passing purge did not clear it")
+	}
+	stub.Hang(true)
+	short, cancel := context.WithTimeout(ctx, 200*time.Millisecond)
+	err = probe.Run(short)
+	cancel()
+	stub.Hang(false)
+	if err == nil || !a.purgeFailing(cfDist) {
+		t.Fatalf("a read without an answer: %v, failing %t; want a failing check", err, a.purgeFailing(cfDist))
+	}
+	if err := probe.Run(ctx); err != nil || a.purgeFailing(cfDist) {
+		t.Fatalf("the read passing again: %v, failing %t; want it cleared", err, a.purgeFailing(cfDist))
 	}
 }
